@@ -1,0 +1,87 @@
+"""The SQLAlchemy unit of work: one session per ``with`` block, bound to one tenant."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.db.files import SqlAlchemyFileReader, SqlAlchemyFileRepository
+from adapters.db.tenancy import SqlAlchemyTenantDirectory
+from application.files.ports import FileReader, FileRepository
+from application.shared.ports import Clock, DuplicateEntry
+from application.tenancy.ports import TenantDirectory
+from domain.shared.model import Aggregate, DomainEvent
+
+
+class _NoTenant:
+    """What a unit of work without a tenant offers instead of tenant-bound repositories."""
+
+    def __getattr__(self, name: str) -> object:
+        raise PermissionError("this unit of work is not bound to a tenant")
+
+
+class SqlAlchemyUnitOfWork:
+    tenants: TenantDirectory
+    files: FileRepository
+    file_views: FileReader
+
+    def __init__(
+        self, tenant_id: str | None, *, session_factory: sessionmaker[Session], clock: Clock
+    ) -> None:
+        self._session_factory = session_factory
+        self._tenant_id = tenant_id
+        self._clock = clock
+        self._session: Session | None = None
+        self._events: list[DomainEvent] = []
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is used outside its `with` block")
+        return self._session
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        if self._session is not None:
+            raise RuntimeError("the unit of work is already open")
+        session = self._session = self._session_factory()
+        self.tenants = SqlAlchemyTenantDirectory(session)
+        if self._tenant_id is None:
+            self.files = self.file_views = _NoTenant()  # type: ignore[assignment]
+        else:
+            self.files = SqlAlchemyFileRepository(session, self._tenant_id, self._clock)
+            self.file_views = SqlAlchemyFileReader(session, self._tenant_id)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            try:
+                session.rollback()
+            finally:
+                session.close()
+
+    def commit(self) -> None:
+        session = self.session
+        seen = [obj for obj in (*session.new, *session.identity_map.values()) if isinstance(obj, Aggregate)]
+        deleted = [obj for obj in session.deleted if isinstance(obj, Aggregate)]
+        try:
+            session.commit()
+        except IntegrityError as error:
+            session.rollback()
+            raise DuplicateEntry(str(error.orig)) from error
+        for aggregate in (*seen, *deleted):
+            self._events.extend(aggregate.pull_events())
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def collect_events(self) -> list[DomainEvent]:
+        events, self._events = self._events, []
+        return events

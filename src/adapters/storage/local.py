@@ -1,0 +1,188 @@
+"""Blobs on the local file system: the embedded default.
+
+Layout under ``root``: ``blobs/{tenant}/{sha[:2]}/{sha}`` for kept blobs and ``staging/{ref}``
+for bytes being written or uploaded. Signed URLs point at the service's own routes
+(``/files/download/<token>``, ``/files/upload/<token>``) and are verified by ``verify_*``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from adapters.storage.keys import BLOB_KEY as _KEY
+from adapters.storage.keys import STAGING_REF as _REF
+from adapters.storage.keys import check_staging_ref, split_blob_key
+from adapters.storage.signing import GrantSigner
+from application.files.ports import StoredBlob, UploadTarget
+from application.shared.ports import Clock
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadGrant:
+    key: str
+    filename: str
+    mime: str
+    inline: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UploadGrant:
+    ref: str
+    size: int
+    mime: str
+
+
+class _LocalStagingWriter:
+    def __init__(self, ref: str, path: Path) -> None:
+        self.ref = ref
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+
+    def write(self, data: bytes, /) -> int:
+        assert self._fd is not None, "write after close"
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+        return len(data)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class LocalFileStorage:
+    def __init__(self, root: Path, *, public_url: str, secret: str, clock: Clock) -> None:
+        self._root = Path(root)
+        self._blobs = self._root / "blobs"
+        self._staging = self._root / "staging"
+        self._public_url = public_url.rstrip("/")
+        self._downloads = GrantSigner(secret, "download")
+        self._uploads = GrantSigner(secret, "upload")
+        self._clock = clock
+
+    # --- paths -------------------------------------------------------------------------
+
+    def _blob_path(self, key: str) -> Path:
+        tenant, sha = split_blob_key(key)
+        return self._blobs / tenant / sha[:2] / sha
+
+    def _staging_path(self, ref: str) -> Path:
+        return self._staging / check_staging_ref(ref)
+
+    # --- staging -----------------------------------------------------------------------
+
+    def open_staging(self) -> _LocalStagingWriter:
+        ref = f"uploads/{uuid.uuid4().hex}"
+        return _LocalStagingWriter(ref, self._staging_path(ref))
+
+    def open_staging_at(self, ref: str) -> _LocalStagingWriter:
+        """A writer for a signed direct upload (``PUT /files/upload/<token>``)."""
+        return _LocalStagingWriter(ref, self._staging_path(ref))
+
+    def read_staged(self, ref: str) -> Iterator[bytes]:
+        path = self._staging_path(ref)
+        if not path.is_file():
+            raise KeyError(ref)
+        return _read(path)
+
+    def commit_staged(self, ref: str, key: str) -> None:
+        target = self._blob_path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._staging_path(ref), target)
+        os.utime(target)
+
+    def discard_staged(self, ref: str) -> None:
+        try:
+            self._staging_path(ref).unlink()
+        except FileNotFoundError:
+            pass
+
+    # --- blobs -------------------------------------------------------------------------
+
+    def read(self, key: str) -> Iterator[bytes]:
+        path = self._blob_path(key)
+        if not path.is_file():
+            raise KeyError(key)
+        return _read(path)
+
+    def exists(self, key: str) -> bool:
+        return self._blob_path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        try:
+            self._blob_path(key).unlink()
+        except FileNotFoundError:
+            pass
+
+    def list_blobs(self) -> Iterator[StoredBlob]:
+        for path in self._blobs.glob("*/*/*"):
+            key = f"{path.parent.parent.name}/{path.name}"
+            if _KEY.match(key):
+                yield StoredBlob(key, _mtime(path))
+
+    def list_staged(self) -> Iterator[StoredBlob]:
+        for path in self._staging.rglob("*"):
+            if path.is_file():
+                ref = path.relative_to(self._staging).as_posix()
+                if _REF.match(ref):
+                    yield StoredBlob(ref, _mtime(path))
+
+    def path_of(self, key: str) -> Path:
+        return self._blob_path(key)
+
+    # --- signed links ------------------------------------------------------------------
+
+    def download_url(
+        self, key: str, *, filename: str, mime: str, expires_in: int, inline: bool
+    ) -> str:
+        self._blob_path(key)
+        token = self._downloads.sign(
+            {"k": key, "n": filename, "m": mime, "i": inline}, expires_at=self._expiry(expires_in)
+        )
+        return f"{self._public_url}/files/download/{token}"
+
+    def verify_download(self, token: str) -> DownloadGrant:
+        grant = self._downloads.verify(token, now=self._clock.now().timestamp())
+        return DownloadGrant(key=grant["k"], filename=grant["n"], mime=grant["m"], inline=grant["i"])
+
+    def upload_target(self, ref: str, *, size: int, mime: str, expires_in: int) -> UploadTarget:
+        self._staging_path(ref)
+        expires_at = self._expiry(expires_in)
+        token = self._uploads.sign({"r": ref, "s": size, "m": mime}, expires_at=expires_at)
+        return UploadTarget(
+            url=f"{self._public_url}/files/upload/{token}",
+            method="PUT",
+            headers={"Content-Type": mime, "Content-Length": str(size)},
+            expires_at=datetime.fromtimestamp(expires_at, UTC),
+        )
+
+    def verify_upload(self, token: str) -> UploadGrant:
+        grant = self._uploads.verify(token, now=self._clock.now().timestamp())
+        return UploadGrant(ref=grant["r"], size=grant["s"], mime=grant["m"])
+
+    def _expiry(self, expires_in: int) -> int:
+        return int((self._clock.now() + timedelta(seconds=expires_in)).timestamp())
+
+    def check(self) -> None:
+        self._root.mkdir(parents=True, exist_ok=True)
+        probe = self._root / f".ready-{uuid.uuid4().hex}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+
+
+def _read(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def _mtime(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)

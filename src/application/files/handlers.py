@@ -1,0 +1,480 @@
+"""Handlers of the files domain. Each takes its message and a unit of work bound to the tenant."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timedelta
+
+from application.files.commands import (
+    AddFile,
+    CollectFileGarbage,
+    CreateFile,
+    DeclaredUpload,
+    DeleteFile,
+    FilePolicy,
+    FindFiles,
+    FindFilesByEntities,
+    FindFilesByName,
+    GetFile,
+    GetFileLinks,
+    LinkFile,
+    PrepareDirectUploads,
+    SearchFiles,
+    SignFileUrls,
+)
+from application.files.ports import FileStorage, MimeDetector
+from application.files.staging import HEAD, StagedBlob, too_large
+from application.files.views import (
+    DirectUploadView,
+    EntityRef,
+    FileEntityView,
+    FileView,
+    GarbageReport,
+    SignedUrlView,
+)
+from application.shared.messages import Page
+from application.shared.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from domain.files.model import (
+    ChecksumMismatch,
+    EntityType,
+    File,
+    FileEntity,
+    parse_entity_id,
+    parse_sha256,
+    sanitize_file_name,
+)
+from domain.shared.errors import InvalidInput, NotFound
+from domain.shared.model import parse_id
+from domain.tenancy.model import Actor
+
+_MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
+
+
+class UploadNotFound(NotFound):
+    code = "UPLOAD_NOT_FOUND"
+
+
+def blob_key(tenant_id: str, sha256: str) -> str:
+    return f"{tenant_id}/{sha256}"
+
+
+def direct_upload_ref(tenant_id: str, sha256: str) -> str:
+    return f"direct/{tenant_id}/{sha256}"
+
+
+def file_view(file: File) -> FileView:
+    return FileView(
+        id=file.id,
+        name=file.name,
+        sha256=file.sha256,
+        mime=file.mime,
+        size=file.size,
+        status=file.status,
+        created_by=file.created_by,
+        created_at=file.created_at,
+        expires_at=file.expires_at,
+    )
+
+
+def link_view(link: FileEntity) -> FileEntityView:
+    return FileEntityView(
+        id=link.id,
+        file_id=link.file_id,
+        entity_type=link.entity_type,
+        entity_id=link.entity_id,
+        created_at=link.created_at,
+    )
+
+
+def entity_ref(entity_type: str | None, entity_id: str | None) -> EntityRef | None:
+    """Both or neither: a half-given entity is a mistake worth naming."""
+    if entity_type is None and entity_id is None:
+        return None
+    if entity_type is None or entity_id is None:
+        missing = "entityType" if entity_type is None else "entityId"
+        raise InvalidInput(f"{missing} is required when linking to an entity", field=missing)
+    return EntityRef(EntityType.parse(entity_type), parse_entity_id(entity_id))
+
+
+def _tenant(actor: Actor | None) -> Actor:
+    if actor is None:
+        raise PermissionError("a tenant's actor is required")
+    return actor
+
+
+class _KeepsBlobs:
+    """What adding and finalising files share: keep a staged blob once per tenant and bytes."""
+
+    def __init__(
+        self, storage: FileStorage, mime: MimeDetector, clock: Clock, policy: FilePolicy
+    ) -> None:
+        self._storage = storage
+        self._mime = mime
+        self._clock = clock
+        self._policy = policy
+
+    def _keep(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        staged: StagedBlob,
+        *,
+        name: str | None,
+        entity: EntityRef | None,
+        temporary: bool,
+    ) -> FileView:
+        now = self._clock.now()
+        try:
+            with uow:
+                uow.files.lock_content(staged.sha256)
+                file = uow.files.get_by_sha256(staged.sha256)
+                if file is None:
+                    self._storage.commit_staged(staged.ref, blob_key(actor.tenant_id, staged.sha256))
+                    file = File.add(
+                        tenant_id=actor.tenant_id,
+                        name=name,
+                        sha256=staged.sha256,
+                        mime=self._mime.detect(staged.head, sanitize_file_name(name)),
+                        size=staged.size,
+                        created_by=actor.user_id,
+                        now=now,
+                        temporary_until=now + self._policy.tmp_file_ttl if temporary else None,
+                    )
+                    uow.files.add(file)
+                elif not temporary:
+                    file.promote()
+                if entity is not None:
+                    file.link(entity.entity_type, entity.entity_id, now=now)
+                uow.commit()
+                return file_view(file)
+        finally:
+            self._storage.discard_staged(staged.ref)
+
+
+class AddFileHandler(_KeepsBlobs):
+    def __call__(self, cmd: AddFile, uow: UnitOfWork) -> FileView:
+        actor = _tenant(cmd.actor)
+        try:
+            entity = entity_ref(cmd.entity_type, cmd.entity_id)
+            if cmd.content.size > self._policy.max_upload_bytes:
+                raise too_large(self._policy.max_upload_bytes)
+        except Exception:
+            self._storage.discard_staged(cmd.content.ref)
+            raise
+        return self._keep(
+            uow, actor, cmd.content, name=cmd.name, entity=entity, temporary=cmd.temporary
+        )
+
+
+class CreateFileHandler(_KeepsBlobs):
+    """Finalise a direct upload: re-hash what arrived and keep it only if it is what was declared."""
+
+    def __call__(self, cmd: CreateFile, uow: UnitOfWork) -> FileView:
+        actor = _tenant(cmd.actor)
+        sha256 = parse_sha256(cmd.sha256)
+        entity = entity_ref(cmd.entity_type, cmd.entity_id)
+        with uow:
+            existing = uow.files.get_by_sha256(sha256)
+            if existing is not None:
+                existing.promote()
+                if entity is not None:
+                    existing.link(entity.entity_type, entity.entity_id, now=self._clock.now())
+                uow.commit()
+                self._storage.discard_staged(direct_upload_ref(actor.tenant_id, sha256))
+                return file_view(existing)
+        staged = self._verify(direct_upload_ref(actor.tenant_id, sha256), sha256)
+        return self._keep(uow, actor, staged, name=cmd.name, entity=entity, temporary=False)
+
+    def _verify(self, ref: str, declared: str) -> StagedBlob:
+        digest, size, head = hashlib.sha256(), 0, bytearray()
+        try:
+            for chunk in self._storage.read_staged(ref):
+                size += len(chunk)
+                if size > self._policy.max_upload_bytes:
+                    self._storage.discard_staged(ref)
+                    raise too_large(self._policy.max_upload_bytes)
+                if len(head) < HEAD:
+                    head += chunk[: HEAD - len(head)]
+                digest.update(chunk)
+        except KeyError:
+            raise UploadNotFound(
+                f"nothing was uploaded for sha256 {declared}; upload it first with the URL "
+                "from generateTempFileUrls",
+                field="sha256",
+            ) from None
+        if digest.hexdigest() != declared:
+            self._storage.discard_staged(ref)
+            raise ChecksumMismatch(
+                f"the uploaded bytes hash to {digest.hexdigest()}, not the declared {declared}; "
+                "the upload was discarded",
+                field="sha256",
+            )
+        return StagedBlob(ref=ref, sha256=declared, size=size, head=bytes(head))
+
+
+class LinkFileHandler:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def __call__(self, cmd: LinkFile, uow: UnitOfWork) -> FileEntityView:
+        file_id = parse_id(cmd.file_id, field="fileId")
+        entity_type = EntityType.parse(cmd.entity_type)
+        entity_id = parse_entity_id(cmd.entity_id)
+        with uow:
+            file = _get(uow, file_id)
+            link = file.link(entity_type, entity_id, now=self._clock.now())
+            uow.commit()
+            return link_view(link)
+
+
+class DeleteFileHandler:
+    """Remove the row and its links; the blob goes once no row of the tenant needs it."""
+
+    def __init__(self, storage: FileStorage) -> None:
+        self._storage = storage
+
+    def __call__(self, cmd: DeleteFile, uow: UnitOfWork) -> str:
+        actor = _tenant(cmd.actor)
+        file_id = parse_id(cmd.file_id, field="id")
+        with uow:
+            file = _get(uow, file_id)
+            uow.files.lock_content(file.sha256)
+            file.delete()
+            uow.files.delete(file)
+            uow.commit()
+        _delete_blob_if_unreferenced(uow, self._storage, actor.tenant_id, file.sha256)
+        return file_id
+
+
+def _delete_blob_if_unreferenced(
+    uow: UnitOfWork, storage: FileStorage, tenant_id: str, sha256: str
+) -> bool:
+    with uow:
+        uow.files.lock_content(sha256)
+        if uow.files.get_by_sha256(sha256) is not None:
+            return False
+        storage.delete(blob_key(tenant_id, sha256))
+        uow.commit()
+        return True
+
+
+def _get(uow: UnitOfWork, file_id: str) -> File:
+    file = uow.files.get(file_id)
+    if file is None:
+        raise NotFound(f"file {file_id} not found", field="id")
+    return file
+
+
+class PrepareDirectUploadsHandler:
+    def __init__(self, storage: FileStorage, policy: FilePolicy) -> None:
+        self._storage = storage
+        self._policy = policy
+
+    def __call__(self, cmd: PrepareDirectUploads, uow: UnitOfWork) -> list[DirectUploadView]:
+        actor = _tenant(cmd.actor)
+        if not cmd.uploads:
+            raise InvalidInput("files must list at least one upload", field="files")
+        if len(cmd.uploads) > 100:
+            raise InvalidInput("at most 100 uploads can be prepared at once", field="files")
+        declared = [self._validate(i, upload) for i, upload in enumerate(cmd.uploads)]
+        views = []
+        with uow:
+            for upload in declared:
+                existing = uow.file_views.by_sha256(upload.sha256)
+                if existing is not None:
+                    views.append(
+                        DirectUploadView(
+                            name=upload.name, sha256=upload.sha256, upload_url=None, method=None,
+                            headers={}, expires_at=None, existing_file=existing,
+                        )
+                    )
+                    continue
+                target = self._storage.upload_target(
+                    direct_upload_ref(actor.tenant_id, upload.sha256),
+                    size=upload.size,
+                    mime=upload.mime,
+                    expires_in=self._policy.upload_url_ttl,
+                )
+                views.append(
+                    DirectUploadView(
+                        name=upload.name, sha256=upload.sha256, upload_url=target.url,
+                        method=target.method, headers=dict(target.headers),
+                        expires_at=target.expires_at, existing_file=None,
+                    )
+                )
+        return views
+
+    def _validate(self, index: int, upload: DeclaredUpload) -> DeclaredUpload:
+        where = f"files[{index}]"
+        if upload.size <= 0:
+            raise InvalidInput(f"{where}.size must be a positive number of bytes", field=f"{where}.size")
+        if upload.size > self._policy.max_upload_bytes:
+            raise too_large(self._policy.max_upload_bytes)
+        mime = (upload.mime or "").strip().lower()
+        if not _MIME.match(mime):
+            raise InvalidInput(f"{where}.mime must look like type/subtype", field=f"{where}.mime")
+        return DeclaredUpload(
+            name=sanitize_file_name(upload.name),
+            size=upload.size,
+            mime=mime,
+            sha256=parse_sha256(upload.sha256, field=f"{where}.sha256"),
+        )
+
+
+class CollectFileGarbageHandler:
+    """Safe while uploads run: every blob decision is taken under the content lock."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, storage: FileStorage, clock: Clock, policy: FilePolicy
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._storage = storage
+        self._clock = clock
+        self._policy = policy
+
+    def __call__(self, cmd: CollectFileGarbage, uow: UnitOfWork) -> GarbageReport:
+        now = self._clock.now()
+        with uow:
+            tenant_ids = uow.tenants.all_ids()
+        expired = sum(self._delete_expired(tenant_id, now) for tenant_id in tenant_ids)
+        cutoff = now - self._policy.gc_grace
+        orphans = 0
+        for blob in list(self._storage.list_blobs()):
+            tenant_id, _, sha256 = blob.key.partition("/")
+            if blob.modified_at <= cutoff and _delete_blob_if_unreferenced(
+                self._uow_factory(tenant_id), self._storage, tenant_id, sha256
+            ):
+                orphans += 1
+        stale = 0
+        for staged in list(self._storage.list_staged()):
+            if staged.modified_at <= cutoff:
+                self._storage.discard_staged(staged.key)
+                stale += 1
+        return GarbageReport(expired_files=expired, orphan_blobs=orphans, stale_staging=stale)
+
+    def _delete_expired(self, tenant_id: str, now: datetime) -> int:
+        deleted = 0
+        while True:
+            uow = self._uow_factory(tenant_id)
+            with uow:
+                batch = uow.files.expired(now, limit=200)
+                for file in batch:
+                    uow.files.lock_content(file.sha256)
+                    file.delete()
+                    uow.files.delete(file)
+                uow.commit()
+            deleted += len(batch)
+            if len(batch) < 200:
+                return deleted
+
+
+# --- queries ----------------------------------------------------------------------------
+
+
+class GetFileHandler:
+    def __call__(self, query: GetFile, uow: UnitOfWork) -> FileView:
+        file_id = parse_id(query.file_id, field="id")
+        with uow:
+            view = uow.file_views.get(file_id)
+        if view is None:
+            raise NotFound(f"file {file_id} not found", field="id")
+        return view
+
+
+class FindFilesHandler:
+    def __init__(self, policy: FilePolicy) -> None:
+        self._policy = policy
+
+    def __call__(self, query: FindFiles, uow: UnitOfWork) -> Page[FileView]:
+        first = _page_size(query.first, self._policy)
+        after = parse_id(query.after, field="after") if query.after else None
+        with uow:
+            rows = uow.file_views.find(query.filter, first=first + 1, after=after)
+        items = tuple(rows[:first])
+        return Page(items=items, end_cursor=items[-1].id if items else None, has_next_page=len(rows) > first)
+
+
+class SearchFilesHandler:
+    def __init__(self, policy: FilePolicy) -> None:
+        self._policy = policy
+
+    def __call__(self, query: SearchFiles, uow: UnitOfWork) -> list[FileView]:
+        text = (query.text or "").strip()
+        if not text:
+            raise InvalidInput("search must not be empty", field="search")
+        with uow:
+            return uow.file_views.search(text[:200], limit=_page_size(query.first, self._policy))
+
+
+class FindFilesByNameHandler:
+    def __init__(self, policy: FilePolicy) -> None:
+        self._policy = policy
+
+    def __call__(self, query: FindFilesByName, uow: UnitOfWork) -> list[FileView]:
+        if not (query.name or "").strip():
+            raise InvalidInput("name must not be empty", field="name")
+        with uow:
+            return uow.file_views.by_name(query.name, limit=self._policy.max_page_size)
+
+
+class FindFilesByEntitiesHandler:
+    def __call__(
+        self, query: FindFilesByEntities, uow: UnitOfWork
+    ) -> dict[EntityRef, list[FileView]]:
+        with uow:
+            found = uow.file_views.by_entities(query.refs)
+        return {ref: found.get(ref, []) for ref in query.refs}
+
+
+class GetFileLinksHandler:
+    def __call__(self, query: GetFileLinks, uow: UnitOfWork) -> dict[str, list[FileEntityView]]:
+        with uow:
+            found = uow.file_views.links_of(query.file_ids)
+        return {file_id: found.get(file_id, []) for file_id in query.file_ids}
+
+
+class SignFileUrlsHandler:
+    def __init__(self, storage: FileStorage, clock: Clock, policy: FilePolicy) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._policy = policy
+
+    def __call__(self, query: SignFileUrls, uow: UnitOfWork) -> list[SignedUrlView]:
+        expires_in = query.expires_in or self._policy.default_url_ttl
+        if not 1 <= expires_in <= self._policy.max_url_ttl:
+            raise InvalidInput(
+                f"expiresIn must be between 1 and {self._policy.max_url_ttl} seconds",
+                field="expiresIn",
+            )
+        ids = [parse_id(file_id, field="fileIds") for file_id in query.file_ids]
+        if not ids:
+            raise InvalidInput("fileIds must list at least one file", field="fileIds")
+        with uow:
+            views = {view.id: view for view in uow.file_views.get_many(ids)}
+        missing = [file_id for file_id in ids if file_id not in views]
+        if missing:
+            raise NotFound(f"file {missing[0]} not found", field="fileIds")
+        expires_at = self._clock.now() + timedelta(seconds=expires_in)
+        return [
+            SignedUrlView(
+                file_id=file_id,
+                url=self._storage.download_url(
+                    blob_key(query.actor.tenant_id, views[file_id].sha256),
+                    filename=views[file_id].name,
+                    mime=views[file_id].mime,
+                    expires_in=expires_in,
+                    inline=query.inline,
+                ),
+                expires_at=expires_at,
+            )
+            for file_id in ids
+        ]
+
+
+def _page_size(first: int | None, policy: FilePolicy) -> int:
+    if first is None:
+        return policy.page_size
+    if not 1 <= first <= policy.max_page_size:
+        raise InvalidInput(f"first must be between 1 and {policy.max_page_size}", field="first")
+    return first

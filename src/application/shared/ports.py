@@ -1,0 +1,55 @@
+"""Ports every domain shares: the clock, the unit of work, and its failure modes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+from domain.shared.model import DomainEvent
+
+if TYPE_CHECKING:
+    from application.files.ports import FileReader, FileRepository
+    from application.tenancy.ports import TenantDirectory
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class DuplicateEntry(Exception):
+    """A unique constraint refused the commit: another transaction wrote the same key first."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the repositories of one tenant.
+
+    Used as a context manager: leaving the block without ``commit()`` rolls back.
+    Events recorded by aggregates it saw are handed out by ``collect_events()`` after commit.
+    """
+
+    tenants: TenantDirectory
+    files: FileRepository
+    file_views: FileReader
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def collect_events(self) -> list[DomainEvent]: ...
+
+
+UnitOfWorkFactory = Callable[[str | None], UnitOfWork]
+"""Builds a unit of work bound to one tenant (``None``: system work across tenants)."""

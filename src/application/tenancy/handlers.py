@@ -1,0 +1,89 @@
+"""Tenancy use cases: creating tenants and their users (CLI, and later the WorkOS webhooks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.shared.messages import Command
+from application.shared.ports import Clock, DuplicateEntry, UnitOfWork
+from domain.shared.errors import Conflict, InvalidInput
+from domain.shared.model import new_id
+from domain.tenancy.model import Role, Tenant, User, parse_slug
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateTenant(Command):
+    slug: str
+    name: str
+    external_id: str | None = None
+    exist_ok: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnsureUser(Command):
+    """The tenant's user with this email, created with ``role`` if missing."""
+
+    tenant_slug: str
+    email: str
+    role: Role = Role.OWNER
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    user_id: str
+    tenant_id: str
+    email: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class TenantCreated:
+    tenant_id: str
+    slug: str
+    created: bool
+
+
+class CreateTenantHandler:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def __call__(self, cmd: CreateTenant, uow: UnitOfWork) -> TenantCreated:
+        slug = parse_slug(cmd.slug)
+        with uow:
+            existing = uow.tenants.by_slug(slug)
+            if existing is not None:
+                if cmd.exist_ok:
+                    return TenantCreated(existing.id, existing.slug, created=False)
+                raise Conflict(f"a tenant with slug {slug!r} already exists", field="slug")
+            tenant = Tenant.create(
+                slug=slug, name=cmd.name, now=self._clock.now(), external_id=cmd.external_id
+            )
+            uow.tenants.add(tenant)
+            try:
+                uow.commit()
+            except DuplicateEntry:
+                raise Conflict(f"a tenant with slug {slug!r} already exists", field="slug") from None
+            return TenantCreated(tenant.id, tenant.slug, created=True)
+
+
+class EnsureUserHandler:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def __call__(self, cmd: EnsureUser, uow: UnitOfWork) -> UserView:
+        email = (cmd.email or "").strip().lower()
+        if "@" not in email or len(email) > 254:
+            raise InvalidInput(f"{cmd.email!r} is not an email address", field="user")
+        with uow:
+            tenant = uow.tenants.by_slug(parse_slug(cmd.tenant_slug))
+            if tenant is None:
+                raise InvalidInput(f"no tenant with slug {cmd.tenant_slug!r}", field="tenant")
+            user = uow.tenants.user(tenant.id, email)
+            if user is None:
+                user = User(
+                    id=new_id(), tenant_id=tenant.id, email=email, role=cmd.role,
+                    external_id=None, active=True, created_at=self._clock.now(),
+                )
+                uow.tenants.add_user(user)
+                uow.commit()
+            return UserView(user.id, user.tenant_id, user.email, user.role)

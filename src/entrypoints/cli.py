@@ -1,0 +1,137 @@
+"""The ``istmo`` command line: serve, migrate, manage tenants, issue dev tokens, collect garbage."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from application.files.commands import CollectFileGarbage
+from application.tenancy.handlers import CreateTenant, EnsureUser
+from domain.shared.errors import DomainError
+from domain.tenancy.model import Role
+from entrypoints.config import ConfigurationError, Settings, parse_duration
+from entrypoints.container import Container, build_container
+
+
+def _container() -> Container:
+    try:
+        return build_container(Settings.from_env())
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _handle(container: Container, message: Any) -> Any:
+    try:
+        return container.bus().handle(message)
+    except DomainError as error:
+        raise click.ClickException(f"{error.code}: {error.message}") from None
+
+
+@click.group()
+def main() -> None:
+    """Istmo: integrations and communications for Panamanian PYMEs."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
+def serve(host: str, port: int, dev: bool, workers: int) -> None:
+    """Serve the API (GraphQL at /graphql)."""
+    if dev:
+        from entrypoints.app import create_app
+
+        create_app(container=_container()).run(host=host, port=port, threaded=True, use_reloader=False)
+        return
+    from entrypoints.gunicorn import serve_with_gunicorn
+
+    serve_with_gunicorn(host=host, port=port, workers=workers)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations up to REVISION."""
+    from adapters.db.migrate import upgrade
+
+    container = _container()
+    upgrade(container.engine(), revision)
+    click.echo(f"database at {revision}", err=True)
+
+
+@main.group()
+def tenants() -> None:
+    """Tenants."""
+
+
+@tenants.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--external-id", default=None, help="The WorkOS organization id, if any.")
+@click.option("--exist-ok", is_flag=True, help="Succeed when the tenant already exists.")
+def tenants_create(slug: str, name: str, external_id: str | None, exist_ok: bool) -> None:
+    """Create the tenant SLUG."""
+    result = _handle(
+        _container(),
+        CreateTenant(actor=None, slug=slug, name=name, external_id=external_id, exist_ok=exist_ok),
+    )
+    verb = "created" if result.created else "exists"
+    click.echo(f"tenant {result.slug} {verb} ({result.tenant_id})", err=True)
+
+
+@main.command()
+@click.option("--tenant", "tenant_slug", required=True, help="The tenant's slug.")
+@click.option("--user", "email", default=None, help="The user's email (created if missing).")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="owner", show_default=True)
+@click.option("--ttl", default="8h", show_default=True, help="How long the token lives: 30m, 8h, 7d.")
+def token(tenant_slug: str, email: str | None, role: str, ttl: str) -> None:
+    """Print a bearer token (HS256, signed with ISTMO_JWT_SECRET) alone on stdout."""
+    container = _container()
+    settings = container.settings()
+    if settings.jwks_url or not settings.jwt_secret:
+        raise click.ClickException("tokens are issued by WorkOS when ISTMO_JWKS_URL is set")
+    try:
+        lifetime = int(parse_duration(ttl, name="--ttl").total_seconds())
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from None
+    user = _handle(
+        container,
+        EnsureUser(actor=None, tenant_slug=tenant_slug, email=email or f"dev@{tenant_slug}.local", role=Role(role)),
+    )
+    from adapters.auth.jwt import HmacJwtVerifier
+
+    issuer = HmacJwtVerifier(settings.jwt_secret)
+    click.echo(issuer.issue(tenant=tenant_slug, subject=user.user_id, role=role, ttl_seconds=lifetime))
+
+
+@main.group()
+def files() -> None:
+    """Files."""
+
+
+@files.command("gc")
+def files_gc() -> None:
+    """Delete expired temporary files, unreferenced blobs and stale uploads (after a grace period)."""
+    report = _handle(_container(), CollectFileGarbage(actor=None))
+    json.dump(
+        {
+            "expiredFiles": report.expired_files,
+            "orphanBlobs": report.orphan_blobs,
+            "staleStaging": report.stale_staging,
+        },
+        sys.stdout,
+    )
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

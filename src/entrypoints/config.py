@@ -1,0 +1,144 @@
+"""Configuration: ``ISTMO_*`` environment variables, read once into ``Settings``.
+
+Every variable is documented in the README with its default. The defaults run on one machine
+with nothing else installed: SQLite under the data dir, files on the local disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+
+class ConfigurationError(Exception):
+    pass
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: str, *, name: str) -> timedelta:
+    """``90``, ``90s``, ``30m``, ``8h`` or ``7d``."""
+    match = _DURATION.match(value)
+    if not match:
+        raise ConfigurationError(f"{name} must be a duration like 90s, 30m, 8h or 7d, not {value!r}")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    env: str = "dev"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    jwt_secret: str | None = None
+    jwks_url: str | None = None
+    signing_secret: str = ""
+    storage: str = "local"
+    files_dir: Path = Path("var/files")
+    s3_endpoint_url: str | None = None
+    s3_region: str = "nyc3"
+    s3_bucket: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_path_style: bool = False
+    s3_prefix: str = ""
+    max_upload_bytes: int = 50 * 1024 * 1024
+    tmp_file_ttl: timedelta = timedelta(hours=24)
+    files_gc_grace: timedelta = timedelta(hours=1)
+    log_level: str = "INFO"
+    log_format: str = "auto"
+    graphql_max_depth: int = 12
+    graphql_max_tokens: int = 5000
+    graphql_max_cost: int = 5000
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+
+        def get(name: str, default: str | None = None) -> str | None:
+            value = env.get(f"ISTMO_{name}")
+            return value if value not in (None, "") else default
+
+        def integer(name: str, default: int) -> int:
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise ConfigurationError(f"ISTMO_{name} must be a whole number, not {raw!r}") from None
+
+        mode = (get("ENV", "dev") or "dev").lower()
+        if mode not in ("dev", "production"):
+            raise ConfigurationError(f"ISTMO_ENV must be dev or production, not {mode!r}")
+        data_dir = Path(get("DATA_DIR", "var") or "var").resolve()
+        storage = (get("STORAGE", "local") or "local").lower()
+        if storage not in ("local", "s3"):
+            raise ConfigurationError(f"ISTMO_STORAGE must be local or s3, not {storage!r}")
+        jwks_url = get("JWKS_URL")
+        production = mode == "production"
+        jwt_secret = get("JWT_SECRET") or (
+            None if jwks_url else _secret(data_dir, "jwt-secret", "ISTMO_JWT_SECRET", production)
+        )
+        signing_secret = get("SIGNING_SECRET") or _secret(
+            data_dir, "signing-secret", "ISTMO_SIGNING_SECRET", production
+        )
+        if storage == "s3" and not get("S3_BUCKET"):
+            raise ConfigurationError("ISTMO_S3_BUCKET is required when ISTMO_STORAGE=s3")
+        log_format = (get("LOG_FORMAT", "auto") or "auto").lower()
+        if log_format not in ("auto", "json", "console"):
+            raise ConfigurationError("ISTMO_LOG_FORMAT must be auto, json or console")
+        return cls(
+            env=mode,
+            data_dir=data_dir,
+            database_url=get("DATABASE_URL") or f"sqlite:///{data_dir / 'istmo.db'}",
+            public_url=(get("PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
+            jwt_secret=jwt_secret,
+            jwks_url=jwks_url,
+            signing_secret=signing_secret,
+            storage=storage,
+            files_dir=Path(get("FILES_DIR") or data_dir / "files"),
+            s3_endpoint_url=get("S3_ENDPOINT_URL"),
+            s3_region=get("S3_REGION", "nyc3") or "nyc3",
+            s3_bucket=get("S3_BUCKET"),
+            s3_access_key=get("S3_ACCESS_KEY"),
+            s3_secret_key=get("S3_SECRET_KEY"),
+            s3_path_style=(get("S3_PATH_STYLE", "false") or "").lower() in ("1", "true", "yes"),
+            s3_prefix=get("S3_PREFIX", "") or "",
+            max_upload_bytes=integer("MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
+            tmp_file_ttl=parse_duration(get("TMP_FILE_TTL", "24h") or "24h", name="ISTMO_TMP_FILE_TTL"),
+            files_gc_grace=parse_duration(get("FILES_GC_GRACE", "1h") or "1h", name="ISTMO_FILES_GC_GRACE"),
+            log_level=(get("LOG_LEVEL", "INFO") or "INFO").upper(),
+            log_format=log_format,
+            graphql_max_depth=integer("GRAPHQL_MAX_DEPTH", 12),
+            graphql_max_tokens=integer("GRAPHQL_MAX_TOKENS", 5000),
+            graphql_max_cost=integer("GRAPHQL_MAX_COST", 5000),
+        )
+
+
+def _secret(data_dir: Path, file_name: str, variable: str, production: bool) -> str:
+    """In dev, a random secret generated once into the data dir; in production, required."""
+    if production:
+        raise ConfigurationError(f"{variable} is required when ISTMO_ENV=production")
+    path = data_dir / file_name
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process wrote it first
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

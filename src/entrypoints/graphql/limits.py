@@ -1,0 +1,72 @@
+"""Limits on what a client may ask: depth of selections and, through the parser, tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    parse,
+)
+
+
+def depth_limit(max_depth: int) -> type[ASTValidationRule]:
+    class DepthLimit(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self._fragments = {
+                node.name.value: node
+                for node in context.document.definitions
+                if isinstance(node, FragmentDefinitionNode)
+            }
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            depth = self._depth(node.selection_set, 0, frozenset())
+            if depth > max_depth:
+                name = node.name.value if node.name else "the operation"
+                self.report_error(
+                    GraphQLError(f"{name} is {depth} levels deep; the limit is {max_depth}", node)
+                )
+
+        def _depth(self, selections: SelectionSetNode | None, depth: int, seen: frozenset[str]) -> int:
+            if selections is None or depth > max_depth:
+                return depth
+            deepest = depth
+            for selection in selections.selections:
+                if isinstance(selection, FieldNode):
+                    inner = (
+                        self._depth(selection.selection_set, depth + 1, seen)
+                        if selection.selection_set
+                        else depth + 1
+                    )
+                elif isinstance(selection, InlineFragmentNode):
+                    inner = self._depth(selection.selection_set, depth, seen)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self._fragments.get(name)
+                    inner = depth if fragment is None or name in seen else self._depth(
+                        fragment.selection_set, depth, seen | {name}
+                    )
+                else:
+                    inner = depth
+                deepest = max(deepest, inner)
+            return deepest
+
+    return DepthLimit
+
+
+def token_limited_parser(max_tokens: int) -> Callable[[Any, dict[str, Any]], DocumentNode]:
+    def parse_query(_context: Any, data: dict[str, Any]) -> DocumentNode:
+        return parse(data["query"], max_tokens=max_tokens)
+
+    return parse_query

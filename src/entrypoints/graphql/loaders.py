@@ -1,0 +1,81 @@
+"""Per-request batch loaders: lists resolved in one request load in a constant number of queries.
+
+The GraphQL executor runs asynchronously; every ``load()`` made while one level of the result
+is being completed is queued, and the batch runs once, on the next turn of the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from application.files.commands import FindFilesByEntities, GetFileLinks, SignFileUrls
+from application.files.views import EntityRef
+from application.shared.bus import MessageBus
+from domain.tenancy.model import Actor
+
+
+class BatchLoader:
+    def __init__(self, batch: Callable[[Sequence[Any]], Sequence[Any]]) -> None:
+        self._batch = batch
+        self._cache: dict[Hashable, asyncio.Future[Any]] = {}
+        self._queue: dict[Hashable, asyncio.Future[Any]] = {}
+
+    def load(self, key: Hashable) -> asyncio.Future[Any]:
+        if key in self._cache:
+            return self._cache[key]
+        loop = asyncio.get_running_loop()
+        future = self._cache[key] = loop.create_future()
+        if not self._queue:
+            loop.call_soon(self._dispatch)
+        self._queue[key] = future
+        return future
+
+    def _dispatch(self) -> None:
+        queue, self._queue = self._queue, {}
+        try:
+            results = self._batch(list(queue))
+        except Exception as error:  # every waiting field gets the batch's error
+            for future in queue.values():
+                future.set_exception(error)
+            return
+        for future, result in zip(queue.values(), results, strict=True):
+            future.set_result(result)
+
+
+class RequestLoaders:
+    def __init__(self, bus: MessageBus, actor: Actor) -> None:
+        self._bus = bus
+        self._actor = actor
+        self.files_by_entity = BatchLoader(self._files_by_entity)
+        self.links_by_file = BatchLoader(self._links_by_file)
+        self.signed_urls = BatchLoader(self._signed_urls)
+
+    def _files_by_entity(self, refs: Sequence[EntityRef]) -> list[Any]:
+        found = self._bus.handle(FindFilesByEntities(actor=self._actor, refs=tuple(refs)))
+        return [found[ref] for ref in refs]
+
+    def _links_by_file(self, file_ids: Sequence[str]) -> list[Any]:
+        found = self._bus.handle(GetFileLinks(actor=self._actor, file_ids=tuple(file_ids)))
+        return [found[file_id] for file_id in file_ids]
+
+    def _signed_urls(self, keys: Sequence[tuple[str, int | None, bool]]) -> list[Any]:
+        """Keys are (file id, expires in, inline); one signing query per distinct option pair."""
+        groups: dict[tuple[int | None, bool], list[str]] = defaultdict(list)
+        for file_id, expires_in, inline in keys:
+            groups[(expires_in, inline)].append(file_id)
+        urls: dict[tuple[str, int | None, bool], Any] = {}
+        for (expires_in, inline), file_ids in groups.items():
+            signed = self._bus.handle(
+                SignFileUrls(
+                    actor=self._actor,
+                    file_ids=tuple(dict.fromkeys(file_ids)),
+                    expires_in=expires_in,
+                    inline=inline,
+                )
+            )
+            for view in signed:
+                urls[(view.file_id, expires_in, inline)] = view.url
+        return [urls[key] for key in keys]

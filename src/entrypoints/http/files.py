@@ -1,0 +1,91 @@
+"""The local storage's own signed routes: download a blob, or upload one directly.
+
+With S3/Spaces storage the signed URLs point at the bucket and these routes are not used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, request, send_file
+
+from adapters.storage.local import LocalFileStorage
+from adapters.storage.signing import SignedUrlExpired, SignedUrlInvalid
+from entrypoints.http.errors import json_error
+
+blueprint = Blueprint("files", __name__)
+
+CHUNK = 1 << 20
+
+
+def _local_storage() -> LocalFileStorage | None:
+    storage = current_app.extensions["istmo.container"].storage()
+    return storage if isinstance(storage, LocalFileStorage) else None
+
+
+def content_disposition(filename: str, *, inline: bool) -> str:
+    """RFC 6266: an ASCII fallback plus the exact UTF-8 name."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@blueprint.get("/files/download/<token>")
+def download(token: str) -> Any:
+    storage = _local_storage()
+    if storage is None:
+        return json_error(404, "NOT_FOUND", "downloads are served by the object storage")
+    try:
+        grant = storage.verify_download(token)
+    except SignedUrlExpired as expired:
+        return json_error(410, "LINK_EXPIRED", str(expired))
+    except SignedUrlInvalid as invalid:
+        return json_error(403, "LINK_INVALID", str(invalid))
+    path = storage.path_of(grant.key)
+    if not path.is_file():
+        return json_error(404, "NOT_FOUND", "the file no longer exists")
+    response: Response = send_file(path, mimetype=grant.mime, conditional=True, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(grant.filename, inline=grant.inline)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blueprint.put("/files/upload/<token>")
+def upload(token: str) -> Any:
+    storage = _local_storage()
+    if storage is None:
+        return json_error(404, "NOT_FOUND", "uploads go straight to the object storage")
+    try:
+        grant = storage.verify_upload(token)
+    except SignedUrlExpired as expired:
+        return json_error(410, "LINK_EXPIRED", str(expired))
+    except SignedUrlInvalid as invalid:
+        return json_error(403, "LINK_INVALID", str(invalid))
+    if request.content_length is None:
+        return json_error(411, "LENGTH_REQUIRED", "send a Content-Length header")
+    if request.content_length != grant.size:
+        return json_error(
+            400, "SIZE_MISMATCH",
+            f"Content-Length is {request.content_length}, the upload was declared as {grant.size} bytes",
+        )
+    if request.mimetype != grant.mime:
+        return json_error(
+            400, "TYPE_MISMATCH", f"Content-Type is {request.mimetype!r}, declared {grant.mime!r}"
+        )
+    writer = storage.open_staging_at(grant.ref)
+    received = 0
+    try:
+        while chunk := request.stream.read(CHUNK):
+            received += len(chunk)
+            if received > grant.size:
+                break
+            writer.write(chunk)
+    finally:
+        writer.close()
+    if received != grant.size:
+        storage.discard_staged(grant.ref)
+        return json_error(400, "SIZE_MISMATCH", f"received {received} bytes, declared {grant.size}")
+    return Response(status=204)

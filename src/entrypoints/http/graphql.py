@@ -1,0 +1,155 @@
+"""``/graphql``: JSON and multipart (file upload) requests, authenticated by a bearer token."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import structlog
+from ariadne import format_error as ariadne_format_error
+from ariadne import graphql
+from ariadne.exceptions import HttpError
+from ariadne.explorer import ExplorerGraphiQL
+from ariadne.file_uploads import combine_multipart_data
+from ariadne.validation import cost_validator
+from flask import Blueprint, Response, current_app, jsonify, request
+from graphql import GraphQLError, GraphQLSchema
+
+from application.files.staging import BlobSink
+from application.tenancy.auth import AuthenticationFailed
+from domain.files.model import FileTooLarge
+from domain.tenancy.model import Actor
+from entrypoints.container import Container
+from entrypoints.graphql.limits import depth_limit, token_limited_parser
+from entrypoints.graphql.loaders import RequestLoaders
+from entrypoints.http.errors import json_error
+from entrypoints.http.multipart import MalformedMultipart, MultipartForm, read_multipart
+
+log = structlog.get_logger(__name__)
+
+blueprint = Blueprint("graphql", __name__)
+
+PREFLIGHT_HEADERS = ("GraphQL-Preflight", "Apollo-Require-Preflight")
+
+
+def _container() -> Container:
+    return current_app.extensions["istmo.container"]
+
+
+@blueprint.get("/graphql")
+def explorer() -> Any:
+    settings = _container().settings()
+    if settings.production:
+        return json_error(405, "METHOD_NOT_ALLOWED", "send GraphQL operations with POST")
+    return ExplorerGraphiQL(title="Istmo").html(None)
+
+
+@blueprint.post("/graphql")
+def execute() -> Any:
+    container = _container()
+    try:
+        who = container.authenticator().authenticate(request.headers.get("Authorization"))
+    except AuthenticationFailed as failure:
+        return json_error(
+            401, failure.reason.upper(), failure.message,
+            WWW_Authenticate=f'Bearer error="invalid_token", error_description="{failure.message}"',
+        )
+    structlog.contextvars.bind_contextvars(tenant_id=who.tenant_id, user_id=who.user_id)
+    if request.mimetype == "multipart/form-data":
+        return _execute_multipart(container, who)
+    if request.mimetype != "application/json":
+        return json_error(
+            415, "UNSUPPORTED_MEDIA_TYPE",
+            "send GraphQL operations as application/json, or multipart/form-data for uploads",
+        )
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict | list):
+        return json_error(400, "BAD_REQUEST", "the body is not a JSON GraphQL request")
+    return _run(container, who, data, upload_names={})
+
+
+def _execute_multipart(container: Container, who: Actor) -> Response:
+    if not any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
+        return json_error(
+            400, "PREFLIGHT_REQUIRED",
+            "multipart requests must carry a GraphQL-Preflight: 1 header (CSRF protection)",
+        )
+    settings = container.settings()
+    storage = container.storage()
+    boundary = request.mimetype_params.get("boundary", "").encode()
+    if not boundary:
+        return json_error(400, "BAD_MULTIPART", "the multipart Content-Type has no boundary")
+    form = MultipartForm()
+    try:
+        read_multipart(
+            request.stream, boundary, lambda: BlobSink(storage, settings.max_upload_bytes), form
+        )
+        uploads = {key: sink.finish() for key, (sink, _name) in form.files.items()}
+        upload_names = {uploads[key].ref: name for key, (_sink, name) in form.files.items()}
+        try:
+            operations = json.loads(form.fields["operations"])
+            files_map = json.loads(form.fields["map"])
+            data = combine_multipart_data(operations, files_map, uploads)
+        except KeyError as missing:
+            return json_error(400, "BAD_MULTIPART", f"the multipart request lacks the {missing} field")
+        except (ValueError, TypeError, HttpError) as error:
+            return json_error(400, "BAD_MULTIPART", f"the multipart request is malformed: {error}")
+        return _run(container, who, data, upload_names=upload_names)
+    except FileTooLarge as error:
+        return json_error(413, error.code, error.message)
+    except MalformedMultipart as error:
+        return json_error(400, "BAD_MULTIPART", f"the multipart body is corrupt: {error}")
+    finally:
+        for sink, _name in form.files.values():
+            sink.abort()
+            storage.discard_staged(sink.ref)
+
+
+def _run(container: Container, who: Actor, data: Any, *, upload_names: dict[str, str]) -> Response:
+    if isinstance(data, list):
+        return json_error(400, "BATCH_NOT_SUPPORTED", "send one GraphQL operation per request")
+    settings = container.settings()
+    schema: GraphQLSchema = current_app.extensions["istmo.schema"]
+    bus = container.bus()
+    context = {
+        "request": request,
+        "actor": who,
+        "bus": bus,
+        "loaders": RequestLoaders(bus, who),
+        "upload_names": upload_names,
+    }
+    rules: list[Any] = []
+    parser = None
+    if settings.production:
+        rules = [depth_limit(settings.graphql_max_depth), cost_validator(settings.graphql_max_cost, default_cost=1)]
+        parser = token_limited_parser(settings.graphql_max_tokens)
+    success, result = asyncio.run(graphql(
+        schema,
+        data,
+        context_value=context,
+        debug=not settings.production,
+        introspection=not settings.production,
+        validation_rules=rules,
+        query_parser=parser,
+        error_formatter=_format_error,
+        logger=__name__,
+    ))
+    response = jsonify(result)
+    response.status_code = 200 if success else 400
+    return response
+
+
+def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return ariadne_format_error(error, debug=False)
+    if debug:
+        return ariadne_format_error(error, debug=True)
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    return {
+        "message": "Internal server error",
+        "locations": [{"line": loc.line, "column": loc.column} for loc in error.locations or []],
+        "path": error.path,
+        "extensions": {"code": "INTERNAL", "requestId": request_id},
+    }
