@@ -75,9 +75,12 @@ class Settings:
             if raw is None:
                 return default
             try:
-                return int(raw)
+                value = int(raw)
             except ValueError:
                 raise ConfigurationError(f"ISTMO_{name} must be a whole number, not {raw!r}") from None
+            if value < 1:
+                raise ConfigurationError(f"ISTMO_{name} must be at least 1, not {value}")
+            return value
 
         mode = (get("ENV", "dev") or "dev").lower()
         if mode not in ("dev", "production"):
@@ -98,7 +101,7 @@ class Settings:
             raise ConfigurationError("ISTMO_S3_BUCKET is required when ISTMO_STORAGE=s3")
         log_format = (get("LOG_FORMAT", "auto") or "auto").lower()
         if log_format not in ("auto", "json", "console"):
-            raise ConfigurationError("ISTMO_LOG_FORMAT must be auto, json or console")
+            raise ConfigurationError(f"ISTMO_LOG_FORMAT must be auto, json or console, not {log_format!r}")
         return cls(
             env=mode,
             data_dir=data_dir,
@@ -134,11 +137,19 @@ def _secret(data_dir: Path, file_name: str, variable: str, production: bool) -> 
     path = data_dir / file_name
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
+        # Written aside, then linked into place: a process starting at the same moment sees
+        # either no file or the whole secret, never an empty one.
+        draft = data_dir / f".{file_name}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(draft, path)
         except FileExistsError:
-            pass  # another process wrote it first
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+            pass  # another process placed its secret first; use that one
+        finally:
+            draft.unlink()
+    secret = path.read_text().strip()
+    if not secret:
+        raise ConfigurationError(f"{path} is empty: delete it to generate a new {variable}, or set it")
+    return secret

@@ -7,21 +7,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, select, tuple_
+from sqlalchemy import Row, Select, and_, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from adapters.db.orm import file_content_locks, file_entities, files
-from application.files.views import EntityRef, FileEntityView, FileFilter, FileView
+from application.files.views import EntityRef, FileCursor, FileEntityView, FileFilter, FileView
 from application.shared.ports import Clock
 from domain.files.model import File, FileStatus
+from domain.shared.model import Aggregate
 
 
 class SqlAlchemyFileRepository:
-    def __init__(self, session: Session, tenant_id: str, clock: Clock) -> None:
+    def __init__(self, session: Session, tenant_id: str, clock: Clock, seen: list[Aggregate]) -> None:
         self._session = session
         self._tenant_id = tenant_id
         self._clock = clock
+        self._seen = seen
 
     def lock_content(self, sha256: str) -> None:
         dialect = self._session.get_bind().dialect.name
@@ -37,26 +39,29 @@ class SqlAlchemyFileRepository:
         if file.tenant_id != self._tenant_id:
             raise PermissionError("a file of another tenant cannot be added here")
         self._session.add(file)
-        self._session.flush()
+        self._seen.append(file)
 
     def get(self, file_id: str) -> File | None:
-        return self._session.scalars(
-            select(File).where(files.c.id == file_id, files.c.tenant_id == self._tenant_id)
-        ).one_or_none()
+        return self._one(select(File).where(files.c.id == file_id, files.c.tenant_id == self._tenant_id))
 
     def get_by_sha256(self, sha256: str) -> File | None:
-        return self._session.scalars(
-            select(File).where(files.c.sha256 == sha256, files.c.tenant_id == self._tenant_id)
-        ).one_or_none()
+        return self._one(select(File).where(files.c.sha256 == sha256, files.c.tenant_id == self._tenant_id))
+
+    def _one(self, statement: Select[Any]) -> File | None:
+        # populate_existing: a read after lock_content sees what others committed meanwhile.
+        file = self._session.scalars(statement.execution_options(populate_existing=True)).one_or_none()
+        if file is not None:
+            self._seen.append(file)
+        return file
 
     def delete(self, file: File) -> None:
         if file.tenant_id != self._tenant_id:
             raise PermissionError("a file of another tenant cannot be deleted here")
         self._session.delete(file)
-        self._session.flush()
+        self._seen.append(file)
 
     def expired(self, now: datetime, limit: int) -> list[File]:
-        return list(
+        found = list(
             self._session.scalars(
                 select(File)
                 .where(
@@ -68,6 +73,8 @@ class SqlAlchemyFileRepository:
                 .limit(limit)
             )
         )
+        self._seen.extend(found)
+        return found
 
 
 _VIEW_COLUMNS = (
@@ -125,7 +132,7 @@ class SqlAlchemyFileReader:
         found = self._views(self._select().where(files.c.sha256 == sha256))
         return found[0] if found else None
 
-    def find(self, filter: FileFilter, *, first: int, after: str | None) -> list[FileView]:
+    def find(self, filter: FileFilter, *, first: int, after: FileCursor | None) -> list[FileView]:
         statement = self._select()
         if filter.name_contains:
             pattern = f"%{_like_escape(filter.name_contains.lower())}%"
@@ -146,15 +153,12 @@ class SqlAlchemyFileReader:
                 .exists()
             )
         if after:
-            anchor = self._session.execute(
-                select(files.c.created_at, files.c.id).where(
-                    files.c.id == after, files.c.tenant_id == self._tenant_id
+            statement = statement.where(
+                or_(
+                    files.c.created_at < after.created_at,
+                    and_(files.c.created_at == after.created_at, files.c.id < after.file_id),
                 )
-            ).one_or_none()
-            if anchor is not None:
-                statement = statement.where(
-                    tuple_(files.c.created_at, files.c.id) < tuple_(anchor.created_at, anchor.id)
-                )
+            )
         statement = statement.order_by(files.c.created_at.desc(), files.c.id.desc()).limit(first)
         return self._views(statement)
 

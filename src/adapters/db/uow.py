@@ -35,6 +35,7 @@ class SqlAlchemyUnitOfWork:
         self._clock = clock
         self._session: Session | None = None
         self._events: list[DomainEvent] = []
+        self._seen: list[Aggregate] = []
 
     @property
     def session(self) -> Session:
@@ -46,11 +47,12 @@ class SqlAlchemyUnitOfWork:
         if self._session is not None:
             raise RuntimeError("the unit of work is already open")
         session = self._session = self._session_factory()
+        self._seen = []
         self.tenants = SqlAlchemyTenantDirectory(session)
         if self._tenant_id is None:
             self.files = self.file_views = _NoTenant()  # type: ignore[assignment]
         else:
-            self.files = SqlAlchemyFileRepository(session, self._tenant_id, self._clock)
+            self.files = SqlAlchemyFileRepository(session, self._tenant_id, self._clock, self._seen)
             self.file_views = SqlAlchemyFileReader(session, self._tenant_id)
         return self
 
@@ -61,6 +63,7 @@ class SqlAlchemyUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session, self._session = self._session, None
+        self._forget()
         if session is not None:
             try:
                 session.rollback()
@@ -69,18 +72,24 @@ class SqlAlchemyUnitOfWork:
 
     def commit(self) -> None:
         session = self.session
-        seen = [obj for obj in (*session.new, *session.identity_map.values()) if isinstance(obj, Aggregate)]
-        deleted = [obj for obj in session.deleted if isinstance(obj, Aggregate)]
         try:
             session.commit()
         except IntegrityError as error:
             session.rollback()
             raise DuplicateEntry(str(error.orig)) from error
-        for aggregate in (*seen, *deleted):
+        for aggregate in {id(a): a for a in self._seen}.values():
             self._events.extend(aggregate.pull_events())
+        self._seen.clear()
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._forget()
+
+    def _forget(self) -> None:
+        """Events of work that was not committed are dropped with it."""
+        for aggregate in self._seen:
+            aggregate.pull_events()
+        self._seen.clear()
 
     def collect_events(self) -> list[DomainEvent]:
         events, self._events = self._events, []

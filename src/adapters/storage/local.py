@@ -125,15 +125,14 @@ class LocalFileStorage:
     def list_blobs(self) -> Iterator[StoredBlob]:
         for path in self._blobs.glob("*/*/*"):
             key = f"{path.parent.parent.name}/{path.name}"
-            if _KEY.match(key):
-                yield StoredBlob(key, _mtime(path))
+            if _KEY.match(key) and (modified := _mtime(path)) is not None:
+                yield StoredBlob(key, modified)
 
     def list_staged(self) -> Iterator[StoredBlob]:
         for path in self._staging.rglob("*"):
-            if path.is_file():
-                ref = path.relative_to(self._staging).as_posix()
-                if _REF.match(ref):
-                    yield StoredBlob(ref, _mtime(path))
+            ref = path.relative_to(self._staging).as_posix()
+            if _REF.match(ref) and (modified := _mtime(path)) is not None:
+                yield StoredBlob(ref, modified)
 
     def path_of(self, key: str) -> Path:
         return self._blob_path(key)
@@ -184,5 +183,9 @@ def _read(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def _mtime(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+def _mtime(path: Path) -> datetime | None:
+    """When the file was last written; ``None`` if it vanished since it was listed."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except FileNotFoundError:
+        return None

@@ -28,6 +28,7 @@ from application.files.staging import HEAD, StagedBlob, too_large
 from application.files.views import (
     DirectUploadView,
     EntityRef,
+    FileCursor,
     FileEntityView,
     FileView,
     GarbageReport,
@@ -144,6 +145,8 @@ class _KeepsBlobs:
                     uow.files.add(file)
                 elif not temporary:
                     file.promote()
+                elif file.is_temporary:
+                    file.extend_until(now + self._policy.tmp_file_ttl)
                 if entity is not None:
                     file.link(entity.entity_type, entity.entity_id, now=now)
                 uow.commit()
@@ -154,8 +157,8 @@ class _KeepsBlobs:
 
 class AddFileHandler(_KeepsBlobs):
     def __call__(self, cmd: AddFile, uow: UnitOfWork) -> FileView:
-        actor = _tenant(cmd.actor)
         try:
+            actor = _tenant(cmd.actor)
             entity = entity_ref(cmd.entity_type, cmd.entity_id)
             if cmd.content.size > self._policy.max_upload_bytes:
                 raise too_large(self._policy.max_upload_bytes)
@@ -222,7 +225,7 @@ class LinkFileHandler:
         entity_type = EntityType.parse(cmd.entity_type)
         entity_id = parse_entity_id(cmd.entity_id)
         with uow:
-            file = _get(uow, file_id)
+            file = _locked(uow, file_id, field="fileId")
             link = file.link(entity_type, entity_id, now=self._clock.now())
             uow.commit()
             return link_view(link)
@@ -238,8 +241,7 @@ class DeleteFileHandler:
         actor = _tenant(cmd.actor)
         file_id = parse_id(cmd.file_id, field="id")
         with uow:
-            file = _get(uow, file_id)
-            uow.files.lock_content(file.sha256)
+            file = _locked(uow, file_id)
             file.delete()
             uow.files.delete(file)
             uow.commit()
@@ -259,10 +261,16 @@ def _delete_blob_if_unreferenced(
         return True
 
 
-def _get(uow: UnitOfWork, file_id: str) -> File:
+def _locked(uow: UnitOfWork, file_id: str, *, field: str = "id") -> File:
+    """The file, re-read under its content lock: what GC or a concurrent delete did is seen."""
+    uow.files.lock_content(_get(uow, file_id, field=field).sha256)
+    return _get(uow, file_id, field=field)
+
+
+def _get(uow: UnitOfWork, file_id: str, *, field: str = "id") -> File:
     file = uow.files.get(file_id)
     if file is None:
-        raise NotFound(f"file {file_id} not found", field="id")
+        raise NotFound(f"file {file_id} not found", field=field)
     return file
 
 
@@ -359,12 +367,14 @@ class CollectFileGarbageHandler:
             uow = self._uow_factory(tenant_id)
             with uow:
                 batch = uow.files.expired(now, limit=200)
-                for file in batch:
-                    uow.files.lock_content(file.sha256)
-                    file.delete()
-                    uow.files.delete(file)
+                for candidate in batch:
+                    uow.files.lock_content(candidate.sha256)
+                    file = uow.files.get(candidate.id)  # re-read: kept or deleted meanwhile?
+                    if file is not None and file.is_expired(now):
+                        file.delete()
+                        uow.files.delete(file)
+                        deleted += 1
                 uow.commit()
-            deleted += len(batch)
             if len(batch) < 200:
                 return deleted
 
@@ -388,11 +398,15 @@ class FindFilesHandler:
 
     def __call__(self, query: FindFiles, uow: UnitOfWork) -> Page[FileView]:
         first = _page_size(query.first, self._policy)
-        after = parse_id(query.after, field="after") if query.after else None
+        after = FileCursor.decode(query.after, field="after") if query.after else None
         with uow:
             rows = uow.file_views.find(query.filter, first=first + 1, after=after)
         items = tuple(rows[:first])
-        return Page(items=items, end_cursor=items[-1].id if items else None, has_next_page=len(rows) > first)
+        return Page(
+            items=items,
+            end_cursor=FileCursor.of(items[-1]).encode() if items else None,
+            has_next_page=len(rows) > first,
+        )
 
 
 class SearchFilesHandler:
@@ -441,7 +455,7 @@ class SignFileUrlsHandler:
         self._policy = policy
 
     def __call__(self, query: SignFileUrls, uow: UnitOfWork) -> list[SignedUrlView]:
-        expires_in = query.expires_in or self._policy.default_url_ttl
+        expires_in = self._policy.default_url_ttl if query.expires_in is None else query.expires_in
         if not 1 <= expires_in <= self._policy.max_url_ttl:
             raise InvalidInput(
                 f"expiresIn must be between 1 and {self._policy.max_url_ttl} seconds",

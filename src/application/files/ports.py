@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.files.views import EntityRef, FileEntityView, FileFilter, FileView
+from application.files.views import EntityRef, FileCursor, FileEntityView, FileFilter, FileView
 from domain.files.model import File
 
 
@@ -115,8 +115,8 @@ class FileReader(Protocol):
 
     def by_sha256(self, sha256: str) -> FileView | None: ...
 
-    def find(self, filter: FileFilter, *, first: int, after: str | None) -> list[FileView]:
-        """Newest first; ``after`` is the id of the last file of the previous page."""
+    def find(self, filter: FileFilter, *, first: int, after: FileCursor | None) -> list[FileView]:
+        """Newest first, by (created_at, id); ``after`` is where the previous page ended."""
         ...
 
     def search(self, text: str, *, limit: int) -> list[FileView]: ...

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.files.model import EntityType, FileStatus
+from domain.shared.errors import InvalidInput
+from domain.shared.model import parse_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,34 @@ class FileView:
     created_by: str | None
     created_at: datetime
     expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileCursor:
+    """A position in the newest-first list of files: it stays valid if its file is deleted."""
+
+    created_at: datetime
+    file_id: str
+
+    @classmethod
+    def of(cls, view: FileView) -> FileCursor:
+        return cls(view.created_at, view.id)
+
+    def encode(self) -> str:
+        raw = f"{self.created_at.isoformat()}|{self.file_id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str, *, field: str = "after") -> FileCursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            moment, _, file_id = raw.partition("|")
+            created_at = datetime.fromisoformat(moment)
+            if created_at.tzinfo is None:
+                raise ValueError("naive")
+            return cls(created_at, parse_id(file_id, field=field))
+        except (ValueError, UnicodeDecodeError, binascii.Error, InvalidInput):
+            raise InvalidInput(f"{field} is not a cursor this API returned", field=field) from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -51,7 +51,7 @@ class MessageBus:
         while queue:
             event = queue.popleft()
             for handler in self._event_handlers.get(type(event), ()):
-                log.debug("event.dispatch", event=type(event).__name__, handler=_name(handler))
+                log.debug("event.dispatch", event_type=type(event).__name__, handler=_name(handler))
                 uow = self._uow_factory(event.tenant_id)
                 handler(event, uow)
                 queue.extend(uow.collect_events())

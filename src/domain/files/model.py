@@ -88,7 +88,8 @@ def sanitize_file_name(raw: str | None) -> str:
     """
     name = unicodedata.normalize("NFC", raw or "")
     name = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in name
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") else ch
+        for ch in name
     )
     name = posixpath.basename(name.replace("\\", "/"))
     name = re.sub(r"\.{2,}", ".", name)
@@ -212,6 +213,11 @@ class File(Aggregate):
         """Keep the file for good: a temporary file stops expiring."""
         self.status = FileStatus.READY
         self.expires_at = None
+
+    def extend_until(self, expires_at: datetime) -> None:
+        """A temporary file uploaded again lives at least until ``expires_at``."""
+        if self.is_temporary and (self.expires_at is None or self.expires_at < expires_at):
+            self.expires_at = expires_at
 
     def is_expired(self, now: datetime) -> bool:
         return self.is_temporary and self.expires_at is not None and self.expires_at <= now

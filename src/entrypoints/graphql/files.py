@@ -21,9 +21,9 @@ from application.files.commands import (
     SignFileUrls,
 )
 from application.files.staging import StagedBlob
-from application.files.views import EntityRef, FileFilter, FileView
+from application.files.views import EntityRef, FileCursor, FileFilter, FileView
 from domain.files.model import EntityType, parse_entity_id
-from domain.shared.errors import InvalidInput
+from domain.shared.errors import DomainError, InvalidInput
 from entrypoints.graphql.common import actor, bus, business_result, then
 
 query = QueryType()
@@ -48,12 +48,6 @@ def _entity(entity: dict[str, Any] | None) -> dict[str, Any]:
 
 
 # --- File ---------------------------------------------------------------------------------
-
-
-@file_type.field("sha256")
-@temp_file_url_type.field("sha256")
-def resolve_sha256(item: Any, _info: GraphQLResolveInfo) -> str:
-    return item.sha256
 
 
 @file_type.field("entities")
@@ -118,7 +112,7 @@ def resolve_find_files(
         )
     )
     return {
-        "edges": [{"cursor": item.id, "node": item} for item in page.items],
+        "edges": [{"cursor": FileCursor.of(item).encode(), "node": item} for item in page.items],
         "page_info": {"end_cursor": page.end_cursor, "has_next_page": page.has_next_page},
     }
 
@@ -191,9 +185,14 @@ def resolve_add_file_entity(
 def resolve_generate_signed_url(
     _: Any, info: GraphQLResolveInfo, file_id: str, expires_in: int | None = None, inline: bool = False
 ) -> dict[str, Any]:
-    urls = bus(info).handle(
-        SignFileUrls(actor=actor(info), file_ids=(file_id,), expires_in=expires_in, inline=bool(inline))
-    )
+    try:
+        urls = bus(info).handle(
+            SignFileUrls(actor=actor(info), file_ids=(file_id,), expires_in=expires_in, inline=bool(inline))
+        )
+    except DomainError as error:
+        if error.field == "fileIds":
+            error.field = "fileId"
+        raise
     return {"signed_url": urls[0]}
 
 

@@ -35,7 +35,7 @@ def depth_limit(max_depth: int) -> type[ASTValidationRule]:
             if depth > max_depth:
                 name = node.name.value if node.name else "the operation"
                 self.report_error(
-                    GraphQLError(f"{name} is {depth} levels deep; the limit is {max_depth}", node)
+                    GraphQLError(f"{name} is deeper than the limit of {max_depth} levels", node)
                 )
 
         def _depth(self, selections: SelectionSetNode | None, depth: int, seen: frozenset[str]) -> int:

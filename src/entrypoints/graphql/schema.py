@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ariadne import load_schema_from_path, make_executable_schema, upload_scalar
+import re
+from typing import Any
+
+from ariadne import convert_camel_case_to_snake, load_schema_from_path, make_executable_schema, upload_scalar
 from graphql import GraphQLSchema
 
 from entrypoints.graphql import files, tenancy
 from entrypoints.graphql.common import datetime_scalar
+
+
+def python_name(graphql_name: str, *_: Any) -> str:
+    """camelCase outside, snake_case inside; digits stay with their word (``sha256``, not ``sha_256``)."""
+    return re.sub(r"_(\d)", r"\1", convert_camel_case_to_snake(graphql_name))
 
 
 def build_schema() -> GraphQLSchema:
@@ -19,5 +27,5 @@ def build_schema() -> GraphQLSchema:
         *files.bindables,
         datetime_scalar,
         upload_scalar,
-        convert_names_case=True,
+        convert_names_case=python_name,
     )

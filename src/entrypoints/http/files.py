@@ -83,8 +83,11 @@ def upload(token: str) -> Any:
             if received > grant.size:
                 break
             writer.write(chunk)
-    finally:
+    except BaseException:
         writer.close()
+        storage.discard_staged(grant.ref)
+        raise
+    writer.close()
     if received != grant.size:
         storage.discard_staged(grant.ref)
         return json_error(400, "SIZE_MISMATCH", f"received {received} bytes, declared {grant.size}")
