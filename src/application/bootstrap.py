@@ -37,5 +37,6 @@ def build_message_bus(
         files.FindFilesByEntities: file_handlers.FindFilesByEntitiesHandler(),
         files.GetFileLinks: file_handlers.GetFileLinksHandler(),
         files.SignFileUrls: file_handlers.SignFileUrlsHandler(storage, clock, file_policy),
+        files.SignFiles: file_handlers.SignFilesHandler(storage, clock, file_policy),
     }
     return MessageBus(uow_factory, handlers)

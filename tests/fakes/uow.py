@@ -21,6 +21,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from application.tenancy.ports import Principal
 from application.files.views import EntityRef, FileCursor, FileEntityView, FileFilter, FileView
 from application.shared.ports import Clock, DuplicateEntry
 from domain.files.model import File, FileEntity, FileStatus
@@ -303,6 +304,13 @@ class FakeTenantDirectory:
         ]
         found.sort(key=lambda tenant: tenant.external_id is None)
         return found[0] if found else None
+
+    def principal(self, tenant_reference: str, user_reference: str) -> Principal | None:
+        tenant = self.by_reference(tenant_reference)
+        if tenant is None:
+            return None
+        user = self.user(tenant.id, user_reference)
+        return Principal(tenant_id=tenant.id, user_active=None if user is None else user.active)
 
     def all_ids(self) -> list[str]:
         tenants = sorted(self._uow.workspace().tenants.values(), key=lambda tenant: tenant.created_at)

@@ -24,7 +24,7 @@ from domain.shared.model import new_id
 
 ENTITIES = 100
 FILES_PER_ENTITY = 5
-MAX_STATEMENTS = 5
+MAX_STATEMENTS = 3  # authentication, the files of all entities, the links of all files
 
 
 @contextmanager

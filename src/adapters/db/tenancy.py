@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from adapters.db.orm import tenants, users
+from application.tenancy.ports import Principal
 from domain.tenancy.model import Tenant, User
 
 
@@ -26,6 +27,26 @@ class SqlAlchemyTenantDirectory:
             .order_by(tenants.c.external_id.is_(None))
             .limit(1)
         ).one_or_none()
+
+    def principal(self, tenant_reference: str, user_reference: str) -> Principal | None:
+        row = self._session.execute(
+            select(tenants.c.id, users.c.active)
+            .outerjoin(
+                users,
+                and_(
+                    users.c.tenant_id == tenants.c.id,
+                    or_(
+                        users.c.id == user_reference,
+                        users.c.external_id == user_reference,
+                        users.c.email == user_reference,
+                    ),
+                ),
+            )
+            .where(or_(tenants.c.external_id == tenant_reference, tenants.c.slug == tenant_reference))
+            .order_by(tenants.c.external_id.is_(None), users.c.active.desc())
+            .limit(1)
+        ).one_or_none()
+        return None if row is None else Principal(tenant_id=row.id, user_active=row.active)
 
     def all_ids(self) -> list[str]:
         return list(self._session.scalars(select(tenants.c.id).order_by(tenants.c.created_at)))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from application.files.staging import StagedBlob
-from application.files.views import EntityRef, FileFilter
+from application.files.views import EntityRef, FileFilter, FileView
 from application.shared.messages import Command, Query
 
 
@@ -117,5 +117,14 @@ class GetFileLinks(Query):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SignFileUrls(Query):
     file_ids: tuple[str, ...]
+    expires_in: int | None = None
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignFiles(Query):
+    """Sign links for files the caller already read (views come only from tenant-bound readers)."""
+
+    files: tuple[FileView, ...]
     expires_in: int | None = None
     inline: bool = False

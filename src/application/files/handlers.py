@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from application.files.commands import (
@@ -21,6 +22,7 @@ from application.files.commands import (
     LinkFile,
     PrepareDirectUploads,
     SearchFiles,
+    SignFiles,
     SignFileUrls,
 )
 from application.files.ports import FileStorage, MimeDetector
@@ -448,19 +450,46 @@ class GetFileLinksHandler:
         return {file_id: found.get(file_id, []) for file_id in query.file_ids}
 
 
-class SignFileUrlsHandler:
+class SignFilesHandler:
+    """Signed download links for files already read; reads nothing itself."""
+
     def __init__(self, storage: FileStorage, clock: Clock, policy: FilePolicy) -> None:
         self._storage = storage
         self._clock = clock
         self._policy = policy
 
-    def __call__(self, query: SignFileUrls, uow: UnitOfWork) -> list[SignedUrlView]:
-        expires_in = self._policy.default_url_ttl if query.expires_in is None else query.expires_in
-        if not 1 <= expires_in <= self._policy.max_url_ttl:
+    def __call__(self, query: SignFiles, uow: UnitOfWork) -> list[SignedUrlView]:
+        return self.sign(query.actor, query.files, query.expires_in, query.inline)
+
+    def sign(
+        self, actor: Actor, views: Sequence[FileView], expires_in: int | None, inline: bool
+    ) -> list[SignedUrlView]:
+        seconds = self._policy.default_url_ttl if expires_in is None else expires_in
+        if not 1 <= seconds <= self._policy.max_url_ttl:
             raise InvalidInput(
-                f"expiresIn must be between 1 and {self._policy.max_url_ttl} seconds",
-                field="expiresIn",
+                f"expiresIn must be between 1 and {self._policy.max_url_ttl} seconds", field="expiresIn"
             )
+        expires_at = self._clock.now() + timedelta(seconds=seconds)
+        return [
+            SignedUrlView(
+                file_id=view.id,
+                url=self._storage.download_url(
+                    blob_key(actor.tenant_id, view.sha256),
+                    filename=view.name,
+                    mime=view.mime,
+                    expires_in=seconds,
+                    inline=inline,
+                ),
+                expires_at=expires_at,
+            )
+            for view in views
+        ]
+
+
+class SignFileUrlsHandler(SignFilesHandler):
+    """Signed download links for files named by id (each must be the tenant's)."""
+
+    def __call__(self, query: SignFileUrls, uow: UnitOfWork) -> list[SignedUrlView]:  # type: ignore[override]
         ids = [parse_id(file_id, field="fileIds") for file_id in query.file_ids]
         if not ids:
             raise InvalidInput("fileIds must list at least one file", field="fileIds")
@@ -469,21 +498,7 @@ class SignFileUrlsHandler:
         missing = [file_id for file_id in ids if file_id not in views]
         if missing:
             raise NotFound(f"file {missing[0]} not found", field="fileIds")
-        expires_at = self._clock.now() + timedelta(seconds=expires_in)
-        return [
-            SignedUrlView(
-                file_id=file_id,
-                url=self._storage.download_url(
-                    blob_key(query.actor.tenant_id, views[file_id].sha256),
-                    filename=views[file_id].name,
-                    mime=views[file_id].mime,
-                    expires_in=expires_in,
-                    inline=query.inline,
-                ),
-                expires_at=expires_at,
-            )
-            for file_id in ids
-        ]
+        return self.sign(query.actor, [views[file_id] for file_id in ids], query.expires_in, query.inline)
 
 
 def _page_size(first: int | None, policy: FilePolicy) -> int:

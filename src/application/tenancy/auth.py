@@ -51,14 +51,10 @@ class Authenticator:
             raise AuthenticationFailed("malformed_header", "the Authorization header must be 'Bearer <token>'")
         claims = self._verifier.verify(token.strip())
         with self._uow_factory(None) as uow:
-            tenant = uow.tenants.by_reference(claims.tenant_reference)
-            if tenant is None:
-                raise AuthenticationFailed(
-                    "unknown_tenant", "the token's organization does not match any tenant"
-                )
-            user = uow.tenants.user(tenant.id, claims.subject)
-            if user is not None and not user.active:
-                raise AuthenticationFailed("user_deactivated", "this user has been deactivated")
-            tenant_id = tenant.id
+            principal = uow.tenants.principal(claims.tenant_reference, claims.subject)
+        if principal is None:
+            raise AuthenticationFailed("unknown_tenant", "the token's organization does not match any tenant")
+        if principal.user_active is False:
+            raise AuthenticationFailed("user_deactivated", "this user has been deactivated")
         role = _ROLES.get((claims.role or "").lower(), Role.MEMBER)
-        return Actor(tenant_id=tenant_id, user_id=claims.subject, role=role)
+        return Actor(tenant_id=principal.tenant_id, user_id=claims.subject, role=role)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from domain.tenancy.model import Tenant, User
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """What authentication needs to know, read in one go: the tenant, and the user if known."""
+
+    tenant_id: str
+    user_active: bool | None
 
 
 class TenantDirectory(Protocol):
@@ -14,6 +23,11 @@ class TenantDirectory(Protocol):
 
     def by_reference(self, reference: str) -> Tenant | None:
         """The tenant whose external id (a WorkOS organization id) or slug is ``reference``."""
+        ...
+
+    def principal(self, tenant_reference: str, user_reference: str) -> Principal | None:
+        """The tenant named by external id or slug, with its user named by id, external id or
+        email (``user_active`` is ``None`` when there is no such user)."""
         ...
 
     def all_ids(self) -> list[str]: ...

@@ -59,7 +59,7 @@ def resolve_entities(file: FileView, info: GraphQLResolveInfo) -> Any:
 def resolve_signed_url(
     file: FileView, info: GraphQLResolveInfo, expires_in: int | None = None, inline: bool = False
 ) -> Any:
-    return info.context["loaders"].signed_urls.load((file.id, expires_in, bool(inline)))
+    return info.context["loaders"].signed_urls.load((file, expires_in, bool(inline)))
 
 
 @file_entity_type.field("entityType")

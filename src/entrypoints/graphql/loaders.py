@@ -11,8 +11,8 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from application.files.commands import FindFilesByEntities, GetFileLinks, SignFileUrls
-from application.files.views import EntityRef
+from application.files.commands import FindFilesByEntities, GetFileLinks, SignFiles
+from application.files.views import EntityRef, FileView
 from application.shared.bus import MessageBus
 from domain.tenancy.model import Actor
 
@@ -61,21 +61,16 @@ class RequestLoaders:
         found = self._bus.handle(GetFileLinks(actor=self._actor, file_ids=tuple(file_ids)))
         return [found[file_id] for file_id in file_ids]
 
-    def _signed_urls(self, keys: Sequence[tuple[str, int | None, bool]]) -> list[Any]:
-        """Keys are (file id, expires in, inline); one signing query per distinct option pair."""
-        groups: dict[tuple[int | None, bool], list[str]] = defaultdict(list)
-        for file_id, expires_in, inline in keys:
-            groups[(expires_in, inline)].append(file_id)
+    def _signed_urls(self, keys: Sequence[tuple[FileView, int | None, bool]]) -> list[Any]:
+        """Keys are (file, expires in, inline): signing needs no query, one bus call per option pair."""
+        groups: dict[tuple[int | None, bool], list[FileView]] = defaultdict(list)
+        for view, expires_in, inline in keys:
+            groups[(expires_in, inline)].append(view)
         urls: dict[tuple[str, int | None, bool], Any] = {}
-        for (expires_in, inline), file_ids in groups.items():
+        for (expires_in, inline), views in groups.items():
             signed = self._bus.handle(
-                SignFileUrls(
-                    actor=self._actor,
-                    file_ids=tuple(dict.fromkeys(file_ids)),
-                    expires_in=expires_in,
-                    inline=inline,
-                )
+                SignFiles(actor=self._actor, files=tuple(views), expires_in=expires_in, inline=inline)
             )
-            for view in signed:
-                urls[(view.file_id, expires_in, inline)] = view.url
-        return [urls[key] for key in keys]
+            for url in signed:
+                urls[(url.file_id, expires_in, inline)] = url.url
+        return [urls[(view.id, expires_in, inline)] for view, expires_in, inline in keys]
