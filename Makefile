@@ -10,7 +10,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# WeasyPrint needs Pango (on the image) and, for its fast font subsetting, HarfBuzz's subset
+# library; DejaVu is the built-in layouts' font. Installed when missing and we are root.
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	  else echo "warning: install $$missing (apt-get) for PDF rendering"; fi; \
+	fi
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 

@@ -1,0 +1,155 @@
+"""``WeasyPrintPdfRenderer``: the ``PdfRenderer`` port on WeasyPrint, in a pool of worker processes.
+
+The calling process only validates, checks templates and waits; composing the HTML (Jinja
+sandbox) and laying it out (WeasyPrint) happen in warm worker processes (see ``pool.py`` and
+``worker.py``) with a wall-clock timeout and an address-space cap, so a hostile template can
+neither hang nor exhaust the service. Documents reach no file and no network: the URL fetcher
+serves ``data:`` URIs and the assets passed in, nothing else (see ``fetcher.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import tinycss2
+
+from adapters.pdf.html import FILTERS, compile_template
+from adapters.pdf.pool import JobResult, PoolSettings, WorkerPool
+from adapters.pdf.sandbox import DocumentSandbox
+from adapters.pdf.worker import WorkerSettings
+from application.pdf.documents import (
+    ASSET_MIMES,
+    InvoiceDocument,
+    PdfAsset,
+    PdfDocument,
+    PdfLayout,
+    QuoteDocument,
+    ReportDocument,
+    StatementDocument,
+)
+from domain.pdf.errors import TemplateInvalid
+from domain.shared.errors import InvalidInput
+
+_DOCUMENTS = (InvoiceDocument, QuoteDocument, StatementDocument, ReportDocument)
+MAX_ASSET_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RendererSettings:
+    """Knobs of the renderer; the container reads them from ``ISTMO_PDF_*`` variables."""
+
+    processes: int | None = None  # default: the number of CPUs
+    timeout: float = 30.0  # seconds of wall clock per render
+    memory_limit_mb: int | None = 768  # address space a render may add to a warm worker
+    max_pages: int = 2_000
+    max_pdf_mb: int = 50
+    max_html_chars: int = 20_000_000
+    start_method: str = "forkserver"
+
+
+class WeasyPrintPdfRenderer:
+    def __init__(self, settings: RendererSettings | None = None) -> None:
+        self.settings = settings = settings or RendererSettings()
+        memory = settings.memory_limit_mb * 1024 * 1024 if settings.memory_limit_mb else None
+        self._pool = WorkerPool(
+            PoolSettings(
+                processes=settings.processes or os.cpu_count() or 1,
+                timeout=settings.timeout,
+                start_method=settings.start_method,
+                worker=WorkerSettings(
+                    memory_limit_bytes=memory,
+                    max_pages=settings.max_pages,
+                    max_pdf_bytes=settings.max_pdf_mb * 1024 * 1024,
+                    max_html_chars=settings.max_html_chars,
+                ),
+            )
+        )
+        self._sandbox: DocumentSandbox | None = None
+
+    # --- PdfRenderer ----------------------------------------------------------------------
+
+    def render(self, document: PdfDocument, layout: PdfLayout, assets: Mapping[str, PdfAsset]) -> bytes:
+        return self.render_job(document, layout, assets).value  # type: ignore[no-any-return]
+
+    def check_template(self, body_template: str | None, custom_css: str | None) -> None:
+        if body_template:
+            if self._sandbox is None:
+                self._sandbox = DocumentSandbox(filters=FILTERS)
+            compile_template(self._sandbox, body_template)
+        if custom_css:
+            check_css(custom_css)
+
+    # --- beyond the port: warm-up, statistics, shutdown -------------------------------------
+
+    def render_job(
+        self, document: PdfDocument, layout: PdfLayout, assets: Mapping[str, PdfAsset]
+    ) -> JobResult:
+        """``render`` with the worker's pid, time in the worker and peak RSS (bench and tests)."""
+        if not isinstance(document, _DOCUMENTS):
+            raise InvalidInput(f"cannot render a {type(document).__name__}", field="document")
+        if not isinstance(layout, PdfLayout):
+            raise InvalidInput("layout must be a PdfLayout", field="layout")
+        checked: dict[str, PdfAsset] = {}
+        for name, asset in assets.items():
+            if not isinstance(asset, PdfAsset) or asset.mime not in ASSET_MIMES:
+                raise InvalidInput(
+                    f"asset {name!r} is not an image (png, jpeg, gif, webp, svg)", field="logo"
+                )
+            if len(asset.data) > MAX_ASSET_BYTES:
+                raise InvalidInput(f"asset {name!r} is larger than {MAX_ASSET_BYTES} bytes", field="logo")
+            checked[str(name)] = asset
+        return self._pool.submit((document, layout, checked))
+
+    def start(self) -> None:
+        """Start and warm every worker now (otherwise the first renders do it)."""
+        self._pool.start()
+
+    def worker_pids(self) -> list[int]:
+        return self._pool.pids()
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> WeasyPrintPdfRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_css(css: str, *, field: str = "customCss") -> None:
+    """Raise ``TemplateInvalid`` at the first CSS syntax error, naming its line."""
+
+    def fail(node: tinycss2.ast.ParseError, *, inside: bool = False) -> None:
+        what = "invalid declaration" if inside else "invalid rule"
+        raise TemplateInvalid(
+            f"{field} line {node.source_line}: {what} ({node.message})", field=field, line=node.source_line
+        )
+
+    def check_block(nodes: list[object] | None, *, rules: bool) -> None:
+        if nodes is None:
+            return
+        parsed = (
+            tinycss2.parse_blocks_contents(nodes)
+            if not rules
+            else tinycss2.parse_rule_list(nodes, skip_comments=True, skip_whitespace=True)
+        )
+        for node in parsed:
+            if isinstance(node, tinycss2.ast.ParseError):
+                fail(node, inside=not rules)
+            elif isinstance(node, (tinycss2.ast.QualifiedRule, tinycss2.ast.AtRule)):
+                check_rule(node)
+
+    def check_rule(rule: object) -> None:
+        if isinstance(rule, tinycss2.ast.ParseError):
+            fail(rule)
+        elif isinstance(rule, tinycss2.ast.QualifiedRule):
+            check_block(rule.content, rules=False)
+        elif isinstance(rule, tinycss2.ast.AtRule) and rule.content is not None:
+            nested = rule.lower_at_keyword in {"media", "supports", "layer", "container", "document"}
+            check_block(rule.content, rules=nested)
+
+    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        check_rule(rule)

@@ -1,0 +1,27 @@
+"""Port of the pdf domain: turn plain document data and a tenant layout into PDF bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from application.pdf.documents import PdfAsset, PdfDocument, PdfLayout
+
+
+class PdfRenderer(Protocol):
+    """Renders documents safely: sandboxed templates, no network or file access, bounded time
+    and memory. The same document, layout and assets give byte-identical PDFs.
+
+    Failures are domain errors: ``TemplateInvalid`` (a custom template or CSS that does not
+    compile), ``RenderTimeout``, ``RenderTooLarge`` (memory, output size, pages) and
+    ``RenderFailed`` (anything else, e.g. an unsafe operation in a custom template).
+    """
+
+    def render(self, document: PdfDocument, layout: PdfLayout, assets: Mapping[str, PdfAsset]) -> bytes:
+        """The PDF of ``document`` dressed by ``layout``; ``assets`` are what it may refer to by name
+        (``istmo-asset:<name>``), e.g. the logo read from the tenant's own files."""
+        ...
+
+    def check_template(self, body_template: str | None, custom_css: str | None) -> None:
+        """Raise ``TemplateInvalid`` naming the field and line if either does not compile."""
+        ...

@@ -1,0 +1,1 @@
+"""PDF rendering: the failures a render can end in (the renderer itself is a port)."""
