@@ -5,6 +5,8 @@ from __future__ import annotations
 from application.files import commands as files
 from application.files import handlers as file_handlers
 from application.files.ports import FileStorage, MimeDetector
+from application.invoicing import commands as invoicing
+from application.invoicing import handlers as invoicing_handlers
 from application.shared.bus import MessageBus
 from application.shared.ports import Clock, UnitOfWorkFactory
 from application.tenancy import handlers as tenancy
@@ -17,8 +19,10 @@ def build_message_bus(
     mime: MimeDetector,
     clock: Clock,
     file_policy: files.FilePolicy,
+    invoicing_policy: invoicing.InvoicingPolicy | None = None,
 ) -> MessageBus:
     keeps = (storage, mime, clock, file_policy)
+    invoicing_policy = invoicing_policy or invoicing.InvoicingPolicy()
     handlers = {
         tenancy.CreateTenant: tenancy.CreateTenantHandler(clock),
         tenancy.EnsureUser: tenancy.EnsureUserHandler(clock),
@@ -38,5 +42,19 @@ def build_message_bus(
         files.GetFileLinks: file_handlers.GetFileLinksHandler(),
         files.SignFileUrls: file_handlers.SignFileUrlsHandler(storage, clock, file_policy),
         files.SignFiles: file_handlers.SignFilesHandler(storage, clock, file_policy),
+        invoicing.CreateClient: invoicing_handlers.CreateClientHandler(clock),
+        invoicing.UpdateClient: invoicing_handlers.UpdateClientHandler(clock),
+        invoicing.GetClient: invoicing_handlers.GetClientHandler(),
+        invoicing.GetClients: invoicing_handlers.GetClientsHandler(),
+        invoicing.FindClients: invoicing_handlers.FindClientsHandler(invoicing_policy),
+        invoicing.CreateInvoice: invoicing_handlers.CreateInvoiceHandler(clock),
+        invoicing.RegisterInvoicePayment: invoicing_handlers.RegisterInvoicePaymentHandler(clock),
+        invoicing.VoidInvoice: invoicing_handlers.VoidInvoiceHandler(clock),
+        invoicing.GetInvoice: invoicing_handlers.GetInvoiceHandler(clock),
+        invoicing.FindInvoices: invoicing_handlers.FindInvoicesHandler(clock, invoicing_policy),
+        invoicing.CreateQuote: invoicing_handlers.CreateQuoteHandler(clock),
+        invoicing.GetQuote: invoicing_handlers.GetQuoteHandler(clock),
+        invoicing.FindQuotes: invoicing_handlers.FindQuotesHandler(clock, invoicing_policy),
+        invoicing.GetClientStatement: invoicing_handlers.GetClientStatementHandler(),
     }
     return MessageBus(uow_factory, handlers)

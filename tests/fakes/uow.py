@@ -9,7 +9,8 @@ Domain events are collected from the aggregates the unit of work saw, on commit 
 The reader mirrors ``SqlAlchemyFileReader`` query for query (ordering, keyset paging,
 case-insensitive ``LIKE`` with literal ``%`` and ``_``, tenant filtering everywhere);
 ``tests/integration/test_file_store_contract.py`` runs one contract against both so they
-cannot drift.
+cannot drift. The invoicing repositories and readers mirror ``adapters.db.invoicing`` the same
+way, checked by ``tests/integration/test_invoicing_store_contract.py``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,34 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from enum import Enum
 from types import TracebackType
 from typing import Any
 
+from application.invoicing.handlers import client_view, invoice_view, quote_view
+from application.invoicing.views import (
+    ClientCursor,
+    ClientView,
+    InvoiceCursor,
+    InvoiceFilter,
+    InvoiceSort,
+    InvoiceSortField,
+    InvoiceView,
+    QuoteCursor,
+    QuoteFilter,
+    QuoteView,
+    SortDirection,
+)
 from application.tenancy.ports import Principal
 from application.files.views import EntityRef, FileCursor, FileEntityView, FileFilter, FileView
 from application.shared.ports import Clock, DuplicateEntry
 from domain.files.model import File, FileEntity, FileStatus
+from domain.invoicing.clients import Client, ClientContact
+from domain.invoicing.invoices import Invoice, InvoiceLine, Payment
+from domain.invoicing.quotes import Quote, QuoteLine
+from domain.invoicing.statements import StatementInvoice, StatementPayment
+from domain.invoicing.values import Currency
 from domain.shared.model import Aggregate, DomainEvent
 from domain.tenancy.model import Tenant, User
 
@@ -103,6 +124,59 @@ def _user_row(user: User) -> tuple[Any, ...]:
     return (user.tenant_id, user.email, user.role, user.external_id, user.active, user.created_at)
 
 
+# --- invoicing copies: built through the constructors (the classes may be mapped by the ORM) ---
+
+_CLIENT_FIELDS = (
+    "id", "tenant_id", "name", "ruc", "dv", "taxpayer_type", "address", "created_at", "updated_at",
+)
+_CONTACT_FIELDS = ("id", "tenant_id", "client_id", "position", "name", "email", "phone", "role")
+_LINE_FIELDS = ("id", "tenant_id", "position", "description", "quantity", "unit_price", "discount", "tax_rate")
+_PAYMENT_FIELDS = ("id", "tenant_id", "invoice_id", "amount", "paid_on", "method", "reference", "created_at")
+_DOCUMENT_FIELDS = (
+    "id", "tenant_id", "number", "client_id", "client_name", "client_ruc", "client_dv", "ad_hoc_emails",
+    "issue_date", "currency", "subtotal", "discount_total", "tax_total", "total", "created_by", "created_at",
+)
+_INVOICE_FIELDS = _DOCUMENT_FIELDS + (
+    "due_date", "paid", "balance", "voided_at", "legal_status", "cufe", "pac_document_id", "qr_url",
+    "authorization_protocol", "authorized_at", "legal_message",
+)
+_QUOTE_FIELDS = _DOCUMENT_FIELDS + ("valid_until", "status")
+
+
+def _values(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
+
+
+def _copy_client(client: Client) -> Client:
+    copy = Client(**_values(client, _CLIENT_FIELDS))
+    copy.contacts = [ClientContact(**_values(c, _CONTACT_FIELDS)) for c in client.contacts]
+    return copy
+
+
+def _copy_invoice(invoice: Invoice) -> Invoice:
+    copy = Invoice(**_values(invoice, _INVOICE_FIELDS))
+    copy.lines = [InvoiceLine(invoice_id=line.invoice_id, **_values(line, _LINE_FIELDS)) for line in invoice.lines]
+    copy.payments = [Payment(**_values(payment, _PAYMENT_FIELDS)) for payment in invoice.payments]
+    return copy
+
+
+def _copy_quote(quote: Quote) -> Quote:
+    copy = Quote(**_values(quote, _QUOTE_FIELDS))
+    copy.lines = [QuoteLine(quote_id=line.quote_id, **_values(line, _LINE_FIELDS)) for line in quote.lines]
+    return copy
+
+
+def _state(value: Any) -> Any:
+    """What the database would hold for an object and its children: used to see what changed."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return tuple(_state(item) for item in value)
+    if hasattr(value, "__dict__"):
+        return tuple(sorted((k, _state(v)) for k, v in vars(value).items() if not k.startswith("_")))
+    return value
+
+
 @dataclass
 class FakeStore:
     """What the database holds: committed tenants, users and files (with their links)."""
@@ -110,10 +184,23 @@ class FakeStore:
     tenants: dict[str, Tenant] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     files: dict[str, File] = field(default_factory=dict)
+    clients: dict[str, Client] = field(default_factory=dict)
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    quotes: dict[str, Quote] = field(default_factory=dict)
+    counters: dict[tuple[str, str], int] = field(default_factory=dict)
     commits: int = 0
     locked: list[tuple[str, str]] = field(default_factory=list)
 
     # --- helpers for assertions in tests ------------------------------------------------
+
+    def clients_of(self, tenant_id: str) -> list[Client]:
+        return [client for client in self.clients.values() if client.tenant_id == tenant_id]
+
+    def invoices_of(self, tenant_id: str) -> list[Invoice]:
+        return [invoice for invoice in self.invoices.values() if invoice.tenant_id == tenant_id]
+
+    def quotes_of(self, tenant_id: str) -> list[Quote]:
+        return [quote for quote in self.quotes.values() if quote.tenant_id == tenant_id]
 
     def files_of(self, tenant_id: str) -> list[File]:
         return [file for file in self.files.values() if file.tenant_id == tenant_id]
@@ -130,6 +217,10 @@ class _Workspace:
         self.users = {key: _copy_user(value) for key, value in store.users.items()}
         self.files = {key: _copy_file(value) for key, value in store.files.items()}
         self.deleted: dict[str, File] = {}
+        self.clients = {key: _copy_client(value) for key, value in store.clients.items()}
+        self.invoices = {key: _copy_invoice(value) for key, value in store.invoices.items()}
+        self.quotes = {key: _copy_quote(value) for key, value in store.quotes.items()}
+        self.counters = dict(store.counters)
         self.rebase()
 
     def rebase(self) -> None:
@@ -137,12 +228,19 @@ class _Workspace:
         self.base_tenants = set(self.tenants)
         self.base_users = {key: _user_row(user) for key, user in self.users.items()}
         self.base_files = {key: _file_row(file) for key, file in self.files.items()}
+        self.base_clients = {key: _state(client) for key, client in self.clients.items()}
+        self.base_invoices = {key: _state(invoice) for key, invoice in self.invoices.items()}
+        self.base_quotes = {key: _state(quote) for key, quote in self.quotes.items()}
+        self.base_counters = dict(self.counters)
 
     def aggregates(self) -> Iterable[Aggregate]:
         yield from self.tenants.values()
         yield from self.users.values()
         yield from self.files.values()
         yield from self.deleted.values()
+        yield from self.clients.values()
+        yield from self.invoices.values()
+        yield from self.quotes.values()
 
 
 class _NoTenant:
@@ -156,6 +254,12 @@ class FakeUnitOfWork:
     tenants: FakeTenantDirectory
     files: FakeFileRepository
     file_views: FakeFileReader
+    clients: FakeClientRepository
+    client_views: FakeClientReader
+    invoices: FakeInvoiceRepository
+    invoice_views: FakeInvoiceReader
+    quotes: FakeQuoteRepository
+    quote_views: FakeQuoteReader
 
     def __init__(self, store: FakeStore, tenant_id: str | None, clock: Clock) -> None:
         self._store = store
@@ -185,9 +289,18 @@ class FakeUnitOfWork:
         self.tenants = FakeTenantDirectory(self)
         if self._tenant_id is None:
             self.files = self.file_views = _NoTenant()  # type: ignore[assignment]
+            self.clients = self.client_views = _NoTenant()  # type: ignore[assignment]
+            self.invoices = self.invoice_views = _NoTenant()  # type: ignore[assignment]
+            self.quotes = self.quote_views = _NoTenant()  # type: ignore[assignment]
         else:
             self.files = FakeFileRepository(self, self._tenant_id, self._clock)
             self.file_views = FakeFileReader(self, self._tenant_id)
+            self.clients = FakeClientRepository(self, self._tenant_id)
+            self.client_views = FakeClientReader(self, self._tenant_id)
+            self.invoices = FakeInvoiceRepository(self, self._tenant_id)
+            self.invoice_views = FakeInvoiceReader(self, self._tenant_id)
+            self.quotes = FakeQuoteRepository(self, self._tenant_id)
+            self.quote_views = FakeQuoteReader(self, self._tenant_id)
         return self
 
     def __exit__(
@@ -203,9 +316,17 @@ class FakeUnitOfWork:
         store = self._store
         try:
             tenants, users, files, removed = self._changes(work, store)
+            invoicing = self._invoicing_changes(work, store)
         except DuplicateEntry:
             self._work = _Workspace(store)  # the session rolls back: start again from the store
             raise
+        for client in invoicing.clients:
+            store.clients[client.id] = _copy_client(client)
+        for invoice in invoicing.invoices:
+            store.invoices[invoice.id] = _copy_invoice(invoice)
+        for quote in invoicing.quotes:
+            store.quotes[quote.id] = _copy_quote(quote)
+        store.counters.update(invoicing.counters)
         for tenant in tenants:
             store.tenants[tenant.id] = _copy_tenant(tenant)
         for user in users:
@@ -259,6 +380,28 @@ class FakeUnitOfWork:
                 raise LookupError(f"files.tenant_id: no tenant {file.tenant_id} (foreign key)")
         return tenants, users, files, removed
 
+    def _invoicing_changes(self, work: _Workspace, store: FakeStore) -> _InvoicingChanges:
+        """What this commit writes of invoicing, checked against the unique and foreign keys."""
+        changes = _InvoicingChanges(
+            clients=[c for key, c in work.clients.items() if work.base_clients.get(key) != _state(c)],
+            invoices=[i for key, i in work.invoices.items() if work.base_invoices.get(key) != _state(i)],
+            quotes=[q for key, q in work.quotes.items() if work.base_quotes.get(key) != _state(q)],
+            counters={k: v for k, v in work.counters.items() if work.base_counters.get(k) != v},
+        )
+        tenants = {**store.tenants, **work.tenants}
+        after_clients = {**store.clients, **{c.id: c for c in changes.clients}}
+        after_invoices = {**store.invoices, **{i.id: i for i in changes.invoices}}
+        after_quotes = {**store.quotes, **{q.id: q for q in changes.quotes}}
+        _unique("invoices(tenant_id, number)", ((i.tenant_id, i.number) for i in after_invoices.values()))
+        _unique("quotes(tenant_id, number)", ((q.tenant_id, q.number) for q in after_quotes.values()))
+        for document in [*changes.clients, *changes.invoices, *changes.quotes]:
+            if document.tenant_id not in tenants:
+                raise LookupError(f"tenant_id: no tenant {document.tenant_id} (foreign key)")
+        for document in [*changes.invoices, *changes.quotes]:
+            if document.client_id is not None and document.client_id not in after_clients:
+                raise LookupError(f"client_id: no client {document.client_id} (foreign key)")
+        return changes
+
     def rollback(self) -> None:
         self.workspace()
         self._work = _Workspace(self._store)
@@ -266,6 +409,14 @@ class FakeUnitOfWork:
     def collect_events(self) -> list[DomainEvent]:
         events, self._events = self._events, []
         return events
+
+
+@dataclass
+class _InvoicingChanges:
+    clients: list[Client]
+    invoices: list[Invoice]
+    quotes: list[Quote]
+    counters: dict[tuple[str, str], int]
 
 
 def _unique(constraint: str, keys: Iterable[object]) -> None:
@@ -478,3 +629,217 @@ class FakeFileReader:
                 )
             )
         return dict(found)
+
+
+# --- invoicing: aggregates ------------------------------------------------------------------
+
+
+class FakeClientRepository:
+    def __init__(self, uow: FakeUnitOfWork, tenant_id: str) -> None:
+        self._uow = uow
+        self._tenant_id = tenant_id
+
+    def add(self, client: Client) -> None:
+        if client.tenant_id != self._tenant_id:
+            raise PermissionError("a client of another tenant cannot be added here")
+        self._uow.workspace().clients[client.id] = client
+
+    def get(self, client_id: str) -> Client | None:
+        client = self._uow.workspace().clients.get(client_id)
+        return client if client is not None and client.tenant_id == self._tenant_id else None
+
+
+def _take_next_value(uow: FakeUnitOfWork, tenant_id: str, series: str) -> int:
+    counters = uow.workspace().counters
+    counters[(tenant_id, series)] = counters.get((tenant_id, series), 0) + 1
+    return counters[(tenant_id, series)]
+
+
+class FakeInvoiceRepository:
+    def __init__(self, uow: FakeUnitOfWork, tenant_id: str) -> None:
+        self._uow = uow
+        self._tenant_id = tenant_id
+
+    def next_sequence(self) -> int:
+        return _take_next_value(self._uow, self._tenant_id, "INVOICE")
+
+    def number_taken(self, number: str) -> bool:
+        return any(
+            i.tenant_id == self._tenant_id and i.number == number for i in self._uow.workspace().invoices.values()
+        )
+
+    def add(self, invoice: Invoice) -> None:
+        if invoice.tenant_id != self._tenant_id:
+            raise PermissionError("an invoice of another tenant cannot be added here")
+        self._uow.workspace().invoices[invoice.id] = invoice
+
+    def get(self, invoice_id: str) -> Invoice | None:
+        invoice = self._uow.workspace().invoices.get(invoice_id)
+        return invoice if invoice is not None and invoice.tenant_id == self._tenant_id else None
+
+    def get_for_update(self, invoice_id: str) -> Invoice | None:
+        """Nothing to wait for (units of work on the fakes run one at a time), but as after a lock,
+        what another unit of work committed meanwhile is read again, unless this one changed it."""
+        work = self._uow.workspace()
+        committed = self._uow.store.invoices.get(invoice_id)
+        mine = work.invoices.get(invoice_id)
+        if committed is not None and mine is not None and work.base_invoices.get(invoice_id) == _state(mine):
+            work.invoices[invoice_id] = _copy_invoice(committed)
+            work.base_invoices[invoice_id] = _state(work.invoices[invoice_id])
+        return self.get(invoice_id)
+
+
+class FakeQuoteRepository:
+    def __init__(self, uow: FakeUnitOfWork, tenant_id: str) -> None:
+        self._uow = uow
+        self._tenant_id = tenant_id
+
+    def next_sequence(self) -> int:
+        return _take_next_value(self._uow, self._tenant_id, "QUOTE")
+
+    def number_taken(self, number: str) -> bool:
+        return any(
+            q.tenant_id == self._tenant_id and q.number == number for q in self._uow.workspace().quotes.values()
+        )
+
+    def add(self, quote: Quote) -> None:
+        if quote.tenant_id != self._tenant_id:
+            raise PermissionError("a quote of another tenant cannot be added here")
+        self._uow.workspace().quotes[quote.id] = quote
+
+    def get(self, quote_id: str) -> Quote | None:
+        quote = self._uow.workspace().quotes.get(quote_id)
+        return quote if quote is not None and quote.tenant_id == self._tenant_id else None
+
+
+# --- invoicing: read side --------------------------------------------------------------------
+
+
+class FakeClientReader:
+    def __init__(self, uow: FakeUnitOfWork, tenant_id: str) -> None:
+        self._uow = uow
+        self._tenant_id = tenant_id
+
+    def _clients(self) -> list[Client]:
+        return [c for c in self._uow.workspace().clients.values() if c.tenant_id == self._tenant_id]
+
+    def get(self, client_id: str) -> ClientView | None:
+        return next((client_view(c) for c in self._clients() if c.id == client_id), None)
+
+    def get_many(self, client_ids: Sequence[str]) -> list[ClientView]:
+        wanted = set(client_ids)
+        return [client_view(c) for c in self._clients() if c.id in wanted]
+
+    def find(self, search: str | None, *, first: int, after: ClientCursor | None) -> list[ClientView]:
+        found = self._clients()
+        if search:
+            found = [c for c in found if _contains(c.name, search) or (c.ruc is not None and _contains(c.ruc, search))]
+        if after:
+            found = [c for c in found if (c.created_at, c.id) < (after.created_at, after.client_id)]
+        found.sort(key=lambda c: (c.created_at, c.id), reverse=True)
+        return [client_view(c) for c in found[:first]]
+
+
+class FakeInvoiceReader:
+    def __init__(self, uow: FakeUnitOfWork, tenant_id: str) -> None:
+        self._uow = uow
+        self._tenant_id = tenant_id
+
+    def _invoices(self) -> list[Invoice]:
+        return [i for i in self._uow.workspace().invoices.values() if i.tenant_id == self._tenant_id]
+
+    def get(self, invoice_id: str, *, today: date) -> InvoiceView | None:
+        return next((invoice_view(i, today) for i in self._invoices() if i.id == invoice_id), None)
+
+    def find(
+        self,
+        filter: InvoiceFilter,
+        sort: InvoiceSort,
+        *,
+        today: date,
+        first: int,
+        after: InvoiceCursor | None,
+    ) -> list[InvoiceView]:
+        found = self._invoices()
+        if filter.client_id is not None:
+            found = [i for i in found if i.client_id == filter.client_id]
+        if filter.statuses:
+            found = [i for i in found if i.status(today) in filter.statuses]
+        if filter.due_before is not None:
+            found = [i for i in found if i.due_date < filter.due_before]
+        if filter.due_after is not None:
+            found = [i for i in found if i.due_date > filter.due_after]
+
+        def key(invoice: Invoice) -> tuple[Any, str]:
+            value = invoice.issue_date if sort.field is InvoiceSortField.DATE else invoice.balance
+            return (value, invoice.id)
+
+        descending = sort.direction is SortDirection.DESC
+        if after is not None:
+            mark = (after.key, after.invoice_id)
+            found = [i for i in found if (key(i) < mark if descending else key(i) > mark)]
+        found.sort(key=key, reverse=descending)
+        return [invoice_view(i, today) for i in found[:first]]
+
+    def statement_facts(
+        self, client_id: str, currency: Currency, *, until: date
+    ) -> tuple[list[StatementInvoice], list[StatementPayment]]:
+        mine = sorted(
+            (
+                i
+                for i in self._invoices()
+                if i.client_id == client_id and i.currency == currency and i.issue_date <= until
+            ),
+            key=lambda i: (i.issue_date, i.id),
+        )
+        invoices = [
+            StatementInvoice(
+                invoice_id=i.id,
+                number=i.number,
+                issue_date=i.issue_date,
+                due_date=i.due_date,
+                total=i.total,
+                voided=i.voided_at is not None,
+            )
+            for i in mine
+        ]
+        payments = sorted(
+            (
+                StatementPayment(
+                    payment_id=p.id,
+                    invoice_id=i.id,
+                    paid_on=p.paid_on,
+                    amount=p.amount,
+                    method=str(p.method),
+                    reference=p.reference,
+                )
+                for i in mine
+                for p in i.payments
+                if p.tenant_id == self._tenant_id and p.paid_on <= until
+            ),
+            key=lambda p: (p.paid_on, p.payment_id),
+        )
+        return invoices, payments
+
+
+class FakeQuoteReader:
+    def __init__(self, uow: FakeUnitOfWork, tenant_id: str) -> None:
+        self._uow = uow
+        self._tenant_id = tenant_id
+
+    def _quotes(self) -> list[Quote]:
+        return [q for q in self._uow.workspace().quotes.values() if q.tenant_id == self._tenant_id]
+
+    def get(self, quote_id: str, *, today: date) -> QuoteView | None:
+        return next((quote_view(q, today) for q in self._quotes() if q.id == quote_id), None)
+
+    def find(
+        self, filter: QuoteFilter, *, today: date, first: int, after: QuoteCursor | None
+    ) -> list[QuoteView]:
+        found = self._quotes()
+        if filter.client_id is not None:
+            found = [q for q in found if q.client_id == filter.client_id]
+        if after is not None:
+            found = [q for q in found if (q.issue_date, q.id) < (after.issue_date, after.quote_id)]
+        found.sort(key=lambda q: (q.issue_date, q.id), reverse=True)
+        return [quote_view(q, today) for q in found[:first]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -10,18 +11,26 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
+    Numeric,
     String,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import registry, relationship
 
 from domain.files.model import EntityType, File, FileEntity, FileStatus
+from domain.invoicing.clients import Client, ClientContact, TaxpayerType
+from domain.invoicing.invoices import Invoice, InvoiceLine, LegalStatus, Payment, PaymentMethod
+from domain.invoicing.quotes import Quote, QuoteLine, QuoteStatus
+from domain.invoicing.values import Currency
 from domain.tenancy.model import Role, Tenant, User
 
 metadata = MetaData(
@@ -68,6 +77,86 @@ class StrEnumType(TypeDecorator[StrEnum]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> StrEnum | None:
         return None if value is None else self.enum(value)
+
+
+class _ScaledInteger(Numeric):  # type: ignore[type-arg]
+    """NUMERIC(p, s) in DDL; values go to and from the driver untouched (whole numbers on SQLite)."""
+
+    def bind_processor(self, dialect: Any) -> None:
+        return None
+
+    def result_processor(self, dialect: Any, coltype: Any) -> None:
+        return None
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A ``Decimal`` with ``scale`` places, exact on both databases; more places are refused, never rounded.
+
+    PostgreSQL keeps NUMERIC(p, s) natively. SQLite has no exact decimal type (SQLAlchemy's
+    Numeric goes through ``float`` there), so on SQLite the column is still NUMERIC(p, s) but holds
+    the value as a whole number of its smallest unit (cents for money): a 64-bit INTEGER, exact
+    for every value NUMERIC(18, s) allows, and one that SQL still compares and sorts as a number.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision=precision, scale=scale)
+        self.precision = precision  # part of the statement cache key, with ``scale``
+        self.scale = scale
+        self.places = scale
+        self.unit = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_ScaledInteger(self.precision, self.scale))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, Decimal | int):
+            raise TypeError(f"a Decimal is expected, not {type(value).__name__}")
+        number = Decimal(value)
+        exact = number.quantize(self.unit)
+        if exact != number:
+            raise ValueError(f"{number} has more than {self.places} decimal places")
+        return int(exact.scaleb(self.places)) if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            if not isinstance(value, int):
+                raise TypeError(f"{value!r} is not a scaled whole number")
+            return Decimal(value).scaleb(-self.places)
+        return Decimal(value).quantize(self.unit)
+
+
+def Money() -> ExactDecimal:  # noqa: N802 - reads as a column type
+    return ExactDecimal(18, 2)
+
+
+def Quantity() -> ExactDecimal:  # noqa: N802
+    return ExactDecimal(18, 4)
+
+
+class EmailList(TypeDecorator[tuple[str, ...]]):
+    """A tuple of email addresses, kept as one comma-separated text (addresses have no commas)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        if any("," in address for address in value):
+            raise ValueError("an email address with a comma cannot be stored")
+        return ",".join(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> tuple[str, ...]:
+        return tuple(value.split(",")) if value else ()
 
 
 def _id(name: str = "id", *args: Any, **kw: Any) -> Column[str]:
@@ -140,6 +229,155 @@ file_content_locks = Table(
     Column("locked_at", UtcDateTime(), nullable=False),
 )
 
+# --- invoicing ------------------------------------------------------------------------------
+
+clients = Table(
+    "clients",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("ruc", String(30), nullable=True),
+    Column("dv", String(2), nullable=True),
+    Column("taxpayer_type", StrEnumType(TaxpayerType), nullable=False),
+    Column("address", String(500), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_clients_tenant_id_created_at", "tenant_id", "created_at", "id"),
+)
+
+client_contacts = Table(
+    "client_contacts",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", nullable=False),
+    _id("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254), nullable=True),
+    Column("phone", String(40), nullable=True),
+    Column("role", String(100), nullable=True),
+    # not unique: replacing the contacts inserts the new rows before the old ones are deleted
+    Index("ix_client_contacts_client_id", "client_id", "position"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("number", String(40), nullable=False),
+    _id("client_id", ForeignKey("clients.id"), nullable=True),
+    Column("client_name", String(200), nullable=False),
+    Column("client_ruc", String(30), nullable=True),
+    Column("client_dv", String(2), nullable=True),
+    Column("ad_hoc_emails", EmailList(), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("currency", StrEnumType(Currency), nullable=False),
+    Column("subtotal", Money(), nullable=False),
+    Column("discount_total", Money(), nullable=False),
+    Column("tax_total", Money(), nullable=False),
+    Column("total", Money(), nullable=False),
+    Column("paid", Money(), nullable=False),
+    Column("balance", Money(), nullable=False),
+    Column("voided_at", UtcDateTime(), nullable=True),
+    Column("legal_status", StrEnumType(LegalStatus), nullable=False),
+    Column("cufe", String(128), nullable=True),
+    Column("pac_document_id", String(128), nullable=True),
+    Column("qr_url", String(2048), nullable=True),
+    Column("authorization_protocol", String(128), nullable=True),
+    Column("authorized_at", UtcDateTime(), nullable=True),
+    Column("legal_message", Text, nullable=True),
+    Column("created_by", String(254), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "number"),
+    Index("ix_invoices_tenant_id_issue_date", "tenant_id", "issue_date", "id"),
+    Index("ix_invoices_tenant_id_balance", "tenant_id", "balance", "id"),
+    Index("ix_invoices_tenant_id_client_id", "tenant_id", "client_id", "issue_date"),
+    Index("ix_invoices_tenant_id_due_date", "tenant_id", "due_date"),
+)
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", nullable=False),
+    _id("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("description", String(1000), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+    Column("unit_price", Quantity(), nullable=False),
+    Column("discount", Money(), nullable=False),
+    Column("tax_rate", Integer, nullable=False),
+    UniqueConstraint("invoice_id", "position"),
+)
+
+invoice_payments = Table(
+    "invoice_payments",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", nullable=False),
+    _id("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("method", StrEnumType(PaymentMethod), nullable=False),
+    Column("reference", String(200), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_invoice_payments_invoice_id", "invoice_id", "paid_on"),
+)
+
+quotes = Table(
+    "quotes",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("number", String(40), nullable=False),
+    _id("client_id", ForeignKey("clients.id"), nullable=True),
+    Column("client_name", String(200), nullable=False),
+    Column("client_ruc", String(30), nullable=True),
+    Column("client_dv", String(2), nullable=True),
+    Column("ad_hoc_emails", EmailList(), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("valid_until", Date, nullable=False),
+    Column("currency", StrEnumType(Currency), nullable=False),
+    Column("subtotal", Money(), nullable=False),
+    Column("discount_total", Money(), nullable=False),
+    Column("tax_total", Money(), nullable=False),
+    Column("total", Money(), nullable=False),
+    Column("status", StrEnumType(QuoteStatus), nullable=False),
+    Column("created_by", String(254), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "number"),
+    Index("ix_quotes_tenant_id_issue_date", "tenant_id", "issue_date", "id"),
+    Index("ix_quotes_tenant_id_client_id", "tenant_id", "client_id"),
+)
+
+quote_lines = Table(
+    "quote_lines",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", nullable=False),
+    _id("quote_id", ForeignKey("quotes.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("description", String(1000), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+    Column("unit_price", Quantity(), nullable=False),
+    Column("discount", Money(), nullable=False),
+    Column("tax_rate", Integer, nullable=False),
+    UniqueConstraint("quote_id", "position"),
+)
+
+# One row per (tenant, series) that ever numbered a document: the upsert that takes the next
+# value holds the row (PostgreSQL) or the database (SQLite) until the transaction ends.
+document_counters = Table(
+    "document_counters",
+    metadata,
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("series", String(32), primary_key=True),
+    Column("last_value", BigInteger, nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -160,6 +398,60 @@ def start_mappers() -> None:
                 passive_deletes=True,
                 lazy="selectin",
                 order_by=file_entities.c.created_at,
+            )
+        },
+    )
+    _map_invoicing()
+
+
+def _map_invoicing() -> None:
+    mapper_registry.map_imperatively(ClientContact, client_contacts)
+    mapper_registry.map_imperatively(
+        Client,
+        clients,
+        properties={
+            "contacts": relationship(
+                ClientContact,
+                cascade="all, delete-orphan",
+                passive_deletes=True,
+                lazy="selectin",
+                order_by=client_contacts.c.position,
+            )
+        },
+    )
+    mapper_registry.map_imperatively(InvoiceLine, invoice_lines)
+    mapper_registry.map_imperatively(Payment, invoice_payments)
+    mapper_registry.map_imperatively(
+        Invoice,
+        invoices,
+        properties={
+            "lines": relationship(
+                InvoiceLine,
+                cascade="all, delete-orphan",
+                passive_deletes=True,
+                lazy="selectin",
+                order_by=invoice_lines.c.position,
+            ),
+            "payments": relationship(
+                Payment,
+                cascade="all, delete-orphan",
+                passive_deletes=True,
+                lazy="selectin",
+                order_by=(invoice_payments.c.paid_on, invoice_payments.c.created_at, invoice_payments.c.id),
+            ),
+        },
+    )
+    mapper_registry.map_imperatively(QuoteLine, quote_lines)
+    mapper_registry.map_imperatively(
+        Quote,
+        quotes,
+        properties={
+            "lines": relationship(
+                QuoteLine,
+                cascade="all, delete-orphan",
+                passive_deletes=True,
+                lazy="selectin",
+                order_by=quote_lines.c.position,
             )
         },
     )

@@ -8,8 +8,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.db.files import SqlAlchemyFileReader, SqlAlchemyFileRepository
+from adapters.db.invoicing import (
+    SqlAlchemyClientReader,
+    SqlAlchemyClientRepository,
+    SqlAlchemyInvoiceReader,
+    SqlAlchemyInvoiceRepository,
+    SqlAlchemyQuoteReader,
+    SqlAlchemyQuoteRepository,
+)
 from adapters.db.tenancy import SqlAlchemyTenantDirectory
 from application.files.ports import FileReader, FileRepository
+from application.invoicing.ports import (
+    ClientReader,
+    ClientRepository,
+    InvoiceReader,
+    InvoiceRepository,
+    QuoteReader,
+    QuoteRepository,
+)
 from application.shared.ports import Clock, DuplicateEntry
 from application.tenancy.ports import TenantDirectory
 from domain.shared.model import Aggregate, DomainEvent
@@ -26,6 +42,12 @@ class SqlAlchemyUnitOfWork:
     tenants: TenantDirectory
     files: FileRepository
     file_views: FileReader
+    clients: ClientRepository
+    client_views: ClientReader
+    invoices: InvoiceRepository
+    invoice_views: InvoiceReader
+    quotes: QuoteRepository
+    quote_views: QuoteReader
 
     def __init__(
         self, tenant_id: str | None, *, session_factory: sessionmaker[Session], clock: Clock
@@ -51,9 +73,18 @@ class SqlAlchemyUnitOfWork:
         self.tenants = SqlAlchemyTenantDirectory(session)
         if self._tenant_id is None:
             self.files = self.file_views = _NoTenant()  # type: ignore[assignment]
+            self.clients = self.client_views = _NoTenant()  # type: ignore[assignment]
+            self.invoices = self.invoice_views = _NoTenant()  # type: ignore[assignment]
+            self.quotes = self.quote_views = _NoTenant()  # type: ignore[assignment]
         else:
             self.files = SqlAlchemyFileRepository(session, self._tenant_id, self._clock, self._seen)
             self.file_views = SqlAlchemyFileReader(session, self._tenant_id)
+            self.clients = SqlAlchemyClientRepository(session, self._tenant_id, self._seen)
+            self.client_views = SqlAlchemyClientReader(session, self._tenant_id)
+            self.invoices = SqlAlchemyInvoiceRepository(session, self._tenant_id, self._seen)
+            self.invoice_views = SqlAlchemyInvoiceReader(session, self._tenant_id)
+            self.quotes = SqlAlchemyQuoteRepository(session, self._tenant_id, self._seen)
+            self.quote_views = SqlAlchemyQuoteReader(session, self._tenant_id)
         return self
 
     def __exit__(

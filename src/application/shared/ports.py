@@ -11,6 +11,14 @@ from domain.shared.model import DomainEvent
 
 if TYPE_CHECKING:
     from application.files.ports import FileReader, FileRepository
+    from application.invoicing.ports import (
+        ClientReader,
+        ClientRepository,
+        InvoiceReader,
+        InvoiceRepository,
+        QuoteReader,
+        QuoteRepository,
+    )
     from application.tenancy.ports import TenantDirectory
 
 
@@ -34,6 +42,12 @@ class UnitOfWork(Protocol):
     tenants: TenantDirectory
     files: FileRepository
     file_views: FileReader
+    clients: ClientRepository
+    client_views: ClientReader
+    invoices: InvoiceRepository
+    invoice_views: InvoiceReader
+    quotes: QuoteRepository
+    quote_views: QuoteReader
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -84,3 +86,39 @@ def parse_datetime(value: Any) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError("DateTime must carry a timezone (e.g. 2026-01-31T12:00:00Z)")
     return parsed
+
+
+decimal_scalar = ScalarType("Decimal")
+date_scalar = ScalarType("Date")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+@decimal_scalar.serializer
+def serialize_decimal(value: Decimal) -> str:
+    return format(value, "f")
+
+
+@decimal_scalar.value_parser
+def parse_decimal(value: Any) -> Decimal:
+    """A string like "1234.50" (JSON numbers are taken as written). Range and places are the domain's."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError('Decimal must be a string like "1234.50"')
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f'Decimal must be a number like "1234.50", not {str(value)[:40]!r}') from None
+    if not number.is_finite():
+        raise ValueError("Decimal must be a finite number")
+    return number
+
+
+@date_scalar.serializer
+def serialize_date(value: date) -> str:
+    return value.isoformat()
+
+
+@date_scalar.value_parser
+def parse_date(value: Any) -> date:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise ValueError("Date must be YYYY-MM-DD")
+    return date.fromisoformat(value)

@@ -13,6 +13,7 @@ from typing import Any
 
 from application.files.commands import FindFilesByEntities, GetFileLinks, SignFiles
 from application.files.views import EntityRef, FileView
+from application.invoicing.commands import GetClients
 from application.shared.bus import MessageBus
 from domain.tenancy.model import Actor
 
@@ -52,6 +53,7 @@ class RequestLoaders:
         self.files_by_entity = BatchLoader(self._files_by_entity)
         self.links_by_file = BatchLoader(self._links_by_file)
         self.signed_urls = BatchLoader(self._signed_urls)
+        self.clients_by_id = BatchLoader(self._clients_by_id)
 
     def _files_by_entity(self, refs: Sequence[EntityRef]) -> list[Any]:
         found = self._bus.handle(FindFilesByEntities(actor=self._actor, refs=tuple(refs)))
@@ -60,6 +62,10 @@ class RequestLoaders:
     def _links_by_file(self, file_ids: Sequence[str]) -> list[Any]:
         found = self._bus.handle(GetFileLinks(actor=self._actor, file_ids=tuple(file_ids)))
         return [found[file_id] for file_id in file_ids]
+
+    def _clients_by_id(self, client_ids: Sequence[str]) -> list[Any]:
+        found = self._bus.handle(GetClients(actor=self._actor, client_ids=tuple(client_ids)))
+        return [found[client_id] for client_id in client_ids]
 
     def _signed_urls(self, keys: Sequence[tuple[FileView, int | None, bool]]) -> list[Any]:
         """Keys are (file, expires in, inline): signing needs no query, one bus call per option pair."""

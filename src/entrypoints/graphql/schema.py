@@ -10,8 +10,8 @@ from typing import Any
 from ariadne import convert_camel_case_to_snake, load_schema_from_path, make_executable_schema, upload_scalar
 from graphql import GraphQLSchema
 
-from entrypoints.graphql import files, tenancy
-from entrypoints.graphql.common import datetime_scalar
+from entrypoints.graphql import files, invoicing, tenancy
+from entrypoints.graphql.common import date_scalar, datetime_scalar, decimal_scalar
 
 
 def python_name(graphql_name: str, *_: Any) -> str:
@@ -25,7 +25,10 @@ def build_schema() -> GraphQLSchema:
         type_defs,
         *tenancy.bindables,
         *files.bindables,
+        *invoicing.bindables,
         datetime_scalar,
+        date_scalar,
+        decimal_scalar,
         upload_scalar,
         convert_names_case=python_name,
     )

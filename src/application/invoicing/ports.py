@@ -1,0 +1,103 @@
+"""Ports of the invoicing domain: repositories (aggregates) and readers (views), bound to one tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Protocol
+
+from application.invoicing.views import (
+    ClientCursor,
+    ClientView,
+    InvoiceCursor,
+    InvoiceFilter,
+    InvoiceSort,
+    InvoiceView,
+    QuoteCursor,
+    QuoteFilter,
+    QuoteView,
+)
+from domain.invoicing.clients import Client
+from domain.invoicing.invoices import Invoice
+from domain.invoicing.quotes import Quote
+from domain.invoicing.statements import StatementInvoice, StatementPayment
+from domain.invoicing.values import Currency
+
+
+class ClientRepository(Protocol):
+    def add(self, client: Client) -> None: ...
+
+    def get(self, client_id: str) -> Client | None: ...
+
+
+class ClientReader(Protocol):
+    def get(self, client_id: str) -> ClientView | None: ...
+
+    def get_many(self, client_ids: Sequence[str]) -> list[ClientView]: ...
+
+    def find(self, search: str | None, *, first: int, after: ClientCursor | None) -> list[ClientView]:
+        """Newest first, by (created_at, id); ``search`` is a case-insensitive part of name or RUC."""
+        ...
+
+
+class InvoiceRepository(Protocol):
+    def next_sequence(self) -> int:
+        """Take the next value of the tenant's invoice counter. Concurrent takers wait until this
+        transaction ends; if it does not commit, the value is not used up."""
+        ...
+
+    def number_taken(self, number: str) -> bool: ...
+
+    def add(self, invoice: Invoice) -> None: ...
+
+    def get(self, invoice_id: str) -> Invoice | None: ...
+
+    def get_for_update(self, invoice_id: str) -> Invoice | None:
+        """The invoice, locked until the transaction ends and read after the lock: what a
+        concurrent payment or void committed meanwhile is seen."""
+        ...
+
+
+class InvoiceReader(Protocol):
+    def get(self, invoice_id: str, *, today: date) -> InvoiceView | None: ...
+
+    def find(
+        self,
+        filter: InvoiceFilter,
+        sort: InvoiceSort,
+        *,
+        today: date,
+        first: int,
+        after: InvoiceCursor | None,
+    ) -> list[InvoiceView]:
+        """Filtered and sorted in the database (status as of ``today``); ties broken by id."""
+        ...
+
+    def statement_facts(
+        self, client_id: str, currency: Currency, *, until: date
+    ) -> tuple[list[StatementInvoice], list[StatementPayment]]:
+        """The client's invoices in ``currency`` issued up to ``until`` (void ones flagged), and
+        their payments dated up to ``until``."""
+        ...
+
+
+class QuoteRepository(Protocol):
+    def next_sequence(self) -> int:
+        """Take the next value of the tenant's quote counter (as ``InvoiceRepository.next_sequence``)."""
+        ...
+
+    def number_taken(self, number: str) -> bool: ...
+
+    def add(self, quote: Quote) -> None: ...
+
+    def get(self, quote_id: str) -> Quote | None: ...
+
+
+class QuoteReader(Protocol):
+    def get(self, quote_id: str, *, today: date) -> QuoteView | None: ...
+
+    def find(
+        self, filter: QuoteFilter, *, today: date, first: int, after: QuoteCursor | None
+    ) -> list[QuoteView]:
+        """Newest issue date first, by (issue_date, id)."""
+        ...
