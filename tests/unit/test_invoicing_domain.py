@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from domain.invoicing.clients import BillTo, Client, ClientCreated, ClientDetails, ClientUpdated, ContactInput
-from domain.invoicing.errors import InvalidAmount, QuoteIsClosed
+from domain.invoicing.errors import InvalidAmount, InvoiceIsFiscal, QuoteIsClosed
 from domain.invoicing.invoices import (
     Invoice,
     InvoiceCreated,
@@ -158,3 +158,20 @@ def test_values() -> None:
     for bad in ("1e400", "Infinity", "", True, 1.5, None, "9999999999999.995"):
         with pytest.raises(InvalidAmount):
             parse_money(bad, field="a")
+
+
+@pytest.mark.parametrize("status", [LegalStatus.PAC_AUTHORIZED, LegalStatus.DGI_AUTHORIZED])
+def test_an_authorised_invoice_cannot_be_voided(status: LegalStatus) -> None:
+    authorised = invoice()
+    authorised.apply_legal_status(status, cufe="FE0120000155612345")
+    with pytest.raises(InvoiceIsFiscal) as refused:
+        authorised.void(now=NOW)
+    assert refused.value.field == "id" and "credit note" in refused.value.message
+    assert authorised.voided_at is None
+
+
+@pytest.mark.parametrize("status", [LegalStatus.PAC_REJECTED, LegalStatus.DGI_REJECTED])
+def test_a_rejected_invoice_can_still_be_voided(status: LegalStatus) -> None:
+    rejected = invoice()
+    rejected.apply_legal_status(status)
+    assert rejected.void(now=NOW) is True

@@ -49,6 +49,12 @@ class InvoiceHasPayments(Conflict):
     code = "INVOICE_HAS_PAYMENTS"
 
 
+class InvoiceIsFiscal(Conflict):
+    """An invoice the PAC or the DGI authorised is cancelled with a credit note, not voided."""
+
+    code = "INVOICE_AUTHORIZED"
+
+
 class QuoteIsClosed(Conflict):
     code = "QUOTE_CLOSED"
 

@@ -18,6 +18,7 @@ from domain.invoicing.clients import BillTo
 from domain.invoicing.errors import (
     InvalidDateRange,
     InvoiceHasPayments,
+    InvoiceIsFiscal,
     InvoiceIsVoid,
     PaymentExceedsBalance,
 )
@@ -363,6 +364,12 @@ class Invoice(Aggregate):
         """Void the invoice (once; voiding it again changes nothing). Refused once it has payments."""
         if self.is_void:
             return False
+        if self.legal_status in (LegalStatus.PAC_AUTHORIZED, LegalStatus.DGI_AUTHORIZED):
+            raise InvoiceIsFiscal(
+                f"invoice {self.number} is authorised ({self.legal_status}); a fiscal document is "
+                "cancelled with a credit note, not voided",
+                field="id",
+            )
         if self.payments:
             raise InvoiceHasPayments(
                 f"invoice {self.number} has payments of {self.paid}; an invoice with payments cannot be "
