@@ -7,7 +7,12 @@ for bytes being written or uploaded. Signed URLs point at the service's own rout
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import mmap
 import os
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,22 +45,140 @@ class UploadGrant:
 
 
 class _LocalStagingWriter:
+    """Writes a staging file. Small files go through the page cache as they come; once a file
+    grows past ``DIRECT_MIN`` bytes, the rest is written with ``O_DIRECT`` where the OS and the
+    file system allow it (as object stores such as MinIO do for large objects): a big upload
+    streams to the disk without first filling the page cache (where a large buffered write
+    spends most of its time) and without evicting what the cache holds. Direct writes need
+    aligned memory, lengths and offsets, so the bytes are gathered in page-aligned buffers of
+    ``DIRECT_BUFFER`` bytes, which a writer thread writes while the caller fills the next one
+    (at most ``DIRECT_BUFFERS`` exist); the unaligned end is written buffered on close. A file
+    system that refuses ``O_DIRECT`` gets buffered writes, as before.
+    """
+
+    DIRECT_MIN = 4 << 20
+    DIRECT_BUFFER = 2 << 20  # a multiple of ALIGN
+    DIRECT_BUFFERS = 4
+    ALIGN = 4096
+
     def __init__(self, ref: str, path: Path) -> None:
         self.ref = ref
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        self._offset = 0  # bytes written to the file so far
+        self._may_go_direct = hasattr(os, "O_DIRECT")
+        self._direct = False  # whether the descriptor has O_DIRECT set
+        self._maps: list[mmap.mmap] = []  # the aligned buffers, once past DIRECT_MIN
+        self._buffer = memoryview(b"")  # the one being filled
+        self._filled = 0
+        self._todo: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
+        self._free: queue.SimpleQueue[memoryview] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def write(self, data: bytes, /) -> int:
         assert self._fd is not None, "write after close"
         view = memoryview(data)
+        if view.itemsize != 1 or view.ndim != 1:
+            view = view.cast("B")
+        size = view.nbytes
+        if self._thread is None:
+            if not self._may_go_direct or self._offset + size <= self.DIRECT_MIN:
+                self._write(view)
+                return size
+            lead = -self._offset % self.ALIGN  # buffered up to an aligned offset
+            self._write(view[:lead])
+            view = view[lead:]
+            self._start_direct()
+        room = self.DIRECT_BUFFER
         while view:
-            view = view[os.write(self._fd, view) :]
-        return len(data)
+            take = min(room - self._filled, view.nbytes)
+            self._buffer[self._filled : self._filled + take] = view[:take]
+            self._filled += take
+            view = view[take:]
+            if self._filled == room:
+                self._todo.put(self._buffer)
+                self._buffer, self._filled = self._free.get(), 0
+                if self._error is not None:
+                    raise self._error
+        return size
 
     def close(self) -> None:
-        if self._fd is not None:
+        if self._fd is None:
+            return
+        try:
+            if self._thread is not None:
+                self._todo.put(None)
+                self._thread.join()
+                self._thread = None
+                if self._error is not None:
+                    raise self._error
+            if self._filled:
+                aligned = self._filled - self._filled % self.ALIGN
+                self._write(self._buffer[:aligned])
+                self._set_direct(False)
+                self._write(self._buffer[aligned : self._filled])
+                self._filled = 0
+        finally:
             os.close(self._fd)
             self._fd = None
+            self._release_buffers()
+
+    def _release_buffers(self) -> None:
+        if self._thread is None:  # (a writer thread still running keeps its buffers)
+            views = [self._buffer]
+            while not self._free.empty():
+                views.append(self._free.get())
+            for view in views:
+                view.release()
+            for buffer in self._maps:
+                buffer.close()
+        self._buffer = memoryview(b"")
+        self._maps = []
+
+    def _start_direct(self) -> None:
+        try:
+            self._set_direct(True)
+        except OSError:
+            self._may_go_direct = False
+        for _ in range(self.DIRECT_BUFFERS):
+            self._maps.append(mmap.mmap(-1, self.DIRECT_BUFFER))  # anonymous, so page-aligned
+            self._free.put(memoryview(self._maps[-1]))
+        self._buffer, self._filled = self._free.get(), 0
+        self._thread = threading.Thread(target=self._writes, name="istmo-staging-writer", daemon=True)
+        self._thread.start()
+
+    def _writes(self) -> None:
+        """The writer thread: writes full buffers in order and hands them back."""
+        while (buffer := self._todo.get()) is not None:
+            if self._error is None:
+                try:
+                    self._write(buffer)
+                except BaseException as error:  # raised to the caller by write() or close()
+                    self._error = error
+            self._free.put(buffer)
+
+    def _write(self, view: memoryview) -> None:
+        assert self._fd is not None
+        while view:
+            try:
+                written = os.write(self._fd, view)
+            except OSError as error:
+                if not self._direct or error.errno != errno.EINVAL:
+                    raise
+                self._set_direct(False)  # the file system refuses O_DIRECT: go on buffered
+                continue
+            self._offset += written
+            view = view[written:]
+            if self._direct and self._offset % self.ALIGN:
+                self._set_direct(False)  # a short direct write: the rest buffered
+
+    def _set_direct(self, on: bool) -> None:
+        assert self._fd is not None
+        if on != self._direct:
+            flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, flags | os.O_DIRECT if on else flags & ~os.O_DIRECT)
+            self._direct = on
 
 
 class LocalFileStorage:
