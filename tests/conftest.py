@@ -94,6 +94,16 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def weasyprint_renderer() -> Iterator[Any]:
+    """One real PDF renderer for the tests of a session that render: its one worker process
+    starts on the first render and stays warm."""
+    from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
+
+    with WeasyPrintPdfRenderer(RendererSettings(processes=1, timeout=60)) as renderer:
+        yield renderer
+
+
 # --- the service ---------------------------------------------------------------------------
 
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from application.files import commands as files
 from application.files import handlers as file_handlers
+from application.files.keeping import FileKeeper
 from application.files.ports import FileStorage, MimeDetector
 from application.invoicing import commands as invoicing
 from application.invoicing import handlers as invoicing_handlers
-from application.shared.bus import MessageBus
+from application.pdf import commands as pdf
+from application.pdf import handlers as pdf_handlers
+from application.pdf.ports import PdfRenderer
+from application.pdf_templates import commands as pdf_templates
+from application.pdf_templates import handlers as pdf_template_handlers
+from application.shared.bus import Handler, MessageBus
 from application.shared.ports import Clock, UnitOfWorkFactory
 from application.tenancy import handlers as tenancy
 
@@ -20,14 +26,16 @@ def build_message_bus(
     clock: Clock,
     file_policy: files.FilePolicy,
     invoicing_policy: invoicing.InvoicingPolicy | None = None,
+    pdf_renderer: PdfRenderer | None = None,
 ) -> MessageBus:
-    keeps = (storage, mime, clock, file_policy)
+    """Without ``pdf_renderer``, the PDF template and rendering messages have no handler."""
+    keeper = FileKeeper(storage, mime, clock, file_policy)
     invoicing_policy = invoicing_policy or invoicing.InvoicingPolicy()
-    handlers = {
+    handlers: dict[type, Handler] = {
         tenancy.CreateTenant: tenancy.CreateTenantHandler(clock),
         tenancy.EnsureUser: tenancy.EnsureUserHandler(clock),
-        files.AddFile: file_handlers.AddFileHandler(*keeps),
-        files.CreateFile: file_handlers.CreateFileHandler(*keeps),
+        files.AddFile: file_handlers.AddFileHandler(keeper, storage, file_policy),
+        files.CreateFile: file_handlers.CreateFileHandler(keeper, storage, clock, file_policy),
         files.LinkFile: file_handlers.LinkFileHandler(clock),
         files.DeleteFile: file_handlers.DeleteFileHandler(storage),
         files.PrepareDirectUploads: file_handlers.PrepareDirectUploadsHandler(storage, file_policy),
@@ -57,4 +65,18 @@ def build_message_bus(
         invoicing.FindQuotes: invoicing_handlers.FindQuotesHandler(clock, invoicing_policy),
         invoicing.GetClientStatement: invoicing_handlers.GetClientStatementHandler(),
     }
+    if pdf_renderer is not None:
+        renders = (pdf_renderer, storage, keeper, clock, file_policy)
+        saves = (clock, pdf_renderer)
+        handlers |= {
+            pdf_templates.CreatePdfTemplate: pdf_template_handlers.CreatePdfTemplateHandler(*saves),
+            pdf_templates.UpdatePdfTemplate: pdf_template_handlers.UpdatePdfTemplateHandler(*saves),
+            pdf_templates.DeletePdfTemplate: pdf_template_handlers.DeletePdfTemplateHandler(),
+            pdf_templates.GetPdfTemplate: pdf_template_handlers.GetPdfTemplateHandler(),
+            pdf_templates.FindPdfTemplates: pdf_template_handlers.FindPdfTemplatesHandler(),
+            pdf.RenderInvoicePdf: pdf_handlers.RenderInvoicePdfHandler(*renders),
+            pdf.RenderQuotePdf: pdf_handlers.RenderQuotePdfHandler(*renders),
+            pdf.RenderStatementPdf: pdf_handlers.RenderStatementPdfHandler(*renders),
+            pdf.PreviewPdfTemplate: pdf_handlers.PreviewPdfTemplateHandler(*renders),
+        }
     return MessageBus(uow_factory, handlers)

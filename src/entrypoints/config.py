@@ -57,6 +57,9 @@ class Settings:
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 5000
     graphql_max_cost: int = 5000
+    pdf_processes: int | None = None  # None: one render worker per CPU
+    pdf_timeout: timedelta = timedelta(seconds=30)
+    pdf_memory_mb: int = 768
 
     @property
     def production(self) -> bool:
@@ -79,7 +82,7 @@ class Settings:
             except ValueError:
                 raise ConfigurationError(f"ISTMO_{name} must be a whole number, not {raw!r}") from None
             if value < 1:
-                raise ConfigurationError(f"ISTMO_{name} must be at least 1, not {value}")
+                raise ConfigurationError(f"ISTMO_{name} must be at least 1, not {raw!r}")
             return value
 
         mode = (get("ENV", "dev") or "dev").lower()
@@ -127,7 +130,17 @@ class Settings:
             graphql_max_depth=integer("GRAPHQL_MAX_DEPTH", 12),
             graphql_max_tokens=integer("GRAPHQL_MAX_TOKENS", 5000),
             graphql_max_cost=integer("GRAPHQL_MAX_COST", 5000),
+            pdf_processes=integer("PDF_PROCESSES", os.cpu_count() or 1),
+            pdf_timeout=_positive_duration(get("PDF_TIMEOUT", "30s") or "30s", name="ISTMO_PDF_TIMEOUT"),
+            pdf_memory_mb=integer("PDF_MEMORY_MB", 768),
         )
+
+
+def _positive_duration(value: str, *, name: str) -> timedelta:
+    duration = parse_duration(value, name=name)
+    if duration <= timedelta(0):
+        raise ConfigurationError(f"{name} must be longer than 0s, not {value!r}")
+    return duration
 
 
 def _secret(data_dir: Path, file_name: str, variable: str, production: bool) -> str:

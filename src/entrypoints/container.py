@@ -14,6 +14,7 @@ from adapters.clock import SystemClock
 from adapters.db.engine import build_engine
 from adapters.db.orm import start_mappers
 from adapters.db.uow import SqlAlchemyUnitOfWork
+from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.mime import SniffingMimeDetector
 from application.bootstrap import build_message_bus
@@ -49,6 +50,21 @@ def _storage(settings: Settings, clock: SystemClock) -> object:
     )
 
 
+def _pdf_renderer(settings: Settings) -> Iterator[WeasyPrintPdfRenderer]:
+    """Render workers start on the first render (or ``start()``): building the container stays cheap."""
+    renderer = WeasyPrintPdfRenderer(
+        RendererSettings(
+            processes=settings.pdf_processes,
+            timeout=settings.pdf_timeout.total_seconds(),
+            memory_limit_mb=settings.pdf_memory_mb,
+        )
+    )
+    try:
+        yield renderer
+    finally:
+        renderer.close()
+
+
 def _verifier(settings: Settings) -> object:
     if settings.jwks_url:
         return JwksJwtVerifier(settings.jwks_url)
@@ -81,6 +97,7 @@ class Container(containers.DeclarativeContainer):
     storage = providers.Singleton(_storage, settings=settings, clock=clock)
     mime_detector = providers.Singleton(SniffingMimeDetector)
     file_policy = providers.Singleton(_file_policy, settings=settings)
+    pdf_renderer = providers.Resource(_pdf_renderer, settings=settings)
 
     bus = providers.Singleton(
         build_message_bus,
@@ -89,6 +106,7 @@ class Container(containers.DeclarativeContainer):
         mime=mime_detector,
         clock=clock,
         file_policy=file_policy,
+        pdf_renderer=pdf_renderer,
     )
 
     token_verifier = providers.Singleton(_verifier, settings=settings)

@@ -10,7 +10,8 @@ The reader mirrors ``SqlAlchemyFileReader`` query for query (ordering, keyset pa
 case-insensitive ``LIKE`` with literal ``%`` and ``_``, tenant filtering everywhere);
 ``tests/integration/test_file_store_contract.py`` runs one contract against both so they
 cannot drift. The invoicing repositories and readers mirror ``adapters.db.invoicing`` the same
-way, checked by ``tests/integration/test_invoicing_store_contract.py``.
+way, checked by ``tests/integration/test_invoicing_store_contract.py``, and the PDF template ones
+mirror ``adapters.db.pdf_templates``, checked by ``tests/integration/test_pdf_template_store_contract.py``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from application.invoicing.views import (
     QuoteView,
     SortDirection,
 )
+from application.pdf_templates.handlers import pdf_template_view
+from application.pdf_templates.views import PdfTemplateView
 from application.tenancy.ports import Principal
 from application.files.views import EntityRef, FileCursor, FileEntityView, FileFilter, FileView
 from application.shared.ports import Clock, DuplicateEntry
@@ -46,6 +49,8 @@ from domain.invoicing.invoices import Invoice, InvoiceLine, Payment
 from domain.invoicing.quotes import Quote, QuoteLine
 from domain.invoicing.statements import StatementInvoice, StatementPayment
 from domain.invoicing.values import Currency
+from domain.pdf.layout import DocumentType
+from domain.pdf_templates.model import PdfTemplate
 from domain.shared.model import Aggregate, DomainEvent
 from domain.tenancy.model import Tenant, User
 
@@ -143,6 +148,13 @@ _INVOICE_FIELDS = _DOCUMENT_FIELDS + (
 _QUOTE_FIELDS = _DOCUMENT_FIELDS + ("valid_until", "status")
 
 
+_TEMPLATE_FIELDS = (
+    "id", "tenant_id", "document_type", "name", "is_default", "logo_file_id", "primary_color", "secondary_color",
+    "header_text", "footer_disclaimer", "paper_size", "locale", "custom_css", "custom_body_template", "version",
+    "created_at", "updated_at",
+)
+
+
 def _values(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in names}
 
@@ -164,6 +176,10 @@ def _copy_quote(quote: Quote) -> Quote:
     copy = Quote(**_values(quote, _QUOTE_FIELDS))
     copy.lines = [QuoteLine(quote_id=line.quote_id, **_values(line, _LINE_FIELDS)) for line in quote.lines]
     return copy
+
+
+def _copy_template(template: PdfTemplate) -> PdfTemplate:
+    return PdfTemplate(**_values(template, _TEMPLATE_FIELDS))
 
 
 def _state(value: Any) -> Any:
@@ -188,8 +204,10 @@ class FakeStore:
     invoices: dict[str, Invoice] = field(default_factory=dict)
     quotes: dict[str, Quote] = field(default_factory=dict)
     counters: dict[tuple[str, str], int] = field(default_factory=dict)
+    pdf_templates: dict[str, PdfTemplate] = field(default_factory=dict)
     commits: int = 0
     locked: list[tuple[str, str]] = field(default_factory=list)
+    template_locks: list[tuple[str, DocumentType]] = field(default_factory=list)
 
     # --- helpers for assertions in tests ------------------------------------------------
 
@@ -201,6 +219,9 @@ class FakeStore:
 
     def quotes_of(self, tenant_id: str) -> list[Quote]:
         return [quote for quote in self.quotes.values() if quote.tenant_id == tenant_id]
+
+    def templates_of(self, tenant_id: str) -> list[PdfTemplate]:
+        return [template for template in self.pdf_templates.values() if template.tenant_id == tenant_id]
 
     def files_of(self, tenant_id: str) -> list[File]:
         return [file for file in self.files.values() if file.tenant_id == tenant_id]
@@ -221,6 +242,8 @@ class _Workspace:
         self.invoices = {key: _copy_invoice(value) for key, value in store.invoices.items()}
         self.quotes = {key: _copy_quote(value) for key, value in store.quotes.items()}
         self.counters = dict(store.counters)
+        self.pdf_templates = {key: _copy_template(value) for key, value in store.pdf_templates.items()}
+        self.deleted_templates: dict[str, PdfTemplate] = {}
         self.rebase()
 
     def rebase(self) -> None:
@@ -232,6 +255,7 @@ class _Workspace:
         self.base_invoices = {key: _state(invoice) for key, invoice in self.invoices.items()}
         self.base_quotes = {key: _state(quote) for key, quote in self.quotes.items()}
         self.base_counters = dict(self.counters)
+        self.base_templates = {key: _state(template) for key, template in self.pdf_templates.items()}
 
     def aggregates(self) -> Iterable[Aggregate]:
         yield from self.tenants.values()
@@ -241,6 +265,8 @@ class _Workspace:
         yield from self.clients.values()
         yield from self.invoices.values()
         yield from self.quotes.values()
+        yield from self.pdf_templates.values()
+        yield from self.deleted_templates.values()
 
 
 class _NoTenant:
@@ -260,6 +286,8 @@ class FakeUnitOfWork:
     invoice_views: FakeInvoiceReader
     quotes: FakeQuoteRepository
     quote_views: FakeQuoteReader
+    pdf_templates: FakePdfTemplateRepository
+    pdf_template_views: FakePdfTemplateReader
 
     def __init__(self, store: FakeStore, tenant_id: str | None, clock: Clock) -> None:
         self._store = store
@@ -292,6 +320,7 @@ class FakeUnitOfWork:
             self.clients = self.client_views = _NoTenant()  # type: ignore[assignment]
             self.invoices = self.invoice_views = _NoTenant()  # type: ignore[assignment]
             self.quotes = self.quote_views = _NoTenant()  # type: ignore[assignment]
+            self.pdf_templates = self.pdf_template_views = _NoTenant()  # type: ignore[assignment]
         else:
             self.files = FakeFileRepository(self, self._tenant_id, self._clock)
             self.file_views = FakeFileReader(self, self._tenant_id)
@@ -301,6 +330,8 @@ class FakeUnitOfWork:
             self.invoice_views = FakeInvoiceReader(self, self._tenant_id)
             self.quotes = FakeQuoteRepository(self, self._tenant_id)
             self.quote_views = FakeQuoteReader(self, self._tenant_id)
+            self.pdf_templates = FakePdfTemplateRepository(self, self._tenant_id)
+            self.pdf_template_views = FakePdfTemplateReader(self, self._tenant_id)
         return self
 
     def __exit__(
@@ -317,6 +348,7 @@ class FakeUnitOfWork:
         try:
             tenants, users, files, removed = self._changes(work, store)
             invoicing = self._invoicing_changes(work, store)
+            templates, removed_templates = self._template_changes(work, store)
         except DuplicateEntry:
             self._work = _Workspace(store)  # the session rolls back: start again from the store
             raise
@@ -327,6 +359,10 @@ class FakeUnitOfWork:
         for quote in invoicing.quotes:
             store.quotes[quote.id] = _copy_quote(quote)
         store.counters.update(invoicing.counters)
+        for template in templates:
+            store.pdf_templates[template.id] = _copy_template(template)
+        for template_id in removed_templates:
+            store.pdf_templates.pop(template_id, None)
         for tenant in tenants:
             store.tenants[tenant.id] = _copy_tenant(tenant)
         for user in users:
@@ -340,6 +376,7 @@ class FakeUnitOfWork:
         for aggregate in work.aggregates():
             self._events.extend(aggregate.pull_events())
         work.deleted.clear()
+        work.deleted_templates.clear()
         work.rebase()
 
     def _changes(
@@ -402,6 +439,23 @@ class FakeUnitOfWork:
                 raise LookupError(f"client_id: no client {document.client_id} (foreign key)")
         return changes
 
+    def _template_changes(self, work: _Workspace, store: FakeStore) -> tuple[list[PdfTemplate], list[str]]:
+        """What this commit writes of PDF templates, checked against the partial unique index."""
+        changed = [t for key, t in work.pdf_templates.items() if work.base_templates.get(key) != _state(t)]
+        removed = [key for key in work.base_templates if key not in work.pdf_templates]
+        after = {**store.pdf_templates, **{t.id: t for t in changed}}
+        for key in removed:
+            after.pop(key, None)
+        _unique(
+            "pdf_templates(tenant_id, document_type) WHERE is_default",
+            ((t.tenant_id, DocumentType(t.document_type)) for t in after.values() if t.is_default),
+        )
+        tenants = {**store.tenants, **work.tenants}
+        for template in changed:
+            if template.tenant_id not in tenants:
+                raise LookupError(f"pdf_templates.tenant_id: no tenant {template.tenant_id} (foreign key)")
+        return changed, removed
+
     def rollback(self) -> None:
         self.workspace()
         self._work = _Workspace(self._store)
@@ -443,6 +497,9 @@ class FakeTenantDirectory:
 
     def add(self, tenant: Tenant) -> None:
         self._uow.workspace().tenants[tenant.id] = tenant
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        return self._uow.workspace().tenants.get(tenant_id)
 
     def by_slug(self, slug: str) -> Tenant | None:
         return next((t for t in self._uow.workspace().tenants.values() if t.slug == slug), None)
@@ -843,3 +900,65 @@ class FakeQuoteReader:
             found = [q for q in found if (q.issue_date, q.id) < (after.issue_date, after.quote_id)]
         found.sort(key=lambda q: (q.issue_date, q.id), reverse=True)
         return [quote_view(q, today) for q in found[:first]]
+
+
+# --- pdf templates ---------------------------------------------------------------------------
+
+
+class FakePdfTemplateRepository:
+    def __init__(self, uow: FakeUnitOfWork, tenant_id: str) -> None:
+        self._uow = uow
+        self._tenant_id = tenant_id
+
+    def _templates(self) -> list[PdfTemplate]:
+        return [t for t in self._uow.workspace().pdf_templates.values() if t.tenant_id == self._tenant_id]
+
+    def lock_document_type(self, document_type: DocumentType) -> None:
+        self._uow.workspace()
+        self._uow.store.template_locks.append((self._tenant_id, DocumentType(document_type)))
+
+    def add(self, template: PdfTemplate) -> None:
+        if template.tenant_id != self._tenant_id:
+            raise PermissionError("a PDF template of another tenant cannot be added here")
+        self._uow.workspace().pdf_templates[template.id] = template
+
+    def get(self, template_id: str) -> PdfTemplate | None:
+        return next((t for t in self._templates() if t.id == template_id), None)
+
+    def default_for(self, document_type: DocumentType) -> PdfTemplate | None:
+        return next((t for t in self._templates() if t.document_type == document_type and t.is_default), None)
+
+    def save(self, template: PdfTemplate) -> None:
+        """Nothing to write early: the fake checks the unique default on the state at commit."""
+        if template.tenant_id != self._tenant_id:
+            raise PermissionError("a PDF template of another tenant cannot be saved here")
+        self._uow.workspace()
+
+    def delete(self, template: PdfTemplate) -> None:
+        if template.tenant_id != self._tenant_id:
+            raise PermissionError("a PDF template of another tenant cannot be deleted here")
+        work = self._uow.workspace()
+        if work.pdf_templates.pop(template.id, None) is not None:
+            work.deleted_templates[template.id] = template
+
+
+class FakePdfTemplateReader:
+    def __init__(self, uow: FakeUnitOfWork, tenant_id: str) -> None:
+        self._uow = uow
+        self._tenant_id = tenant_id
+
+    def _views(self, keep: Callable[[PdfTemplate], bool]) -> list[PdfTemplateView]:
+        found = [
+            t for t in self._uow.workspace().pdf_templates.values() if t.tenant_id == self._tenant_id and keep(t)
+        ]
+        found.sort(key=lambda t: (str(t.document_type), not t.is_default, t.created_at, t.id))
+        return [pdf_template_view(t) for t in found]
+
+    def get(self, template_id: str) -> PdfTemplateView | None:
+        return next(iter(self._views(lambda t: t.id == template_id)), None)
+
+    def default_for(self, document_type: DocumentType) -> PdfTemplateView | None:
+        return next(iter(self._views(lambda t: t.document_type == document_type and t.is_default)), None)
+
+    def find(self, document_type: DocumentType | None) -> list[PdfTemplateView]:
+        return self._views(lambda t: document_type is None or t.document_type == document_type)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import stat
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -190,6 +192,11 @@ def test_production_with_both_secrets_starts(tmp_path: Path) -> None:
         ({"GRAPHQL_MAX_DEPTH": "deep"}, "ISTMO_GRAPHQL_MAX_DEPTH"),
         ({"GRAPHQL_MAX_TOKENS": "many"}, "ISTMO_GRAPHQL_MAX_TOKENS"),
         ({"GRAPHQL_MAX_COST": "1,000"}, "ISTMO_GRAPHQL_MAX_COST"),
+        ({"PDF_PROCESSES": "0"}, "ISTMO_PDF_PROCESSES"),
+        ({"PDF_PROCESSES": "all"}, "ISTMO_PDF_PROCESSES"),
+        ({"PDF_TIMEOUT": "0s"}, "ISTMO_PDF_TIMEOUT"),
+        ({"PDF_TIMEOUT": "1.5s"}, "ISTMO_PDF_TIMEOUT"),
+        ({"PDF_MEMORY_MB": "768MB"}, "ISTMO_PDF_MEMORY_MB"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_message_naming_the_variable(
@@ -241,3 +248,34 @@ def test_s3_with_a_bucket_is_configured_from_its_variables(tmp_path: Path) -> No
 )
 def test_durations_are_seconds_minutes_hours_or_days(text: str, expected: int) -> None:
     assert parse_duration(text, name="X") == timedelta(seconds=expected)
+
+
+# --- the PDF renderer ---------------------------------------------------------------------------
+
+
+def test_the_pdf_renderer_defaults_to_one_worker_per_cpu_30_seconds_and_768_mb(tmp_path: Path) -> None:
+    config = settings(tmp_path)
+
+    assert (config.pdf_processes, config.pdf_timeout, config.pdf_memory_mb) == (
+        os.cpu_count() or 1, timedelta(seconds=30), 768,
+    )
+
+    config = settings(tmp_path, PDF_PROCESSES="3", PDF_TIMEOUT="2m", PDF_MEMORY_MB="512")
+
+    assert (config.pdf_processes, config.pdf_timeout, config.pdf_memory_mb) == (3, timedelta(minutes=2), 512)
+
+
+def test_the_container_builds_the_renderer_from_the_settings_without_starting_workers(tmp_path: Path) -> None:
+    from adapters.pdf.weasyprint import WeasyPrintPdfRenderer
+    from entrypoints.container import build_container
+
+    base = settings(tmp_path, PDF_PROCESSES="2", PDF_TIMEOUT="45s", PDF_MEMORY_MB="256")
+    container = build_container(replace(base, log_format="json", log_level="WARNING"))
+    try:
+        renderer = container.pdf_renderer()
+        assert isinstance(renderer, WeasyPrintPdfRenderer)
+        assert (renderer.settings.processes, renderer.settings.timeout, renderer.settings.memory_limit_mb) == (2, 45.0, 256)
+        assert renderer.worker_pids() == [], "workers start on the first render, not with the container"
+    finally:
+        container.shutdown_resources()
+    assert container.pdf_renderer.initialized is False

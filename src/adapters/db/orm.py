@@ -31,6 +31,8 @@ from domain.invoicing.clients import Client, ClientContact, TaxpayerType
 from domain.invoicing.invoices import Invoice, InvoiceLine, LegalStatus, Payment, PaymentMethod
 from domain.invoicing.quotes import Quote, QuoteLine, QuoteStatus
 from domain.invoicing.values import Currency
+from domain.pdf.layout import DocumentType, Locale, PaperSize
+from domain.pdf_templates.model import PdfTemplate
 from domain.tenancy.model import Role, Tenant, User
 
 metadata = MetaData(
@@ -378,6 +380,52 @@ document_counters = Table(
     Column("last_value", BigInteger, nullable=False),
 )
 
+# --- pdf templates ----------------------------------------------------------------------------
+
+pdf_templates = Table(
+    "pdf_templates",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("document_type", StrEnumType(DocumentType), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    # no foreign key: deleting the logo's file leaves the template, printed without a logo
+    _id("logo_file_id", nullable=True),
+    Column("primary_color", String(7), nullable=False),
+    Column("secondary_color", String(7), nullable=False),
+    Column("header_text", Text, nullable=False),
+    Column("footer_disclaimer", Text, nullable=False),
+    Column("paper_size", StrEnumType(PaperSize), nullable=False),
+    Column("locale", StrEnumType(Locale), nullable=False),
+    Column("custom_css", Text, nullable=True),
+    Column("custom_body_template", Text, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_pdf_templates_tenant_id_document_type", "tenant_id", "document_type", "created_at"),
+)
+
+# At most one default template per (tenant, document type), on both databases.
+Index(
+    "uq_pdf_templates_default",
+    pdf_templates.c.tenant_id,
+    pdf_templates.c.document_type,
+    unique=True,
+    postgresql_where=pdf_templates.c.is_default,
+    sqlite_where=pdf_templates.c.is_default,
+)
+
+# One row per (tenant, document type) whose templates were ever changed: the upsert on it
+# serialises the changes of that type's templates (its default, each version) on both databases.
+pdf_template_locks = Table(
+    "pdf_template_locks",
+    metadata,
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("document_type", StrEnumType(DocumentType), primary_key=True),
+    Column("locked_at", UtcDateTime(), nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -402,6 +450,7 @@ def start_mappers() -> None:
         },
     )
     _map_invoicing()
+    mapper_registry.map_imperatively(PdfTemplate, pdf_templates)
 
 
 def _map_invoicing() -> None:

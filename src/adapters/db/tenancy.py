@@ -17,6 +17,9 @@ class SqlAlchemyTenantDirectory:
     def add(self, tenant: Tenant) -> None:
         self._session.add(tenant)
 
+    def get(self, tenant_id: str) -> Tenant | None:
+        return self._session.get(Tenant, tenant_id)
+
     def by_slug(self, slug: str) -> Tenant | None:
         return self._session.scalars(select(Tenant).where(tenants.c.slug == slug)).one_or_none()
 

@@ -16,6 +16,7 @@ from adapters.db.invoicing import (
     SqlAlchemyQuoteReader,
     SqlAlchemyQuoteRepository,
 )
+from adapters.db.pdf_templates import SqlAlchemyPdfTemplateReader, SqlAlchemyPdfTemplateRepository
 from adapters.db.tenancy import SqlAlchemyTenantDirectory
 from application.files.ports import FileReader, FileRepository
 from application.invoicing.ports import (
@@ -26,6 +27,7 @@ from application.invoicing.ports import (
     QuoteReader,
     QuoteRepository,
 )
+from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
 from application.shared.ports import Clock, DuplicateEntry
 from application.tenancy.ports import TenantDirectory
 from domain.shared.model import Aggregate, DomainEvent
@@ -48,6 +50,8 @@ class SqlAlchemyUnitOfWork:
     invoice_views: InvoiceReader
     quotes: QuoteRepository
     quote_views: QuoteReader
+    pdf_templates: PdfTemplateRepository
+    pdf_template_views: PdfTemplateReader
 
     def __init__(
         self, tenant_id: str | None, *, session_factory: sessionmaker[Session], clock: Clock
@@ -76,6 +80,7 @@ class SqlAlchemyUnitOfWork:
             self.clients = self.client_views = _NoTenant()  # type: ignore[assignment]
             self.invoices = self.invoice_views = _NoTenant()  # type: ignore[assignment]
             self.quotes = self.quote_views = _NoTenant()  # type: ignore[assignment]
+            self.pdf_templates = self.pdf_template_views = _NoTenant()  # type: ignore[assignment]
         else:
             self.files = SqlAlchemyFileRepository(session, self._tenant_id, self._clock, self._seen)
             self.file_views = SqlAlchemyFileReader(session, self._tenant_id)
@@ -85,6 +90,10 @@ class SqlAlchemyUnitOfWork:
             self.invoice_views = SqlAlchemyInvoiceReader(session, self._tenant_id)
             self.quotes = SqlAlchemyQuoteRepository(session, self._tenant_id, self._seen)
             self.quote_views = SqlAlchemyQuoteReader(session, self._tenant_id)
+            self.pdf_templates = SqlAlchemyPdfTemplateRepository(
+                session, self._tenant_id, self._clock, self._seen
+            )
+            self.pdf_template_views = SqlAlchemyPdfTemplateReader(session, self._tenant_id)
         return self
 
     def __exit__(

@@ -25,7 +25,8 @@ from application.files.commands import (
     SignFiles,
     SignFileUrls,
 )
-from application.files.ports import FileStorage, MimeDetector
+from application.files.keeping import FileKeeper, blob_key, file_view
+from application.files.ports import FileStorage
 from application.files.staging import HEAD, StagedBlob, too_large
 from application.files.views import (
     DirectUploadView,
@@ -58,26 +59,8 @@ class UploadNotFound(NotFound):
     code = "UPLOAD_NOT_FOUND"
 
 
-def blob_key(tenant_id: str, sha256: str) -> str:
-    return f"{tenant_id}/{sha256}"
-
-
 def direct_upload_ref(tenant_id: str, sha256: str) -> str:
     return f"direct/{tenant_id}/{sha256}"
-
-
-def file_view(file: File) -> FileView:
-    return FileView(
-        id=file.id,
-        name=file.name,
-        sha256=file.sha256,
-        mime=file.mime,
-        size=file.size,
-        status=file.status,
-        created_by=file.created_by,
-        created_at=file.created_at,
-        expires_at=file.expires_at,
-    )
 
 
 def link_view(link: FileEntity) -> FileEntityView:
@@ -106,58 +89,12 @@ def _tenant(actor: Actor | None) -> Actor:
     return actor
 
 
-class _KeepsBlobs:
-    """What adding and finalising files share: keep a staged blob once per tenant and bytes."""
-
-    def __init__(
-        self, storage: FileStorage, mime: MimeDetector, clock: Clock, policy: FilePolicy
-    ) -> None:
+class AddFileHandler:
+    def __init__(self, keeper: FileKeeper, storage: FileStorage, policy: FilePolicy) -> None:
+        self._keeper = keeper
         self._storage = storage
-        self._mime = mime
-        self._clock = clock
         self._policy = policy
 
-    def _keep(
-        self,
-        uow: UnitOfWork,
-        actor: Actor,
-        staged: StagedBlob,
-        *,
-        name: str | None,
-        entity: EntityRef | None,
-        temporary: bool,
-    ) -> FileView:
-        now = self._clock.now()
-        try:
-            with uow:
-                uow.files.lock_content(staged.sha256)
-                file = uow.files.get_by_sha256(staged.sha256)
-                if file is None:
-                    self._storage.commit_staged(staged.ref, blob_key(actor.tenant_id, staged.sha256))
-                    file = File.add(
-                        tenant_id=actor.tenant_id,
-                        name=name,
-                        sha256=staged.sha256,
-                        mime=self._mime.detect(staged.head, sanitize_file_name(name)),
-                        size=staged.size,
-                        created_by=actor.user_id,
-                        now=now,
-                        temporary_until=now + self._policy.tmp_file_ttl if temporary else None,
-                    )
-                    uow.files.add(file)
-                elif not temporary:
-                    file.promote()
-                elif file.is_temporary:
-                    file.extend_until(now + self._policy.tmp_file_ttl)
-                if entity is not None:
-                    file.link(entity.entity_type, entity.entity_id, now=now)
-                uow.commit()
-                return file_view(file)
-        finally:
-            self._storage.discard_staged(staged.ref)
-
-
-class AddFileHandler(_KeepsBlobs):
     def __call__(self, cmd: AddFile, uow: UnitOfWork) -> FileView:
         try:
             actor = _tenant(cmd.actor)
@@ -167,13 +104,19 @@ class AddFileHandler(_KeepsBlobs):
         except Exception:
             self._storage.discard_staged(cmd.content.ref)
             raise
-        return self._keep(
+        return self._keeper.keep(
             uow, actor, cmd.content, name=cmd.name, entity=entity, temporary=cmd.temporary
         )
 
 
-class CreateFileHandler(_KeepsBlobs):
+class CreateFileHandler:
     """Finalise a direct upload: re-hash what arrived and keep it only if it is what was declared."""
+
+    def __init__(self, keeper: FileKeeper, storage: FileStorage, clock: Clock, policy: FilePolicy) -> None:
+        self._keeper = keeper
+        self._storage = storage
+        self._clock = clock
+        self._policy = policy
 
     def __call__(self, cmd: CreateFile, uow: UnitOfWork) -> FileView:
         actor = _tenant(cmd.actor)
@@ -189,7 +132,7 @@ class CreateFileHandler(_KeepsBlobs):
                 self._storage.discard_staged(direct_upload_ref(actor.tenant_id, sha256))
                 return file_view(existing)
         staged = self._verify(direct_upload_ref(actor.tenant_id, sha256), sha256)
-        return self._keep(uow, actor, staged, name=cmd.name, entity=entity, temporary=False)
+        return self._keeper.keep(uow, actor, staged, name=cmd.name, entity=entity, temporary=False)
 
     def _verify(self, ref: str, declared: str) -> StagedBlob:
         digest, size, head = hashlib.sha256(), 0, bytearray()

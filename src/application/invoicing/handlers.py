@@ -497,22 +497,29 @@ class FindQuotesHandler:
 # --- statements -------------------------------------------------------------------------------
 
 
+def client_statement(
+    uow: UnitOfWork, client_id: str, period_from: date, period_to: date, currency: str
+) -> ClientStatementView:
+    """The statement of the tenant's client for a period (``uow`` not yet open)."""
+    client_id = parse_id(client_id, field="clientId")
+    parsed_currency = Currency.parse(currency)
+    check_period(period_from, period_to)
+    with uow:
+        client = uow.client_views.get(client_id)
+        if client is None:
+            raise NotFound(f"client {client_id} not found", field="clientId")
+        invoices, payments = uow.invoice_views.statement_facts(client_id, parsed_currency, until=period_to)
+    statement = compute_statement(
+        client_id=client_id,
+        period_from=period_from,
+        period_to=period_to,
+        currency=parsed_currency,
+        invoices=invoices,
+        payments=payments,
+    )
+    return ClientStatementView(client=client, statement=statement)
+
+
 class GetClientStatementHandler:
     def __call__(self, query: GetClientStatement, uow: UnitOfWork) -> ClientStatementView:
-        client_id = parse_id(query.client_id, field="clientId")
-        currency = Currency.parse(query.currency)
-        check_period(query.period_from, query.period_to)
-        with uow:
-            client = uow.client_views.get(client_id)
-            if client is None:
-                raise NotFound(f"client {client_id} not found", field="clientId")
-            invoices, payments = uow.invoice_views.statement_facts(client_id, currency, until=query.period_to)
-        statement = compute_statement(
-            client_id=client_id,
-            period_from=query.period_from,
-            period_to=query.period_to,
-            currency=currency,
-            invoices=invoices,
-            payments=payments,
-        )
-        return ClientStatementView(client=client, statement=statement)
+        return client_statement(uow, query.client_id, query.period_from, query.period_to, query.currency)

@@ -13,15 +13,14 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from domain.pdf.layout import (  # the domain's vocabulary, used here too
+    DEFAULT_PRIMARY_COLOR,
+    DEFAULT_SECONDARY_COLOR,
+    DocumentType,
+    Locale,
+    PaperSize,
+)
 from domain.shared.errors import InvalidInput
-
-
-class DocumentType(StrEnum):
-    INVOICE = "INVOICE"
-    CREDIT_NOTE = "CREDIT_NOTE"
-    QUOTE = "QUOTE"
-    STATEMENT = "STATEMENT"
-    REPORT = "REPORT"
 
 
 class LegalStatus(StrEnum):
@@ -37,16 +36,6 @@ class LegalStatus(StrEnum):
 class EntryKind(StrEnum):
     INVOICE = "INVOICE"
     PAYMENT = "PAYMENT"
-
-
-class PaperSize(StrEnum):
-    A4 = "A4"
-    LETTER = "LETTER"
-
-
-class Locale(StrEnum):
-    ES_PA = "es-PA"
-    EN = "en"
 
 
 ZERO = Decimal("0.00")
@@ -248,8 +237,8 @@ class PdfLayout:
     body; ``custom_css`` is appended after the built-in stylesheet.
     """
 
-    primary_color: str = "#1F3A5F"
-    secondary_color: str = "#5B7FA6"
+    primary_color: str = DEFAULT_PRIMARY_COLOR
+    secondary_color: str = DEFAULT_SECONDARY_COLOR
     header_text: str = ""
     footer_text: str = ""
     paper_size: PaperSize = PaperSize.A4

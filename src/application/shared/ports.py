@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         QuoteReader,
         QuoteRepository,
     )
+    from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
     from application.tenancy.ports import TenantDirectory
 
 
@@ -48,6 +49,8 @@ class UnitOfWork(Protocol):
     invoice_views: InvoiceReader
     quotes: QuoteRepository
     quote_views: QuoteReader
+    pdf_templates: PdfTemplateRepository
+    pdf_template_views: PdfTemplateReader
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -10,7 +10,7 @@ from typing import Any
 from ariadne import convert_camel_case_to_snake, load_schema_from_path, make_executable_schema, upload_scalar
 from graphql import GraphQLSchema
 
-from entrypoints.graphql import files, invoicing, tenancy
+from entrypoints.graphql import files, invoicing, pdf, pdf_templates, tenancy
 from entrypoints.graphql.common import date_scalar, datetime_scalar, decimal_scalar
 
 
@@ -26,6 +26,8 @@ def build_schema() -> GraphQLSchema:
         *tenancy.bindables,
         *files.bindables,
         *invoicing.bindables,
+        *pdf_templates.bindables,
+        *pdf.bindables,
         datetime_scalar,
         date_scalar,
         decimal_scalar,

@@ -1,0 +1,178 @@
+"""The invoicing records as documents to render, and a template's design as a layout.
+
+Amounts come as the invoicing domain computed them; nothing is recomputed except each line's
+ITBMS, shown per line for reading only (the tax that counts is the one per rate, in ``taxes``).
+Dates and times are printed as in Panama.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from application.invoicing.views import ClientStatementView, InvoiceView, LineView, QuoteView
+from application.pdf.documents import (
+    Ageing,
+    DocumentLine,
+    EntryKind,
+    InvoiceDocument,
+    LegalStatus,
+    Party,
+    PdfLayout,
+    QuoteDocument,
+    StatementDocument,
+    StatementEntry,
+    TaxSummary,
+)
+from domain.invoicing.lines import TaxLine
+from domain.invoicing.values import PANAMA, round_cents
+from domain.pdf.layout import Locale, PaperSize
+
+
+class Design(Protocol):
+    """What a layout is made of: a template's view, or a design not yet saved."""
+
+    @property
+    def primary_color(self) -> str: ...
+
+    @property
+    def secondary_color(self) -> str: ...
+
+    @property
+    def header_text(self) -> str: ...
+
+    @property
+    def footer_disclaimer(self) -> str: ...
+
+    @property
+    def paper_size(self) -> PaperSize: ...
+
+    @property
+    def locale(self) -> Locale: ...
+
+    @property
+    def custom_css(self) -> str | None: ...
+
+    @property
+    def custom_body_template(self) -> str | None: ...
+
+
+def pdf_layout(design: Design) -> PdfLayout:
+    return PdfLayout(
+        primary_color=design.primary_color,
+        secondary_color=design.secondary_color,
+        header_text=design.header_text,
+        footer_text=design.footer_disclaimer,
+        paper_size=design.paper_size,
+        locale=design.locale,
+        custom_css=design.custom_css,
+        custom_body_template=design.custom_body_template,
+    )
+
+
+def document_line(line: LineView) -> DocumentLine:
+    tax = round_cents(line.base * line.tax_rate / 100)
+    return DocumentLine(
+        description=line.description,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        discount=line.discount,
+        tax_rate=Decimal(line.tax_rate),
+        subtotal=line.base,
+        tax=tax,
+        total=line.base + tax,
+    )
+
+
+def _taxes(taxes: tuple[TaxLine, ...]) -> tuple[TaxSummary, ...]:
+    return tuple(TaxSummary(rate=Decimal(t.rate), base=t.base, tax=t.tax) for t in taxes)
+
+
+def _in_panama(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(PANAMA)
+
+
+def _billed(view: InvoiceView | QuoteView, address: str) -> Party:
+    """The client as named on the document when it was issued, at its address today."""
+    return Party(name=view.client_name, ruc=view.client_ruc or "", dv=view.client_dv or "", address=address)
+
+
+def invoice_document(view: InvoiceView, *, issuer: Party, client_address: str = "") -> InvoiceDocument:
+    return InvoiceDocument(
+        number=view.number,
+        issuer=issuer,
+        client=_billed(view, client_address),
+        issue_date=view.issue_date,
+        due_date=view.due_date,
+        currency=view.currency.value,
+        lines=tuple(document_line(line) for line in view.lines),
+        taxes=_taxes(view.taxes),
+        subtotal=view.subtotal,
+        discount_total=view.discount_total,
+        tax_total=view.tax_total,
+        total=view.total,
+        paid=view.paid,
+        balance=view.balance,
+        status=view.status.value,
+        legal_status=LegalStatus(view.legal_status.value),
+        cufe=view.cufe,
+        authorization_protocol=view.authorization_protocol,
+        authorized_at=_in_panama(view.authorized_at),
+        qr_url=view.qr_url,
+    )
+
+
+def quote_document(view: QuoteView, *, issuer: Party, client_address: str = "") -> QuoteDocument:
+    return QuoteDocument(
+        number=view.number,
+        issuer=issuer,
+        client=_billed(view, client_address),
+        issue_date=view.issue_date,
+        valid_until=view.valid_until,
+        currency=view.currency.value,
+        lines=tuple(document_line(line) for line in view.lines),
+        taxes=_taxes(view.taxes),
+        subtotal=view.subtotal,
+        discount_total=view.discount_total,
+        tax_total=view.tax_total,
+        total=view.total,
+        status=view.status.value,
+    )
+
+
+def statement_document(view: ClientStatementView, *, issuer: Party) -> StatementDocument:
+    """Invoices are charged under their number; payments are credited under the number of the
+    invoice they pay, described by method and reference."""
+    client, statement = view.client, view.statement
+    ageing = statement.ageing
+    return StatementDocument(
+        issuer=issuer,
+        client=Party(
+            name=client.name, ruc=client.ruc or "", dv=client.dv or "", address=client.address or ""
+        ),
+        period_from=statement.period_from,
+        period_to=statement.period_to,
+        currency=statement.currency.value,
+        opening_balance=statement.opening_balance,
+        entries=tuple(
+            StatementEntry(
+                date=entry.date,
+                kind=EntryKind(entry.kind.value),
+                reference=entry.invoice_number,
+                description=" · ".join(part for part in (entry.method, entry.reference) if part),
+                debit=entry.debit,
+                credit=entry.credit,
+                balance=entry.balance,
+            )
+            for entry in statement.entries
+        ),
+        closing_balance=statement.closing_balance,
+        ageing=Ageing(
+            current=ageing.current,
+            d1_30=ageing.days_1_30,
+            d31_60=ageing.days_31_60,
+            d61_90=ageing.days_61_90,
+            over_90=ageing.over_90,
+        ),
+    )

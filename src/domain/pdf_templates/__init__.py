@@ -1,0 +1,1 @@
+"""PDF templates: per-tenant layouts of each document type, at most one default per type."""
