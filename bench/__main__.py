@@ -1,4 +1,4 @@
-"""``make bench`` (``python -m bench``): the files targets of issue 2, section 5.
+"""``make bench`` (``python -m bench``): the files targets (issue 2, section 5) and the PDF ones (issue 3, section 4).
 
 Figures are printed, one per line with its unit, each target marked MET or NOT MET; nothing is
 asserted. MB = 10**6 bytes. The machine is shared: the load average is printed first, since
@@ -8,6 +8,7 @@ throughput figures move with it.
 2. ``findFilesByEntity`` for 100 entities x 5 files in one request (``bench.entities``).
 3. 1,000 uploads of 100 distinct files (``bench.dedupe``).
 4. 2 and 3 again on PostgreSQL, when it is reachable (skipped, saying why, when it is not).
+5. PDF rendering: one-page invoice p50, 200 invoices on both cores, a 4,000-line statement (``bench.pdf``).
 """
 
 from __future__ import annotations
@@ -188,6 +189,11 @@ def main() -> None:
     else:
         with postgres_database() as url:
             database_sections(url, ("4a PostgreSQL", "4b PostgreSQL"))
+    header("[5] PDF rendering (issue 3, section 4), beside naive weasyprint.HTML(string=...).write_pdf()")
+    wait_until_quiet()
+    from bench import pdf
+
+    pdf.run()
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 

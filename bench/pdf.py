@@ -1,0 +1,192 @@
+"""PDF rendering benchmark (issue 3, section 4): ``run()`` prints one line per figure.
+
+Each figure is printed with its target, whether it is met, and its ratio to the naive
+baseline measured in the same run: ``weasyprint.HTML(string=html).write_pdf()`` with default
+settings on the same HTML (the composed document, with its stylesheet inlined and its assets
+as ``data:`` URIs so the baseline draws exactly the same page).
+
+    PYTHONPATH=src .venv/bin/python -c "import bench.pdf as b; b.run()"
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import multiprocessing
+import os
+import statistics
+import struct
+import time
+import zlib
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+INVOICE_P50_MS = 25.0
+INVOICES_PER_SECOND = 60.0
+STATEMENT_SECONDS = 3.0
+STATEMENT_RSS_MB = 200.0
+STATEMENT_LINES = 4_000
+SAMPLES = 41
+BATCH = 200
+
+
+def _logo() -> bytes:
+    """A 240x80 RGB PNG, the size of a typical tenant logo."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((x % 256, 58 + y % 64, 95)) for x in range(240)) for y in range(80)
+    )
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 240, 80, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _naive_html(composed: object, assets: Mapping[str, object], composer: object) -> str:
+    """The composed HTML made self-contained for the default WeasyPrint set-up: stylesheets
+    inlined (the engine passes them pre-parsed), assets as ``data:`` URIs."""
+    from adapters.pdf.html import asset_url
+
+    html: str = composed.html  # type: ignore[attr-defined]
+    for name, asset in assets.items():
+        uri = f"data:{asset.mime};base64," + base64.b64encode(asset.data).decode()  # type: ignore[attr-defined]
+        html = html.replace(asset_url(name, asset), uri)  # type: ignore[arg-type]
+    css = f"{composer.base_css}\n{composed.layout_css}"  # type: ignore[attr-defined]
+    return html.replace("</title>", f"</title>\n<style>\n{css}\n</style>", 1)
+
+
+def _naive_render(html: str) -> int:
+    import weasyprint
+
+    return len(weasyprint.HTML(string=html).write_pdf())
+
+
+def _naive_timed(html: str) -> tuple[float, int]:
+    """In a fresh process: seconds for one naive render, and the process's peak RSS in kB."""
+    from adapters.pdf.worker import proc_status_kb
+
+    _naive_render("<p>warm</p>")
+    started = time.perf_counter()
+    _naive_render(html)
+    return time.perf_counter() - started, proc_status_kb().get("VmHWM", 0)
+
+
+def _line(label: str, value: str, target: str, met: bool, naive: str, ratio: float, better: str) -> None:
+    """``ratio`` > 1 means better than the naive baseline (faster, more per second, less memory)."""
+    print(
+        f"pdf {label}: {value}  target {target}: {'met' if met else 'NOT met'}  "
+        f"naive {naive}  vs naive: {ratio:.2f}x ({better} is better)",
+        flush=True,
+    )
+
+
+def run() -> None:
+    from pypdf import PdfReader
+
+    from adapters.pdf.html import HtmlComposer
+    from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
+    from application.pdf.documents import PdfAsset, PdfLayout, sample_invoice, sample_statement
+
+    layout = PdfLayout(
+        header_text="Ferretería El Istmo, S.A. — Factura electrónica",
+        footer_text="Documento generado por Istmo. Conserve este documento para sus registros.",
+    )
+    assets = {"logo": PdfAsset(name="logo", mime="image/png", data=_logo())}
+    invoices = [sample_invoice(number=f"FE-{n:010d}") for n in range(max(SAMPLES, BATCH))]
+    composer = HtmlComposer()
+    ctx = multiprocessing.get_context("forkserver")
+
+    # --- one-page invoice, warm worker --------------------------------------------------------
+    with WeasyPrintPdfRenderer(RendererSettings(processes=os.cpu_count() or 2)) as renderer:
+        renderer.start()
+        for invoice in invoices[:3]:
+            renderer.render(invoice, layout, assets)
+        times = []
+        for invoice in invoices[:SAMPLES]:
+            started = time.perf_counter()
+            renderer.render(invoice, layout, assets)
+            times.append(time.perf_counter() - started)
+        p50 = statistics.median(times) * 1000
+
+        naive_htmls = [
+            _naive_html(composer.compose(invoice, layout, assets), assets, composer)
+            for invoice in invoices[:BATCH]
+        ]
+        _naive_render(naive_htmls[0])
+        naive_times = []
+        for html in naive_htmls[:SAMPLES]:
+            started = time.perf_counter()
+            _naive_render(html)
+            naive_times.append(time.perf_counter() - started)
+        naive_p50 = statistics.median(naive_times) * 1000
+        _line(
+            "one-page invoice p50, warm worker",
+            f"{p50:.1f} ms",
+            f"<= {INVOICE_P50_MS:g} ms",
+            p50 <= INVOICE_P50_MS,
+            f"{naive_p50:.1f} ms",
+            naive_p50 / p50,
+            "higher",
+        )
+
+        # --- 200 invoices on every core -------------------------------------------------------
+        processes = os.cpu_count() or 2
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=processes * 2) as threads:
+            list(threads.map(lambda invoice: renderer.render(invoice, layout, assets), invoices[:BATCH]))
+        rate = BATCH / (time.perf_counter() - started)
+        with ctx.Pool(processes) as pool:
+            pool.map(_naive_render, ["<p>warm</p>"] * processes)
+            started = time.perf_counter()
+            pool.map(_naive_render, naive_htmls[:BATCH], chunksize=1)
+            naive_rate = BATCH / (time.perf_counter() - started)
+        _line(
+            f"{BATCH} one-page invoices on {processes} processes",
+            f"{rate:.1f} invoices/s",
+            f">= {INVOICES_PER_SECOND:g}/s",
+            rate >= INVOICES_PER_SECOND,
+            f"{naive_rate:.1f} invoices/s",
+            rate / naive_rate,
+            "higher",
+        )
+
+    # --- 4,000-line statement: time, and peak RSS of a fresh worker ---------------------------
+    statement = sample_statement(entries=STATEMENT_LINES)
+    with WeasyPrintPdfRenderer(RendererSettings(processes=1, timeout=120)) as renderer:
+        renderer.start()
+        started = time.perf_counter()
+        job = renderer.render_job(statement, layout, assets)
+        seconds = time.perf_counter() - started
+    pages = len(PdfReader(io.BytesIO(job.value)).pages)
+    rss_mb = job.peak_rss_kb / 1024
+    naive_html = _naive_html(composer.compose(statement, layout, assets), assets, composer)
+    with ctx.Pool(1) as pool:
+        naive_seconds, naive_rss_kb = pool.apply(_naive_timed, (naive_html,))
+    naive_rss_mb = naive_rss_kb / 1024
+    _line(
+        f"{STATEMENT_LINES:,}-line statement ({pages} pages)",
+        f"{seconds:.2f} s",
+        f"<= {STATEMENT_SECONDS:g} s",
+        seconds <= STATEMENT_SECONDS,
+        f"{naive_seconds:.2f} s",
+        naive_seconds / seconds,
+        "higher",
+    )
+    _line(
+        f"{STATEMENT_LINES:,}-line statement peak RSS (worker)",
+        f"{rss_mb:.0f} MB",
+        f"<= {STATEMENT_RSS_MB:g} MB",
+        rss_mb <= STATEMENT_RSS_MB,
+        f"{naive_rss_mb:.0f} MB",
+        naive_rss_mb / rss_mb,
+        "higher",
+    )
+
+
+if __name__ == "__main__":
+    run()
