@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -65,8 +66,20 @@ def depth_limit(max_depth: int) -> type[ASTValidationRule]:
     return DepthLimit
 
 
-def token_limited_parser(max_tokens: int) -> Callable[[Any, dict[str, Any]], DocumentNode]:
+@lru_cache(maxsize=4)
+def cached_parser(max_tokens: int | None) -> Callable[[Any, dict[str, Any]], DocumentNode]:
+    """A parser that refuses documents over ``max_tokens`` and remembers the documents it parsed:
+    clients send the same few operations again and again, and parsing a large one costs more
+    than running it. Documents are immutable, so sharing them between requests is safe."""
+
+    @lru_cache(maxsize=512)
+    def parse_text(query: str) -> DocumentNode:
+        return parse(query, max_tokens=max_tokens)
+
     def parse_query(_context: Any, data: dict[str, Any]) -> DocumentNode:
-        return parse(data["query"], max_tokens=max_tokens)
+        query = data.get("query")
+        if not isinstance(query, str):
+            return parse(query)  # type: ignore[arg-type]  # graphql-core names the problem
+        return parse_text(query)
 
     return parse_query

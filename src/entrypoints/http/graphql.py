@@ -21,7 +21,7 @@ from application.tenancy.auth import AuthenticationFailed
 from domain.files.model import FileTooLarge
 from domain.tenancy.model import Actor
 from entrypoints.container import Container
-from entrypoints.graphql.limits import depth_limit, token_limited_parser
+from entrypoints.graphql.limits import cached_parser, depth_limit
 from entrypoints.graphql.loaders import RequestLoaders
 from entrypoints.http.errors import json_error
 from entrypoints.http.multipart import MalformedMultipart, MultipartForm, read_multipart
@@ -120,10 +120,9 @@ def _run(container: Container, who: Actor, data: Any, *, upload_names: dict[str,
         "upload_names": upload_names,
     }
     rules: list[Any] = []
-    parser = None
+    parser = cached_parser(settings.graphql_max_tokens if settings.production else None)
     if settings.production:
         rules = [depth_limit(settings.graphql_max_depth), cost_validator(settings.graphql_max_cost, default_cost=1)]
-        parser = token_limited_parser(settings.graphql_max_tokens)
     success, result = asyncio.run(graphql(
         schema,
         data,
