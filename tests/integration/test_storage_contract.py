@@ -23,13 +23,13 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
+from adapters.storage.disposition import content_disposition
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.s3 import (
     MAX_PRESIGN_SECONDS,
     PART_SIZE,
     S3FileStorage,
     StorageUnavailable,
-    content_disposition,
 )
 from application.files.ports import FileStorage, UploadTarget
 from tests.fakes.storage import FakeFileStorage

@@ -15,18 +15,17 @@ Credentials are handed to boto3 and never kept, logged or shown in ``repr``.
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from adapters.storage.disposition import content_disposition
 from adapters.storage.keys import BLOB_KEY, STAGING_REF, check_staging_ref, split_blob_key
 from application.files.ports import StoredBlob, UploadTarget
 from application.shared.ports import Clock
@@ -332,21 +331,6 @@ class _BodyChunks:
 
 
 # --- Content-Disposition (RFC 6266 / RFC 8187) ---------------------------------------------
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_NOT_FALLBACK_SAFE = re.compile(r"[^A-Za-z0-9 ._()\[\]+,=@!#$&^~-]")
-_ATTR_CHAR_EXTRA = "!#$&+-.^_`|~"
-
-
-def content_disposition(filename: str, *, inline: bool) -> str:
-    """``attachment`` or ``inline``, with an ASCII ``filename`` and the exact UTF-8 ``filename*``."""
-    name = _CONTROL.sub("", filename)
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    fallback = _NOT_FALLBACK_SAFE.sub("_", ascii_name).strip(" .") or "download"
-    encoded = quote(name, safe=_ATTR_CHAR_EXTRA, errors="replace") or "download"
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
-
 
 def _lifetime(expires_in: int) -> int:
     if expires_in <= 0:

@@ -37,7 +37,7 @@ from application.files.views import (
     GarbageReport,
     SignedUrlView,
 )
-from application.shared.messages import Page
+from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.files.model import (
     ChecksumMismatch,
@@ -346,12 +346,7 @@ class FindFilesHandler:
         after = FileCursor.decode(query.after, field="after") if query.after else None
         with uow:
             rows = uow.file_views.find(query.filter, first=first + 1, after=after)
-        items = tuple(rows[:first])
-        return Page(
-            items=items,
-            end_cursor=FileCursor.of(items[-1]).encode() if items else None,
-            has_next_page=len(rows) > first,
-        )
+        return Page.of(rows, first, lambda item: FileCursor.of(item).encode())
 
 
 class SearchFilesHandler:
@@ -445,8 +440,4 @@ class SignFileUrlsHandler(SignFilesHandler):
 
 
 def _page_size(first: int | None, policy: FilePolicy) -> int:
-    if first is None:
-        return policy.page_size
-    if not 1 <= first <= policy.max_page_size:
-        raise InvalidInput(f"first must be between 1 and {policy.max_page_size}", field="first")
-    return first
+    return page_size(first, default=policy.page_size, maximum=policy.max_page_size)

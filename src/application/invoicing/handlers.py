@@ -37,7 +37,7 @@ from application.invoicing.views import (
     QuoteView,
     RegisteredPaymentView,
 )
-from application.shared.messages import Page
+from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, DuplicateEntry, UnitOfWork
 from domain.invoicing.clients import BillTo, Client, ClientDetails, TaxpayerType
 from domain.invoicing.errors import DuplicateNumber
@@ -202,11 +202,7 @@ def _duplicate(kind: str, number: str) -> DuplicateNumber:
 
 
 def _page_size(first: int | None, policy: InvoicingPolicy) -> int:
-    if first is None:
-        return policy.page_size
-    if not 1 <= first <= policy.max_page_size:
-        raise InvalidInput(f"first must be between 1 and {policy.max_page_size}", field="first")
-    return first
+    return page_size(first, default=policy.page_size, maximum=policy.max_page_size)
 
 
 # --- clients ----------------------------------------------------------------------------------
@@ -277,12 +273,7 @@ class FindClientsHandler:
         search = (query.search or "").strip()[:200] or None
         with uow:
             rows = uow.client_views.find(search, first=first + 1, after=after)
-        items = tuple(rows[:first])
-        return Page(
-            items=items,
-            end_cursor=ClientCursor.of(items[-1]).encode() if items else None,
-            has_next_page=len(rows) > first,
-        )
+        return Page.of(rows, first, lambda item: ClientCursor.of(item).encode())
 
 
 # --- invoices ---------------------------------------------------------------------------------
@@ -405,12 +396,7 @@ class FindInvoicesHandler:
                 first=first + 1,
                 after=after,
             )
-        items = tuple(rows[:first])
-        return Page(
-            items=items,
-            end_cursor=InvoiceCursor.of(items[-1], query.sort).encode() if items else None,
-            has_next_page=len(rows) > first,
-        )
+        return Page.of(rows, first, lambda item: InvoiceCursor.of(item, query.sort).encode())
 
 
 # --- quotes -----------------------------------------------------------------------------------
@@ -486,12 +472,7 @@ class FindQuotesHandler:
             rows = uow.quote_views.find(
                 query.filter, today=business_date(self._clock.now()), first=first + 1, after=after
             )
-        items = tuple(rows[:first])
-        return Page(
-            items=items,
-            end_cursor=QuoteCursor.of(items[-1]).encode() if items else None,
-            has_next_page=len(rows) > first,
-        )
+        return Page.of(rows, first, lambda item: QuoteCursor.of(item).encode())
 
 
 # --- statements -------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
+from domain.shared.errors import InvalidInput
 from domain.tenancy.model import Actor
 
 
@@ -32,3 +34,23 @@ class Page(Generic[T]):
     items: tuple[T, ...]
     end_cursor: str | None
     has_next_page: bool
+
+    @classmethod
+    def of(cls, rows: Sequence[T], first: int, cursor: Callable[[T], str]) -> Page[T]:
+        """The page of ``first`` items out of ``rows``, read with one extra row to tell
+        whether another page follows; ``cursor`` encodes where an item stands."""
+        items = tuple(rows[:first])
+        return cls(
+            items=items,
+            end_cursor=cursor(items[-1]) if items else None,
+            has_next_page=len(rows) > first,
+        )
+
+
+def page_size(first: int | None, *, default: int, maximum: int) -> int:
+    """How many items a list query returns: ``first`` if given and within 1..``maximum``."""
+    if first is None:
+        return default
+    if not 1 <= first <= maximum:
+        raise InvalidInput(f"first must be between 1 and {maximum}", field="first")
+    return first

@@ -5,16 +5,18 @@ With S3/Spaces storage the signed URLs point at the bucket and these routes are 
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import quote
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request, send_file
 
+from adapters.storage.disposition import content_disposition
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.signing import SignedUrlExpired, SignedUrlInvalid
 from entrypoints.http.errors import json_error
 
 blueprint = Blueprint("files", __name__)
+G = TypeVar("G")
 
 CHUNK = 1 << 20
 
@@ -24,11 +26,14 @@ def _local_storage() -> LocalFileStorage | None:
     return storage if isinstance(storage, LocalFileStorage) else None
 
 
-def content_disposition(filename: str, *, inline: bool) -> str:
-    """RFC 6266: an ASCII fallback plus the exact UTF-8 name."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+def _verified(verify: Callable[[str], G], token: str) -> G | Response:
+    """The grant a signed link carries, or the response that says why it is refused."""
+    try:
+        return verify(token)
+    except SignedUrlExpired as expired:
+        return json_error(410, "LINK_EXPIRED", str(expired))
+    except SignedUrlInvalid as invalid:
+        return json_error(403, "LINK_INVALID", str(invalid))
 
 
 @blueprint.get("/files/download/<token>")
@@ -36,12 +41,9 @@ def download(token: str) -> Any:
     storage = _local_storage()
     if storage is None:
         return json_error(404, "NOT_FOUND", "downloads are served by the object storage")
-    try:
-        grant = storage.verify_download(token)
-    except SignedUrlExpired as expired:
-        return json_error(410, "LINK_EXPIRED", str(expired))
-    except SignedUrlInvalid as invalid:
-        return json_error(403, "LINK_INVALID", str(invalid))
+    grant = _verified(storage.verify_download, token)
+    if isinstance(grant, Response):
+        return grant
     path = storage.path_of(grant.key)
     if not path.is_file():
         return json_error(404, "NOT_FOUND", "the file no longer exists")
@@ -58,12 +60,9 @@ def upload(token: str) -> Any:
     storage = _local_storage()
     if storage is None:
         return json_error(404, "NOT_FOUND", "uploads go straight to the object storage")
-    try:
-        grant = storage.verify_upload(token)
-    except SignedUrlExpired as expired:
-        return json_error(410, "LINK_EXPIRED", str(expired))
-    except SignedUrlInvalid as invalid:
-        return json_error(403, "LINK_INVALID", str(invalid))
+    grant = _verified(storage.verify_upload, token)
+    if isinstance(grant, Response):
+        return grant
     if request.content_length is None:
         return json_error(411, "LENGTH_REQUIRED", "send a Content-Length header")
     if request.content_length != grant.size:
