@@ -29,7 +29,7 @@ serve: $(VENV)/.installed
 	@echo "Dev bearer token for tenant demo (paste as  Authorization: Bearer <token>):"
 	@$(BIN)/istmo token --tenant demo --ttl 7d
 	@echo "GraphQL (GraphiQL on GET): http://127.0.0.1:8000/graphql"
-	$(BIN)/istmo serve --dev --host 127.0.0.1 --port 8000
+	$(BIN)/istmo serve --dev --with-worker --host 127.0.0.1 --port 8000
 
 test: $(VENV)/.installed
 	$(BIN)/lint-imports

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from application.files import commands as files
 from application.files import handlers as file_handlers
 from application.files.keeping import FileKeeper
 from application.files.ports import FileStorage, MimeDetector
 from application.invoicing import commands as invoicing
+from application.jobs.ports import JobHandler
+from application.jobs.schedules import Schedule
 from application.invoicing import handlers as invoicing_handlers
 from application.pdf import commands as pdf
 from application.pdf import handlers as pdf_handlers
@@ -16,6 +20,7 @@ from application.pdf_templates import handlers as pdf_template_handlers
 from application.shared.bus import Handler, MessageBus
 from application.shared.ports import Clock, UnitOfWorkFactory
 from application.tenancy import handlers as tenancy
+from domain.jobs.model import Job
 
 
 def build_message_bus(
@@ -80,3 +85,26 @@ def build_message_bus(
             pdf.PreviewPdfTemplate: pdf_handlers.PreviewPdfTemplateHandler(*renders),
         }
     return MessageBus(uow_factory, handlers)
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+FILES_GC = "files.gc"
+
+
+def build_job_handlers(bus: MessageBus) -> dict[str, JobHandler]:
+    """Which handler runs which kind of job: the one registry the workers use.
+
+    Later domains add theirs here (``emails.send``, ``whatsapp.send``, ``webhooks.process``, ...);
+    each runs its command through the bus, so it gets a unit of work like any request.
+    """
+
+    def collect_file_garbage(job: Job) -> None:
+        bus.handle(files.CollectFileGarbage(actor=None))
+
+    return {FILES_GC: collect_file_garbage}
+
+
+def build_schedules(*, files_gc_every: timedelta = timedelta(hours=1)) -> list[Schedule]:
+    """The periodic jobs, declared in code; the workers enqueue each slot once."""
+    return [Schedule(kind=FILES_GC, interval=files_gc_every)]

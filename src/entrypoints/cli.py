@@ -1,8 +1,10 @@
-"""The ``istmo`` command line: serve, migrate, manage tenants, issue dev tokens, collect garbage."""
+"""The ``istmo`` command line: serve, migrate, manage tenants, issue dev tokens, collect garbage,
+run the job worker and look after its jobs."""
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from typing import Any
 
@@ -10,7 +12,9 @@ import click
 
 from application.files.commands import CollectFileGarbage
 from application.tenancy.handlers import CreateTenant, EnsureUser
+from domain.jobs.model import Job, JobStateError, JobStatus
 from domain.shared.errors import DomainError
+from domain.shared.model import parse_id
 from domain.tenancy.model import Role
 from entrypoints.config import ConfigurationError, Settings, parse_duration
 from entrypoints.container import Container, build_container
@@ -40,16 +44,36 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
-def serve(host: str, port: int, dev: bool, workers: int) -> None:
+@click.option("--with-worker", is_flag=True, help="Also run the job worker in this process (with --dev).")
+def serve(host: str, port: int, dev: bool, workers: int, with_worker: bool) -> None:
     """Serve the API (GraphQL at /graphql)."""
+    if with_worker and not dev:
+        raise click.UsageError("--with-worker needs --dev; in production run `istmo worker` beside the server")
     if dev:
         from entrypoints.app import create_app
+        from entrypoints.worker import start_worker_thread
 
-        create_app(container=_container()).run(host=host, port=port, threaded=True, use_reloader=False)
+        container = _container()
+        worker = container.worker() if with_worker else None
+        thread = start_worker_thread(worker) if worker is not None else None
+        if worker is not None:
+            signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: the worker then stops gracefully
+        try:
+            create_app(container=container).run(host=host, port=port, threaded=True, use_reloader=False)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if worker is not None and thread is not None:
+                worker.stop()
+                thread.join()
         return
     from entrypoints.gunicorn import serve_with_gunicorn
 
     serve_with_gunicorn(host=host, port=port, workers=workers)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @main.group()
@@ -131,6 +155,71 @@ def files_gc() -> None:
         sys.stdout,
     )
     sys.stdout.write("\n")
+
+
+@main.command()
+@click.option("--concurrency", type=click.IntRange(min=1), default=None,
+              help="Jobs run at once (default ISTMO_WORKER_CONCURRENCY).")
+def worker(concurrency: int | None) -> None:
+    """Run queued jobs until SIGTERM/SIGINT (then finish or release what is running)."""
+    from entrypoints.worker import run_worker_process
+
+    container = _container()
+    if concurrency is not None:
+        container.worker.add_kwargs(concurrency=concurrency)
+    try:
+        run_worker_process(container.worker())
+    finally:
+        container.shutdown_resources()
+
+
+@main.group()
+def jobs() -> None:
+    """Durable jobs: see them, retry the dead or failed ones."""
+
+
+def _job_json(job: Job) -> dict[str, Any]:
+    """What an operator sees of a job: never its payload (it may hold addresses or tokens)."""
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "tenantId": job.tenant_id,
+        "status": str(job.status),
+        "attempts": job.attempts,
+        "maxAttempts": job.max_attempts,
+        "runAt": job.run_at.isoformat(),
+        "lastError": job.last_error,
+        "createdAt": job.created_at.isoformat(),
+        "updatedAt": job.updated_at.isoformat(),
+        "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+@jobs.command("list")
+@click.option("--status", type=click.Choice([s.value for s in JobStatus], case_sensitive=False), default=None)
+@click.option("--kind", default=None)
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+def jobs_list(status: str | None, kind: str | None, limit: int) -> None:
+    """List jobs, newest first, one JSON object a line."""
+    queue = _container().job_queue()
+    for job in queue.find(status=JobStatus(status.upper()) if status else None, kind=kind, limit=limit):
+        click.echo(json.dumps(_job_json(job)))
+
+
+@jobs.command("retry")
+@click.argument("job_id")
+def jobs_retry(job_id: str) -> None:
+    """Queue a DEAD or FAILED job again now, with its attempts reset."""
+    queue = _container().job_queue()
+    try:
+        job = queue.retry(parse_id(job_id, field="ID"))
+    except DomainError as error:
+        raise click.ClickException(f"{error.code}: {error.message}") from None
+    except LookupError as error:
+        raise click.ClickException(str(error).strip("'\"")) from None
+    except JobStateError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"job {job.id} queued again ({job.kind})", err=True)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,16 @@ from sqlalchemy.orm import sessionmaker
 from adapters.auth.jwt import HmacJwtVerifier, JwksJwtVerifier
 from adapters.clock import SystemClock
 from adapters.db.engine import build_engine
+from adapters.db.jobs import SqlAlchemyJobQueue
 from adapters.db.orm import start_mappers
 from adapters.db.uow import SqlAlchemyUnitOfWork
 from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.mime import SniffingMimeDetector
-from application.bootstrap import build_message_bus
+from application.bootstrap import build_job_handlers, build_message_bus, build_schedules
 from application.files.commands import FilePolicy
+from application.jobs.worker import Worker
+from domain.jobs.model import RetryPolicy
 from application.tenancy.auth import Authenticator
 from entrypoints.config import Settings
 from entrypoints.logging import configure_logging
@@ -92,7 +95,12 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     engine = providers.Resource(_engine, url=settings.provided.database_url)
     session_factory = providers.Singleton(sessionmaker, bind=engine, expire_on_commit=False)
-    uow_factory = providers.Factory(SqlAlchemyUnitOfWork, session_factory=session_factory, clock=clock)
+    uow_factory = providers.Factory(
+        SqlAlchemyUnitOfWork,
+        session_factory=session_factory,
+        clock=clock,
+        job_max_attempts=settings.provided.job_max_attempts,
+    )
 
     storage = providers.Singleton(_storage, settings=settings, clock=clock)
     mime_detector = providers.Singleton(SniffingMimeDetector)
@@ -107,6 +115,23 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         file_policy=file_policy,
         pdf_renderer=pdf_renderer,
+    )
+
+    job_queue = providers.Singleton(
+        SqlAlchemyJobQueue, session_factory, clock, max_attempts=settings.provided.job_max_attempts
+    )
+    job_handlers = providers.Singleton(build_job_handlers, bus=bus)
+    schedules = providers.Singleton(build_schedules)
+    retry_policy = providers.Singleton(RetryPolicy, max_attempts=settings.provided.job_max_attempts)
+    worker = providers.Factory(
+        Worker,
+        queue=job_queue,
+        handlers=job_handlers,
+        clock=clock,
+        concurrency=settings.provided.worker_concurrency,
+        lease=settings.provided.job_lease,
+        policy=retry_policy,
+        schedules=schedules,
     )
 
     token_verifier = providers.Singleton(_verifier, settings=settings)

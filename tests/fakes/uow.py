@@ -49,9 +49,10 @@ from domain.invoicing.invoices import Invoice, InvoiceLine, Payment
 from domain.invoicing.quotes import Quote, QuoteLine
 from domain.invoicing.statements import StatementInvoice, StatementPayment
 from domain.invoicing.values import Currency
+from domain.jobs.model import Job
 from domain.pdf.layout import DocumentType
 from domain.pdf_templates.model import PdfTemplate
-from domain.shared.model import Aggregate, DomainEvent
+from domain.shared.model import Aggregate, DomainEvent, new_id
 from domain.tenancy.model import Tenant, User
 
 # --- copies: the store never shares an object with a unit of work ------------------------
@@ -208,6 +209,7 @@ class FakeStore:
     commits: int = 0
     locked: list[tuple[str, str]] = field(default_factory=list)
     template_locks: list[tuple[str, DocumentType]] = field(default_factory=list)
+    jobs: dict[str, Job] = field(default_factory=dict)
 
     # --- helpers for assertions in tests ------------------------------------------------
 
@@ -244,6 +246,7 @@ class _Workspace:
         self.counters = dict(store.counters)
         self.pdf_templates = {key: _copy_template(value) for key, value in store.pdf_templates.items()}
         self.deleted_templates: dict[str, PdfTemplate] = {}
+        self.new_jobs: dict[str, Job] = {}
         self.rebase()
 
     def rebase(self) -> None:
@@ -288,6 +291,7 @@ class FakeUnitOfWork:
     quote_views: FakeQuoteReader
     pdf_templates: FakePdfTemplateRepository
     pdf_template_views: FakePdfTemplateReader
+    jobs: FakeJobOutbox
 
     def __init__(self, store: FakeStore, tenant_id: str | None, clock: Clock) -> None:
         self._store = store
@@ -315,6 +319,7 @@ class FakeUnitOfWork:
             raise RuntimeError("the unit of work is already open")
         self._work = _Workspace(self._store)
         self.tenants = FakeTenantDirectory(self)
+        self.jobs = FakeJobOutbox(self, self._tenant_id, self._clock)
         if self._tenant_id is None:
             self.files = self.file_views = _NoTenant()  # type: ignore[assignment]
             self.clients = self.client_views = _NoTenant()  # type: ignore[assignment]
@@ -365,6 +370,8 @@ class FakeUnitOfWork:
             store.pdf_templates.pop(template_id, None)
         for tenant in tenants:
             store.tenants[tenant.id] = _copy_tenant(tenant)
+        store.jobs.update(work.new_jobs)
+        work.new_jobs.clear()
         for user in users:
             store.users[user.id] = _copy_user(user)
         for file in files:
@@ -962,3 +969,44 @@ class FakePdfTemplateReader:
 
     def find(self, document_type: DocumentType | None) -> list[PdfTemplateView]:
         return self._views(lambda t: document_type is None or t.document_type == document_type)
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+class FakeJobOutbox:
+    """Mirrors ``SqlAlchemyJobOutbox``: queued with the unit of work, deduplicated by (kind, key)."""
+
+    def __init__(self, uow: FakeUnitOfWork, tenant_id: str | None, clock: Clock, max_attempts: int = 8) -> None:
+        self._uow = uow
+        self._tenant_id = tenant_id
+        self._clock = clock
+        self._max_attempts = max_attempts
+
+    def enqueue(
+        self,
+        kind: str,
+        payload: Any = None,
+        *,
+        tenant_id: str | None = None,
+        idempotency_key: str | None = None,
+        run_at: datetime | None = None,
+        max_attempts: int | None = None,
+    ) -> str:
+        work = self._uow.workspace()
+        if self._tenant_id is not None:
+            if tenant_id not in (None, self._tenant_id):
+                raise PermissionError("a job of another tenant cannot be queued here")
+            tenant_id = self._tenant_id
+        if idempotency_key is not None:
+            for job in [*self._uow.store.jobs.values(), *work.new_jobs.values()]:
+                if (job.kind, job.idempotency_key) == (kind, idempotency_key):
+                    return job.id
+        now = self._clock.now()
+        job = Job(
+            id=new_id(), tenant_id=tenant_id, kind=kind, payload=dict(payload or {}),
+            idempotency_key=idempotency_key, max_attempts=max_attempts or self._max_attempts,
+            run_at=run_at or now, created_at=now, updated_at=now,
+        )
+        work.new_jobs[job.id] = job
+        return job.id

@@ -279,3 +279,47 @@ def test_the_container_builds_the_renderer_from_the_settings_without_starting_wo
     finally:
         container.shutdown_resources()
     assert container.pdf_renderer.initialized is False
+
+
+# --- the job runner -----------------------------------------------------------------------------
+
+
+def test_the_job_runner_defaults_to_8_attempts_a_5_minute_lease_and_4_threads(tmp_path: Path) -> None:
+    config = settings(tmp_path)
+    assert (config.job_max_attempts, config.job_lease, config.worker_concurrency) == (
+        8, timedelta(minutes=5), 4,
+    )
+    config = settings(tmp_path, JOB_MAX_ATTEMPTS="3", JOB_LEASE="90s", WORKER_CONCURRENCY="16")
+    assert (config.job_max_attempts, config.job_lease, config.worker_concurrency) == (
+        3, timedelta(seconds=90), 16,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("JOB_MAX_ATTEMPTS", "0", "ISTMO_JOB_MAX_ATTEMPTS must be at least 1"),
+        ("JOB_LEASE", "0s", "ISTMO_JOB_LEASE must be longer than 0s"),
+        ("JOB_LEASE", "soon", "ISTMO_JOB_LEASE must be a duration"),
+        ("WORKER_CONCURRENCY", "four", "ISTMO_WORKER_CONCURRENCY must be a whole number"),
+    ],
+)
+def test_bad_job_runner_settings_are_refused_naming_the_variable(
+    tmp_path: Path, name: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        settings(tmp_path, **{name: value})
+
+
+def test_the_container_builds_the_worker_from_the_settings(tmp_path: Path) -> None:
+    from entrypoints.container import build_container
+
+    base = settings(tmp_path, JOB_MAX_ATTEMPTS="5", JOB_LEASE="2m", WORKER_CONCURRENCY="3")
+    container = build_container(replace(base, log_format="json", log_level="WARNING"))
+    try:
+        worker = container.worker()
+        assert (worker._concurrency, worker._lease, worker._policy.max_attempts) == (3, timedelta(minutes=2), 5)
+        assert [s.kind for s in worker._schedules] == ["files.gc"]
+        assert container.uow_factory(None)._job_max_attempts == 5
+    finally:
+        container.shutdown_resources()

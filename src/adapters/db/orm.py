@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    JSON,
     MetaData,
     Numeric,
     String,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import registry, relationship
 
 from domain.files.model import EntityType, File, FileEntity, FileStatus
@@ -31,6 +33,7 @@ from domain.invoicing.clients import Client, ClientContact, TaxpayerType
 from domain.invoicing.invoices import Invoice, InvoiceLine, LegalStatus, Payment, PaymentMethod
 from domain.invoicing.quotes import Quote, QuoteLine, QuoteStatus
 from domain.invoicing.values import Currency
+from domain.jobs.model import JobStatus
 from domain.pdf.layout import DocumentType, Locale, PaperSize
 from domain.pdf_templates.model import PdfTemplate
 from domain.tenancy.model import Role, Tenant, User
@@ -424,6 +427,33 @@ pdf_template_locks = Table(
     _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
     Column("document_type", StrEnumType(DocumentType), primary_key=True),
     Column("locked_at", UtcDateTime(), nullable=False),
+)
+
+# --- jobs: the transactional outbox and the queue the workers drain ---------------------------
+
+jobs = Table(
+    "jobs",
+    metadata,
+    _id(primary_key=True),
+    # NULL for system jobs (schedules); a tenant's jobs go with the tenant.
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=True),
+    Column("kind", String(100), nullable=False),
+    Column("payload", JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("status", StrEnumType(JobStatus), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("run_at", UtcDateTime(), nullable=False),
+    Column("claimed_by", String(200), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    # NULL keys are distinct on both databases: only keyed jobs are deduplicated.
+    UniqueConstraint("kind", "idempotency_key"),
+    Index("ix_jobs_status_run_at", "status", "run_at"),
+    Index("ix_jobs_created_at", "created_at"),
 )
 
 mapper_registry = registry(metadata=metadata)

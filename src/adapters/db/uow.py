@@ -16,6 +16,7 @@ from adapters.db.invoicing import (
     SqlAlchemyQuoteReader,
     SqlAlchemyQuoteRepository,
 )
+from adapters.db.jobs import SqlAlchemyJobOutbox
 from adapters.db.pdf_templates import SqlAlchemyPdfTemplateReader, SqlAlchemyPdfTemplateRepository
 from adapters.db.tenancy import SqlAlchemyTenantDirectory
 from application.files.ports import FileReader, FileRepository
@@ -27,6 +28,7 @@ from application.invoicing.ports import (
     QuoteReader,
     QuoteRepository,
 )
+from application.jobs.ports import JobOutbox
 from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
 from application.shared.ports import Clock, DuplicateEntry
 from application.tenancy.ports import TenantDirectory
@@ -52,11 +54,18 @@ class SqlAlchemyUnitOfWork:
     quote_views: QuoteReader
     pdf_templates: PdfTemplateRepository
     pdf_template_views: PdfTemplateReader
+    jobs: JobOutbox
 
     def __init__(
-        self, tenant_id: str | None, *, session_factory: sessionmaker[Session], clock: Clock
+        self,
+        tenant_id: str | None,
+        *,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        job_max_attempts: int = 8,
     ) -> None:
         self._session_factory = session_factory
+        self._job_max_attempts = job_max_attempts
         self._tenant_id = tenant_id
         self._clock = clock
         self._session: Session | None = None
@@ -75,6 +84,7 @@ class SqlAlchemyUnitOfWork:
         session = self._session = self._session_factory()
         self._seen = []
         self.tenants = SqlAlchemyTenantDirectory(session)
+        self.jobs = SqlAlchemyJobOutbox(session, self._tenant_id, self._clock, self._job_max_attempts)
         if self._tenant_id is None:
             self.files = self.file_views = _NoTenant()  # type: ignore[assignment]
             self.clients = self.client_views = _NoTenant()  # type: ignore[assignment]

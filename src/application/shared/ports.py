@@ -11,6 +11,7 @@ from domain.shared.model import DomainEvent
 
 if TYPE_CHECKING:
     from application.files.ports import FileReader, FileRepository
+    from application.jobs.ports import JobOutbox
     from application.invoicing.ports import (
         ClientReader,
         ClientRepository,
@@ -51,6 +52,8 @@ class UnitOfWork(Protocol):
     quote_views: QuoteReader
     pdf_templates: PdfTemplateRepository
     pdf_template_views: PdfTemplateReader
+    jobs: JobOutbox
+    """Jobs queued here commit (or roll back) with the rest of the unit of work."""
 
     def __enter__(self) -> UnitOfWork: ...
 
