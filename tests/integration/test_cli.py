@@ -201,6 +201,7 @@ def test_files_gc_deletes_an_expired_temporary_file_and_reports_json(
     assert sorted(row["sha256"] for row in migrated.rows(files)) == sorted([kept, fresh])
     blobs_dir = migrated.data_dir / "files" / "blobs" / str(tenant_id)
     assert sorted(path.name for path in blobs_dir.glob("*/*")) == sorted([kept, fresh])
+    assert expired not in {row["sha256"] for row in migrated.rows(files)}
 
     again = migrated.ok("files", "gc")
     assert json.loads(again.stdout) == {"expiredFiles": 0, "orphanBlobs": 0, "staleStaging": 0}

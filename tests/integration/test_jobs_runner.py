@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from adapters.db.jobs import SqlAlchemyJobQueue
 from adapters.db.orm import jobs as jobs_table

@@ -14,7 +14,6 @@ Credentials are handed to boto3 and never kept, logged or shown in ``repr``.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
