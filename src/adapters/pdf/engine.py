@@ -4,6 +4,8 @@ Everything costly that does not depend on the document is done once, in ``PdfEng
 templates compiled, the user-agent and base stylesheets parsed, the font configuration
 (fontconfig + Pango font map) built, and a first render done so cffi types, fonts and the
 HarfBuzz subsetter are loaded. A render then only composes the HTML and lays it out.
+``speedups.install()`` memoises what WeasyPrint would redo per render (image streams, font
+subsets, font descriptions) and short-cuts its hottest style and length code (see there).
 
 Determinism: the PDF's dates come from the document (``dcterms.created``), its identifier is a
 digest of the HTML and assets, and nothing else varies (no clock, no random ids, same fonts).
@@ -21,6 +23,7 @@ from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError
 from weasyprint.text.fonts import FontConfiguration
 
+from adapters.pdf import speedups
 from adapters.pdf.fetcher import AssetUrlFetcher
 from adapters.pdf.html import HtmlComposer, template_line_of
 from application.pdf.documents import DEFAULT_LAYOUT, PdfAsset, PdfDocument, PdfLayout, sample_invoice
@@ -48,6 +51,7 @@ class _DocumentHTML(weasyprint.HTML):
 class PdfEngine:
     def __init__(self, limits: RenderLimits | None = None) -> None:
         self.limits = limits or RenderLimits()
+        speedups.install()
         self.composer = HtmlComposer(max_html_chars=self.limits.max_html_chars)
         self._ua_sheet = weasyprint.CSS(string=self.composer.ua_css)
         self._new_font_config()
@@ -110,6 +114,8 @@ class PdfEngine:
             digest.update(composed.layout_css.encode("utf-8"))
             for name in sorted(assets):
                 digest.update(name.encode() + hashlib.sha256(assets[name].data).digest())
+            # Subsets of system fonts are memoised; never while a tenant's web font is loaded.
+            speedups.enabled = self._font_config._folder is None
             pdf = rendering.write_pdf(pdf_identifier=digest.hexdigest()[:32].encode("ascii"))
         finally:
             if self._font_config._folder is not None:  # an @font-face was loaded: forget it

@@ -1,0 +1,308 @@
+"""Work that WeasyPrint (70.0) repeats on every render of a warm worker, done once or faster.
+
+Installed once per worker process by ``PdfEngine`` (``install()``); nothing happens at import.
+Measured on the bench invoice: ~56 -> ~47.5 ms of CPU per render in one process.
+
+- Image XObjects: for a PNG, WeasyPrint decodes the image with Pillow and re-encodes it as PNG
+  on *every* ``write_pdf``, although the image object itself is kept across renders in the
+  engine's image cache (logo and zebra tile: content-addressed URLs). The encoded stream is
+  kept on the image object and a fresh ``pydyf.Stream`` is built from it for each PDF.
+- Font subsets: HarfBuzz subsets each embedded font on every render. Invoices mostly use the
+  same glyphs (digits, the labels), so the subset of a (font, glyph set) is kept in a small
+  LRU. Only used for fontconfig (system) fonts, never while a tenant ``@font-face`` is loaded
+  (``enabled`` is switched off by the engine then), so the key cannot mix two different files.
+- Computed styles: ``ComputedStyle.__missing__`` runs for every property of every element
+  that layout or drawing reads (~4,500 per invoice, the largest single cost of a render). Most
+  of those properties are neither set by a stylesheet nor special: their computed value is
+  the parent's (inherited) or the initial value. A short path returns exactly that and leaves
+  every other case to WeasyPrint's code. It is installed only on the WeasyPrint version it was
+  checked against (``STYLE_FAST_PATH_VERSIONS``).
+- Used lengths: ``resolve_percentages`` runs for every box at every layout step and resolves
+  each of its 14 lengths through two function calls. The same arithmetic, inlined, for the
+  plain cases (``auto``, pixels, percentages); anything else (``calc()``...) goes through
+  WeasyPrint's ``percentage`` as before. Installed with the computed-style short path.
+- Font descriptions: each text layout (several per line of text) builds a new Pango font
+  description from the style; Pango copies it into the layout, so one description per
+  distinct font (family, style, stretch, weight, size, variant, variations) is kept and reused.
+- HTML parsing: tinyhtml5's ``chars_until`` caches its regular expressions under the compiled
+  regex instead of the characters, so it misses every time and rebuilds the pattern (~180
+  times per invoice). A dict that builds the missing entry under the right key fixes that.
+
+All are pure functions of their inputs: the PDFs are byte-identical with and without them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from typing import Any
+
+import pydyf
+import weasyprint
+from tinyhtml5 import inputstream as html_input
+from weasyprint import css as wp_css
+from weasyprint import images as wp_images
+from weasyprint.pdf import fonts as wp_fonts
+
+SUBSET_CACHE_ENTRIES = 128
+STYLE_FAST_PATH_VERSIONS = {"70.0"}
+_installed = False
+enabled = True  # the engine switches the font subset cache off while web fonts are loaded
+_subsets: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+
+
+def _copy(value: Any) -> Any:
+    """A fresh copy of the containers of an XObject (pydyf mutates them when writing)."""
+    if isinstance(value, pydyf.Stream):
+        return pydyf.Stream(list(value.stream), _copy(value.extra), value.compress)
+    if isinstance(value, pydyf.Dictionary):
+        return pydyf.Dictionary({key: _copy(item) for key, item in value.items()})
+    if isinstance(value, pydyf.Array):
+        return pydyf.Array(_copy(item) for item in value)
+    return value
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` with its lazy image data read into bytes, so it no longer depends on the
+    image data cache of one render."""
+    if isinstance(value, pydyf.Stream):
+        items = [item.data if isinstance(item, wp_images.LazyImage) else item for item in value.stream]
+        return pydyf.Stream(items, _frozen(value.extra), value.compress)
+    if isinstance(value, pydyf.Dictionary):
+        return pydyf.Dictionary({key: _frozen(item) for key, item in value.items()})
+    return value
+
+
+class _CharsUntilRegexes(dict):  # type: ignore[type-arg]
+    """tinyhtml5's ``characters_until_regex``, with the same patterns, keyed as intended."""
+
+    def __missing__(self, key: tuple[Any, bool]) -> re.Pattern[str]:
+        characters, opposite = key
+        regex = "".join([f"\\x{ord(character):02x}" for character in characters])
+        if not opposite:
+            regex = f"^{regex}"
+        compiled = self[key] = re.compile(f"[{regex}]+")
+        return compiled
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+
+    if isinstance(getattr(html_input, "characters_until_regex", None), dict):
+        html_input.characters_until_regex = _CharsUntilRegexes()
+
+    original_x_object = wp_images.RasterImage.get_x_object
+
+    def get_x_object(self: Any, interpolate: Any, dpi_ratio: Any) -> Any:
+        memo = self.__dict__.setdefault("_istmo_x_objects", {})
+        key = (bool(interpolate), dpi_ratio)
+        frozen = memo.get(key)
+        if frozen is None:
+            x_object = original_x_object(self, interpolate, dpi_ratio)
+            if type(x_object) is not pydyf.Stream or dpi_ratio != 1:
+                return x_object
+            frozen = memo[key] = _frozen(x_object)
+        return _copy(frozen)
+
+    wp_images.RasterImage.get_x_object = get_x_object
+
+    original_subset = wp_fonts.Font.subset
+
+    def subset(self: Any, to_unicode: Any, hinting: Any) -> None:
+        if not enabled or not to_unicode:
+            original_subset(self, to_unicode, hinting)
+            return
+        content = self.file_content
+        key = (
+            self.hash,
+            self.index,
+            len(content),
+            bytes(content[:256]),
+            bytes(content[-256:]),
+            bool(self.missing),
+            bool(hinting),
+            tuple(sorted(to_unicode)),
+        )
+        cached = _subsets.get(key)
+        if cached is not None:
+            _subsets.move_to_end(key)
+            self.file_content = cached
+            return
+        original_subset(self, to_unicode, hinting)
+        _subsets[key] = self.file_content
+        if len(_subsets) > SUBSET_CACHE_ENTRIES:
+            _subsets.popitem(last=False)
+
+    wp_fonts.Font.subset = subset
+
+    if weasyprint.__version__ in STYLE_FAST_PATH_VERSIONS:
+        _install_style_fast_path()
+        _install_percentages_fast_path()
+        _install_font_description_cache()
+
+
+def _install_font_description_cache() -> None:
+    from weasyprint.text import line_break
+
+    original = line_break.get_font_description
+    descriptions: dict[tuple[Any, ...], Any] = {}
+
+    def get_font_description(style: Any) -> Any:
+        try:
+            key = (
+                tuple(style["font_family"]),
+                style["font_style"],
+                style["font_stretch"],
+                style["font_weight"],
+                style["font_size"],
+                style["font_variant_caps"],
+                style["font_variation_settings"],
+            )
+            description = descriptions.get(key)
+        except TypeError:  # an unhashable value: no caching
+            return original(style)
+        if description is None:
+            if len(descriptions) >= 256:
+                descriptions.clear()
+            description = descriptions[key] = original(style)
+        return description
+
+    line_break.get_font_description = get_font_description
+
+
+def _install_percentages_fast_path() -> None:
+    import importlib
+    import pkgutil
+
+    from weasyprint import layout as wp_layout
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import percent
+
+    original = percent.resolve_percentages
+    percentage = percent.percentage
+    adjust_box_sizing = percent.adjust_box_sizing
+    check_math = percent.check_math
+    box_class = boxes.Box
+    page_box_class = boxes.PageBox
+    inf = float("inf")
+    sides = ("top", "right", "bottom", "left")
+
+    def resolve_percentages(box: Any, containing_block: Any) -> None:
+        if isinstance(containing_block, box_class):
+            cb_width = containing_block.width
+            cb_height = containing_block.height
+        else:
+            cb_width, cb_height = containing_block
+        maybe_height = cb_height if isinstance(box, page_box_class) else cb_width
+        style = box.style
+        lengths: tuple[tuple[str, Any], ...] = (
+            ("margin_left", cb_width),
+            ("margin_right", cb_width),
+            ("margin_top", maybe_height),
+            ("margin_bottom", maybe_height),
+            ("padding_left", cb_width),
+            ("padding_right", cb_width),
+            ("padding_top", maybe_height),
+            ("padding_bottom", maybe_height),
+            ("width", cb_width),
+            ("min_width", cb_width),
+            ("max_width", cb_width),
+        )
+        if cb_height == "auto":
+            height = style["height"]
+            if height == "auto" or check_math(height) or height.unit == "%":
+                box.height = "auto"
+            else:
+                assert height.unit.lower() == "px"
+                box.height = height.value
+            lengths += (("min_height", 0), ("max_height", inf))
+        else:
+            lengths += (("height", cb_height), ("min_height", cb_height), ("max_height", cb_height))
+        for name, refer_to in lengths:
+            value = style[name]
+            if value is None or value == "auto":
+                used = value
+            else:
+                unit = getattr(value, "unit", None)
+                if unit == "%":
+                    used = refer_to * value.value / 100
+                elif unit is None:
+                    used = percentage(value, style, refer_to)
+                else:
+                    used = value.value
+            if used == "auto" and (name == "min_width" or name == "min_height"):
+                used = 0
+            setattr(box, name, used)
+        collapse = style["border_collapse"] == "collapse"
+        for side in sides:
+            prop = f"border_{side}_width"
+            if not (collapse and hasattr(box, prop)):
+                setattr(box, prop, style[prop])
+        adjust_box_sizing(box, "width")
+        adjust_box_sizing(box, "height")
+
+    percent.resolve_percentages = resolve_percentages
+    for info in pkgutil.iter_modules(wp_layout.__path__):
+        module = importlib.import_module(f"weasyprint.layout.{info.name}")
+        if getattr(module, "resolve_percentages", None) is original:
+            module.resolve_percentages = resolve_percentages
+
+
+def _install_style_fast_path() -> None:
+    computed_style = wp_css.ComputedStyle
+    original_missing = computed_style.__missing__
+    check_math = wp_css.check_math
+    initial_values = wp_css.INITIAL_VALUES
+    # Properties whose computed value is the parent's, or the initial value as it is, when no
+    # stylesheet sets them; anything with its own rule in ``__missing__`` is left out.
+    special = {"float", "display", "position", "page"}
+    physical = wp_css.PHYSICAL_FUNCTIONS
+    plain = {
+        key
+        for key in initial_values
+        if key not in special
+        and not key.startswith(("text_decoration_", "__"))
+    }
+    inherited = frozenset(key for key in plain if key in wp_css.INHERITED)
+    initial = {
+        key: initial_values[key]
+        for key in plain
+        if key not in wp_css.INHERITED
+        and key not in wp_css.INITIAL_NOT_COMPUTED
+        and not check_math(initial_values[key])
+    }
+
+    # The logical property a physical one stands for, by direction (pure functions of it).
+    logical: dict[str, dict[str, str]] = {
+        key: {direction: function(block="ttb", inline=direction) for direction in ("ltr", "rtl")}
+        for key, function in physical.items()
+    }
+    missing = object()
+
+    def __missing__(self: Any, key: str) -> Any:
+        cascaded = self.cascaded
+        if key not in cascaded:
+            by_direction = logical.get(key)
+            if by_direction is not None:
+                direction = self["direction"]
+                if direction not in by_direction or by_direction[direction] in cascaded:
+                    return original_missing(self, key)
+            value = initial.get(key, missing)
+            if value is not missing:
+                self[key] = value
+                return value
+            if key in inherited:
+                parent = self.parent_style
+                if parent is not None:
+                    value = parent[key]
+                    if (type(value) is not tuple and getattr(value, "type", None) != "function") or not (
+                        check_math(value)
+                    ):
+                        self[key] = value
+                        return value
+        return original_missing(self, key)
+
+    computed_style.__missing__ = __missing__
