@@ -266,24 +266,38 @@ client_contacts = Table(
     Index("ix_client_contacts_client_id", "client_id", "position"),
 )
 
+def _billed_to() -> list[Any]:
+    """Who a document (invoice, quote) bills: its number, the client, as copied when issued."""
+    return [
+        Column("number", String(40), nullable=False),
+        _id("client_id", ForeignKey("clients.id"), nullable=True),
+        Column("client_name", String(200), nullable=False),
+        Column("client_ruc", String(30), nullable=True),
+        Column("client_dv", String(2), nullable=True),
+        Column("ad_hoc_emails", EmailList(), nullable=False),
+        Column("issue_date", Date, nullable=False),
+    ]
+
+
+def _totals() -> list[Any]:
+    """What a document's lines add up to, in its currency."""
+    return [
+        Column("currency", StrEnumType(Currency), nullable=False),
+        Column("subtotal", Money(), nullable=False),
+        Column("discount_total", Money(), nullable=False),
+        Column("tax_total", Money(), nullable=False),
+        Column("total", Money(), nullable=False),
+    ]
+
+
 invoices = Table(
     "invoices",
     metadata,
     _id(primary_key=True),
     _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
-    Column("number", String(40), nullable=False),
-    _id("client_id", ForeignKey("clients.id"), nullable=True),
-    Column("client_name", String(200), nullable=False),
-    Column("client_ruc", String(30), nullable=True),
-    Column("client_dv", String(2), nullable=True),
-    Column("ad_hoc_emails", EmailList(), nullable=False),
-    Column("issue_date", Date, nullable=False),
+    *_billed_to(),
     Column("due_date", Date, nullable=False),
-    Column("currency", StrEnumType(Currency), nullable=False),
-    Column("subtotal", Money(), nullable=False),
-    Column("discount_total", Money(), nullable=False),
-    Column("tax_total", Money(), nullable=False),
-    Column("total", Money(), nullable=False),
+    *_totals(),
     Column("paid", Money(), nullable=False),
     Column("balance", Money(), nullable=False),
     Column("voided_at", UtcDateTime(), nullable=True),
@@ -337,19 +351,9 @@ quotes = Table(
     metadata,
     _id(primary_key=True),
     _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
-    Column("number", String(40), nullable=False),
-    _id("client_id", ForeignKey("clients.id"), nullable=True),
-    Column("client_name", String(200), nullable=False),
-    Column("client_ruc", String(30), nullable=True),
-    Column("client_dv", String(2), nullable=True),
-    Column("ad_hoc_emails", EmailList(), nullable=False),
-    Column("issue_date", Date, nullable=False),
+    *_billed_to(),
     Column("valid_until", Date, nullable=False),
-    Column("currency", StrEnumType(Currency), nullable=False),
-    Column("subtotal", Money(), nullable=False),
-    Column("discount_total", Money(), nullable=False),
-    Column("tax_total", Money(), nullable=False),
-    Column("total", Money(), nullable=False),
+    *_totals(),
     Column("status", StrEnumType(QuoteStatus), nullable=False),
     Column("created_by", String(254), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
