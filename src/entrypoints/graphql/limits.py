@@ -66,6 +66,9 @@ def depth_limit(max_depth: int) -> type[ASTValidationRule]:
     return DepthLimit
 
 
+_CACHED_QUERY_CHARS = 64 * 1024  # a bigger document is parsed but not remembered
+
+
 @lru_cache(maxsize=4)
 def cached_parser(max_tokens: int | None) -> Callable[[Any, dict[str, Any]], DocumentNode]:
     """A parser that refuses documents over ``max_tokens`` and remembers the documents it parsed:
@@ -78,8 +81,8 @@ def cached_parser(max_tokens: int | None) -> Callable[[Any, dict[str, Any]], Doc
 
     def parse_query(_context: Any, data: dict[str, Any]) -> DocumentNode:
         query = data.get("query")
-        if not isinstance(query, str):
-            return parse(query)  # type: ignore[arg-type]  # graphql-core names the problem
+        if not isinstance(query, str) or len(query) > _CACHED_QUERY_CHARS:
+            return parse(query, max_tokens=max_tokens)  # type: ignore[arg-type]  # graphql-core names the problem
         return parse_text(query)
 
     return parse_query
