@@ -8,38 +8,27 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from adapters.db.orm import file_content_locks, file_entities, files
+from adapters.db.repository import TenantRepository, hold_lock
 from application.files.views import EntityRef, FileCursor, FileEntityView, FileFilter, FileView
 from application.shared.ports import Clock
 from domain.files.model import File, FileStatus
 from domain.shared.model import Aggregate
 
 
-class SqlAlchemyFileRepository:
+class SqlAlchemyFileRepository(TenantRepository[File]):
+    kind = "file"
+
     def __init__(self, session: Session, tenant_id: str, clock: Clock, seen: list[Aggregate]) -> None:
-        self._session = session
-        self._tenant_id = tenant_id
+        super().__init__(session, tenant_id, seen)
         self._clock = clock
-        self._seen = seen
 
     def lock_content(self, sha256: str) -> None:
-        dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        values = {"tenant_id": self._tenant_id, "sha256": sha256, "locked_at": self._clock.now()}
-        statement = insert(file_content_locks).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["tenant_id", "sha256"], set_={"locked_at": statement.excluded.locked_at}
+        hold_lock(
+            self._session, file_content_locks, now=self._clock.now(), tenant_id=self._tenant_id, sha256=sha256
         )
-        self._session.execute(statement)
-
-    def add(self, file: File) -> None:
-        if file.tenant_id != self._tenant_id:
-            raise PermissionError("a file of another tenant cannot be added here")
-        self._session.add(file)
-        self._seen.append(file)
 
     def get(self, file_id: str) -> File | None:
         return self._one(select(File).where(files.c.id == file_id, files.c.tenant_id == self._tenant_id))
@@ -47,34 +36,17 @@ class SqlAlchemyFileRepository:
     def get_by_sha256(self, sha256: str) -> File | None:
         return self._one(select(File).where(files.c.sha256 == sha256, files.c.tenant_id == self._tenant_id))
 
-    def _one(self, statement: Select[Any]) -> File | None:
-        # populate_existing: a read after lock_content sees what others committed meanwhile.
-        file = self._session.scalars(statement.execution_options(populate_existing=True)).one_or_none()
-        if file is not None:
-            self._seen.append(file)
-        return file
-
-    def delete(self, file: File) -> None:
-        if file.tenant_id != self._tenant_id:
-            raise PermissionError("a file of another tenant cannot be deleted here")
-        self._session.delete(file)
-        self._seen.append(file)
-
     def expired(self, now: datetime, limit: int) -> list[File]:
-        found = list(
-            self._session.scalars(
-                select(File)
-                .where(
-                    files.c.tenant_id == self._tenant_id,
-                    files.c.status == FileStatus.TEMPORARY,
-                    files.c.expires_at <= now,
-                )
-                .order_by(files.c.expires_at)
-                .limit(limit)
+        return self._all(
+            select(File)
+            .where(
+                files.c.tenant_id == self._tenant_id,
+                files.c.status == FileStatus.TEMPORARY,
+                files.c.expires_at <= now,
             )
+            .order_by(files.c.expires_at)
+            .limit(limit)
         )
-        self._seen.extend(found)
-        return found
 
 
 _VIEW_COLUMNS = (

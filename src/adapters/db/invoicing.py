@@ -28,6 +28,7 @@ from adapters.db.orm import (
     quote_lines,
     quotes,
 )
+from adapters.db.repository import TenantRepository
 from application.invoicing.views import (
     ClientContactView,
     ClientCursor,
@@ -50,7 +51,6 @@ from domain.invoicing.lines import compute_totals
 from domain.invoicing.quotes import Quote, quote_status
 from domain.invoicing.statements import StatementInvoice, StatementPayment
 from domain.invoicing.values import Currency
-from domain.shared.model import Aggregate
 
 INVOICE_SERIES = "INVOICE"
 QUOTE_SERIES = "QUOTE"
@@ -80,32 +80,15 @@ def _like_escape(text: str) -> str:
 # --- repositories ---------------------------------------------------------------------------------
 
 
-class SqlAlchemyClientRepository:
-    def __init__(self, session: Session, tenant_id: str, seen: list[Aggregate]) -> None:
-        self._session = session
-        self._tenant_id = tenant_id
-        self._seen = seen
-
-    def add(self, client: Client) -> None:
-        if client.tenant_id != self._tenant_id:
-            raise PermissionError("a client of another tenant cannot be added here")
-        self._session.add(client)
-        self._seen.append(client)
+class SqlAlchemyClientRepository(TenantRepository[Client]):
+    kind = "client"
 
     def get(self, client_id: str) -> Client | None:
-        client = self._session.scalars(
-            select(Client).where(clients.c.id == client_id, clients.c.tenant_id == self._tenant_id)
-        ).one_or_none()
-        if client is not None:
-            self._seen.append(client)
-        return client
+        return self._one(select(Client).where(clients.c.id == client_id, clients.c.tenant_id == self._tenant_id))
 
 
-class SqlAlchemyInvoiceRepository:
-    def __init__(self, session: Session, tenant_id: str, seen: list[Aggregate]) -> None:
-        self._session = session
-        self._tenant_id = tenant_id
-        self._seen = seen
+class SqlAlchemyInvoiceRepository(TenantRepository[Invoice]):
+    kind = "invoice"
 
     def next_sequence(self) -> int:
         return take_next_value(self._session, self._tenant_id, INVOICE_SERIES)
@@ -115,12 +98,6 @@ class SqlAlchemyInvoiceRepository:
             select(invoices.c.id).where(invoices.c.tenant_id == self._tenant_id, invoices.c.number == number)
         ).first()
         return found is not None
-
-    def add(self, invoice: Invoice) -> None:
-        if invoice.tenant_id != self._tenant_id:
-            raise PermissionError("an invoice of another tenant cannot be added here")
-        self._session.add(invoice)
-        self._seen.append(invoice)
 
     def get(self, invoice_id: str) -> Invoice | None:
         return self._one(self._select(invoice_id))
@@ -137,23 +114,14 @@ class SqlAlchemyInvoiceRepository:
             )
         else:
             statement = statement.with_for_update(of=invoices)
-        return self._one(statement.execution_options(populate_existing=True))
+        return self._one(statement)
 
     def _select(self, invoice_id: str) -> Select[Any]:
         return select(Invoice).where(invoices.c.id == invoice_id, invoices.c.tenant_id == self._tenant_id)
 
-    def _one(self, statement: Select[Any]) -> Invoice | None:
-        invoice = self._session.scalars(statement).one_or_none()
-        if invoice is not None:
-            self._seen.append(invoice)
-        return invoice
 
-
-class SqlAlchemyQuoteRepository:
-    def __init__(self, session: Session, tenant_id: str, seen: list[Aggregate]) -> None:
-        self._session = session
-        self._tenant_id = tenant_id
-        self._seen = seen
+class SqlAlchemyQuoteRepository(TenantRepository[Quote]):
+    kind = "quote"
 
     def next_sequence(self) -> int:
         return take_next_value(self._session, self._tenant_id, QUOTE_SERIES)
@@ -164,19 +132,8 @@ class SqlAlchemyQuoteRepository:
         ).first()
         return found is not None
 
-    def add(self, quote: Quote) -> None:
-        if quote.tenant_id != self._tenant_id:
-            raise PermissionError("a quote of another tenant cannot be added here")
-        self._session.add(quote)
-        self._seen.append(quote)
-
     def get(self, quote_id: str) -> Quote | None:
-        quote = self._session.scalars(
-            select(Quote).where(quotes.c.id == quote_id, quotes.c.tenant_id == self._tenant_id)
-        ).one_or_none()
-        if quote is not None:
-            self._seen.append(quote)
-        return quote
+        return self._one(select(Quote).where(quotes.c.id == quote_id, quotes.c.tenant_id == self._tenant_id))
 
 
 # --- readers ----------------------------------------------------------------------------------------

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Row, Select, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from adapters.db.orm import pdf_template_locks, pdf_templates
+from adapters.db.repository import TenantRepository, hold_lock
 from application.pdf_templates.views import PdfTemplateView
 from application.shared.ports import Clock
 from domain.pdf.layout import DocumentType
@@ -16,58 +16,39 @@ from domain.pdf_templates.model import PdfTemplate
 from domain.shared.model import Aggregate
 
 
-class SqlAlchemyPdfTemplateRepository:
+class SqlAlchemyPdfTemplateRepository(TenantRepository[PdfTemplate]):
+    kind = "PDF template"
+
     def __init__(self, session: Session, tenant_id: str, clock: Clock, seen: list[Aggregate]) -> None:
-        self._session = session
-        self._tenant_id = tenant_id
+        super().__init__(session, tenant_id, seen)
         self._clock = clock
-        self._seen = seen
 
     def lock_document_type(self, document_type: DocumentType) -> None:
-        dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(pdf_template_locks).values(
-            tenant_id=self._tenant_id, document_type=document_type, locked_at=self._clock.now()
+        hold_lock(
+            self._session,
+            pdf_template_locks,
+            now=self._clock.now(),
+            tenant_id=self._tenant_id,
+            document_type=document_type,
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=["tenant_id", "document_type"], set_={"locked_at": statement.excluded.locked_at}
-        )
-        self._session.execute(statement)
-
-    def add(self, template: PdfTemplate) -> None:
-        if template.tenant_id != self._tenant_id:
-            raise PermissionError("a PDF template of another tenant cannot be added here")
-        self._session.add(template)
-        self._seen.append(template)
 
     def get(self, template_id: str) -> PdfTemplate | None:
-        return self._one(select(PdfTemplate).where(pdf_templates.c.id == template_id))
+        return self._one(self._mine().where(pdf_templates.c.id == template_id))
 
     def default_for(self, document_type: DocumentType) -> PdfTemplate | None:
         return self._one(
-            select(PdfTemplate).where(
+            self._mine().where(
                 pdf_templates.c.document_type == document_type, pdf_templates.c.is_default.is_(True)
             )
         )
 
-    def _one(self, statement: Select[Any]) -> PdfTemplate | None:
-        # populate_existing: a read after lock_document_type sees what others committed meanwhile.
-        statement = statement.where(pdf_templates.c.tenant_id == self._tenant_id)
-        template = self._session.scalars(statement.execution_options(populate_existing=True)).one_or_none()
-        if template is not None:
-            self._seen.append(template)
-        return template
+    def _mine(self) -> Select[Any]:
+        return select(PdfTemplate).where(pdf_templates.c.tenant_id == self._tenant_id)
 
     def save(self, template: PdfTemplate) -> None:
         if template.tenant_id != self._tenant_id:
             raise PermissionError("a PDF template of another tenant cannot be saved here")
         self._session.flush()
-
-    def delete(self, template: PdfTemplate) -> None:
-        if template.tenant_id != self._tenant_id:
-            raise PermissionError("a PDF template of another tenant cannot be deleted here")
-        self._session.delete(template)
-        self._seen.append(template)
 
 
 def _view(row: Row[Any]) -> PdfTemplateView:
