@@ -1,0 +1,1 @@
+"""The emails domain: per-client defaults, templates, the message log and its delivery."""

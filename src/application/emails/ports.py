@@ -1,0 +1,80 @@
+"""Ports of the emails domain: how a message leaves the service (contract C of the plan).
+
+An ``EmailSender`` delivers one ``OutgoingEmail`` and says how it went: it returns a
+``SentEmail``, or raises ``EmailDeferred`` (transient: try again later) or ``EmailRejected``
+(permanent: trying again cannot help). Anything else it raises counts as transient.
+
+Every attempt of one message carries the same ``message_id`` (the RFC 5322 Message-ID header)
+and ``idempotency_key``; a sender passes them on to its provider (header, API field) so the
+provider or the recipient can tell a repeat from a new message.
+
+``EmailSenders`` chooses, per tenant and at the moment of sending, which sender that tenant
+uses (an Aurinko connection, the tenant's SMTP URL, the instance SMTP URL, the local outbox).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailAttachment:
+    name: str
+    mime: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingEmail:
+    tenant_id: str
+    message_id: str  # RFC 5322 Message-ID ("<...@...>"), the same for every attempt of one message
+    idempotency_key: str
+    from_address: str | None  # None: the sender's own default address
+    reply_to: tuple[str, ...]
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    bcc: tuple[str, ...]
+    subject: str
+    html: str | None
+    text: str | None
+    attachments: tuple[EmailAttachment, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SentEmail:
+    provider: str  # "smtp", "outbox", "aurinko", ...
+    provider_message_id: str | None
+    response: str  # short, no secrets: kept in the message's attempt log
+
+
+class EmailDeferred(Exception):
+    """Transient: the provider could not take the message now (SMTP 4xx, timeout, 5xx, 429)."""
+
+    def __init__(self, reason: str, *, retry_after: timedelta | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class EmailRejected(Exception):
+    """Permanent: the provider refused the message (SMTP 5xx, invalid recipient, bad credentials)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class EmailSender(Protocol):
+    def send(self, email: OutgoingEmail) -> SentEmail:
+        """Deliver ``email`` once; raise ``EmailDeferred`` or ``EmailRejected`` when it was not taken.
+
+        Reasons and responses are stored and logged: never put a password or token in them."""
+        ...
+
+
+class EmailSenders(Protocol):
+    def for_tenant(self, tenant_id: str) -> EmailSender:
+        """The sender ``tenant_id`` uses now (chosen on each send, so a new connection wins at once)."""
+        ...

@@ -1,0 +1,1 @@
+"""The emails domain: client defaults, the message log, templates."""

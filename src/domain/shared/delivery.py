@@ -1,0 +1,193 @@
+"""Delivery of one outbound message (email, WhatsApp): its status, its attempts, and UNCERTAIN.
+
+The job runner delivers at least once: a worker may die after it called the provider and
+before it recorded the outcome, and the job then runs again. So a delivery records "maybe sent"
+(SENDING) in its own transaction *before* the provider is called. A run that finds the message
+still SENDING knows an earlier attempt was interrupted after its claim: the provider may or may
+not have taken the message, so the message becomes UNCERTAIN and is not sent again — only a
+person (``retry``) decides to send it once more, with the same Message-ID / idempotency key.
+
+    QUEUED --begin--> SENDING --sent--> SENT
+                        |  \\--deferred--> QUEUED (again later) | DEAD (attempts spent)
+                        |   \\--rejected--> FAILED
+                        \\--begin again (interrupted)--> UNCERTAIN
+    FAILED | DEAD | UNCERTAIN --retry (by hand)--> QUEUED
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from domain.shared.errors import Conflict
+from domain.shared.model import Aggregate
+
+MAX_RESPONSE_LENGTH = 500
+MAX_ATTEMPTS_KEPT = 50
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "QUEUED"
+    SENDING = "SENDING"  # claimed: the provider is being (or was maybe) called
+    SENT = "SENT"
+    FAILED = "FAILED"  # refused for good (permanent error), with its reason
+    DEAD = "DEAD"  # transient failures spent the attempts
+    UNCERTAIN = "UNCERTAIN"  # an attempt was interrupted after its claim: maybe sent
+
+
+RETRYABLE_BY_HAND = frozenset({DeliveryStatus.FAILED, DeliveryStatus.DEAD, DeliveryStatus.UNCERTAIN})
+
+
+class AttemptOutcome(StrEnum):
+    SENT = "SENT"
+    DEFERRED = "DEFERRED"  # transient: tried again later
+    REJECTED = "REJECTED"  # permanent
+    INTERRUPTED = "INTERRUPTED"  # the worker died (or lost its lease) between claim and outcome
+
+
+class Begin(StrEnum):
+    """What a delivery job should do after ``begin_attempt``."""
+
+    SEND = "SEND"  # call the provider now (SENDING is committed first)
+    UNCERTAIN = "UNCERTAIN"  # an earlier attempt was interrupted: do not send
+    SKIP = "SKIP"  # nothing to do (already SENT, FAILED, DEAD or UNCERTAIN)
+
+
+class NotRetryable(Conflict):
+    code = "NOT_RETRYABLE"
+
+
+def clip_response(text: str) -> str:
+    """One bounded line (provider responses are kept; adapters must leave secrets out)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= MAX_RESPONSE_LENGTH else line[: MAX_RESPONSE_LENGTH - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryAttempt:
+    number: int
+    started_at: datetime
+    finished_at: datetime | None = None
+    outcome: AttemptOutcome | None = None
+    provider: str | None = None
+    response: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "outcome": self.outcome.value if self.outcome else None,
+            "provider": self.provider,
+            "response": self.response,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeliveryAttempt:
+        return cls(
+            number=int(data["number"]),
+            started_at=datetime.fromisoformat(data["started_at"]),
+            finished_at=datetime.fromisoformat(data["finished_at"]) if data.get("finished_at") else None,
+            outcome=AttemptOutcome(data["outcome"]) if data.get("outcome") else None,
+            provider=data.get("provider"),
+            response=data.get("response"),
+        )
+
+
+class Delivery(Aggregate):
+    """The delivery state of an outbound message; subclasses add what the message is.
+
+    Subclasses set in ``__init__``: ``status``, ``attempts`` (a tuple, replaced on change),
+    ``provider``, ``provider_message_id``, ``last_error``, ``retries``, ``sent_at``, ``updated_at``.
+    """
+
+    status: DeliveryStatus
+    attempts: tuple[DeliveryAttempt, ...]
+    provider: str | None
+    provider_message_id: str | None
+    last_error: str | None
+    retries: int
+    sent_at: datetime | None
+    updated_at: datetime
+
+    def begin_attempt(self, *, now: datetime) -> Begin:
+        status = DeliveryStatus(self.status)
+        if status is DeliveryStatus.QUEUED:
+            self.status = DeliveryStatus.SENDING
+            number = (self.attempts[-1].number + 1) if self.attempts else 1
+            self._set_attempts((*self.attempts, DeliveryAttempt(number=number, started_at=now)))
+            self.updated_at = now
+            return Begin.SEND
+        if status is DeliveryStatus.SENDING:
+            self.status = DeliveryStatus.UNCERTAIN
+            reason = (
+                "an attempt was interrupted after it was claimed: the provider may have taken the "
+                "message; it is sent again only by retryEmail"
+            )
+            self._close_last(AttemptOutcome.INTERRUPTED, now=now, response=reason)
+            self.last_error = reason
+            self.updated_at = now
+            return Begin.UNCERTAIN
+        return Begin.SKIP
+
+    def record_sent(self, *, provider: str, provider_message_id: str | None, response: str, now: datetime) -> None:
+        """The provider took the message (also when a concurrent re-run had marked it UNCERTAIN)."""
+        if DeliveryStatus(self.status) not in (DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN):
+            raise NotRetryable(f"a {self.status} message cannot be recorded as sent")
+        self.status = DeliveryStatus.SENT
+        self.provider = provider
+        self.provider_message_id = provider_message_id
+        self.last_error = None
+        self.sent_at = now
+        self.updated_at = now
+        self._close_last(AttemptOutcome.SENT, now=now, provider=provider, response=response)
+
+    def record_deferred(self, *, provider: str | None, reason: str, now: datetime, last: bool) -> None:
+        """A transient failure: QUEUED for the next run, or DEAD if it was the ``last`` attempt."""
+        self._close_last(AttemptOutcome.DEFERRED, now=now, provider=provider, response=reason)
+        self.last_error = clip_response(reason)
+        self.updated_at = now
+        if DeliveryStatus(self.status) is DeliveryStatus.SENDING:
+            self.status = DeliveryStatus.DEAD if last else DeliveryStatus.QUEUED
+
+    def record_rejected(self, *, provider: str | None, reason: str, now: datetime) -> None:
+        self._close_last(AttemptOutcome.REJECTED, now=now, provider=provider, response=reason)
+        self.last_error = clip_response(reason)
+        self.updated_at = now
+        if DeliveryStatus(self.status) is DeliveryStatus.SENDING:
+            self.status = DeliveryStatus.FAILED
+
+    def retry(self, *, now: datetime) -> None:
+        """By hand: FAILED, DEAD or UNCERTAIN -> QUEUED (same Message-ID and idempotency key)."""
+        if DeliveryStatus(self.status) not in RETRYABLE_BY_HAND:
+            raise NotRetryable(
+                f"only FAILED, DEAD or UNCERTAIN messages can be retried; this one is {self.status}",
+                field="id",
+            )
+        self.status = DeliveryStatus.QUEUED
+        self.retries += 1
+        self.updated_at = now
+
+    def _close_last(
+        self,
+        outcome: AttemptOutcome,
+        *,
+        now: datetime,
+        provider: str | None = None,
+        response: str | None = None,
+    ) -> None:
+        if not self.attempts or self.attempts[-1].outcome is not None:
+            return
+        last = replace(
+            self.attempts[-1],
+            finished_at=now,
+            outcome=outcome,
+            provider=provider,
+            response=None if response is None else clip_response(response),
+        )
+        self._set_attempts((*self.attempts[:-1], last))
+
+    def _set_attempts(self, attempts: tuple[DeliveryAttempt, ...]) -> None:
+        self.attempts = attempts[-MAX_ATTEMPTS_KEPT:]
