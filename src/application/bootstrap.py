@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from application.files import commands as files
@@ -20,6 +21,12 @@ from application.pdf_templates import handlers as pdf_template_handlers
 from application.shared.bus import Handler, MessageBus
 from application.shared.ports import Clock, UnitOfWorkFactory
 from application.tenancy import handlers as tenancy
+from application.tenancy import subscriptions as tenancy_subscriptions
+from application.webhooks import commands as webhooks
+from application.webhooks import handlers as webhook_handlers
+from application.webhooks.polar import PolarWebhookProcessor
+from application.webhooks.ports import WebhookProcessor
+from application.webhooks.processing import WebhookJob
 from domain.jobs.model import Job
 
 
@@ -70,6 +77,18 @@ def build_message_bus(
         invoicing.FindQuotes: invoicing_handlers.FindQuotesHandler(clock, invoicing_policy),
         invoicing.GetClientStatement: invoicing_handlers.GetClientStatementHandler(),
     }
+    # --- webhooks (issue 6): the inbox, and what its processors apply ---
+    handlers |= {
+        webhooks.ReceiveWebhook: webhook_handlers.ReceiveWebhookHandler(clock),
+        webhooks.BeginWebhookProcessing: webhook_handlers.BeginWebhookProcessingHandler(),
+        webhooks.RecordWebhookOutcome: webhook_handlers.RecordWebhookOutcomeHandler(clock),
+        webhooks.ReplayWebhookEvent: webhook_handlers.ReplayWebhookEventHandler(clock),
+        webhooks.GetWebhookEvent: webhook_handlers.GetWebhookEventHandler(),
+        webhooks.FindWebhookEvents: webhook_handlers.FindWebhookEventsHandler(),
+        webhooks.ListWebhookEvents: webhook_handlers.ListWebhookEventsHandler(),
+        tenancy_subscriptions.ApplySubscriptionEvent: tenancy_subscriptions.ApplySubscriptionEventHandler(clock),
+    }
+    # --- end webhooks ---
     if pdf_renderer is not None:
         renders = (pdf_renderer, storage, keeper, clock, file_policy)
         saves = (clock, pdf_renderer)
@@ -92,7 +111,21 @@ def build_message_bus(
 FILES_GC = "files.gc"
 
 
-def build_job_handlers(bus: MessageBus) -> dict[str, JobHandler]:
+def build_webhook_processors(bus: MessageBus) -> dict[str, WebhookProcessor]:
+    """Which processor handles the stored events of which provider (``WebhookEvent.provider``).
+
+    Domains with a webhook route add their entry here (``"whatsapp"``, ``"aurinko"``, ...): the
+    route stores the verified delivery with ``ReceiveWebhook(provider=...)``, and the
+    ``webhooks.process`` job hands it to this processor.
+    """
+    return {
+        "polar": PolarWebhookProcessor(bus),
+    }
+
+
+def build_job_handlers(
+    bus: MessageBus, *, webhook_processors: Mapping[str, WebhookProcessor] | None = None
+) -> dict[str, JobHandler]:
     """Which handler runs which kind of job: the one registry the workers use.
 
     Later domains add theirs here (``emails.send``, ``whatsapp.send``, ``webhooks.process``, ...);
@@ -102,7 +135,11 @@ def build_job_handlers(bus: MessageBus) -> dict[str, JobHandler]:
     def collect_file_garbage(job: Job) -> None:
         bus.handle(files.CollectFileGarbage(actor=None))
 
-    return {FILES_GC: collect_file_garbage}
+    processors = build_webhook_processors(bus) if webhook_processors is None else webhook_processors
+    return {
+        FILES_GC: collect_file_garbage,
+        webhooks.PROCESS_JOB: WebhookJob(bus, processors),
+    }
 
 
 def build_schedules(*, files_gc_every: timedelta = timedelta(hours=1)) -> list[Schedule]:

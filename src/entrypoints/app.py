@@ -15,6 +15,7 @@ from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.graphql.schema import build_schema
 from entrypoints.http import files, graphql, health
+from entrypoints.http import webhooks as webhook_routes
 from entrypoints.http.errors import json_error
 
 log = structlog.get_logger("istmo.http")
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(graphql.blueprint)
     app.register_blueprint(files.blueprint)
+    webhook_routes.install(app, container.settings())  # webhooks (issue 6)
 
     @app.before_request
     def bind_request() -> None:

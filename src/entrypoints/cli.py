@@ -222,5 +222,57 @@ def jobs_retry(job_id: str) -> None:
     click.echo(f"job {job.id} queued again ({job.kind})", err=True)
 
 
+# --- webhooks (issue 6) -------------------------------------------------------------------------
+
+
+@main.group()
+def webhooks() -> None:
+    """The webhook inbox: see stored deliveries, replay one."""
+
+
+def _webhook_json(event: Any) -> dict[str, Any]:
+    """What an operator sees of an event: never its body or headers."""
+    return {
+        "id": event.id,
+        "provider": event.provider,
+        "providerEventId": event.provider_event_id,
+        "tenantId": event.tenant_id,
+        "eventType": event.event_type,
+        "status": str(event.status),
+        "attempts": event.attempts,
+        "replays": event.replays,
+        "lastError": event.last_error,
+        "receivedAt": event.received_at.isoformat(),
+        "processedAt": event.processed_at.isoformat() if event.processed_at else None,
+    }
+
+
+@webhooks.command("list")
+@click.option("--provider", default=None)
+@click.option("--status", default=None, help="RECEIVED, PROCESSED, FAILED, DEAD or UNMATCHED.")
+@click.option("--tenant", "tenant_id", default=None, help="Only this tenant's events (its id).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+def webhooks_list(provider: str | None, status: str | None, tenant_id: str | None, limit: int) -> None:
+    """List webhook events, newest first, one JSON object a line."""
+    from application.webhooks.commands import ListWebhookEvents
+
+    events = _handle(
+        _container(),
+        ListWebhookEvents(actor=None, tenant_id=tenant_id, provider=provider, status=status, limit=limit),
+    )
+    for event in events:
+        click.echo(json.dumps(_webhook_json(event)))
+
+
+@webhooks.command("replay")
+@click.argument("event_id")
+def webhooks_replay(event_id: str) -> None:
+    """Process a finished webhook event once more (a new job; the worker runs it)."""
+    from application.webhooks.commands import ReplayWebhookEvent
+
+    event = _handle(_container(), ReplayWebhookEvent(actor=None, event_id=event_id))
+    click.echo(f"webhook event {event.id} queued again ({event.provider} {event.provider_event_id})", err=True)
+
+
 if __name__ == "__main__":
     main()

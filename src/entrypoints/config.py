@@ -63,6 +63,11 @@ class Settings:
     job_max_attempts: int = 8
     job_lease: timedelta = timedelta(minutes=5)
     worker_concurrency: int = 4
+    # --- webhooks (issue 6) ---
+    webhook_max_bytes: int = 1024 * 1024
+    polar_webhook_secret: str | None = None
+    workos_webhook_secret: str | None = None
+    # --- end webhooks ---
 
     @property
     def production(self) -> bool:
@@ -139,6 +144,11 @@ class Settings:
             job_max_attempts=integer("JOB_MAX_ATTEMPTS", 8),
             job_lease=_positive_duration(get("JOB_LEASE", "5m") or "5m", name="ISTMO_JOB_LEASE"),
             worker_concurrency=integer("WORKER_CONCURRENCY", 4),
+            # --- webhooks ---
+            webhook_max_bytes=integer("WEBHOOK_MAX_BYTES", 1024 * 1024),
+            polar_webhook_secret=get("POLAR_WEBHOOK_SECRET"),
+            workos_webhook_secret=get("WORKOS_WEBHOOK_SECRET"),
+            # --- end webhooks ---
         )
 
 

@@ -18,7 +18,7 @@ from adapters.db.uow import SqlAlchemyUnitOfWork
 from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.mime import SniffingMimeDetector
-from application.bootstrap import build_job_handlers, build_message_bus, build_schedules
+from application.bootstrap import build_job_handlers, build_message_bus, build_schedules, build_webhook_processors
 from application.files.commands import FilePolicy
 from application.jobs.worker import Worker
 from domain.jobs.model import RetryPolicy
@@ -120,7 +120,8 @@ class Container(containers.DeclarativeContainer):
     job_queue = providers.Singleton(
         SqlAlchemyJobQueue, session_factory, clock, max_attempts=settings.provided.job_max_attempts
     )
-    job_handlers = providers.Singleton(build_job_handlers, bus=bus)
+    webhook_processors = providers.Singleton(build_webhook_processors, bus=bus)  # webhooks (issue 6)
+    job_handlers = providers.Singleton(build_job_handlers, bus=bus, webhook_processors=webhook_processors)
     schedules = providers.Singleton(build_schedules)
     retry_policy = providers.Singleton(RetryPolicy, max_attempts=settings.provided.job_max_attempts)
     worker = providers.Factory(

@@ -54,6 +54,8 @@ from domain.pdf.layout import DocumentType
 from domain.pdf_templates.model import PdfTemplate
 from domain.shared.model import Aggregate, DomainEvent, new_id
 from domain.tenancy.model import Tenant, User
+from domain.webhooks.model import WebhookEvent
+from tests.fakes.webhooks import FakeWebhookEventReader, FakeWebhookEventRepository
 
 # --- copies: the store never shares an object with a unit of work ------------------------
 
@@ -210,6 +212,7 @@ class FakeStore:
     locked: list[tuple[str, str]] = field(default_factory=list)
     template_locks: list[tuple[str, DocumentType]] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
+    webhook_events: dict[str, WebhookEvent] = field(default_factory=dict)  # tests/fakes/webhooks.py
 
     # --- helpers for assertions in tests ------------------------------------------------
 
@@ -247,6 +250,7 @@ class _Workspace:
         self.pdf_templates = {key: _copy_template(value) for key, value in store.pdf_templates.items()}
         self.deleted_templates: dict[str, PdfTemplate] = {}
         self.new_jobs: dict[str, Job] = {}
+        self.webhook_events: dict[str, WebhookEvent] = {}  # written (inserted or saved) by this unit of work
         self.rebase()
 
     def rebase(self) -> None:
@@ -292,6 +296,8 @@ class FakeUnitOfWork:
     pdf_templates: FakePdfTemplateRepository
     pdf_template_views: FakePdfTemplateReader
     jobs: FakeJobOutbox
+    webhook_events: FakeWebhookEventRepository
+    webhook_event_views: FakeWebhookEventReader
 
     def __init__(self, store: FakeStore, tenant_id: str | None, clock: Clock) -> None:
         self._store = store
@@ -320,6 +326,8 @@ class FakeUnitOfWork:
         self._work = _Workspace(self._store)
         self.tenants = FakeTenantDirectory(self)
         self.jobs = FakeJobOutbox(self, self._tenant_id, self._clock)
+        self.webhook_events = FakeWebhookEventRepository(self, self._tenant_id)
+        self.webhook_event_views = FakeWebhookEventReader(self, self._tenant_id)
         if self._tenant_id is None:
             self.files = self.file_views = _NoTenant()  # type: ignore[assignment]
             self.clients = self.client_views = _NoTenant()  # type: ignore[assignment]
@@ -372,6 +380,8 @@ class FakeUnitOfWork:
             store.tenants[tenant.id] = _copy_tenant(tenant)
         store.jobs.update(work.new_jobs)
         work.new_jobs.clear()
+        store.webhook_events.update(work.webhook_events)
+        work.webhook_events.clear()
         for user in users:
             store.users[user.id] = _copy_user(user)
         for file in files:

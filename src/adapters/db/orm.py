@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     JSON,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -37,6 +38,8 @@ from domain.jobs.model import JobStatus
 from domain.pdf.layout import DocumentType, Locale, PaperSize
 from domain.pdf_templates.model import PdfTemplate
 from domain.tenancy.model import Role, Tenant, User
+from domain.tenancy.subscription import SubscriptionStatus, TenantSubscription
+from domain.webhooks.model import WebhookStatus
 
 metadata = MetaData(
     naming_convention={
@@ -460,6 +463,48 @@ jobs = Table(
     Index("ix_jobs_created_at", "created_at"),
 )
 
+# --- webhooks: the inbox of verified deliveries (issue 6) ----------------------------------------
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    _id(primary_key=True),
+    Column("provider", String(32), nullable=False),
+    Column("provider_event_id", String(200), nullable=False),
+    # NULL until a tenant is resolved (WorkOS, an unknown PAC company): operators still see it.
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=True),
+    Column("event_type", String(100), nullable=True),
+    Column("headers", JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("status", StrEnumType(WebhookStatus), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("replays", Integer, nullable=False),
+    Column("processed_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("provider", "provider_event_id"),
+    Index("ix_webhook_events_tenant_id_received_at", "tenant_id", "received_at", "id"),
+    Index("ix_webhook_events_received_at", "received_at", "id"),
+)
+
+# The tenant's SaaS subscription, from Polar's webhooks (issue 6): one per tenant, newest event wins.
+tenant_subscriptions = Table(
+    "tenant_subscriptions",
+    metadata,
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("provider", String(32), nullable=False),
+    Column("subscription_id", String(200), nullable=False),
+    Column("product_id", String(200), nullable=True),
+    Column("plan", String(200), nullable=True),
+    Column("status", StrEnumType(SubscriptionStatus), nullable=False),
+    Column("current_period_end", UtcDateTime(), nullable=True),
+    Column("cancel_at_period_end", Boolean, nullable=False),
+    Column("ended_at", UtcDateTime(), nullable=True),
+    Column("event_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -485,6 +530,7 @@ def start_mappers() -> None:
     )
     _map_invoicing()
     mapper_registry.map_imperatively(PdfTemplate, pdf_templates)
+    mapper_registry.map_imperatively(TenantSubscription, tenant_subscriptions)  # webhooks (Polar)
 
 
 def _map_invoicing() -> None:

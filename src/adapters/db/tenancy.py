@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from adapters.db.orm import tenants, users
+from adapters.db.orm import tenant_subscriptions, tenants, users
 from application.tenancy.ports import Principal
 from domain.tenancy.model import Tenant, User
+from domain.tenancy.subscription import TenantSubscription
 
 
 class SqlAlchemyTenantDirectory:
@@ -66,3 +67,22 @@ class SqlAlchemyTenantDirectory:
             )
             .limit(1)
         ).one_or_none()
+
+    # --- the tenant's subscription (Polar webhooks) ---
+
+    def lock_subscription(self, tenant_id: str) -> None:
+        """Hold the tenant's row until the transaction ends: its subscription events apply one at a time."""
+        if self._session.get_bind().dialect.name == "sqlite":
+            self._session.execute(update(tenants).where(tenants.c.id == tenant_id).values(slug=tenants.c.slug))
+        else:
+            self._session.execute(select(tenants.c.id).where(tenants.c.id == tenant_id).with_for_update())
+
+    def subscription(self, tenant_id: str) -> TenantSubscription | None:
+        return self._session.scalars(
+            select(TenantSubscription)
+            .where(tenant_subscriptions.c.tenant_id == tenant_id)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+
+    def add_subscription(self, subscription: TenantSubscription) -> None:
+        self._session.add(subscription)

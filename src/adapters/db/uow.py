@@ -19,6 +19,7 @@ from adapters.db.invoicing import (
 from adapters.db.jobs import SqlAlchemyJobOutbox
 from adapters.db.pdf_templates import SqlAlchemyPdfTemplateReader, SqlAlchemyPdfTemplateRepository
 from adapters.db.tenancy import SqlAlchemyTenantDirectory
+from adapters.db.webhooks import SqlAlchemyWebhookEventReader, SqlAlchemyWebhookEventRepository
 from application.files.ports import FileReader, FileRepository
 from application.invoicing.ports import (
     ClientReader,
@@ -32,6 +33,7 @@ from application.jobs.ports import JobOutbox
 from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
 from application.shared.ports import Clock, DuplicateEntry
 from application.tenancy.ports import TenantDirectory
+from application.webhooks.ports import WebhookEventReader, WebhookEventRepository
 from domain.shared.model import Aggregate, DomainEvent
 
 
@@ -55,6 +57,9 @@ class SqlAlchemyUnitOfWork:
     pdf_templates: PdfTemplateRepository
     pdf_template_views: PdfTemplateReader
     jobs: JobOutbox
+    # webhooks: bound to the tenant, or to every tenant in a unit of work without one (system work)
+    webhook_events: WebhookEventRepository
+    webhook_event_views: WebhookEventReader
 
     def __init__(
         self,
@@ -85,6 +90,10 @@ class SqlAlchemyUnitOfWork:
         self._seen = []
         self.tenants = SqlAlchemyTenantDirectory(session)
         self.jobs = SqlAlchemyJobOutbox(session, self._tenant_id, self._clock, self._job_max_attempts)
+        # --- webhooks ---
+        self.webhook_events = SqlAlchemyWebhookEventRepository(session, self._tenant_id)
+        self.webhook_event_views = SqlAlchemyWebhookEventReader(session, self._tenant_id)
+        # --- end webhooks ---
         if self._tenant_id is None:
             self.files = self.file_views = _NoTenant()  # type: ignore[assignment]
             self.clients = self.client_views = _NoTenant()  # type: ignore[assignment]

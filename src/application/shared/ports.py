@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     )
     from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
     from application.tenancy.ports import TenantDirectory
+    from application.webhooks.ports import WebhookEventReader, WebhookEventRepository
 
 
 class Clock(Protocol):
@@ -54,6 +55,9 @@ class UnitOfWork(Protocol):
     pdf_template_views: PdfTemplateReader
     jobs: JobOutbox
     """Jobs queued here commit (or roll back) with the rest of the unit of work."""
+    webhook_events: WebhookEventRepository
+    """The webhook inbox: the tenant's events, or every tenant's in a unit of work without one."""
+    webhook_event_views: WebhookEventReader
 
     def __enter__(self) -> UnitOfWork: ...
 

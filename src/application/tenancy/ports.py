@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from domain.tenancy.model import Tenant, User
+from domain.tenancy.subscription import TenantSubscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +40,13 @@ class TenantDirectory(Protocol):
     def user(self, tenant_id: str, reference: str) -> User | None:
         """The tenant's user whose id, external id or email is ``reference``."""
         ...
+
+    # --- the tenant's subscription (Polar webhooks) ---
+
+    def lock_subscription(self, tenant_id: str) -> None:
+        """Hold the tenant until the transaction ends, so its subscription events apply one at a time."""
+        ...
+
+    def subscription(self, tenant_id: str) -> TenantSubscription | None: ...
+
+    def add_subscription(self, subscription: TenantSubscription) -> None: ...

@@ -11,6 +11,7 @@ from ariadne import convert_camel_case_to_snake, load_schema_from_path, make_exe
 from graphql import GraphQLSchema
 
 from entrypoints.graphql import files, invoicing, pdf, pdf_templates, tenancy
+from entrypoints.graphql import webhooks as webhook_types
 from entrypoints.graphql.common import date_scalar, datetime_scalar, decimal_scalar
 
 
@@ -28,6 +29,7 @@ def build_schema() -> GraphQLSchema:
         *invoicing.bindables,
         *pdf_templates.bindables,
         *pdf.bindables,
+        *webhook_types.bindables,
         datetime_scalar,
         date_scalar,
         decimal_scalar,

@@ -1,0 +1,134 @@
+"""Signed webhook routes: verify over the raw bytes, store before answering, process later.
+
+Every route reads the body (at most ``ISTMO_WEBHOOK_MAX_BYTES``, else 413), verifies the
+provider's signature (401 and nothing stored when it fails), and hands the delivery to
+``ReceiveWebhook``: one transaction stores the event (a duplicate creates nothing) and queues
+its ``webhooks.process`` job. A verified delivery is stored even when its content is unusable;
+its processing then marks it FAILED or UNMATCHED with the reason.
+
+Other domains put their routes here too (``/webhooks/whatsapp``, ``/webhooks/aurinko``): verify,
+then ``receive(...)`` with their provider name, and register a processor in
+``application.bootstrap.build_webhook_processors``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from adapters.webhooks.standard import StandardWebhooksVerifier
+from application.webhooks.commands import ReceivedWebhook, ReceiveWebhook
+from application.webhooks.ports import SignatureRejected, WebhookVerifier
+from domain.webhooks.model import MAX_PROVIDER_EVENT_ID
+from entrypoints.http.errors import json_error
+
+blueprint = Blueprint("webhooks", __name__)
+log = structlog.get_logger("istmo.webhooks")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def raw_body(limit: int) -> bytes:
+    """The request's bytes, refused past ``limit`` (declared or streamed)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise BodyTooLarge
+    return body
+
+
+def too_large(limit: int) -> Response:
+    return json_error(413, "REQUEST_TOO_LARGE", f"a webhook body is at most {limit} bytes")
+
+
+def rejected(error: SignatureRejected, *, status: int = 401) -> Response:
+    return json_error(status, "INVALID_SIGNATURE", error.reason)
+
+
+def receive(
+    provider: str,
+    provider_event_id: str,
+    body: bytes,
+    *,
+    tenant_id: str | None = None,
+    event_type: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Store a verified delivery (and queue it) and answer 200: also for a duplicate."""
+    if not provider_event_id or len(provider_event_id) > MAX_PROVIDER_EVENT_ID:
+        provider_event_id = body_digest(provider_event_id.encode() or body)
+    container = current_app.extensions["istmo.container"]
+    result: ReceivedWebhook = container.bus().handle(
+        ReceiveWebhook(
+            actor=None,
+            provider=provider,
+            provider_event_id=provider_event_id,
+            tenant_id=tenant_id,
+            headers=dict(request.headers.items()) if headers is None else headers,
+            body=body,
+            event_type=event_type,
+        )
+    )
+    return jsonify({"received": True, "duplicate": result.duplicate, "id": result.event_id})
+
+
+def body_digest(body: bytes) -> str:
+    """A provider event id for deliveries whose own id cannot be read: the same bytes, the same id."""
+    return f"sha256:{hashlib.sha256(body).hexdigest()}"
+
+
+def json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _settings() -> Any:
+    return current_app.extensions["istmo.container"].settings()
+
+
+def _not_configured(provider: str) -> Response:
+    # 503: the provider retries, so nothing is lost once the secret is configured.
+    return json_error(503, "WEBHOOK_NOT_CONFIGURED", f"{provider} webhooks are not configured on this instance")
+
+
+# --- Polar (Standard Webhooks) ---------------------------------------------------------------
+
+
+def _polar_verifier() -> WebhookVerifier | None:
+    return current_app.extensions.get("istmo.webhooks.polar")
+
+
+@blueprint.post("/webhooks/polar")
+def polar() -> Any:
+    settings = _settings()
+    verifier = _polar_verifier()
+    if verifier is None:
+        return _not_configured("Polar")
+    try:
+        body = raw_body(settings.webhook_max_bytes)
+    except BodyTooLarge:
+        return too_large(settings.webhook_max_bytes)
+    try:
+        verifier.verify(body, request.headers)
+    except SignatureRejected as error:
+        return rejected(error)
+    payload = json_or_none(body)
+    kind = payload.get("type") if isinstance(payload, dict) and isinstance(payload.get("type"), str) else None
+    return receive("polar", request.headers["webhook-id"].strip(), body, event_type=kind)
+
+
+def install(app: Any, settings: Any) -> None:
+    """Register the routes and build the verifiers the settings configure (once, at start-up)."""
+    if settings.polar_webhook_secret:
+        app.extensions["istmo.webhooks.polar"] = StandardWebhooksVerifier(settings.polar_webhook_secret)
+    app.register_blueprint(blueprint)
