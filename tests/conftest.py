@@ -23,6 +23,9 @@ from adapters.db.engine import build_engine
 from adapters.db.migrate import upgrade
 from adapters.db.orm import metadata, start_mappers
 
+TEST_SECRET_KEY = "x9mQ2f8v7LpV3cK1nR5tW0yZ4aB6dE8gH2jK4mN6pQ8="
+"""The SecretBox key of the services the tests build (a Fernet key, for tests only)."""
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "ISTMO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -156,6 +159,7 @@ def make_service(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Se
             files_dir=tmp_path / "files",
             log_format="json",
             log_level="WARNING",
+            secret_keys=(TEST_SECRET_KEY,),
         )
         settings = replace(settings, **overrides)
         container = build_container(settings)

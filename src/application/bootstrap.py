@@ -20,6 +20,7 @@ from application.pdf_templates import commands as pdf_templates
 from application.pdf_templates import handlers as pdf_template_handlers
 from application.shared.bus import Handler, MessageBus
 from application.shared.ports import Clock, UnitOfWorkFactory
+from application.shared.secrets import SecretBox
 from application.tenancy import handlers as tenancy
 from application.tenancy import subscriptions as tenancy_subscriptions
 from application.webhooks import commands as webhooks
@@ -39,6 +40,7 @@ def build_message_bus(
     file_policy: files.FilePolicy,
     invoicing_policy: invoicing.InvoicingPolicy | None = None,
     pdf_renderer: PdfRenderer | None = None,
+    secrets: SecretBox | None = None,
 ) -> MessageBus:
     """Without ``pdf_renderer``, the PDF template and rendering messages have no handler."""
     keeper = FileKeeper(storage, mime, clock, file_policy)

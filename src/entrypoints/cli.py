@@ -272,6 +272,49 @@ def webhooks_replay(event_id: str) -> None:
 
     event = _handle(_container(), ReplayWebhookEvent(actor=None, event_id=event_id))
     click.echo(f"webhook event {event.id} queued again ({event.provider} {event.provider_event_id})", err=True)
+# --- secrets (SecretBox) ----------------------------------------------------------------------
+
+
+@main.group("secrets")
+def secrets_group() -> None:
+    """The keys that seal provider tokens and secrets at rest (ISTMO_SECRET_KEYS)."""
+
+
+@secrets_group.command("new-key")
+def secrets_new_key() -> None:
+    """Print a new Fernet key alone on stdout (put it first in ISTMO_SECRET_KEYS)."""
+    from adapters.secrets.fernet import generate_key
+
+    click.echo(generate_key())
+
+
+@secrets_group.command("rotate")
+def secrets_rotate() -> None:
+    """Reseal every sealed column under the primary (first) key of ISTMO_SECRET_KEYS.
+
+    Prints one JSON object: rows resealed per column, and the keys of rows none of the keys
+    opens (left untouched; the command then exits with status 1). Never a secret.
+    """
+    from adapters.db.secrets import rotate_sealed_columns
+
+    container = _container()
+    try:
+        report = rotate_sealed_columns(container.engine(), container.secret_box())
+    finally:
+        container.shutdown_resources()
+    json.dump(
+        {
+            "resealed": report.resealed,
+            "unreadable": report.unreadable,
+            "changedMeanwhile": report.changed_meanwhile,
+        },
+        sys.stdout,
+    )
+    sys.stdout.write("\n")
+    if report.unreadable:
+        raise click.ClickException(
+            "some sealed values open with none of the keys in ISTMO_SECRET_KEYS (listed above, left as they are)"
+        )
 
 
 if __name__ == "__main__":

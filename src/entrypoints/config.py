@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+
+from adapters.secrets.fernet import generate_key, valid_key
 
 
 class ConfigurationError(Exception):
@@ -68,6 +70,8 @@ class Settings:
     polar_webhook_secret: str | None = None
     workos_webhook_secret: str | None = None
     # --- end webhooks ---
+    secret_keys: tuple[str, ...] = ()
+    """Fernet keys of the SecretBox, the first one primary (``ISTMO_SECRET_KEYS``)."""
 
     @property
     def production(self) -> bool:
@@ -108,6 +112,7 @@ class Settings:
         signing_secret = get("SIGNING_SECRET") or _secret(
             data_dir, "signing-secret", "ISTMO_SIGNING_SECRET", production
         )
+        secret_keys = _secret_keys(get("SECRET_KEYS"), data_dir, production)
         if storage == "s3" and not get("S3_BUCKET"):
             raise ConfigurationError("ISTMO_S3_BUCKET is required when ISTMO_STORAGE=s3")
         log_format = (get("LOG_FORMAT", "auto") or "auto").lower()
@@ -149,6 +154,7 @@ class Settings:
             polar_webhook_secret=get("POLAR_WEBHOOK_SECRET"),
             workos_webhook_secret=get("WORKOS_WEBHOOK_SECRET"),
             # --- end webhooks ---
+            secret_keys=secret_keys,
         )
 
 
@@ -159,7 +165,36 @@ def _positive_duration(value: str, *, name: str) -> timedelta:
     return duration
 
 
-def _secret(data_dir: Path, file_name: str, variable: str, production: bool) -> str:
+def _secret_keys(raw: str | None, data_dir: Path, production: bool) -> tuple[str, ...]:
+    """``ISTMO_SECRET_KEYS``: comma-separated Fernet keys, the first primary. In dev one key is
+    generated once into ``$ISTMO_DATA_DIR/secret-keys``; in production the variable is required."""
+    source = "ISTMO_SECRET_KEYS"
+    if raw is None:
+        raw = _secret(data_dir, "secret-keys", source, production, generate=generate_key)
+        source = str(data_dir / "secret-keys")
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    if not keys:
+        raise ConfigurationError(f"{source} holds no key: one or more Fernet keys, comma-separated")
+    for position, key in enumerate(keys, start=1):
+        if not valid_key(key):
+            # Which key by position, never the key itself.
+            raise ConfigurationError(
+                f"{source}: key #{position} is not a Fernet key (32 random bytes, URL-safe base64; "
+                "`istmo secrets new-key` prints one)"
+            )
+    if len(set(keys)) != len(keys):
+        raise ConfigurationError(f"{source} lists the same key twice")
+    return keys
+
+
+def _secret(
+    data_dir: Path,
+    file_name: str,
+    variable: str,
+    production: bool,
+    *,
+    generate: Callable[[], str] = lambda: secrets.token_urlsafe(48),
+) -> str:
     """In dev, a random secret generated once into the data dir; in production, required."""
     if production:
         raise ConfigurationError(f"{variable} is required when ISTMO_ENV=production")
@@ -171,7 +206,7 @@ def _secret(data_dir: Path, file_name: str, variable: str, production: bool) -> 
         draft = data_dir / f".{file_name}.{os.getpid()}.{secrets.token_hex(4)}"
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+            handle.write(generate())
         try:
             os.link(draft, path)
         except FileExistsError:

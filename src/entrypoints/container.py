@@ -16,6 +16,7 @@ from adapters.db.jobs import SqlAlchemyJobQueue
 from adapters.db.orm import start_mappers
 from adapters.db.uow import SqlAlchemyUnitOfWork
 from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
+from adapters.secrets.fernet import FernetSecretBox
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.mime import SniffingMimeDetector
 from application.bootstrap import build_job_handlers, build_message_bus, build_schedules, build_webhook_processors
@@ -106,6 +107,8 @@ class Container(containers.DeclarativeContainer):
     mime_detector = providers.Singleton(SniffingMimeDetector)
     file_policy = providers.Singleton(_file_policy, settings=settings)
     pdf_renderer = providers.Resource(_pdf_renderer, settings=settings)
+    # SecretBox: provider tokens and secrets sealed at rest (ISTMO_SECRET_KEYS, first key primary).
+    secret_box = providers.Singleton(FernetSecretBox, keys=settings.provided.secret_keys)
 
     bus = providers.Singleton(
         build_message_bus,
@@ -115,6 +118,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         file_policy=file_policy,
         pdf_renderer=pdf_renderer,
+        secrets=secret_box,
     )
 
     job_queue = providers.Singleton(

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters.secrets.fernet import generate_key, valid_key
 from entrypoints.config import ConfigurationError, Settings, parse_duration
+
+KEY = generate_key()
 
 MiB = 1 << 20
 
@@ -163,16 +166,54 @@ def test_production_with_a_jwks_url_needs_no_jwt_secret_but_still_the_signing_se
     jwks = "https://api.workos.com/sso/jwks/client_123"
     assert "ISTMO_SIGNING_SECRET" in refused(tmp_path, ENV="production", JWKS_URL=jwks)
 
-    config = settings(tmp_path, ENV="production", JWKS_URL=jwks, SIGNING_SECRET="s")
+    config = settings(tmp_path, ENV="production", JWKS_URL=jwks, SIGNING_SECRET="s", SECRET_KEYS=KEY)
 
     assert config.production and config.jwt_secret is None and config.signing_secret == "s"
     assert list(tmp_path.iterdir()) == []
 
 
 def test_production_with_both_secrets_starts(tmp_path: Path) -> None:
-    config = settings(tmp_path, ENV="production", JWT_SECRET="j", SIGNING_SECRET="s")
+    config = settings(tmp_path, ENV="production", JWT_SECRET="j", SIGNING_SECRET="s", SECRET_KEYS=KEY)
 
     assert config.production and config.jwt_secret == "j" and config.signing_secret == "s"
+    assert config.secret_keys == (KEY,)
+
+
+# --- ISTMO_SECRET_KEYS (the SecretBox) -------------------------------------------------------
+
+
+def test_production_refuses_to_start_without_secret_keys_and_generates_none(tmp_path: Path) -> None:
+    message = refused(tmp_path, ENV="production", JWT_SECRET="j", SIGNING_SECRET="s")
+
+    assert "ISTMO_SECRET_KEYS" in message
+    assert not (tmp_path / "secret-keys").exists()
+
+
+def test_a_dev_secret_key_is_generated_once_into_the_data_dir_readable_by_its_owner_only(tmp_path: Path) -> None:
+    first = settings(tmp_path)
+
+    path = tmp_path / "secret-keys"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert first.secret_keys == (path.read_text().strip(),) and valid_key(first.secret_keys[0])
+    assert settings(tmp_path).secret_keys == first.secret_keys, "the same key on every start"
+    assert settings(tmp_path / "another").secret_keys != first.secret_keys
+
+
+def test_secret_keys_from_the_environment_are_comma_separated_the_first_primary(tmp_path: Path) -> None:
+    other = generate_key()
+
+    config = settings(tmp_path, SECRET_KEYS=f" {KEY} , {other},")
+
+    assert config.secret_keys == (KEY, other)
+    assert not (tmp_path / "secret-keys").exists()
+
+
+@pytest.mark.parametrize("raw", ["not-a-fernet-key", f"{KEY},short", ",", f"{KEY},{KEY}"])
+def test_bad_secret_keys_are_refused_by_name_without_echoing_them(tmp_path: Path, raw: str) -> None:
+    message = refused(tmp_path, SECRET_KEYS=raw)
+
+    assert "ISTMO_SECRET_KEYS" in message
+    assert "not-a-fernet-key" not in message and KEY not in message and "short" not in message
 
 
 # --- bad values, each refused by name -----------------------------------------------------------
