@@ -13,7 +13,7 @@ import pytest
 from adapters.secrets.fernet import generate_key, valid_key
 from entrypoints.config import ConfigurationError, Settings, parse_duration
 
-KEY = generate_key()
+KEY = "YJ4oQ9bX2tN7vR1cW5zL8kP3mF6hS0dG4aE7uB2nT9s="  # a Fernet key for these tests only
 
 MiB = 1 << 20
 
@@ -208,7 +208,9 @@ def test_secret_keys_from_the_environment_are_comma_separated_the_first_primary(
     assert not (tmp_path / "secret-keys").exists()
 
 
-@pytest.mark.parametrize("raw", ["not-a-fernet-key", f"{KEY},short", ",", f"{KEY},{KEY}"])
+@pytest.mark.parametrize(
+    "raw", ["not-a-fernet-key", f"{KEY},short", ",", f"{KEY},{KEY}"], ids=["garbage", "short", "empty", "twice"]
+)
 def test_bad_secret_keys_are_refused_by_name_without_echoing_them(tmp_path: Path, raw: str) -> None:
     message = refused(tmp_path, SECRET_KEYS=raw)
 
