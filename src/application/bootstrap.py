@@ -10,6 +10,7 @@ from application.files import handlers as file_handlers
 from application.files.keeping import FileKeeper
 from application.files.ports import FileStorage, MimeDetector
 from application.invoicing import commands as invoicing
+from application.jobs.errors import PermanentJobError
 from application.jobs.ports import JobHandler
 from application.jobs.schedules import Schedule
 from application.invoicing import handlers as invoicing_handlers
@@ -28,6 +29,9 @@ from application.webhooks import handlers as webhook_handlers
 from application.webhooks.polar import PolarWebhookProcessor
 from application.webhooks.ports import WebhookProcessor
 from application.webhooks.processing import WebhookJob
+from application.whatsapp import commands as whatsapp
+from application.whatsapp import handlers as whatsapp_handlers
+from application.whatsapp.ports import PhoneNumbers, WebhookSignatures, WhatsAppSender
 from domain.jobs.model import Job
 
 
@@ -41,8 +45,13 @@ def build_message_bus(
     invoicing_policy: invoicing.InvoicingPolicy | None = None,
     pdf_renderer: PdfRenderer | None = None,
     secrets: SecretBox | None = None,
+    whatsapp_sender: WhatsAppSender | None = None,
+    phones: PhoneNumbers | None = None,
+    webhook_signatures: WebhookSignatures | None = None,
+    whatsapp_policy: whatsapp.WhatsappPolicy | None = None,
 ) -> MessageBus:
-    """Without ``pdf_renderer``, the PDF template and rendering messages have no handler."""
+    """Without ``pdf_renderer``, the PDF template and rendering messages have no handler; without
+    ``secrets``, ``whatsapp_sender``, ``phones`` and ``webhook_signatures``, the WhatsApp ones."""
     keeper = FileKeeper(storage, mime, clock, file_policy)
     invoicing_policy = invoicing_policy or invoicing.InvoicingPolicy()
     handlers: dict[type, Handler] = {
@@ -105,7 +114,54 @@ def build_message_bus(
             pdf.RenderStatementPdf: pdf_handlers.RenderStatementPdfHandler(*renders),
             pdf.PreviewPdfTemplate: pdf_handlers.PreviewPdfTemplateHandler(*renders),
         }
+    # --- whatsapp ---
+    if secrets is not None and whatsapp_sender is not None and phones is not None and webhook_signatures is not None:
+        handlers |= _whatsapp_handlers(
+            uow_factory, clock, storage, secrets, whatsapp_sender, phones, webhook_signatures,
+            whatsapp_policy or whatsapp.WhatsappPolicy(),
+            render_invoice=handlers.get(pdf.RenderInvoicePdf), render_quote=handlers.get(pdf.RenderQuotePdf),
+        )
     return MessageBus(uow_factory, handlers)
+
+
+def _whatsapp_handlers(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    storage: FileStorage,
+    secrets: SecretBox,
+    sender: WhatsAppSender,
+    phones: PhoneNumbers,
+    signatures: WebhookSignatures,
+    policy: whatsapp.WhatsappPolicy,
+    *,
+    render_invoice: Handler | None,
+    render_quote: Handler | None,
+) -> dict[type, Handler]:
+    found: dict[type, Handler] = {
+        whatsapp.ConnectWhatsapp: whatsapp_handlers.ConnectWhatsappHandler(secrets, clock),
+        whatsapp.DisconnectWhatsapp: whatsapp_handlers.DisconnectWhatsappHandler(),
+        whatsapp.GetWhatsappConnection: whatsapp_handlers.GetWhatsappConnectionHandler(),
+        whatsapp.CreateClientWhatsapp: whatsapp_handlers.CreateClientWhatsappHandler(phones, clock),
+        whatsapp.DeleteClientWhatsapp: whatsapp_handlers.DeleteClientWhatsappHandler(),
+        whatsapp.GetClientWhatsapps: whatsapp_handlers.GetClientWhatsappsHandler(),
+        whatsapp.SetClientDefaultChannel: whatsapp_handlers.SetClientDefaultChannelHandler(clock),
+        whatsapp.RegisterWhatsappTemplate: whatsapp_handlers.RegisterWhatsappTemplateHandler(clock),
+        whatsapp.DeleteWhatsappTemplate: whatsapp_handlers.DeleteWhatsappTemplateHandler(),
+        whatsapp.FindWhatsappTemplates: whatsapp_handlers.FindWhatsappTemplatesHandler(),
+        whatsapp.SendWhatsapp: whatsapp_handlers.SendWhatsappHandler(phones, clock),
+        whatsapp.RetryWhatsapp: whatsapp_handlers.RetryWhatsappHandler(clock),
+        whatsapp.FindWhatsappMessages: whatsapp_handlers.FindWhatsappMessagesHandler(policy),
+        whatsapp.GetWhatsappMessage: whatsapp_handlers.GetWhatsappMessageHandler(),
+        whatsapp.DeliverWhatsapp: whatsapp_handlers.DeliverWhatsappHandler(uow_factory, sender, secrets, storage, clock),
+        whatsapp.RouteWhatsappWebhook: whatsapp_handlers.RouteWhatsappWebhookHandler(secrets, signatures),
+        whatsapp.VerifyWhatsappSubscription: whatsapp_handlers.VerifyWhatsappSubscriptionHandler(secrets),
+        whatsapp.ApplyWhatsappWebhook: whatsapp_handlers.ApplyWhatsappWebhookHandler(uow_factory, clock),
+    }
+    if render_invoice is not None and render_quote is not None:
+        send_pdf = whatsapp_handlers.SendPdfWhatsappHandler(phones, clock, render_invoice, render_quote)
+        found[whatsapp.SendPdfWhatsapp] = send_pdf
+        found[whatsapp.SendInvoice] = whatsapp_handlers.SendInvoiceHandler(send_pdf, clock)
+    return found
 
 
 # --- jobs ------------------------------------------------------------------------------------
@@ -142,6 +198,18 @@ def build_job_handlers(
         FILES_GC: collect_file_garbage,
         webhooks.PROCESS_JOB: WebhookJob(bus, processors),
     }
+    # --- whatsapp ---
+    def deliver_whatsapp(job: Job) -> None:
+        if job.tenant_id is None or "message_id" not in job.payload:
+            raise PermanentJobError("a whatsapp.send job names its tenant and message")
+        bus.handle(
+            whatsapp.DeliverWhatsapp(
+                actor=None, tenant_id=job.tenant_id, message_id=str(job.payload["message_id"]),
+                last_attempt=job.attempts >= job.max_attempts,
+            )
+        )
+
+    return {FILES_GC: collect_file_garbage, whatsapp_handlers.SEND_JOB: deliver_whatsapp}
 
 
 def build_schedules(*, files_gc_every: timedelta = timedelta(hours=1)) -> list[Schedule]:

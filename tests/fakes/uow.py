@@ -164,6 +164,7 @@ def _values(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
 
 def _copy_client(client: Client) -> Client:
     copy = Client(**_values(client, _CLIENT_FIELDS))
+    copy.default_channel = client.default_channel  # whatsapp: not an __init__ argument
     copy.contacts = [ClientContact(**_values(c, _CONTACT_FIELDS)) for c in client.contacts]
     return copy
 

@@ -198,6 +198,7 @@ class SqlAlchemyClientReader:
                 contacts=tuple(contacts.get(row.id, ())),
                 created_at=row.created_at,
                 updated_at=row.updated_at,
+                default_channel=row.default_channel,
             )
             for row in rows
         ]

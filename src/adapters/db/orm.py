@@ -37,9 +37,20 @@ from domain.invoicing.values import Currency
 from domain.jobs.model import JobStatus
 from domain.pdf.layout import DocumentType, Locale, PaperSize
 from domain.pdf_templates.model import PdfTemplate
+from domain.shared.channels import DeliveryChannel
 from domain.tenancy.model import Role, Tenant, User
 from domain.tenancy.subscription import SubscriptionStatus, TenantSubscription
 from domain.webhooks.model import WebhookStatus
+from domain.whatsapp.model import (
+    ClientWhatsapp,
+    ConnectionStatus,
+    Direction,
+    MessageKind,
+    MessageStatus,
+    WhatsappConnection,
+    WhatsappMessage,
+    WhatsappTemplate,
+)
 
 metadata = MetaData(
     naming_convention={
@@ -251,6 +262,9 @@ clients = Table(
     Column("address", String(500), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # whatsapp (0008_whatsapp): EMAIL, WHATSAPP or BOTH, what sendInvoice uses by default
+    Column("default_channel", StrEnumType(DeliveryChannel), nullable=False, default=DeliveryChannel.EMAIL,
+           server_default=DeliveryChannel.EMAIL.value),
     Index("ix_clients_tenant_id_created_at", "tenant_id", "created_at", "id"),
 )
 
@@ -505,6 +519,92 @@ tenant_subscriptions = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# --- whatsapp (0008_whatsapp) -------------------------------------------------------------------
+
+# One per tenant. The phone number id routes webhooks to the tenant; the verify token is found by
+# its SHA-256 for the GET handshake; the token and the secrets are SecretBox-sealed.
+whatsapp_connections = Table(
+    "whatsapp_connections",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("phone_number_id", String(32), nullable=False, unique=True),
+    Column("waba_id", String(32), nullable=False),
+    Column("access_token_sealed", Text, nullable=False),
+    Column("app_secret_sealed", Text, nullable=False),
+    Column("verify_token_sealed", Text, nullable=False),
+    Column("verify_token_digest", String(64), nullable=False, unique=True),
+    Column("status", StrEnumType(ConnectionStatus), nullable=False),
+    Column("last_error", String(500), nullable=True),
+    Column("connected_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+client_whatsapps = Table(
+    "client_whatsapps",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    _id("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("client_id", "phone"),
+    Index("ix_client_whatsapps_tenant_id_phone", "tenant_id", "phone"),
+)
+
+whatsapp_templates = Table(
+    "whatsapp_templates",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(512), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("body_parameters", Integer, nullable=False),
+    Column("document_header", Boolean, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "name", "language"),
+)
+
+whatsapp_messages = Table(
+    "whatsapp_messages",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("direction", StrEnumType(Direction), nullable=False),
+    Column("phone", String(20), nullable=False),
+    # no foreign key: deleting a client keeps its messages in the log
+    _id("client_id", nullable=True),
+    Column("kind", StrEnumType(MessageKind), nullable=False),
+    Column("text", Text, nullable=True),
+    Column("template_name", String(512), nullable=True),
+    Column("template_language", String(16), nullable=True),
+    Column("template_parameters", JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+    _id("file_id", nullable=True),
+    Column("filename", String(255), nullable=True),
+    Column("caption", String(1024), nullable=True),
+    Column("entity_type", String(32), nullable=True),
+    Column("entity_id", String(128), nullable=True),
+    Column("status", StrEnumType(MessageStatus), nullable=False),
+    Column("wamid", String(128), nullable=True),
+    Column("error_code", Integer, nullable=True),
+    Column("error_title", String(500), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("provider_at", UtcDateTime(), nullable=True),
+    Column("created_by", String(254), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    Column("read_at", UtcDateTime(), nullable=True),
+    Column("failed_at", UtcDateTime(), nullable=True),
+    # NULLs are distinct: only messages the provider numbered are unique (inbound dedupe, status lookups)
+    UniqueConstraint("tenant_id", "wamid"),
+    Index("ix_whatsapp_messages_tenant_id_created_at", "tenant_id", "created_at", "id"),
+    Index("ix_whatsapp_messages_tenant_id_phone", "tenant_id", "direction", "phone", "provider_at"),
+    Index("ix_whatsapp_messages_tenant_id_client_id", "tenant_id", "client_id", "created_at"),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -531,6 +631,11 @@ def start_mappers() -> None:
     _map_invoicing()
     mapper_registry.map_imperatively(PdfTemplate, pdf_templates)
     mapper_registry.map_imperatively(TenantSubscription, tenant_subscriptions)  # webhooks (Polar)
+    # --- whatsapp ---
+    mapper_registry.map_imperatively(WhatsappConnection, whatsapp_connections)
+    mapper_registry.map_imperatively(ClientWhatsapp, client_whatsapps)
+    mapper_registry.map_imperatively(WhatsappTemplate, whatsapp_templates)
+    mapper_registry.map_imperatively(WhatsappMessage, whatsapp_messages)
 
 
 def _map_invoicing() -> None:

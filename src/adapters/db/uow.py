@@ -20,6 +20,11 @@ from adapters.db.jobs import SqlAlchemyJobOutbox
 from adapters.db.pdf_templates import SqlAlchemyPdfTemplateReader, SqlAlchemyPdfTemplateRepository
 from adapters.db.tenancy import SqlAlchemyTenantDirectory
 from adapters.db.webhooks import SqlAlchemyWebhookEventReader, SqlAlchemyWebhookEventRepository
+from adapters.db.whatsapp import (
+    SqlAlchemyWhatsappDirectory,
+    SqlAlchemyWhatsappReader,
+    SqlAlchemyWhatsappRepository,
+)
 from application.files.ports import FileReader, FileRepository
 from application.invoicing.ports import (
     ClientReader,
@@ -34,6 +39,7 @@ from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateReposi
 from application.shared.ports import Clock, DuplicateEntry
 from application.tenancy.ports import TenantDirectory
 from application.webhooks.ports import WebhookEventReader, WebhookEventRepository
+from application.whatsapp.ports import WhatsappDirectory, WhatsappReader, WhatsappRepository
 from domain.shared.model import Aggregate, DomainEvent
 
 
@@ -60,6 +66,10 @@ class SqlAlchemyUnitOfWork:
     # webhooks: bound to the tenant, or to every tenant in a unit of work without one (system work)
     webhook_events: WebhookEventRepository
     webhook_event_views: WebhookEventReader
+    # --- whatsapp ---
+    whatsapp: WhatsappRepository
+    whatsapp_views: WhatsappReader
+    whatsapp_directory: WhatsappDirectory
 
     def __init__(
         self,
@@ -94,12 +104,14 @@ class SqlAlchemyUnitOfWork:
         self.webhook_events = SqlAlchemyWebhookEventRepository(session, self._tenant_id)
         self.webhook_event_views = SqlAlchemyWebhookEventReader(session, self._tenant_id)
         # --- end webhooks ---
+        self.whatsapp_directory = SqlAlchemyWhatsappDirectory(session)  # whatsapp: across tenants
         if self._tenant_id is None:
             self.files = self.file_views = _NoTenant()  # type: ignore[assignment]
             self.clients = self.client_views = _NoTenant()  # type: ignore[assignment]
             self.invoices = self.invoice_views = _NoTenant()  # type: ignore[assignment]
             self.quotes = self.quote_views = _NoTenant()  # type: ignore[assignment]
             self.pdf_templates = self.pdf_template_views = _NoTenant()  # type: ignore[assignment]
+            self.whatsapp = self.whatsapp_views = _NoTenant()  # type: ignore[assignment]
         else:
             self.files = SqlAlchemyFileRepository(session, self._tenant_id, self._clock, self._seen)
             self.file_views = SqlAlchemyFileReader(session, self._tenant_id)
@@ -113,6 +125,9 @@ class SqlAlchemyUnitOfWork:
                 session, self._tenant_id, self._clock, self._seen
             )
             self.pdf_template_views = SqlAlchemyPdfTemplateReader(session, self._tenant_id)
+            # --- whatsapp ---
+            self.whatsapp = SqlAlchemyWhatsappRepository(session, self._tenant_id, self._seen)
+            self.whatsapp_views = SqlAlchemyWhatsappReader(session, self._tenant_id)
         return self
 
     def __exit__(

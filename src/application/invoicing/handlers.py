@@ -46,6 +46,7 @@ from domain.invoicing.lines import DocumentLine
 from domain.invoicing.quotes import Quote, quote_number
 from domain.invoicing.statements import check_period, compute_statement
 from domain.invoicing.values import Currency, business_date, parse_document_number
+from domain.shared.channels import DeliveryChannel
 from domain.shared.errors import InvalidInput, NotFound
 from domain.shared.model import parse_id
 from domain.tenancy.model import Actor
@@ -70,6 +71,7 @@ def client_view(client: Client) -> ClientView:
         ),
         created_at=client.created_at,
         updated_at=client.updated_at,
+        default_channel=DeliveryChannel(client.default_channel),
     )
 
 

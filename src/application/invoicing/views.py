@@ -16,6 +16,7 @@ from domain.invoicing.lines import TaxLine, line_amount, line_base
 from domain.invoicing.quotes import QuoteStatus
 from domain.invoicing.statements import Statement
 from domain.invoicing.values import Currency
+from domain.shared.channels import DeliveryChannel
 from domain.shared.errors import InvalidInput
 from domain.shared.model import parse_id
 
@@ -41,6 +42,7 @@ class ClientView:
     contacts: tuple[ClientContactView, ...]
     created_at: datetime
     updated_at: datetime
+    default_channel: DeliveryChannel = DeliveryChannel.EMAIL
 
 
 # --- documents (invoices and quotes) ------------------------------------------------------------

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
     from application.tenancy.ports import TenantDirectory
     from application.webhooks.ports import WebhookEventReader, WebhookEventRepository
+    from application.whatsapp.ports import WhatsappDirectory, WhatsappReader, WhatsappRepository
 
 
 class Clock(Protocol):
@@ -58,6 +59,11 @@ class UnitOfWork(Protocol):
     webhook_events: WebhookEventRepository
     """The webhook inbox: the tenant's events, or every tenant's in a unit of work without one."""
     webhook_event_views: WebhookEventReader
+    # --- whatsapp ---
+    whatsapp: WhatsappRepository
+    whatsapp_views: WhatsappReader
+    whatsapp_directory: WhatsappDirectory
+    """Across tenants (also in a unit of work without one): who a webhook or handshake is for."""
 
     def __enter__(self) -> UnitOfWork: ...
 

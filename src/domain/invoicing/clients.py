@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from domain.invoicing.errors import InvalidDv, InvalidPhone, InvalidRuc
 from domain.invoicing.values import parse_dv, parse_ruc, parse_text
+from domain.shared.channels import DeliveryChannel
 from domain.shared.email import parse_email
 from domain.shared.errors import InvalidInput
 from domain.shared.model import Aggregate, DomainEvent, new_id
@@ -164,6 +165,8 @@ class ClientDetails:
 
 class Client(Aggregate):
     contacts: list[ClientContact]
+    # whatsapp: how documents go to this client (sendInvoice); a column of ``clients`` (0008_whatsapp)
+    default_channel: DeliveryChannel
 
     def __init__(
         self,
@@ -188,6 +191,7 @@ class Client(Aggregate):
         self.created_at = created_at
         self.updated_at = updated_at
         self.contacts = []
+        self.default_channel = DeliveryChannel.EMAIL
 
     @classmethod
     def create(
@@ -222,6 +226,12 @@ class Client(Aggregate):
         self.taxpayer_type = TaxpayerType(details.taxpayer_type)
         self.address = details.address
         self.contacts[:] = replacement
+        self.updated_at = now
+        self.record(ClientUpdated(tenant_id=self.tenant_id, client_id=self.id))
+
+    def set_default_channel(self, channel: DeliveryChannel, *, now: datetime) -> None:
+        """EMAIL, WHATSAPP or BOTH: what ``sendInvoice`` uses when no channel is named."""
+        self.default_channel = DeliveryChannel(channel)
         self.updated_at = now
         self.record(ClientUpdated(tenant_id=self.tenant_id, client_id=self.id))
 

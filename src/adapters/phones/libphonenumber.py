@@ -1,0 +1,39 @@
+"""``LibPhoneNumbers``: phone numbers to E.164 with ``phonenumbers`` (Google's libphonenumber metadata).
+
+Why an adapter: the dependency rule keeps third-party libraries out of ``domain`` and
+``application`` (import-linter forbids ``phonenumbers`` there); the application sees the
+``PhoneNumbers`` port, and the domain only checks the E.164 shape of what it is given.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from domain.invoicing.errors import InvalidPhone
+
+MAX_INPUT = 40
+
+
+class LibPhoneNumbers:
+    def __init__(self, default_region: str = "PA") -> None:
+        self._region = default_region
+
+    def normalize(self, raw: object, *, field: str) -> str:
+        text = raw.strip() if isinstance(raw, str) else ""
+        if not text:
+            raise InvalidPhone(f"{field} is required", field=field)
+        if len(text) > MAX_INPUT:
+            raise InvalidPhone(f"{field} must be at most {MAX_INPUT} characters", field=field)
+        if text.startswith("00"):
+            text = "+" + text[2:]
+        try:
+            number = phonenumbers.parse(text, self._region)
+        except phonenumbers.NumberParseException:
+            raise InvalidPhone(
+                f"{field} is not a phone number (like +507 6123-4567, or 6123-4567 in Panama): {text!r}", field=field
+            ) from None
+        if not phonenumbers.is_valid_number(number):
+            raise InvalidPhone(
+                f"{field} is not a valid number for its country (like +507 6123-4567): {text!r}", field=field
+            )
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

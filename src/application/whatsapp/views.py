@@ -1,0 +1,118 @@
+"""Read models of the WhatsApp domain: frozen views, the log's filter and its cursor. No secrets."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.shared.errors import InvalidInput
+from domain.shared.model import parse_id
+from domain.whatsapp.model import ConnectionStatus, Direction, MessageKind, MessageStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WhatsappConnectionView:
+    id: str
+    phone_number_id: str
+    waba_id: str
+    status: ConnectionStatus
+    last_error: str | None
+    connected_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientWhatsappView:
+    id: str
+    client_id: str
+    phone: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WhatsappTemplateView:
+    id: str
+    name: str
+    language: str
+    body_parameters: int
+    document_header: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WhatsappMessageView:
+    id: str
+    direction: Direction
+    phone: str
+    client_id: str | None
+    kind: MessageKind
+    text: str | None
+    template_name: str | None
+    template_language: str | None
+    template_parameters: tuple[str, ...]
+    file_id: str | None
+    filename: str | None
+    caption: str | None
+    entity_type: str | None
+    entity_id: str | None
+    status: MessageStatus
+    wamid: str | None
+    error_code: int | None
+    error_title: str | None
+    attempts: int
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+    failed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WhatsappMessageFilter:
+    statuses: frozenset[MessageStatus] = frozenset()
+    direction: Direction | None = None
+    client_id: str | None = None
+    phone: str | None = None
+    entity_type: str | None = None
+    entity_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WhatsappRoute:
+    """Which tenant a webhook or a handshake belongs to, with the sealed secret that checks it."""
+
+    tenant_id: str
+    connection_id: str
+    sealed: str
+
+
+@dataclass(frozen=True, slots=True)
+class WhatsappMessageCursor:
+    """A position in the newest-first message log."""
+
+    created_at: datetime
+    message_id: str
+
+    @classmethod
+    def of(cls, view: WhatsappMessageView) -> WhatsappMessageCursor:
+        return cls(view.created_at, view.id)
+
+    def encode(self) -> str:
+        raw = f"whatsapp|{self.created_at.isoformat()}|{self.message_id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str, *, field: str = "after") -> WhatsappMessageCursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            kind, moment, message_id = raw.split("|")
+            created_at = datetime.fromisoformat(moment)
+            if kind != "whatsapp" or created_at.tzinfo is None:
+                raise ValueError("not a whatsapp cursor")
+            return cls(created_at, parse_id(message_id, field=field))
+        except (ValueError, UnicodeDecodeError, binascii.Error, InvalidInput):
+            raise InvalidInput(f"{field} is not a cursor this API returned", field=field) from None
