@@ -16,6 +16,7 @@ from entrypoints.container import Container, build_container
 from entrypoints.graphql.schema import build_schema
 from entrypoints.http import files, graphql, health
 from entrypoints.http import webhooks as webhook_routes
+from entrypoints.http import whatsapp as whatsapp_webhooks
 from entrypoints.http.errors import json_error
 
 log = structlog.get_logger("istmo.http")
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.register_blueprint(graphql.blueprint)
     app.register_blueprint(files.blueprint)
     webhook_routes.install(app, container.settings())  # webhooks (issue 6)
+    app.register_blueprint(whatsapp_webhooks.blueprint)  # whatsapp
 
     @app.before_request
     def bind_request() -> None:

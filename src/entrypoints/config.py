@@ -72,6 +72,8 @@ class Settings:
     # --- end webhooks ---
     secret_keys: tuple[str, ...] = ()
     """Fernet keys of the SecretBox, the first one primary (``ISTMO_SECRET_KEYS``)."""
+    # --- whatsapp ---
+    whatsapp_graph_url: str = "https://graph.facebook.com/v23.0"
 
     @property
     def production(self) -> bool:
@@ -155,7 +157,17 @@ class Settings:
             workos_webhook_secret=get("WORKOS_WEBHOOK_SECRET"),
             # --- end webhooks ---
             secret_keys=secret_keys,
+            whatsapp_graph_url=_http_url(
+                get("WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v23.0") or "", name="ISTMO_WHATSAPP_GRAPH_URL"
+            ),
         )
+
+
+def _http_url(value: str, *, name: str) -> str:
+    url = value.strip().rstrip("/")
+    if not re.match(r"^https?://[^\s/]+", url):
+        raise ConfigurationError(f"{name} must be an http(s) URL, not {value!r}")
+    return url
 
 
 def _positive_duration(value: str, *, name: str) -> timedelta:

@@ -15,6 +15,7 @@ from application.files.commands import FindFilesByEntities, GetFileLinks, SignFi
 from application.files.views import EntityRef, FileView
 from application.invoicing.commands import GetClients
 from application.shared.bus import MessageBus
+from application.whatsapp.commands import GetClientWhatsapps
 from domain.tenancy.model import Actor
 
 
@@ -54,6 +55,7 @@ class RequestLoaders:
         self.links_by_file = BatchLoader(self._links_by_file)
         self.signed_urls = BatchLoader(self._signed_urls)
         self.clients_by_id = BatchLoader(self._clients_by_id)
+        self.whatsapp_numbers_by_client = BatchLoader(self._whatsapp_numbers)  # whatsapp
 
     def _files_by_entity(self, refs: Sequence[EntityRef]) -> list[Any]:
         found = self._bus.handle(FindFilesByEntities(actor=self._actor, refs=tuple(refs)))
@@ -65,6 +67,10 @@ class RequestLoaders:
 
     def _clients_by_id(self, client_ids: Sequence[str]) -> list[Any]:
         found = self._bus.handle(GetClients(actor=self._actor, client_ids=tuple(client_ids)))
+        return [found[client_id] for client_id in client_ids]
+
+    def _whatsapp_numbers(self, client_ids: Sequence[str]) -> list[Any]:
+        found = self._bus.handle(GetClientWhatsapps(actor=self._actor, client_ids=tuple(client_ids)))
         return [found[client_id] for client_id in client_ids]
 
     def _signed_urls(self, keys: Sequence[tuple[FileView, int | None, bool]]) -> list[Any]:

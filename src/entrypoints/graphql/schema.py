@@ -12,6 +12,7 @@ from graphql import GraphQLSchema
 
 from entrypoints.graphql import files, invoicing, pdf, pdf_templates, tenancy
 from entrypoints.graphql import webhooks as webhook_types
+from entrypoints.graphql import whatsapp
 from entrypoints.graphql.common import date_scalar, datetime_scalar, decimal_scalar
 
 
@@ -30,6 +31,7 @@ def build_schema() -> GraphQLSchema:
         *pdf_templates.bindables,
         *pdf.bindables,
         *webhook_types.bindables,
+        *whatsapp.bindables,
         datetime_scalar,
         date_scalar,
         decimal_scalar,
