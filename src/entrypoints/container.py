@@ -16,6 +16,9 @@ from adapters.db.jobs import SqlAlchemyJobQueue
 from adapters.db.orm import start_mappers
 from adapters.db.uow import SqlAlchemyUnitOfWork
 from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
+from adapters.phones.libphonenumber import LibPhoneNumbers
+from adapters.webhooks.whatsapp import HubSignatures
+from adapters.whatsapp.graph import GraphWhatsAppSender
 from adapters.secrets.fernet import FernetSecretBox
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.mime import SniffingMimeDetector
@@ -110,6 +113,11 @@ class Container(containers.DeclarativeContainer):
     # SecretBox: provider tokens and secrets sealed at rest (ISTMO_SECRET_KEYS, first key primary).
     secret_box = providers.Singleton(FernetSecretBox, keys=settings.provided.secret_keys)
 
+    # --- whatsapp ---
+    whatsapp_sender = providers.Singleton(GraphWhatsAppSender, base_url=settings.provided.whatsapp_graph_url)
+    phone_numbers = providers.Singleton(LibPhoneNumbers, default_region="PA")
+    whatsapp_signatures = providers.Singleton(HubSignatures)
+
     bus = providers.Singleton(
         build_message_bus,
         uow_factory=uow_factory.provider,
@@ -119,6 +127,9 @@ class Container(containers.DeclarativeContainer):
         file_policy=file_policy,
         pdf_renderer=pdf_renderer,
         secrets=secret_box,
+        whatsapp_sender=whatsapp_sender,
+        phones=phone_numbers,
+        webhook_signatures=whatsapp_signatures,
     )
 
     job_queue = providers.Singleton(

@@ -40,6 +40,18 @@ def _registry() -> list[SealedColumn]:
     entries: list[SealedColumn] = []
     # --- aurinko: sealed columns (added with 0006_aurinko) ---
     # --- whatsapp: sealed columns ---
+    from adapters.db.orm import whatsapp_connections
+    from domain.whatsapp.model import secret_context
+
+    for name in ("access_token", "app_secret", "verify_token"):
+        entries.append(
+            SealedColumn(
+                table=whatsapp_connections,
+                key_column="id",
+                sealed_column=f"{name}_sealed",
+                context=lambda row, name=name: secret_context(row["tenant_id"], row["id"], name),
+            )
+        )
     return entries
 
 
