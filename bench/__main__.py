@@ -9,6 +9,7 @@ throughput figures move with it.
 3. 1,000 uploads of 100 distinct files (``bench.dedupe``).
 4. 2 and 3 again on PostgreSQL, when it is reachable (skipped, saying why, when it is not).
 5. PDF rendering: one-page invoice p50, 200 invoices on both cores, a 4,000-line statement (``bench.pdf``).
+6. WhatsApp: 500 queued messages to the local Graph API with two workers; 1,000 status webhooks (``bench.whatsapp``).
 """
 
 from __future__ import annotations
@@ -194,6 +195,11 @@ def main() -> None:
     from bench import pdf
 
     pdf.run()
+    # --- whatsapp (issue 5, section 7) ---
+    header("[6] WhatsApp (issue 5, section 7): 500 queued messages with two workers; 1,000 status webhooks")
+    from bench import whatsapp
+
+    whatsapp.run()
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 
