@@ -32,6 +32,7 @@ from application.webhooks.processing import WebhookJob
 from application.whatsapp import commands as whatsapp
 from application.whatsapp import handlers as whatsapp_handlers
 from application.whatsapp.ports import PhoneNumbers, WebhookSignatures, WhatsAppSender
+from application.whatsapp.webhooks import WhatsappWebhookProcessor
 from domain.jobs.model import Job
 
 
@@ -178,6 +179,7 @@ def build_webhook_processors(bus: MessageBus) -> dict[str, WebhookProcessor]:
     """
     return {
         "polar": PolarWebhookProcessor(bus),
+        "whatsapp": WhatsappWebhookProcessor(bus),  # whatsapp
     }
 
 
@@ -194,10 +196,7 @@ def build_job_handlers(
         bus.handle(files.CollectFileGarbage(actor=None))
 
     processors = build_webhook_processors(bus) if webhook_processors is None else webhook_processors
-    return {
-        FILES_GC: collect_file_garbage,
-        webhooks.PROCESS_JOB: WebhookJob(bus, processors),
-    }
+
     # --- whatsapp ---
     def deliver_whatsapp(job: Job) -> None:
         if job.tenant_id is None or "message_id" not in job.payload:
@@ -209,7 +208,11 @@ def build_job_handlers(
             )
         )
 
-    return {FILES_GC: collect_file_garbage, whatsapp_handlers.SEND_JOB: deliver_whatsapp}
+    return {
+        FILES_GC: collect_file_garbage,
+        webhooks.PROCESS_JOB: WebhookJob(bus, processors),
+        whatsapp_handlers.SEND_JOB: deliver_whatsapp,  # whatsapp
+    }
 
 
 def build_schedules(*, files_gc_every: timedelta = timedelta(hours=1)) -> list[Schedule]:

@@ -29,8 +29,8 @@ def sent_message(api: Api) -> dict[str, Any]:
 
 
 def kept(api: Api) -> int:
-    """What webhooks left behind: inbound messages (and, with the inbox, its rows)."""
-    tables = ["whatsapp_messages WHERE direction = 'INBOUND'"]
+    """What webhooks left behind: inbound messages and the inbox's events."""
+    tables = ["whatsapp_messages WHERE direction = 'INBOUND'", "webhook_events", "jobs WHERE kind = 'webhooks.process'"]
     return sum(api.count(table) for table in tables)
 
 
@@ -67,18 +67,40 @@ def test_a_valid_signature_over_the_raw_bytes_is_accepted(connected: Api) -> Non
     # the signature is over the bytes as sent, whitespace and key order included
     body = b'{"object": "whatsapp_business_account",   "entry": [{"id": "1", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": "%s"}, "messages": [{"from": "50761234567", "id": "wamid.RAW", "timestamp": "1", "type": "text", "text": {"body": "hola"}}]}}]}]}' % PHONE_NUMBER_ID.encode()
     assert connected.webhook(None, raw=body).status_code == 200
-    assert kept(connected) == 1
+    assert connected.count("whatsapp_messages WHERE direction = 'INBOUND'") == 1
+    assert connected.count("webhook_events WHERE status = 'PROCESSED'") == 1
 
 
 def test_an_unknown_phone_number_id_is_answered_200(connected: Api) -> None:
     response = connected.webhook(inbound_payload("999999", sender="50761234567", wamid="wamid.U", text="x", timestamp=1))
     assert response.status_code == 200
-    assert kept(connected) == 0  # not a message of any tenant
+    assert connected.count("whatsapp_messages") == 0  # not a message of any tenant
+    with connected.service.container.engine().connect() as connection:
+        from sqlalchemy import text
+
+        event = connection.execute(text("SELECT provider, tenant_id, status, last_error FROM webhook_events")).one()
+    assert (event.provider, event.tenant_id, event.status) == ("whatsapp", None, "UNMATCHED")
+    assert "999999" in event.last_error
 
 
 def test_not_a_webhook_is_400(connected: Api) -> None:
     assert connected.webhook(None, raw=b"not json").status_code == 400
     assert connected.webhook({"object": "page"}).status_code == 400
+    assert kept(connected) == 0
+
+
+def test_a_body_over_the_limit_is_413(connected: Api) -> None:
+    limit = connected.service.container.settings().webhook_max_bytes
+    assert connected.webhook(None, raw=b" " * (limit + 1)).status_code == 413
+    assert kept(connected) == 0
+
+
+def test_the_same_notification_twice_is_kept_once(connected: Api) -> None:
+    payload = inbound_payload(PHONE_NUMBER_ID, sender="50761234567", wamid="wamid.D", text="hola", timestamp=1)
+    assert connected.webhook(payload).status_code == 200
+    assert connected.webhook(payload).status_code == 200
+    assert connected.count("webhook_events") == 1
+    assert connected.count("whatsapp_messages") == 1
 
 
 def test_statuses_only_move_forward_whatever_order_they_arrive_in(connected: Api) -> None:

@@ -17,12 +17,12 @@ from application.whatsapp.commands import RouteWhatsappWebhook, VerifyWhatsappSu
 from application.whatsapp.handlers import BadSignature, RoutedWebhook
 from domain.shared.errors import InvalidInput
 from entrypoints.http.errors import json_error
+from entrypoints.http.webhooks import BodyTooLarge, raw_body, receive, too_large
 
 log = structlog.get_logger(__name__)
 
 blueprint = Blueprint("whatsapp_webhooks", __name__)
 
-MAX_BODY = 1024 * 1024  # Meta's notifications are a few KB; anything this large is not one
 PROVIDER = "whatsapp"
 _KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Hub-Signature-256")
 
@@ -48,11 +48,11 @@ def handshake() -> Any:
 
 @blueprint.post("/webhooks/whatsapp")
 def notification() -> Any:
-    if (request.content_length or 0) > MAX_BODY:
-        return json_error(413, "REQUEST_TOO_LARGE", f"a WhatsApp webhook is at most {MAX_BODY} bytes")
-    body = request.get_data(cache=True)
-    if len(body) > MAX_BODY:
-        return json_error(413, "REQUEST_TOO_LARGE", f"a WhatsApp webhook is at most {MAX_BODY} bytes")
+    limit = current_app.extensions["istmo.container"].settings().webhook_max_bytes
+    try:
+        body = raw_body(limit)
+    except BodyTooLarge:
+        return too_large(limit)
     bus = _bus()
     try:
         routed: RoutedWebhook = bus.handle(
@@ -64,16 +64,10 @@ def notification() -> Any:
     except InvalidInput as error:
         return json_error(400, "BAD_REQUEST", error.message)
     headers = {name: request.headers[name] for name in _KEPT_HEADERS if name in request.headers}
-    receive(bus, routed, headers, body)
-    return Response("", status=200)
-
-
-def receive(bus: Any, routed: RoutedWebhook, headers: dict[str, str], body: bytes) -> None:
-    """Keep the notification and queue its processing (the webhook inbox)."""
-    from application.whatsapp.commands import ApplyWhatsappWebhook
-
-    # interim, until the webhook inbox (contract B) is on main: applied at once, unmatched ones logged
     if routed.tenant_id is None:
         log.info("whatsapp.webhook_unmatched", phone_number_id=routed.phone_number_id)
-        return
-    bus.handle(ApplyWhatsappWebhook(actor=None, tenant_id=routed.tenant_id, body=body))
+    kinds = sorted({kind for kind in ("statuses", "messages") if f'"{kind}"'.encode() in body})
+    return receive(
+        PROVIDER, routed.provider_event_id, body, tenant_id=routed.tenant_id,
+        event_type=",".join(kinds) or None, headers=headers,
+    )
