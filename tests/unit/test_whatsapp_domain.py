@@ -10,10 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.shared.channels import DeliveryChannel
+from domain.shared.delivery import Begin, DeliveryStatus
+from domain.shared.delivery import NotRetryable as MessageNotRetryable
 from domain.shared.errors import InvalidInput
 from domain.whatsapp.errors import (
     CaptionTooLong,
-    MessageNotRetryable,
     TemplateParameterCount,
     TextTooLong,
     WindowClosed,
@@ -45,7 +46,7 @@ def message(content: MessageContent | None = None) -> WhatsappMessage:
 
 def sent() -> WhatsappMessage:
     m = message()
-    assert m.start_sending(now=NOW)
+    assert m.begin_attempt(now=NOW) is Begin.SEND
     m.sent(wamid="wamid.1", now=NOW)
     return m
 
@@ -53,19 +54,19 @@ def sent() -> WhatsappMessage:
 def test_delivery_happy_path_and_a_rerun_that_finds_it_sending_makes_it_uncertain() -> None:
     m = message()
     assert m.status is MessageStatus.QUEUED
-    assert m.start_sending(now=NOW) is True and m.status is MessageStatus.SENDING and m.attempts == 1
-    assert m.start_sending(now=NOW) is False and m.status is MessageStatus.UNCERTAIN  # the first run died
-    assert m.start_sending(now=NOW) is False and m.status is MessageStatus.UNCERTAIN  # and stays so
+    assert m.begin_attempt(now=NOW) is Begin.SEND and m.status is MessageStatus.SENDING and m.attempts == 1
+    assert m.begin_attempt(now=NOW) is Begin.UNCERTAIN and m.status is MessageStatus.UNCERTAIN  # the first run died
+    assert m.begin_attempt(now=NOW) is Begin.SKIP and m.status is MessageStatus.UNCERTAIN  # and stays so
     m.sent(wamid="wamid.9", now=NOW)  # the first run's outcome arrives after all: now it is known
     assert (m.status, m.wamid) == (MessageStatus.SENT, "wamid.9")
 
 
 def test_transient_refusals_queue_again_and_the_last_one_is_dead() -> None:
     m = message()
-    m.start_sending(now=NOW)
+    m.begin_attempt(now=NOW)
     m.not_sent(code=130429, title="Rate limit hit", now=NOW)
     assert (m.status, m.error_code) == (MessageStatus.QUEUED, 130429)
-    m.start_sending(now=NOW)
+    m.begin_attempt(now=NOW)
     m.dead(code=130429, title="Rate limit hit", now=NOW)
     assert m.status is MessageStatus.DEAD and m.attempts == 2
 
@@ -74,10 +75,10 @@ def test_retry_is_only_for_failed_dead_or_uncertain_and_starts_a_new_round() -> 
     with pytest.raises(MessageNotRetryable):
         sent().retry(now=NOW)
     m = message()
-    m.start_sending(now=NOW)
+    m.begin_attempt(now=NOW)
     m.failed(code=131026, title="Message Undeliverable", now=NOW)
     assert m.retry(now=NOW) == 1 and m.status is MessageStatus.QUEUED and m.error_code is None
-    m.start_sending(now=NOW)
+    m.begin_attempt(now=NOW)
     m.maybe_sent("read timeout", now=NOW)
     assert m.status is MessageStatus.UNCERTAIN and m.retry(now=NOW) == 2
 
@@ -172,6 +173,10 @@ def test_a_registered_template_checks_its_parameter_count_and_header() -> None:
 )
 def test_what_an_error_code_means(code: int | None, status: int, meaning: str) -> None:
     assert graph_disposition(code, status) == meaning
+
+
+def test_the_statuses_extend_the_shared_delivery_states() -> None:
+    assert {s.value for s in DeliveryStatus} <= {s.value for s in MessageStatus}
 
 
 def test_channels() -> None:

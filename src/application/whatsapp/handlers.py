@@ -68,6 +68,7 @@ from application.whatsapp.views import (
 )
 from domain.files.model import EntityType
 from domain.shared.channels import DeliveryChannel
+from domain.shared.delivery import Begin
 from domain.shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.shared.model import new_id, parse_id
 from domain.tenancy.model import Actor
@@ -471,6 +472,16 @@ class SendWhatsappHandler:
 Renderer = Callable[[Any, UnitOfWork], Any]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _PdfPlan:
+    entity_type: EntityType
+    entity_id: str
+    pdf_template_id: str | None
+    probe: MessageContent
+    recipients: tuple[_Recipient, ...]
+    now: datetime
+
+
 class SendPdfWhatsappHandler:
     """Checks first (entity, recipients, connection, window or template), renders (or finds the
     same file again: renders are deterministic), then queues one message per number."""
@@ -481,8 +492,9 @@ class SendPdfWhatsappHandler:
         self._render_invoice = render_invoice
         self._render_quote = render_quote
 
-    def __call__(self, cmd: SendPdfWhatsapp, uow: UnitOfWork) -> list[WhatsappMessageView]:
-        actor = _tenant(cmd.actor)
+    def check(self, cmd: SendPdfWhatsapp, uow: UnitOfWork) -> _PdfPlan:
+        """Everything that can refuse the send, before anything is rendered or written."""
+        _tenant(cmd.actor)
         entity_type = _pdf_entity_type(cmd.entity_type)
         entity_id = parse_id(cmd.entity_id, field="entityId")
         pdf_template_id = None if cmd.pdf_template_id in (None, "") else parse_id(cmd.pdf_template_id, field="pdfTemplateId")
@@ -499,15 +511,24 @@ class SendPdfWhatsappHandler:
         with uow:
             _connected(uow)
             client_id = _entity_client(uow, entity_type, entity_id, now)
-            recipients = _recipients(uow, self._phones, to=cmd.to, client_id=None, default_client=client_id) \
-                if cmd.to not in (None, "") or client_id is not None else None
-            if recipients is None:
+            if cmd.to in (None, "") and client_id is None:
                 raise NoRecipients(
                     f"{entity_type.value} {entity_id} is for an ad-hoc party with no WhatsApp number: give to",
                     field="to",
                 )
+            recipients = _recipients(uow, self._phones, to=cmd.to, client_id=None, default_client=client_id)
             _check_template(uow, probe)
             _check_windows(uow, probe, recipients, now)
+        return _PdfPlan(
+            entity_type=entity_type, entity_id=entity_id, pdf_template_id=pdf_template_id, probe=probe,
+            recipients=tuple(recipients), now=now,
+        )
+
+    def __call__(self, cmd: SendPdfWhatsapp, uow: UnitOfWork) -> list[WhatsappMessageView]:
+        actor = _tenant(cmd.actor)
+        plan = self.check(cmd, uow)
+        entity_type, entity_id, pdf_template_id = plan.entity_type, plan.entity_id, plan.pdf_template_id
+        probe, recipients, now = plan.probe, list(plan.recipients), plan.now
         if entity_type is EntityType.INVOICE:
             file = self._render_invoice(RenderInvoicePdf(actor=actor, invoice_id=entity_id, template_id=pdf_template_id), uow)
         else:
@@ -653,7 +674,7 @@ class DeliverWhatsappHandler:
             if message is None or message.status not in (MessageStatus.QUEUED, MessageStatus.SENDING):
                 return None
             if message.status == MessageStatus.SENDING:
-                message.start_sending(now=now)  # -> UNCERTAIN: the run that died may have sent it
+                message.begin_attempt(now=now)  # -> UNCERTAIN: the run that died may have sent it
                 uow.commit()
                 log.warning("whatsapp.uncertain", message_id=message.id)
                 return None
@@ -692,7 +713,8 @@ class DeliverWhatsappHandler:
                 document = b"".join(self._storage.read(blob_key(cmd.tenant_id, file.sha256)))
                 mime = file.mime
             assert connection is not None and token is not None
-            message.start_sending(now=now)
+            if message.begin_attempt(now=now) is not Begin.SEND:
+                return None
             uow.commit()
             return _Prepared(
                 credentials=GraphCredentials(phone_number_id=connection.phone_number_id, access_token=token),
@@ -988,13 +1010,14 @@ class SendInvoiceHandler:
             channel = DeliveryChannel(client.default_channel) if client is not None else DeliveryChannel.EMAIL
         if channel.email and (self._send_email is None or self._email_command is None):
             raise EmailUnavailable("sending invoices by email is not available in this build", field="channel")
-        messages: list[WhatsappMessageView] = []
+        by_whatsapp = SendPdfWhatsapp(actor=actor, entity_type="INVOICE", entity_id=invoice_id)
         if channel.whatsapp:
-            messages = self._send_pdf(
-                SendPdfWhatsapp(actor=actor, entity_type="INVOICE", entity_id=invoice_id), uow
-            )
+            self._send_pdf.check(by_whatsapp, uow)  # BOTH: refused before the email is queued
         email = None
         if channel.email:
             assert self._send_email is not None and self._email_command is not None
             email = self._send_email(self._email_command(actor=actor, entity_type="INVOICE", entity_id=invoice_id), uow)
+        messages: list[WhatsappMessageView] = []
+        if channel.whatsapp:
+            messages = self._send_pdf(by_whatsapp, uow)
         return SentInvoiceView(channel=channel, whatsapp=tuple(messages), email=email)

@@ -43,9 +43,5 @@ class NoRecipients(InvalidInput):
     code = "NO_RECIPIENTS"
 
 
-class MessageNotRetryable(Conflict):
-    code = "NOT_RETRYABLE"
-
-
 class MessageNotFound(NotFound):
     code = "NOT_FOUND"

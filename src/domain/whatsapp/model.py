@@ -1,10 +1,16 @@
 """WhatsApp: a tenant's Cloud API connection, its clients' numbers, its templates and the message log.
 
-The message log mirrors the email one: every outbound message is QUEUED in the same transaction
-as its delivery job, marked SENDING (committed) before the Graph API is called, then SENT with its
-wamid, FAILED with the provider's code and title, or DEAD once transient failures exhausted the
-attempts. A job that finds its message still SENDING ran before and died after (maybe) calling the
-provider: the message becomes UNCERTAIN and is sent again only by ``retryWhatsapp``.
+The message log mirrors the email one and speaks the same delivery vocabulary
+(``domain.shared.delivery``: the statuses QUEUED, SENDING, SENT, FAILED, DEAD, UNCERTAIN, ``Begin``,
+``NotRetryable``, ``clip_response``): every outbound message is QUEUED in the same transaction as its
+delivery job, marked SENDING (committed) before the Graph API is called, then SENT with its wamid,
+FAILED with the provider's code and title, or DEAD once transient failures exhausted the attempts.
+A job that finds its message still SENDING ran before and died after (maybe) calling the provider:
+the message becomes UNCERTAIN and is sent again only by ``retryWhatsapp``.
+
+It does not subclass the shared ``Delivery``: a WhatsApp message goes on after SENT (DELIVERED,
+READ, from the webhook), inbound messages share the log (RECEIVED), and the provider's error code is
+kept apart from its title; ``MessageStatus`` extends ``DeliveryStatus`` value for value instead.
 
 Delivery statuses from the webhook only move forward: sent < delivered < read (any may be skipped,
 any may arrive late or twice); ``failed`` records the error and is final.
@@ -19,11 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from domain.shared.delivery import Begin, DeliveryStatus, NotRetryable, clip_response
 from domain.shared.errors import InvalidInput
 from domain.shared.model import Aggregate, new_id
 from domain.whatsapp.errors import (
     CaptionTooLong,
-    MessageNotRetryable,
     TemplateParameterCount,
     TextTooLong,
     WindowClosed,
@@ -226,14 +232,16 @@ class MessageKind(StrEnum):
 
 
 class MessageStatus(StrEnum):
-    QUEUED = "QUEUED"
-    SENDING = "SENDING"
-    SENT = "SENT"
+    """``DeliveryStatus`` (the shared delivery states), then what the webhook adds."""
+
+    QUEUED = DeliveryStatus.QUEUED.value
+    SENDING = DeliveryStatus.SENDING.value
+    SENT = DeliveryStatus.SENT.value
+    FAILED = DeliveryStatus.FAILED.value
+    DEAD = DeliveryStatus.DEAD.value
+    UNCERTAIN = DeliveryStatus.UNCERTAIN.value
     DELIVERED = "DELIVERED"
     READ = "READ"
-    FAILED = "FAILED"
-    DEAD = "DEAD"
-    UNCERTAIN = "UNCERTAIN"
     RECEIVED = "RECEIVED"  # inbound
 
 
@@ -463,17 +471,22 @@ class WhatsappMessage(Aggregate):
 
     # --- delivery (the job) -------------------------------------------------------------------
 
-    def start_sending(self, *, now: datetime) -> bool:
-        """QUEUED -> SENDING (True: call the provider now). A message found SENDING was being sent
-        by a run that died: UNCERTAIN (False). Any other status: nothing to do (False)."""
+    def begin_attempt(self, *, now: datetime) -> Begin:
+        """QUEUED -> SENDING (``SEND``: call the provider now). A message found SENDING was being
+        sent by a run that died: UNCERTAIN (``UNCERTAIN``). Any other status: ``SKIP``."""
         if self.status is MessageStatus.QUEUED:
             self.status = MessageStatus.SENDING
             self.attempts += 1
             self.updated_at = now
-            return True
+            return Begin.SEND
         if self.status is MessageStatus.SENDING:
-            self._uncertain("a delivery attempt stopped after it may have reached WhatsApp", now)
-        return False
+            self._uncertain(
+                "an attempt was interrupted after it was claimed: WhatsApp may have taken the message; "
+                "it is sent again only by retryWhatsapp",
+                now,
+            )
+            return Begin.UNCERTAIN
+        return Begin.SKIP
 
     def _uncertain(self, reason: str, now: datetime) -> None:
         self.status = MessageStatus.UNCERTAIN
@@ -516,13 +529,13 @@ class WhatsappMessage(Aggregate):
 
     def _error(self, code: int | None, title: str, now: datetime) -> None:
         self.error_code = code
-        self.error_title = title[:500]
+        self.error_title = clip_response(title)
         self.updated_at = now
 
     def retry(self, *, now: datetime) -> int:
         """FAILED, DEAD or UNCERTAIN -> QUEUED for a new round of delivery; returns the round."""
         if self.direction is not Direction.OUTBOUND or self.status not in RETRYABLE:
-            raise MessageNotRetryable(
+            raise NotRetryable(
                 f"message {self.id} is {self.status}; only FAILED, DEAD or UNCERTAIN messages are retried",
                 field="id",
             )
