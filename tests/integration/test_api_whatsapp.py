@@ -323,3 +323,47 @@ def test_tenants_do_not_see_each_others_messages(connected: Api) -> None:
     other = connected.service.headers("other")
     assert connected.run(GET_MESSAGE, "getWhatsappMessageById", headers=other, id=message["id"])["error"]["code"] == "NOT_FOUND"
     assert connected.run(MESSAGES, "whatsappMessages", headers=other)["edges"] == []
+
+
+def test_a_read_timeout_makes_the_message_uncertain_and_it_is_not_resent(connected: Api, provider_server: ProviderServer) -> None:
+    import time
+
+    from adapters.whatsapp.graph import GraphWhatsAppSender
+
+    slow_answers = []
+
+    def slow(request: Any) -> Reply:
+        slow_answers.append(request)
+        time.sleep(0.5)
+        return Reply.json({"messages": [{"id": "wamid.slow"}]})
+
+    provider_server.route("POST", rf"/{connected.graph.phone_number_id}/messages", slow)
+    url = connected.service.container.settings().whatsapp_graph_url
+    connected.service.container.whatsapp_sender.override(providers.Object(GraphWhatsAppSender(url, read_timeout=0.1)))
+    connected.service.container.bus.reset()
+    [message] = connected.send(c=connected.client(), template=TEMPLATE)["messages"]
+    connected.jobs()
+    uncertain = connected.message(message["id"])
+    assert uncertain["status"] == "UNCERTAIN" and "no answer" in uncertain["errorTitle"]
+    connected.clock.advance(timedelta(hours=1))
+    connected.jobs()
+    assert len(slow_answers) == 1  # never resent by itself
+
+
+def test_rotating_the_secret_keys_keeps_the_connection_working(connected: Api) -> None:
+    from adapters.db.secrets import SEALED_COLUMNS, rotate_sealed_columns
+    from adapters.secrets.fernet import FernetSecretBox, generate_key
+
+    old = connected.service.container.settings().secret_keys
+    new_box = FernetSecretBox([generate_key(), *old])
+    columns = [c for c in SEALED_COLUMNS if c.table.name == "whatsapp_connections"]
+    assert {c.sealed_column for c in columns} == {"access_token_sealed", "app_secret_sealed", "verify_token_sealed"}
+    report = rotate_sealed_columns(connected.service.container.engine(), new_box, columns)
+    assert sum(report.resealed.values()) == 3 and not report.unreadable
+    connected.service.container.secret_box.override(providers.Object(new_box))
+    connected.service.container.bus.reset()
+    connected.service.container.job_handlers.reset()
+    [message] = connected.send(c=connected.client(), template=TEMPLATE)["messages"]
+    connected.jobs()
+    assert connected.message(message["id"])["status"] == "SENT"
+    assert connected.graph.sent()[0].header("Authorization") == f"Bearer {TOKEN}"
