@@ -149,8 +149,8 @@ def _whatsapp_handlers(
         whatsapp.RegisterWhatsappTemplate: whatsapp_handlers.RegisterWhatsappTemplateHandler(clock),
         whatsapp.DeleteWhatsappTemplate: whatsapp_handlers.DeleteWhatsappTemplateHandler(),
         whatsapp.FindWhatsappTemplates: whatsapp_handlers.FindWhatsappTemplatesHandler(),
-        whatsapp.SendWhatsapp: whatsapp_handlers.SendWhatsappHandler(phones, clock),
-        whatsapp.RetryWhatsapp: whatsapp_handlers.RetryWhatsappHandler(clock),
+        whatsapp.SendWhatsapp: whatsapp_handlers.SendWhatsappHandler(phones, clock, policy),
+        whatsapp.RetryWhatsapp: whatsapp_handlers.RetryWhatsappHandler(clock, policy),
         whatsapp.FindWhatsappMessages: whatsapp_handlers.FindWhatsappMessagesHandler(policy),
         whatsapp.GetWhatsappMessage: whatsapp_handlers.GetWhatsappMessageHandler(),
         whatsapp.DeliverWhatsapp: whatsapp_handlers.DeliverWhatsappHandler(uow_factory, sender, secrets, storage, clock),
@@ -159,7 +159,7 @@ def _whatsapp_handlers(
         whatsapp.ApplyWhatsappWebhook: whatsapp_handlers.ApplyWhatsappWebhookHandler(uow_factory, clock),
     }
     if render_invoice is not None and render_quote is not None:
-        send_pdf = whatsapp_handlers.SendPdfWhatsappHandler(phones, clock, render_invoice, render_quote)
+        send_pdf = whatsapp_handlers.SendPdfWhatsappHandler(phones, clock, policy, render_invoice, render_quote)
         found[whatsapp.SendPdfWhatsapp] = send_pdf
         found[whatsapp.SendInvoice] = whatsapp_handlers.SendInvoiceHandler(send_pdf, clock)
     return found
@@ -201,10 +201,11 @@ def build_job_handlers(
     def deliver_whatsapp(job: Job) -> None:
         if job.tenant_id is None or "message_id" not in job.payload:
             raise PermanentJobError("a whatsapp.send job names its tenant and message")
+        # the job has one attempt more than the delivery: the spare run (see WhatsappPolicy)
         bus.handle(
             whatsapp.DeliverWhatsapp(
                 actor=None, tenant_id=job.tenant_id, message_id=str(job.payload["message_id"]),
-                last_attempt=job.attempts >= job.max_attempts,
+                last_attempt=job.attempts >= job.max_attempts - 1, spare=job.attempts >= job.max_attempts,
             )
         )
 

@@ -24,6 +24,7 @@ from adapters.storage.local import LocalFileStorage
 from adapters.storage.mime import SniffingMimeDetector
 from application.bootstrap import build_job_handlers, build_message_bus, build_schedules, build_webhook_processors
 from application.files.commands import FilePolicy
+from application.whatsapp.commands import WhatsappPolicy
 from application.jobs.worker import Worker
 from domain.jobs.model import RetryPolicy
 from application.tenancy.auth import Authenticator
@@ -117,6 +118,7 @@ class Container(containers.DeclarativeContainer):
     whatsapp_sender = providers.Singleton(GraphWhatsAppSender, base_url=settings.provided.whatsapp_graph_url)
     phone_numbers = providers.Singleton(LibPhoneNumbers, default_region="PA")
     whatsapp_signatures = providers.Singleton(HubSignatures)
+    whatsapp_policy = providers.Singleton(WhatsappPolicy, delivery_attempts=settings.provided.job_max_attempts)
 
     bus = providers.Singleton(
         build_message_bus,
@@ -130,6 +132,7 @@ class Container(containers.DeclarativeContainer):
         whatsapp_sender=whatsapp_sender,
         phones=phone_numbers,
         webhook_signatures=whatsapp_signatures,
+        whatsapp_policy=whatsapp_policy,
     )
 
     job_queue = providers.Singleton(

@@ -367,3 +367,25 @@ def test_rotating_the_secret_keys_keeps_the_connection_working(connected: Api) -
     connected.jobs()
     assert connected.message(message["id"])["status"] == "SENT"
     assert connected.graph.sent()[0].header("Authorization") == f"Bearer {TOKEN}"
+
+
+def test_a_worker_that_dies_on_the_last_attempt_leaves_the_message_uncertain_not_sending(
+    make_service: Any, provider_server: ProviderServer
+) -> None:
+    clock = FakeClock(START)
+    service = make_service(whatsapp_graph_url=provider_server.url, job_max_attempts=1, job_lease=timedelta(seconds=30))
+    service.container.clock.override(providers.Object(clock))
+    api = Api(service, clock, GraphApi(provider_server))
+    api.connect()
+    [message] = api.send(c=api.client(), template=TEMPLATE)["messages"]
+    # the only attempt: claimed, SENDING committed, then the worker dies (no outcome recorded)
+    queue = service.container.job_queue()
+    [job] = queue.claim("doomed", limit=1, lease=timedelta(seconds=30))
+    assert (job.attempts, job.max_attempts) == (1, 2)  # the delivery's one attempt + the spare run
+    with service.container.engine().begin() as connection:
+        connection.execute(text("UPDATE whatsapp_messages SET status = 'SENDING', attempts = 1"))
+    clock.advance(timedelta(seconds=31))
+    api.jobs()
+    uncertain = api.message(message["id"])
+    assert uncertain["status"] == "UNCERTAIN" and api.graph.sent() == []
+    assert queue.get(job.id).status == "SUCCEEDED"

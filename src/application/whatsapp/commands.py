@@ -12,6 +12,10 @@ from application.whatsapp.views import WhatsappMessageFilter
 class WhatsappPolicy:
     page_size: int = 20
     max_page_size: int = 100
+    delivery_attempts: int = 8
+    """Attempts of a message's delivery (``ISTMO_JOB_MAX_ATTEMPTS``). Its job gets one more, a spare
+    run that never calls the provider: if the worker of the last attempt died after marking the
+    message SENDING, the spare run makes it UNCERTAIN instead of leaving it SENDING for ever."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +159,8 @@ class DeliverWhatsapp(Command):
     tenant_id: str
     message_id: str
     last_attempt: bool = False
+    spare: bool = False
+    """The job's extra run after the last attempt: only turns a message left SENDING into UNCERTAIN."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

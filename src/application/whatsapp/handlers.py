@@ -181,8 +181,11 @@ def _connected(uow: UnitOfWork) -> WhatsappConnection:
     return connection
 
 
-def _enqueue(uow: UnitOfWork, message: WhatsappMessage) -> None:
-    uow.jobs.enqueue(SEND_JOB, {"message_id": message.id}, idempotency_key=f"whatsapp:{message.id}:{message.round}")
+def _enqueue(uow: UnitOfWork, message: WhatsappMessage, policy: WhatsappPolicy) -> None:
+    uow.jobs.enqueue(
+        SEND_JOB, {"message_id": message.id}, idempotency_key=f"whatsapp:{message.id}:{message.round}",
+        max_attempts=policy.delivery_attempts + 1,  # + the spare run (see WhatsappPolicy)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +236,7 @@ def _check_windows(uow: UnitOfWork, content: MessageContent, recipients: Sequenc
 
 def _queue(
     uow: UnitOfWork,
+    policy: WhatsappPolicy,
     actor: Actor,
     recipients: Iterable[_Recipient],
     content: MessageContent,
@@ -246,7 +250,7 @@ def _queue(
             entity=entity, created_by=actor.user_id, now=now,
         )
         uow.whatsapp.add_message(message)
-        _enqueue(uow, message)
+        _enqueue(uow, message, policy)
         queued.append(message)
     return queued
 
@@ -451,9 +455,10 @@ class FindWhatsappTemplatesHandler:
 
 
 class SendWhatsappHandler:
-    def __init__(self, phones: PhoneNumbers, clock: Clock) -> None:
+    def __init__(self, phones: PhoneNumbers, clock: Clock, policy: WhatsappPolicy) -> None:
         self._phones = phones
         self._clock = clock
+        self._policy = policy
 
     def __call__(self, cmd: SendWhatsapp, uow: UnitOfWork) -> list[WhatsappMessageView]:
         actor = _tenant(cmd.actor)
@@ -464,7 +469,7 @@ class SendWhatsappHandler:
             recipients = _recipients(uow, self._phones, to=cmd.to, client_id=cmd.client_id)
             _check_template(uow, content)
             _check_windows(uow, content, recipients, now)
-            queued = _queue(uow, actor, recipients, content, now)
+            queued = _queue(uow, self._policy, actor, recipients, content, now)
             uow.commit()
             return [message_view(m) for m in queued]
 
@@ -486,9 +491,12 @@ class SendPdfWhatsappHandler:
     """Checks first (entity, recipients, connection, window or template), renders (or finds the
     same file again: renders are deterministic), then queues one message per number."""
 
-    def __init__(self, phones: PhoneNumbers, clock: Clock, render_invoice: Renderer, render_quote: Renderer) -> None:
+    def __init__(
+        self, phones: PhoneNumbers, clock: Clock, policy: WhatsappPolicy, render_invoice: Renderer, render_quote: Renderer
+    ) -> None:
         self._phones = phones
         self._clock = clock
+        self._policy = policy
         self._render_invoice = render_invoice
         self._render_quote = render_quote
 
@@ -545,7 +553,7 @@ class SendPdfWhatsappHandler:
         with uow:
             _connected(uow)
             _check_windows(uow, content, recipients, self._clock.now())
-            queued = _queue(uow, actor, recipients, content, now, entity=(entity_type.value, entity_id))
+            queued = _queue(uow, self._policy, actor, recipients, content, now, entity=(entity_type.value, entity_id))
             uow.commit()
             return [message_view(m) for m in queued]
 
@@ -576,8 +584,9 @@ def _entity_client(uow: UnitOfWork, entity_type: EntityType, entity_id: str, now
 
 
 class RetryWhatsappHandler:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, policy: WhatsappPolicy) -> None:
         self._clock = clock
+        self._policy = policy
 
     def __call__(self, cmd: RetryWhatsapp, uow: UnitOfWork) -> WhatsappMessageView:
         _tenant(cmd.actor)
@@ -588,7 +597,7 @@ class RetryWhatsappHandler:
             if message is None:
                 raise MessageNotFound(f"WhatsApp message {message_id} not found", field="id")
             message.retry(now=self._clock.now())
-            _enqueue(uow, message)
+            _enqueue(uow, message, self._policy)
             uow.commit()
             return message_view(message)
 
@@ -672,6 +681,12 @@ class DeliverWhatsappHandler:
         with uow:
             message = uow.whatsapp.message_for_update(cmd.message_id)
             if message is None or message.status not in (MessageStatus.QUEUED, MessageStatus.SENDING):
+                return None
+            if cmd.spare:  # the last attempt's worker died: never call the provider from here
+                if message.status == MessageStatus.SENDING:
+                    message.begin_attempt(now=now)
+                    uow.commit()
+                    log.warning("whatsapp.uncertain", message_id=message.id)
                 return None
             if message.status == MessageStatus.SENDING:
                 message.begin_attempt(now=now)  # -> UNCERTAIN: the run that died may have sent it
@@ -761,11 +776,13 @@ class DeliverWhatsappHandler:
         raise PermanentJobError(f"message {cmd.message_id}: WhatsApp error {error.code}: {title}")
 
     def _transient(self, cmd: DeliverWhatsapp, code: int | None, title: str, retry_after: Any) -> MessageStatus | None:
+        reason = f"message {cmd.message_id}: {code or ''} {title}".strip()
         if cmd.last_attempt:
             self._record(cmd, lambda m, now: m.dead(code=code, title=title, now=now))
-        else:
-            self._record(cmd, lambda m, now: m.not_sent(code=code, title=title, now=now))
-        raise TransientJobError(f"message {cmd.message_id}: {code or ''} {title}".strip(), retry_after=retry_after)
+            # not Transient: the job's spare run is only for a worker that died (see WhatsappPolicy)
+            raise PermanentJobError(f"{reason} (the delivery attempts are spent: DEAD)")
+        self._record(cmd, lambda m, now: m.not_sent(code=code, title=title, now=now))
+        raise TransientJobError(reason, retry_after=retry_after)
 
 
 # --- webhooks -------------------------------------------------------------------------------------
