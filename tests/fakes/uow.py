@@ -56,6 +56,7 @@ from domain.shared.model import Aggregate, DomainEvent, new_id
 from domain.tenancy.model import Tenant, User
 from domain.webhooks.model import WebhookEvent
 from tests.fakes.webhooks import FakeWebhookEventReader, FakeWebhookEventRepository
+from tests.fakes.whatsapp import FakeWhatsappDirectory, FakeWhatsappReader, FakeWhatsappRepository, WhatsappData
 
 # --- copies: the store never shares an object with a unit of work ------------------------
 
@@ -214,6 +215,7 @@ class FakeStore:
     template_locks: list[tuple[str, DocumentType]] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
     webhook_events: dict[str, WebhookEvent] = field(default_factory=dict)  # tests/fakes/webhooks.py
+    whatsapp: WhatsappData = field(default_factory=WhatsappData)  # tests/fakes/whatsapp.py
 
     # --- helpers for assertions in tests ------------------------------------------------
 
@@ -252,6 +254,7 @@ class _Workspace:
         self.deleted_templates: dict[str, PdfTemplate] = {}
         self.new_jobs: dict[str, Job] = {}
         self.webhook_events: dict[str, WebhookEvent] = {}  # written (inserted or saved) by this unit of work
+        self.whatsapp = store.whatsapp.copy()  # tests/fakes/whatsapp.py: written back whole on commit
         self.rebase()
 
     def rebase(self) -> None:
@@ -329,12 +332,16 @@ class FakeUnitOfWork:
         self.jobs = FakeJobOutbox(self, self._tenant_id, self._clock)
         self.webhook_events = FakeWebhookEventRepository(self, self._tenant_id)
         self.webhook_event_views = FakeWebhookEventReader(self, self._tenant_id)
+        self.whatsapp_directory = FakeWhatsappDirectory(self)  # whatsapp
+        self.whatsapp = FakeWhatsappRepository(self, self._tenant_id)
+        self.whatsapp_views = FakeWhatsappReader(self, self._tenant_id)
         if self._tenant_id is None:
             self.files = self.file_views = _NoTenant()  # type: ignore[assignment]
             self.clients = self.client_views = _NoTenant()  # type: ignore[assignment]
             self.invoices = self.invoice_views = _NoTenant()  # type: ignore[assignment]
             self.quotes = self.quote_views = _NoTenant()  # type: ignore[assignment]
             self.pdf_templates = self.pdf_template_views = _NoTenant()  # type: ignore[assignment]
+            self.whatsapp = self.whatsapp_views = _NoTenant()  # type: ignore[assignment]
         else:
             self.files = FakeFileRepository(self, self._tenant_id, self._clock)
             self.file_views = FakeFileReader(self, self._tenant_id)
@@ -363,6 +370,7 @@ class FakeUnitOfWork:
             tenants, users, files, removed = self._changes(work, store)
             invoicing = self._invoicing_changes(work, store)
             templates, removed_templates = self._template_changes(work, store)
+            work.whatsapp.check_unique()
         except DuplicateEntry:
             self._work = _Workspace(store)  # the session rolls back: start again from the store
             raise
@@ -383,6 +391,7 @@ class FakeUnitOfWork:
         work.new_jobs.clear()
         store.webhook_events.update(work.webhook_events)
         work.webhook_events.clear()
+        store.whatsapp = work.whatsapp.copy()
         for user in users:
             store.users[user.id] = _copy_user(user)
         for file in files:
