@@ -9,8 +9,19 @@ from application.files import commands as files
 from application.files import handlers as file_handlers
 from application.files.keeping import FileKeeper
 from application.files.ports import FileStorage, MimeDetector
+from application.integrations import commands as aurinko
+from application.integrations import handlers as aurinko_handlers
+from application.integrations.oauth_state import OAuthStateCodec
+from application.integrations.webhook import AurinkoWebhookProcessor
+from application.integrations.ports import (
+    InboxProvider,
+    OAuthProvider,
+    ProviderRefused,
+    ProviderUnavailable,
+    TokenRejected,
+)
 from application.invoicing import commands as invoicing
-from application.jobs.errors import PermanentJobError
+from application.jobs.errors import PermanentJobError, TransientJobError
 from application.jobs.ports import JobHandler
 from application.jobs.schedules import Schedule
 from application.invoicing import handlers as invoicing_handlers
@@ -21,7 +32,7 @@ from application.pdf_templates import commands as pdf_templates
 from application.pdf_templates import handlers as pdf_template_handlers
 from application.shared.bus import Handler, MessageBus
 from application.shared.ports import Clock, UnitOfWorkFactory
-from application.shared.secrets import SecretBox
+from application.shared.secrets import SecretBox, SecretUnreadable
 from application.tenancy import handlers as tenancy
 from application.tenancy import subscriptions as tenancy_subscriptions
 from application.webhooks import commands as webhooks
@@ -50,6 +61,10 @@ def build_message_bus(
     phones: PhoneNumbers | None = None,
     webhook_signatures: WebhookSignatures | None = None,
     whatsapp_policy: whatsapp.WhatsappPolicy | None = None,
+    aurinko_oauth: OAuthProvider | None = None,
+    inbox_provider: InboxProvider | None = None,
+    oauth_states: OAuthStateCodec | None = None,
+    aurinko_policy: aurinko.AurinkoPolicy | None = None,
 ) -> MessageBus:
     """Without ``pdf_renderer``, the PDF template and rendering messages have no handler; without
     ``secrets``, ``whatsapp_sender``, ``phones`` and ``webhook_signatures``, the WhatsApp ones."""
@@ -122,6 +137,25 @@ def build_message_bus(
             whatsapp_policy or whatsapp.WhatsappPolicy(),
             render_invoice=handlers.get(pdf.RenderInvoicePdf), render_quote=handlers.get(pdf.RenderQuotePdf),
         )
+    # --- aurinko: the mailbox connection and the inbox sync ---
+    if secrets is not None and aurinko_oauth is not None and inbox_provider is not None and oauth_states is not None:
+        policy = aurinko_policy or aurinko.AurinkoPolicy(configured=False, return_url="")
+        handlers |= {
+            aurinko.GetAurinkoAuthorizationUrl: aurinko_handlers.GetAurinkoAuthorizationUrlHandler(
+                aurinko_oauth, oauth_states, clock, policy
+            ),
+            aurinko.ConnectAurinko: aurinko_handlers.ConnectAurinkoHandler(
+                aurinko_oauth, oauth_states, secrets, clock, policy
+            ),
+            aurinko.DisconnectAurinko: aurinko_handlers.DisconnectAurinkoHandler(aurinko_oauth, secrets, clock),
+            aurinko.GetAurinkoConnection: aurinko_handlers.GetAurinkoConnectionHandler(),
+            aurinko.MarkAurinkoNeedsReconnect: aurinko_handlers.MarkAurinkoNeedsReconnectHandler(clock),
+            aurinko.SyncInbox: aurinko_handlers.SyncInboxHandler(clock),
+            aurinko.RunInboxSync: aurinko_handlers.RunInboxSyncHandler(inbox_provider, secrets, clock, policy),
+            aurinko.SyncAllInboxes: aurinko_handlers.SyncAllInboxesHandler(),
+            aurinko.QueueAccountSync: aurinko_handlers.QueueAccountSyncHandler(),
+            aurinko.FindInboxMessages: aurinko_handlers.FindInboxMessagesHandler(),
+        }
     return MessageBus(uow_factory, handlers)
 
 
@@ -180,6 +214,7 @@ def build_webhook_processors(bus: MessageBus) -> dict[str, WebhookProcessor]:
     return {
         "polar": PolarWebhookProcessor(bus),
         "whatsapp": WhatsappWebhookProcessor(bus),  # whatsapp
+        "aurinko": AurinkoWebhookProcessor(bus),  # aurinko
     }
 
 
@@ -209,13 +244,54 @@ def build_job_handlers(
             )
         )
 
-    return {
+    handlers: dict[str, JobHandler] = {
         FILES_GC: collect_file_garbage,
         webhooks.PROCESS_JOB: WebhookJob(bus, processors),
         whatsapp_handlers.SEND_JOB: deliver_whatsapp,  # whatsapp
     }
+    handlers |= _aurinko_job_handlers(bus)  # aurinko
+    return handlers
 
 
-def build_schedules(*, files_gc_every: timedelta = timedelta(hours=1)) -> list[Schedule]:
+def build_schedules(
+    *, files_gc_every: timedelta = timedelta(hours=1), aurinko_sync_every: timedelta = timedelta(minutes=5)
+) -> list[Schedule]:
     """The periodic jobs, declared in code; the workers enqueue each slot once."""
-    return [Schedule(kind=FILES_GC, interval=files_gc_every)]
+    return [
+        Schedule(kind=FILES_GC, interval=files_gc_every),
+        Schedule(kind=aurinko_handlers.SYNC_ALL_JOB, interval=aurinko_sync_every),  # aurinko
+    ]
+
+
+# --- aurinko jobs ------------------------------------------------------------------------------
+
+
+def _aurinko_job_handlers(bus: MessageBus) -> dict[str, JobHandler]:
+    """``aurinko.sync`` (one connection; payload: its id) and ``aurinko.sync_all`` (the schedule).
+    Provider failures become the runner's transient/permanent errors; reasons carry no token."""
+
+    def run_sync(job: Job) -> None:
+        if job.tenant_id is None or not isinstance(job.payload.get("connection_id"), str):
+            raise PermanentJobError("aurinko.sync needs a tenant and a connection_id")
+        command = aurinko.RunInboxSync(
+            actor=aurinko_handlers.system_actor(job.tenant_id), connection_id=job.payload["connection_id"]
+        )
+        try:
+            bus.handle(command)
+        except aurinko_handlers.SyncNotReady as error:
+            raise TransientJobError(str(error), retry_after=error.retry_after) from None
+        except aurinko_handlers.SyncBusy:
+            raise TransientJobError("aurinko: another sync of this mailbox is running", retry_after=30) from None
+        except ProviderUnavailable as error:
+            raise TransientJobError(f"aurinko: {error.reason}", retry_after=error.retry_after) from None
+        except TokenRejected as error:
+            raise PermanentJobError(f"aurinko: {error.reason}; the mailbox must be connected again") from None
+        except ProviderRefused as error:
+            raise PermanentJobError(f"aurinko: {error.reason}") from None
+        except SecretUnreadable:
+            raise PermanentJobError("aurinko: the stored token does not open with ISTMO_SECRET_KEYS") from None
+
+    def sync_all(job: Job) -> None:
+        bus.handle(aurinko.SyncAllInboxes(actor=None, slot=job.dedupe_key))
+
+    return {aurinko_handlers.SYNC_JOB: run_sync, aurinko_handlers.SYNC_ALL_JOB: sync_all}

@@ -39,6 +39,16 @@ class RotationReport:
 def _registry() -> list[SealedColumn]:
     entries: list[SealedColumn] = []
     # --- aurinko: sealed columns (added with 0006_aurinko) ---
+    from adapters.db.orm import aurinko_connections
+
+    entries.append(
+        SealedColumn(
+            table=aurinko_connections,
+            key_column="id",
+            sealed_column="token_sealed",
+            context=lambda row: f"aurinko:{row['tenant_id']}:{row['id']}",  # domain.integrations.aurinko.token_context
+        )
+    )
     # --- whatsapp: sealed columns ---
     from adapters.db.orm import whatsapp_connections
     from domain.whatsapp.model import secret_context

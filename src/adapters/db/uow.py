@@ -16,6 +16,14 @@ from adapters.db.invoicing import (
     SqlAlchemyQuoteReader,
     SqlAlchemyQuoteRepository,
 )
+from adapters.db.integrations import (  # aurinko
+    SqlAlchemyAurinkoConnectionReader,
+    SqlAlchemyAurinkoConnectionRepository,
+    SqlAlchemyAurinkoDirectory,
+    SqlAlchemyInboxReader,
+    SqlAlchemyInboxStore,
+    SqlAlchemyOAuthStateStore,
+)
 from adapters.db.jobs import SqlAlchemyJobOutbox
 from adapters.db.pdf_templates import SqlAlchemyPdfTemplateReader, SqlAlchemyPdfTemplateRepository
 from adapters.db.tenancy import SqlAlchemyTenantDirectory
@@ -33,6 +41,14 @@ from application.invoicing.ports import (
     InvoiceRepository,
     QuoteReader,
     QuoteRepository,
+)
+from application.integrations.ports import (  # aurinko
+    AurinkoConnectionReader,
+    AurinkoConnectionRepository,
+    AurinkoDirectory,
+    InboxReader,
+    InboxStore,
+    OAuthStateStore,
 )
 from application.jobs.ports import JobOutbox
 from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
@@ -70,6 +86,13 @@ class SqlAlchemyUnitOfWork:
     whatsapp: WhatsappRepository
     whatsapp_views: WhatsappReader
     whatsapp_directory: WhatsappDirectory
+    # --- aurinko ---
+    aurinko_connections: AurinkoConnectionRepository
+    aurinko_connection_views: AurinkoConnectionReader
+    oauth_states: OAuthStateStore
+    inbox: InboxStore
+    inbox_views: InboxReader
+    aurinko_directory: AurinkoDirectory
 
     def __init__(
         self,
@@ -112,6 +135,11 @@ class SqlAlchemyUnitOfWork:
             self.quotes = self.quote_views = _NoTenant()  # type: ignore[assignment]
             self.pdf_templates = self.pdf_template_views = _NoTenant()  # type: ignore[assignment]
             self.whatsapp = self.whatsapp_views = _NoTenant()  # type: ignore[assignment]
+            # --- aurinko ---
+            self.aurinko_connections = self.aurinko_connection_views = _NoTenant()  # type: ignore[assignment]
+            self.oauth_states = _NoTenant()  # type: ignore[assignment]
+            self.inbox = self.inbox_views = _NoTenant()  # type: ignore[assignment]
+            self.aurinko_directory = SqlAlchemyAurinkoDirectory(session)
         else:
             self.files = SqlAlchemyFileRepository(session, self._tenant_id, self._clock, self._seen)
             self.file_views = SqlAlchemyFileReader(session, self._tenant_id)
@@ -128,6 +156,13 @@ class SqlAlchemyUnitOfWork:
             # --- whatsapp ---
             self.whatsapp = SqlAlchemyWhatsappRepository(session, self._tenant_id, self._seen)
             self.whatsapp_views = SqlAlchemyWhatsappReader(session, self._tenant_id)
+            # --- aurinko ---
+            self.aurinko_connections = SqlAlchemyAurinkoConnectionRepository(session, self._tenant_id, self._seen)
+            self.aurinko_connection_views = SqlAlchemyAurinkoConnectionReader(session, self._tenant_id)
+            self.oauth_states = SqlAlchemyOAuthStateStore(session, self._tenant_id)
+            self.inbox = SqlAlchemyInboxStore(session, self._tenant_id)
+            self.inbox_views = SqlAlchemyInboxReader(session, self._tenant_id)
+            self.aurinko_directory = _NoTenant()  # type: ignore[assignment]
         return self
 
     def __exit__(

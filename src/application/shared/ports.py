@@ -11,6 +11,14 @@ from domain.shared.model import DomainEvent
 
 if TYPE_CHECKING:
     from application.files.ports import FileReader, FileRepository
+    from application.integrations.ports import (  # aurinko
+        AurinkoConnectionReader,
+        AurinkoConnectionRepository,
+        AurinkoDirectory,
+        InboxReader,
+        InboxStore,
+        OAuthStateStore,
+    )
     from application.jobs.ports import JobOutbox
     from application.invoicing.ports import (
         ClientReader,
@@ -64,6 +72,14 @@ class UnitOfWork(Protocol):
     whatsapp_views: WhatsappReader
     whatsapp_directory: WhatsappDirectory
     """Across tenants (also in a unit of work without one): who a webhook or handshake is for."""
+    # --- aurinko: the tenant's mailbox connection and synced inbox ---
+    aurinko_connections: AurinkoConnectionRepository
+    aurinko_connection_views: AurinkoConnectionReader
+    oauth_states: OAuthStateStore
+    inbox: InboxStore
+    inbox_views: InboxReader
+    aurinko_directory: AurinkoDirectory
+    """Across tenants: only in a unit of work without a tenant (system work)."""
 
     def __enter__(self) -> UnitOfWork: ...
 

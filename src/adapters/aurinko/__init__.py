@@ -1,0 +1,1 @@
+"""Aurinko (unified mailbox API) adapters: OAuth, inbox sync, sending, over ``requests``."""
