@@ -74,6 +74,19 @@ class Settings:
     """Fernet keys of the SecretBox, the first one primary (``ISTMO_SECRET_KEYS``)."""
     # --- whatsapp ---
     whatsapp_graph_url: str = "https://graph.facebook.com/v23.0"
+    # --- aurinko ---
+    aurinko_base_url: str = "https://api.aurinko.io"
+    aurinko_client_id: str | None = None
+    aurinko_client_secret: str | None = None
+    aurinko_return_url: str | None = None  # None: {public_url}/integrations/aurinko/callback
+    aurinko_signing_secret: str | None = None
+    aurinko_sync_every: timedelta = timedelta(minutes=5)
+    aurinko_sync_days: int = 30
+    aurinko_timeout: timedelta = timedelta(seconds=30)
+
+    @property
+    def aurinko_callback_url(self) -> str:
+        return self.aurinko_return_url or f"{self.public_url}/integrations/aurinko/callback"
 
     @property
     def production(self) -> bool:
@@ -115,6 +128,8 @@ class Settings:
             data_dir, "signing-secret", "ISTMO_SIGNING_SECRET", production
         )
         secret_keys = _secret_keys(get("SECRET_KEYS"), data_dir, production)
+        if bool(get("AURINKO_CLIENT_ID")) != bool(get("AURINKO_CLIENT_SECRET")):
+            raise ConfigurationError("ISTMO_AURINKO_CLIENT_ID and ISTMO_AURINKO_CLIENT_SECRET go together: set both")
         if storage == "s3" and not get("S3_BUCKET"):
             raise ConfigurationError("ISTMO_S3_BUCKET is required when ISTMO_STORAGE=s3")
         log_format = (get("LOG_FORMAT", "auto") or "auto").lower()
@@ -160,6 +175,16 @@ class Settings:
             whatsapp_graph_url=_http_url(
                 get("WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v23.0") or "", name="ISTMO_WHATSAPP_GRAPH_URL"
             ),
+            aurinko_base_url=(get("AURINKO_BASE_URL", "https://api.aurinko.io") or "").rstrip("/"),
+            aurinko_client_id=get("AURINKO_CLIENT_ID"),
+            aurinko_client_secret=get("AURINKO_CLIENT_SECRET"),
+            aurinko_return_url=get("AURINKO_RETURN_URL"),
+            aurinko_signing_secret=get("AURINKO_SIGNING_SECRET"),
+            aurinko_sync_every=_positive_duration(
+                get("AURINKO_SYNC_EVERY", "5m") or "5m", name="ISTMO_AURINKO_SYNC_EVERY"
+            ),
+            aurinko_sync_days=integer("AURINKO_SYNC_DAYS", 30),
+            aurinko_timeout=_positive_duration(get("AURINKO_TIMEOUT", "30s") or "30s", name="ISTMO_AURINKO_TIMEOUT"),
         )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import hmac
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from dependency_injector import containers, providers
@@ -10,6 +12,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from adapters.auth.jwt import HmacJwtVerifier, JwksJwtVerifier
+from adapters.aurinko.http import AurinkoHttp
+from adapters.aurinko.inbox import AurinkoInboxProvider
+from adapters.aurinko.oauth import AurinkoOAuthProvider
+from adapters.aurinko.sender import AurinkoEmailSender
 from adapters.clock import SystemClock
 from adapters.db.engine import build_engine
 from adapters.db.jobs import SqlAlchemyJobQueue
@@ -25,6 +31,9 @@ from adapters.storage.mime import SniffingMimeDetector
 from application.bootstrap import build_job_handlers, build_message_bus, build_schedules, build_webhook_processors
 from application.files.commands import FilePolicy
 from application.whatsapp.commands import WhatsappPolicy
+from application.integrations.commands import AurinkoPolicy
+from application.integrations.oauth_state import OAuthStateCodec
+from application.integrations.sending import AurinkoSenderSource
 from application.jobs.worker import Worker
 from domain.jobs.model import RetryPolicy
 from application.tenancy.auth import Authenticator
@@ -88,6 +97,34 @@ def _file_policy(settings: Settings) -> FilePolicy:
     )
 
 
+# --- aurinko ---------------------------------------------------------------------------------
+
+
+def _aurinko_http(settings: Settings) -> AurinkoHttp:
+    return AurinkoHttp(settings.aurinko_base_url, read_timeout=settings.aurinko_timeout.total_seconds())
+
+
+def _aurinko_policy(settings: Settings) -> AurinkoPolicy:
+    return AurinkoPolicy(
+        configured=bool(settings.aurinko_client_id and settings.aurinko_client_secret),
+        return_url=settings.aurinko_callback_url,
+        days_within=settings.aurinko_sync_days,
+    )
+
+
+def _aurinko_sender_factory(http: AurinkoHttp) -> Callable[[str, Callable[[str], None]], AurinkoEmailSender]:
+    def make(token: str, on_token_rejected: Callable[[str], None]) -> AurinkoEmailSender:
+        return AurinkoEmailSender(http, token, on_token_rejected=on_token_rejected)
+
+    return make
+
+
+def _oauth_state_codec(settings: Settings) -> OAuthStateCodec:
+    # A key of its own, derived from the signing secret: a state never verifies as a file link.
+    key = hmac.new(settings.signing_secret.encode(), b"istmo:aurinko:oauth-state", hashlib.sha256).digest()
+    return OAuthStateCodec(key)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -119,6 +156,25 @@ class Container(containers.DeclarativeContainer):
     phone_numbers = providers.Singleton(LibPhoneNumbers, default_region="PA")
     whatsapp_signatures = providers.Singleton(HubSignatures)
     whatsapp_policy = providers.Singleton(WhatsappPolicy, delivery_attempts=settings.provided.job_max_attempts)
+    # --- aurinko: OAuth, inbox sync and sending through a tenant's mailbox ---
+    aurinko_http = providers.Singleton(_aurinko_http, settings=settings)
+    aurinko_oauth = providers.Singleton(
+        AurinkoOAuthProvider,
+        aurinko_http,
+        client_id=settings.provided.aurinko_client_id,
+        client_secret=settings.provided.aurinko_client_secret,
+    )
+    inbox_provider = providers.Singleton(AurinkoInboxProvider, aurinko_http)
+    aurinko_policy = providers.Singleton(_aurinko_policy, settings=settings)
+    oauth_state_codec = providers.Singleton(_oauth_state_codec, settings=settings)
+    # What the emails domain's per-tenant chooser asks first: an ACTIVE connection's sender, or None.
+    aurinko_senders = providers.Singleton(
+        AurinkoSenderSource,
+        uow_factory.provider,
+        secret_box,
+        clock,
+        make_sender=providers.Callable(_aurinko_sender_factory, aurinko_http),
+    )
 
     bus = providers.Singleton(
         build_message_bus,
@@ -133,6 +189,10 @@ class Container(containers.DeclarativeContainer):
         phones=phone_numbers,
         webhook_signatures=whatsapp_signatures,
         whatsapp_policy=whatsapp_policy,
+        aurinko_oauth=aurinko_oauth,
+        inbox_provider=inbox_provider,
+        oauth_states=oauth_state_codec,
+        aurinko_policy=aurinko_policy,
     )
 
     job_queue = providers.Singleton(
@@ -140,7 +200,7 @@ class Container(containers.DeclarativeContainer):
     )
     webhook_processors = providers.Singleton(build_webhook_processors, bus=bus)  # webhooks (issue 6)
     job_handlers = providers.Singleton(build_job_handlers, bus=bus, webhook_processors=webhook_processors)
-    schedules = providers.Singleton(build_schedules)
+    schedules = providers.Singleton(build_schedules, aurinko_sync_every=settings.provided.aurinko_sync_every)
     retry_policy = providers.Singleton(RetryPolicy, max_attempts=settings.provided.job_max_attempts)
     worker = providers.Factory(
         Worker,

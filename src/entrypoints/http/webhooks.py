@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from adapters.webhooks.aurinko import AurinkoWebhookVerifier
 from adapters.webhooks.standard import StandardWebhooksVerifier
 from application.webhooks.commands import ReceivedWebhook, ReceiveWebhook
 from application.webhooks.ports import SignatureRejected, WebhookVerifier
@@ -125,6 +126,42 @@ def polar() -> Any:
     payload = json_or_none(body)
     kind = payload.get("type") if isinstance(payload, dict) and isinstance(payload.get("type"), str) else None
     return receive("polar", request.headers["webhook-id"].strip(), body, event_type=kind)
+
+
+# --- Aurinko (mail notifications) -----------------------------------------------------------
+
+MAX_VALIDATION_TOKEN = 1024
+
+
+@blueprint.post("/webhooks/aurinko")
+def aurinko() -> Any:
+    """The subscription handshake (``?validationToken=X`` -> 200 ``X``), else a signed notification:
+    verified (``X-Aurinko-Signature``, 5 minutes), stored, and processed into an inbox sync."""
+    token = request.args.get("validationToken")
+    if token is not None:
+        if not token or len(token) > MAX_VALIDATION_TOKEN:
+            return json_error(400, "INVALID_INPUT", "validationToken must have 1 to 1024 characters")
+        response = Response(token, status=200, mimetype="text/plain")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+    container = current_app.extensions["istmo.container"]
+    settings = container.settings()
+    if not settings.aurinko_signing_secret:
+        return _not_configured("Aurinko")
+    try:
+        body = raw_body(settings.webhook_max_bytes)
+    except BodyTooLarge:
+        return too_large(settings.webhook_max_bytes)
+    verifier = AurinkoWebhookVerifier(settings.aurinko_signing_secret, clock=container.clock())
+    try:
+        verifier.verify(body, request.headers)
+    except SignatureRejected as error:
+        return rejected(error)
+    payload = json_or_none(body)
+    kind = payload.get("resource") if isinstance(payload, dict) and isinstance(payload.get("resource"), str) else None
+    # Aurinko sends no delivery id: the signed timestamp and the bytes are the delivery.
+    timestamp = (request.headers.get("X-Aurinko-Request-Timestamp") or "").strip()
+    return receive("aurinko", body_digest(timestamp.encode() + b":" + body), body, event_type=kind[:100] if kind else None)
 
 
 def install(app: Any, settings: Any) -> None:
