@@ -10,6 +10,7 @@ throughput figures move with it.
 4. 2 and 3 again on PostgreSQL, when it is reachable (skipped, saying why, when it is not).
 5. PDF rendering: one-page invoice p50, 200 invoices on both cores, a 4,000-line statement (``bench.pdf``).
 6. WhatsApp: 500 queued messages to the local Graph API with two workers; 1,000 status webhooks (``bench.whatsapp``).
+7. Inbox sync of 10,000 messages from the local Aurinko server, then again: nothing written (``bench.inbox``).
 """
 
 from __future__ import annotations
@@ -200,6 +201,17 @@ def main() -> None:
     from bench import whatsapp
 
     whatsapp.run()
+    # --- aurinko: inbox sync (issue 4, section 6) ---
+    from bench import inbox
+
+    wait_until_quiet()
+    inbox.section(None, "7 SQLite")
+    if reason:
+        header("[7 PostgreSQL] inbox sync")
+        print(f"  skipped: PostgreSQL not reachable ({reason})", flush=True)
+    else:
+        with postgres_database() as url:
+            inbox.section(url, "7 PostgreSQL")
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 

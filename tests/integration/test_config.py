@@ -366,3 +366,42 @@ def test_the_container_builds_the_worker_from_the_settings(tmp_path: Path) -> No
         assert container.uow_factory(None)._job_max_attempts == 5
     finally:
         container.shutdown_resources()
+
+
+# --- ISTMO_AURINKO_* ---------------------------------------------------------------------------
+
+
+def test_aurinko_defaults_point_at_aurinko_and_leave_it_unconfigured(tmp_path: Path) -> None:
+    config = settings(tmp_path)
+
+    assert config.aurinko_base_url == "https://api.aurinko.io"
+    assert config.aurinko_client_id is None and config.aurinko_client_secret is None
+    assert config.aurinko_signing_secret is None
+    assert config.aurinko_callback_url == "http://127.0.0.1:8000/integrations/aurinko/callback"
+    assert config.aurinko_sync_every == timedelta(minutes=5) and config.aurinko_sync_days == 30
+
+
+def test_aurinko_values_are_taken(tmp_path: Path) -> None:
+    config = settings(
+        tmp_path, AURINKO_BASE_URL="http://127.0.0.1:9999/", AURINKO_CLIENT_ID="cid", AURINKO_CLIENT_SECRET="cs",
+        AURINKO_RETURN_URL="https://app.istmo.pa/aurinko", AURINKO_SYNC_EVERY="2m", AURINKO_SYNC_DAYS="7",
+    )
+
+    assert config.aurinko_base_url == "http://127.0.0.1:9999"
+    assert config.aurinko_callback_url == "https://app.istmo.pa/aurinko"
+    assert config.aurinko_sync_every == timedelta(minutes=2) and config.aurinko_sync_days == 7
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"AURINKO_CLIENT_ID": "cid"}, "ISTMO_AURINKO_CLIENT_SECRET"),
+        ({"AURINKO_CLIENT_SECRET": "very-secret-value"}, "ISTMO_AURINKO_CLIENT_ID"),
+        ({"AURINKO_SYNC_EVERY": "0s"}, "ISTMO_AURINKO_SYNC_EVERY"),
+        ({"AURINKO_SYNC_DAYS": "a month"}, "ISTMO_AURINKO_SYNC_DAYS"),
+    ],
+)
+def test_bad_aurinko_values_are_refused_by_name(tmp_path: Path, variables: dict[str, str], named: str) -> None:
+    message = refused(tmp_path, **variables)
+
+    assert named in message and "very-secret-value" not in message
