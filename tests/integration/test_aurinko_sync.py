@@ -298,3 +298,35 @@ def test_inbox_messages_link_clients_by_email_and_filter_search_and_page(inbox: 
     assert bad["error"]["code"] == "INVALID_INPUT" and bad["error"]["field"] == "after"
     other = data(inbox.service, INBOX, {}, headers=inbox.service.headers("globex"))["inboxMessages"]
     assert other["edges"] == [], "another tenant sees none of it"
+
+
+def test_a_run_holding_the_lease_keeps_others_out_and_renews_it_as_it_pages(inbox: Inbox) -> None:
+    from sqlalchemy import update
+
+    from application.integrations.handlers import SyncBusy
+
+    engine = inbox.service.container.engine()
+    with engine.begin() as connection:
+        connection.execute(update(aurinko_connections).values(sync_lease_until=inbox.clock.now() + timedelta(minutes=1)))
+    with pytest.raises(SyncBusy):
+        inbox.run()
+    with engine.begin() as connection:
+        connection.execute(update(aurinko_connections).values(sync_lease_until=inbox.clock.now() - timedelta(seconds=1)))
+
+    inbox.fake.add(*(record(n) for n in range(150)))
+    leases: list[Any] = []
+    serve = inbox.fake._page
+
+    def slow_page(request: Any, kind: str) -> Reply:
+        with engine.connect() as connection:
+            leases.append(connection.execute(select(aurinko_connections.c.sync_lease_until)).scalar_one())
+        inbox.clock.advance(timedelta(minutes=4))  # each page takes 4 minutes of a 10-minute lease
+        return serve(request, kind)
+
+    inbox.fake.server.route("GET", r"/v1/email/sync/updated", lambda r: slow_page(r, "u"))
+    report = inbox.run()
+
+    assert report.inserted == 150
+    assert all(lease is not None for lease in leases) and leases == sorted(leases) and leases[-1] > leases[0]
+    with engine.connect() as connection:
+        assert connection.execute(select(aurinko_connections.c.sync_lease_until)).scalar_one() is None

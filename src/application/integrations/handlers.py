@@ -422,12 +422,16 @@ class RunInboxSyncHandler:
     ) -> tuple[str, SyncReport]:
         """Follow ``nextPageToken`` from ``delta_token`` until a page carries ``nextDeltaToken``."""
         report = SyncReport()
+        renewed = self._clock.now()
         page = fetch(delta_token, None)
         for _ in range(MAX_PAGES):
             report = report.plus(store(page)).plus(SyncReport(pages=1, skipped_records=page.skipped))
-            with uow:  # a long sync keeps its lease
-                uow.aurinko_connections.extend_sync(connection_id, until=self._clock.now() + self._policy.sync_lease)
-                uow.commit()
+            now = self._clock.now()
+            if now - renewed >= self._policy.sync_lease / 3:  # a long sync keeps its lease
+                with uow:
+                    uow.aurinko_connections.extend_sync(connection_id, until=now + self._policy.sync_lease)
+                    uow.commit()
+                renewed = now
             if page.next_delta_token:
                 return page.next_delta_token, report
             if not page.next_page_token:
