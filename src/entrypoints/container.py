@@ -112,9 +112,11 @@ def _aurinko_policy(settings: Settings) -> AurinkoPolicy:
     )
 
 
-def _aurinko_sender_factory(http: AurinkoHttp) -> Callable[[str, Callable[[str], None]], AurinkoEmailSender]:
-    def make(token: str, on_token_rejected: Callable[[str], None]) -> AurinkoEmailSender:
-        return AurinkoEmailSender(http, token, on_token_rejected=on_token_rejected)
+def _aurinko_sender_factory(
+    http: AurinkoHttp,
+) -> Callable[[str, str | None, Callable[[str], None]], AurinkoEmailSender]:
+    def make(token: str, mailbox: str | None, on_token_rejected: Callable[[str], None]) -> AurinkoEmailSender:
+        return AurinkoEmailSender(http, token, mailbox=mailbox, on_token_rejected=on_token_rejected)
 
     return make
 

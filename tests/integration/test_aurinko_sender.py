@@ -80,6 +80,17 @@ def test_a_text_only_message_is_sent_as_escaped_html(connected: tuple[Any, str, 
     assert "Total: &lt;5&gt; &amp; más" in body["body"] and "from" not in body
 
 
+def test_a_from_other_than_the_mailbox_is_left_out(connected: tuple[Any, str, dict[str, str]], fake: FakeAurinko) -> None:
+    service, tenant_id, _ = connected
+    sender = service.container.aurinko_senders().for_tenant(tenant_id)
+
+    sender.send(email(tenant_id, from_address="no-reply@istmo.pa"))
+    sender.send(email(tenant_id, from_address="Ventas@PYME.pa"))
+
+    first, second = (r.json() for r in fake.server.received("POST", r"/v1/email/messages"))
+    assert "from" not in first and second["from"] == {"address": "Ventas@PYME.pa"}
+
+
 @pytest.mark.parametrize(
     ("reply", "deferred_for"),
     [

@@ -5,7 +5,8 @@ seal by ``application.integrations.sending``). 429 (with ``Retry-After``), 408, 
 malformed answers are ``EmailDeferred``; other 4xx ``EmailRejected``; 401 (``token.dead``,
 ``token.refresh.failed``, ``unauthorized``) marks the connection NEEDS_RECONNECT and is
 ``EmailRejected``. Aurinko documents no idempotency key or Message-ID field for this call, so
-neither is sent: a send whose answer was lost is one the emails domain marks UNCERTAIN.
+neither is sent: a send whose answer was lost is one the emails domain marks UNCERTAIN. The
+message leaves from the connected mailbox; a ``from_address`` other than its own is left out.
 """
 
 from __future__ import annotations
@@ -29,10 +30,16 @@ def text_as_html(text: str) -> str:
 
 class AurinkoEmailSender:
     def __init__(
-        self, http: AurinkoHttp, access_token: str, *, on_token_rejected: Callable[[str], None] | None = None
+        self,
+        http: AurinkoHttp,
+        access_token: str,
+        *,
+        mailbox: str | None = None,
+        on_token_rejected: Callable[[str], None] | None = None,
     ) -> None:
         self._http = http
         self._token = access_token
+        self._mailbox = mailbox.lower() if mailbox else None
         self._on_token_rejected = on_token_rejected
 
     def __repr__(self) -> str:
@@ -57,7 +64,9 @@ class AurinkoEmailSender:
                 for attachment in email.attachments
             ],
         }
-        if email.from_address:
+        # The message leaves from the connected mailbox: another From (the instance's default
+        # sender, say) would be refused or rewritten by the mailbox provider, so it is left out.
+        if email.from_address and self._mailbox and email.from_address.lower() == self._mailbox:
             payload["from"] = {"address": email.from_address}
         return payload
 

@@ -18,8 +18,9 @@ from application.shared.secrets import SecretBox, SecretUnreadable
 
 log = structlog.get_logger(__name__)
 
-SenderFactory = Callable[[str, Callable[[str], None]], EmailSender]
-"""(access token, what to call with Aurinko's code when it rejects the token) -> a sender."""
+SenderFactory = Callable[[str, str | None, Callable[[str], None]], EmailSender]
+"""(access token, the mailbox address, what to call with Aurinko's code when it rejects the token)
+-> a sender."""
 
 
 class AurinkoSenderSource:
@@ -37,12 +38,15 @@ class AurinkoSenderSource:
             if connection is None or not connection.active or not connection.token_sealed:
                 return None
             connection_id, sealed, context = connection.id, connection.token_sealed, connection.token_context
+            mailbox = connection.email
         try:
             token = self._secrets.open(sealed, context=context)
         except SecretUnreadable:
             log.error("aurinko.token_unreadable", connection_id=connection_id)
             return None
-        return self._make_sender(token, lambda reason: self.mark_needs_reconnect(tenant_id, connection_id, reason))
+        return self._make_sender(
+            token, mailbox, lambda reason: self.mark_needs_reconnect(tenant_id, connection_id, reason)
+        )
 
     def mark_needs_reconnect(self, tenant_id: str, connection_id: str, reason: str) -> bool:
         uow = self._uow_factory(tenant_id)
