@@ -507,7 +507,12 @@ class RunInboxSyncHandler:
     ) -> None:
         with uow:
             connection = uow.aurinko_connections.get()
-            if connection is None or connection.id != connection_id or connection.account_id != account_id:
+            if (
+                connection is None
+                or connection.id != connection_id
+                or connection.account_id != account_id
+                or not connection.active
+            ):
                 return  # disconnected or connected to another mailbox meanwhile: its state is not ours
             if finished:
                 connection.synced(updated_token=updated_token, deleted_token=deleted_token, now=self._clock.now())
