@@ -179,16 +179,26 @@ class SqlAlchemyInboxStore:
         columns = (m.id, m.provider_id, m.internet_message_id, m.fingerprint, m.deleted_at)
         mine = and_(m.tenant_id == self._tenant_id, m.account_id == account_id)
         found: dict[str, StoredMessage] = {}
-        for column, values in ((m.provider_id, provider_ids), (m.internet_message_id, internet_message_ids)):
-            for chunk in _chunks(list(values)):
-                for row in self._session.execute(select(*columns).where(mine, column.in_(chunk))):
-                    found[row.id] = StoredMessage(
-                        id=row.id,
-                        provider_id=row.provider_id,
-                        internet_message_id=row.internet_message_id,
-                        fingerprint=row.fingerprint,
-                        deleted=row.deleted_at is not None,
-                    )
+        if len(provider_ids) <= _CHUNK and len(internet_message_ids) <= _CHUNK:  # a page: one query
+            conditions = [m.provider_id.in_(list(provider_ids))]
+            if internet_message_ids:
+                conditions.append(m.internet_message_id.in_(list(internet_message_ids)))
+            queries = [select(*columns).where(mine, or_(*conditions))]
+        else:
+            queries = [
+                select(*columns).where(mine, column.in_(chunk))
+                for column, values in ((m.provider_id, provider_ids), (m.internet_message_id, internet_message_ids))
+                for chunk in _chunks(list(values))
+            ]
+        for query in queries:
+            for row in self._session.execute(query):
+                found[row.id] = StoredMessage(
+                    id=row.id,
+                    provider_id=row.provider_id,
+                    internet_message_id=row.internet_message_id,
+                    fingerprint=row.fingerprint,
+                    deleted=row.deleted_at is not None,
+                )
         return list(found.values())
 
     def _values(self, write: MessageWrite, now: datetime) -> dict[str, Any]:
