@@ -70,8 +70,18 @@ class AurinkoHttp:
                 timeout=self._timeout,
                 allow_redirects=False,
             )
+        except requests.ConnectTimeout:
+            raise ProviderUnavailable(f"{method} {_route(path)}: cannot connect to Aurinko in time") from None
         except requests.Timeout:
-            raise ProviderUnavailable(f"{method} {_route(path)}: Aurinko did not answer in time") from None
+            raise ProviderUnavailable(
+                f"{method} {_route(path)}: Aurinko did not answer in time", maybe_processed=True
+            ) from None
+        except requests.ConnectionError as error:
+            refused = _never_connected(error)
+            raise ProviderUnavailable(
+                f"{method} {_route(path)}: " + ("cannot reach Aurinko" if refused else "the connection to Aurinko dropped"),
+                maybe_processed=not refused,
+            ) from None
         except requests.RequestException as error:
             raise ProviderUnavailable(f"{method} {_route(path)}: cannot reach Aurinko ({type(error).__name__})") from None
         return self._answer(method, path, response, expect_json, malformed_ok)
@@ -103,6 +113,16 @@ class AurinkoHttp:
         if 300 <= status < 400:
             raise ProviderUnavailable(f"{where}: Aurinko answered an unexpected redirect ({status})")
         raise ProviderRefused(said, status=status)
+
+
+def _never_connected(error: requests.ConnectionError) -> bool:
+    """True when no connection was made (refused, DNS, unreachable): nothing reached Aurinko."""
+    from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
+
+    cause: Any = error.args[0] if error.args else None
+    if isinstance(cause, MaxRetryError):
+        cause = cause.reason
+    return isinstance(cause, NewConnectionError | NameResolutionError)
 
 
 def _route(path: str) -> str:

@@ -29,9 +29,14 @@ class ProviderError(Exception):
 
 
 class ProviderUnavailable(ProviderError):
-    def __init__(self, reason: str, *, retry_after: timedelta | None = None) -> None:
+    def __init__(
+        self, reason: str, *, retry_after: timedelta | None = None, maybe_processed: bool = False
+    ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.maybe_processed = maybe_processed
+        """The whole request went out and its answer was lost (read timeout, connection dropped):
+        Aurinko may have acted on it. False when it provably did not (could not connect, or answered)."""
 
 
 class ProviderRefused(ProviderError):
