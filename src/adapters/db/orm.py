@@ -30,7 +30,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import registry, relationship
 
 from domain.files.model import EntityType, File, FileEntity, FileStatus
-from domain.integrations.aurinko import AurinkoConnection, ConnectionStatus, ServiceType
+from domain.integrations.aurinko import AurinkoConnection
+from domain.integrations.aurinko import ConnectionStatus as AurinkoStatus
+from domain.integrations.aurinko import ServiceType as AurinkoServiceType
 from domain.invoicing.clients import Client, ClientContact, TaxpayerType
 from domain.invoicing.invoices import Invoice, InvoiceLine, LegalStatus, Payment, PaymentMethod
 from domain.invoicing.quotes import Quote, QuoteLine, QuoteStatus
@@ -614,10 +616,10 @@ aurinko_connections = Table(
     _id(primary_key=True),
     # one connection per tenant (connecting again updates it)
     _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, unique=True),
-    Column("status", StrEnumType(ConnectionStatus), nullable=False),
+    Column("status", StrEnumType(AurinkoStatus), nullable=False),
     Column("account_id", String(100), nullable=False),
     Column("email", String(320), nullable=True),
-    Column("service_type", StrEnumType(ServiceType), nullable=False),
+    Column("service_type", StrEnumType(AurinkoServiceType), nullable=False),
     Column("scopes", String(200), nullable=False),
     # SecretBox-sealed access token, bound to aurinko:{tenant_id}:{id}; NULL once disconnected
     Column("token_sealed", Text, nullable=True),
