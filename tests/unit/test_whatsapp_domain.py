@@ -158,6 +158,11 @@ def test_a_registered_template_checks_its_parameter_count_and_header() -> None:
         template.check(["a"], with_document=False)
     with pytest.raises(InvalidInput):
         template.check(["a", "b"], with_document=True)
+    with_header = WhatsappTemplate.create(tenant_id="t", name="factura_pdf", language="es", body_parameters=0,
+                                          document_header=True, now=NOW)
+    with_header.check([], with_document=True)
+    with pytest.raises(InvalidInput):
+        with_header.check([], with_document=False)
     with pytest.raises(InvalidInput):
         WhatsappTemplate.create(tenant_id="t", name="f", language="es", body_parameters=-1, document_header=False, now=NOW)
 

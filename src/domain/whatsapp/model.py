@@ -214,6 +214,11 @@ class WhatsappTemplate:
                 f"template {self.name} ({self.language}) has no document header: it cannot carry a PDF",
                 field="templateName",
             )
+        if self.document_header and not with_document:
+            raise InvalidInput(
+                f"template {self.name} ({self.language}) has a document header: send it with sendPdfWhatsapp",
+                field="template.name",
+            )
 
 
 # --- message content --------------------------------------------------------------------------
