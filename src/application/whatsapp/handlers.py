@@ -10,6 +10,7 @@ SENDING, calls the Graph API, and records the outcome by the error code (see ``g
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from application.whatsapp.commands import (
     RegisterWhatsappTemplate,
     RetryWhatsapp,
     RouteWhatsappWebhook,
+    SendInvoice,
     SendPdfWhatsapp,
     SendWhatsapp,
     SetClientDefaultChannel,
@@ -67,6 +69,7 @@ from application.whatsapp.views import (
     WhatsappTemplateView,
 )
 from domain.files.model import EntityType
+from domain.invoicing.values import business_date
 from domain.shared.channels import DeliveryChannel
 from domain.shared.delivery import Begin
 from domain.shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -569,8 +572,6 @@ def _pdf_entity_type(value: object) -> EntityType:
 
 
 def _entity_client(uow: UnitOfWork, entity_type: EntityType, entity_id: str, now: datetime) -> str | None:
-    from domain.invoicing.values import business_date
-
     today = business_date(now)
     if entity_type is EntityType.INVOICE:
         invoice = uow.invoice_views.get(entity_id, today=today)
@@ -858,8 +859,6 @@ class VerifyWhatsappSubscriptionHandler:
         self._secrets = secrets
 
     def __call__(self, cmd: VerifyWhatsappSubscription, uow: UnitOfWork) -> str | None:
-        import hmac
-
         if cmd.mode != "subscribe" or not cmd.verify_token or cmd.challenge is None:
             return None
         with uow:
@@ -1011,9 +1010,7 @@ class SendInvoiceHandler:
         self._send_email = send_email
         self._email_command = email_command
 
-    def __call__(self, cmd: Any, uow: UnitOfWork) -> SentInvoiceView:
-        from domain.invoicing.values import business_date
-
+    def __call__(self, cmd: SendInvoice, uow: UnitOfWork) -> SentInvoiceView:
         actor = _tenant(cmd.actor)
         invoice_id = parse_id(cmd.invoice_id, field="invoiceId")
         with uow:
