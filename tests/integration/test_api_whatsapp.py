@@ -205,6 +205,8 @@ def test_rate_limits_are_retried_with_backoff(connected: Api, code: int) -> None
     connected.jobs()
     sent = connected.message(message["id"])
     assert (sent["status"], sent["attempts"], sent["errorCode"]) == ("SENT", 2, None)
+    assert [a["outcome"] for a in sent["attemptLog"]] == ["DEFERRED", "SENT"]
+    assert "Rate limit hit" in sent["attemptLog"][0]["response"]
     assert len(connected.graph.sent()) == 2
 
 
@@ -280,7 +282,7 @@ def test_permanent_errors_fail_with_their_code_and_reason(connected: Api, code: 
 def test_a_message_left_sending_by_a_dead_run_becomes_uncertain_and_is_not_sent_again(connected: Api) -> None:
     [message] = connected.send(c=connected.client(), template=TEMPLATE)["messages"]
     with connected.service.container.engine().begin() as connection:  # what a run killed mid-call leaves
-        connection.execute(text("UPDATE whatsapp_messages SET status = 'SENDING', attempts = 1"))
+        connection.execute(text("UPDATE whatsapp_messages SET status = 'SENDING'"))
     connected.jobs()
     uncertain = connected.message(message["id"])
     assert uncertain["status"] == "UNCERTAIN" and connected.graph.sent() == []
@@ -383,7 +385,7 @@ def test_a_worker_that_dies_on_the_last_attempt_leaves_the_message_uncertain_not
     [job] = queue.claim("doomed", limit=1, lease=timedelta(seconds=30))
     assert (job.attempts, job.max_attempts) == (1, 2)  # the delivery's one attempt + the spare run
     with service.container.engine().begin() as connection:
-        connection.execute(text("UPDATE whatsapp_messages SET status = 'SENDING', attempts = 1"))
+        connection.execute(text("UPDATE whatsapp_messages SET status = 'SENDING'"))
     clock.advance(timedelta(seconds=31))
     api.jobs()
     uncertain = api.message(message["id"])

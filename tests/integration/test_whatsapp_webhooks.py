@@ -145,7 +145,7 @@ def test_a_status_names_an_uncertain_message_by_its_callback_data(connected: Api
 
     [message] = connected.send(c=connected.client(), template=TEMPLATE)["messages"]
     with connected.service.container.engine().begin() as connection:
-        connection.execute(text("UPDATE whatsapp_messages SET status = 'SENDING', attempts = 1"))
+        connection.execute(text("UPDATE whatsapp_messages SET status = 'SENDING'"))
     connected.jobs()
     assert connected.message(message["id"])["status"] == "UNCERTAIN"
     connected.webhook(status_payload(

@@ -28,7 +28,7 @@ START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ERROR = "error { code message field }"
 MESSAGE = """id direction phone kind text templateName templateLanguage templateParameters fileId filename caption
   entityType entityId status wamid errorCode errorTitle attempts createdAt sentAt deliveredAt readAt failedAt
-  client { id name }"""
+  client { id name } attemptLog { number startedAt finishedAt outcome response }"""
 CONNECT = f"""mutation($p: String!, $w: String!, $t: String!, $s: String!, $v: String!) {{
   connectWhatsapp(phoneNumberId: $p, wabaId: $w, accessToken: $t, appSecret: $s, verifyToken: $v) {{
     connection {{ id phoneNumberId wabaId status lastError connectedAt }} {ERROR} }} }}"""

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.shared.channels import DeliveryChannel
-from domain.shared.delivery import Begin, DeliveryStatus
+from domain.shared.delivery import AttemptOutcome, Begin, DeliveryStatus
 from domain.shared.delivery import NotRetryable as MessageNotRetryable
 from domain.shared.errors import InvalidInput
 from domain.whatsapp.errors import (
@@ -54,11 +54,12 @@ def sent() -> WhatsappMessage:
 def test_delivery_happy_path_and_a_rerun_that_finds_it_sending_makes_it_uncertain() -> None:
     m = message()
     assert m.status is MessageStatus.QUEUED
-    assert m.begin_attempt(now=NOW) is Begin.SEND and m.status is MessageStatus.SENDING and m.attempts == 1
+    assert m.begin_attempt(now=NOW) is Begin.SEND and m.status is MessageStatus.SENDING and len(m.attempts) == 1
     assert m.begin_attempt(now=NOW) is Begin.UNCERTAIN and m.status is MessageStatus.UNCERTAIN  # the first run died
     assert m.begin_attempt(now=NOW) is Begin.SKIP and m.status is MessageStatus.UNCERTAIN  # and stays so
     m.sent(wamid="wamid.9", now=NOW)  # the first run's outcome arrives after all: now it is known
     assert (m.status, m.wamid) == (MessageStatus.SENT, "wamid.9")
+    assert [a.outcome for a in m.attempts] == [AttemptOutcome.INTERRUPTED]  # the shared Delivery's record
 
 
 def test_transient_refusals_queue_again_and_the_last_one_is_dead() -> None:
@@ -68,7 +69,8 @@ def test_transient_refusals_queue_again_and_the_last_one_is_dead() -> None:
     assert (m.status, m.error_code) == (MessageStatus.QUEUED, 130429)
     m.begin_attempt(now=NOW)
     m.dead(code=130429, title="Rate limit hit", now=NOW)
-    assert m.status is MessageStatus.DEAD and m.attempts == 2
+    assert m.status is MessageStatus.DEAD and len(m.attempts) == 2
+    assert [a.outcome for a in m.attempts] == [AttemptOutcome.DEFERRED, AttemptOutcome.DEFERRED]
 
 
 def test_retry_is_only_for_failed_dead_or_uncertain_and_starts_a_new_round() -> None:
@@ -106,7 +108,7 @@ def test_a_repeated_status_changes_nothing(order: list[str]) -> None:
 def test_failed_records_the_error_and_is_final_but_not_after_delivery() -> None:
     m = sent()
     assert m.apply_status("failed", at=NOW, now=NOW, error_code=131026, error_title="Message Undeliverable")
-    assert (m.status, m.error_code, m.error_title) == (MessageStatus.FAILED, 131026, "Message Undeliverable")
+    assert (m.status, m.error_code, m.last_error) == (MessageStatus.FAILED, 131026, "Message Undeliverable")
     assert not m.apply_status("read", at=NOW, now=NOW)
     delivered = sent()
     delivered.apply_status("delivered", at=NOW, now=NOW)

@@ -41,6 +41,7 @@ from domain.jobs.model import JobStatus
 from domain.pdf.layout import DocumentType, Locale, PaperSize
 from domain.pdf_templates.model import PdfTemplate
 from domain.shared.channels import DeliveryChannel
+from domain.shared.delivery import DeliveryAttempt
 from domain.tenancy.model import Role, Tenant, User
 from domain.tenancy.subscription import SubscriptionStatus, TenantSubscription
 from domain.webhooks.model import WebhookStatus
@@ -524,6 +525,20 @@ tenant_subscriptions = Table(
 
 # --- whatsapp (0008_whatsapp) -------------------------------------------------------------------
 
+
+class DeliveryAttempts(TypeDecorator[tuple[DeliveryAttempt, ...]]):
+    """A delivery's attempts (``domain.shared.delivery``), kept as a JSON list on the message's row."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> list[dict[str, Any]] | None:
+        return None if value is None else [attempt.to_json() for attempt in value]
+
+    def process_result_value(self, value: Any, dialect: Any) -> tuple[DeliveryAttempt, ...]:
+        return tuple(DeliveryAttempt.from_json(item) for item in (value or []))
+
+
 # One per tenant. The phone number id routes webhooks to the tenant; the verify token is found by
 # its SHA-256 for the GET handshake; the token and the secrets are SecretBox-sealed.
 whatsapp_connections = Table(
@@ -589,10 +604,11 @@ whatsapp_messages = Table(
     Column("entity_id", String(128), nullable=True),
     Column("status", StrEnumType(MessageStatus), nullable=False),
     Column("wamid", String(128), nullable=True),
+    Column("provider", String(32), nullable=True),
     Column("error_code", Integer, nullable=True),
-    Column("error_title", String(500), nullable=True),
-    Column("attempts", Integer, nullable=False),
-    Column("round", Integer, nullable=False),
+    Column("last_error", String(500), nullable=True),
+    Column("attempts", DeliveryAttempts(), nullable=False),
+    Column("retries", Integer, nullable=False),
     Column("provider_at", UtcDateTime(), nullable=True),
     Column("created_by", String(254), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),

@@ -123,7 +123,7 @@ class SqlAlchemyWhatsappRepository:
         self._session.execute(
             update(whatsapp_messages)
             .where(whatsapp_messages.c.tenant_id == self._tenant_id, *where)
-            .values(attempts=whatsapp_messages.c.attempts)
+            .values(retries=whatsapp_messages.c.retries)
         )
         return True
 
@@ -153,7 +153,8 @@ class SqlAlchemyWhatsappRepository:
 
 
 _MESSAGE_FIELDS = tuple(
-    name for name in (c.name for c in whatsapp_messages.c) if name not in ("tenant_id", "round", "provider_at")
+    name for name in (c.name for c in whatsapp_messages.c)
+    if name not in ("tenant_id", "retries", "provider_at", "provider", "last_error", "attempts")
 )
 
 
@@ -161,7 +162,9 @@ def _message_view(row: Row[Any]) -> WhatsappMessageView:
     values = row._mapping
     fields = {name: values[name] for name in _MESSAGE_FIELDS}
     fields["template_parameters"] = tuple(fields["template_parameters"] or ())
-    return WhatsappMessageView(**fields)
+    return WhatsappMessageView(
+        **fields, error_title=values["last_error"], attempts=len(values["attempts"]), attempt_log=values["attempts"]
+    )
 
 
 class SqlAlchemyWhatsappReader:

@@ -141,7 +141,8 @@ def message_view(message: WhatsappMessage) -> WhatsappMessageView:
         template_parameters=tuple(message.template_parameters or ()), file_id=message.file_id,
         filename=message.filename, caption=message.caption, entity_type=message.entity_type,
         entity_id=message.entity_id, status=MessageStatus(message.status), wamid=message.wamid,
-        error_code=message.error_code, error_title=message.error_title, attempts=message.attempts,
+        error_code=message.error_code, error_title=message.last_error, attempts=len(message.attempts),
+        attempt_log=tuple(message.attempts),
         created_by=message.created_by, created_at=message.created_at, updated_at=message.updated_at,
         sent_at=message.sent_at, delivered_at=message.delivered_at, read_at=message.read_at,
         failed_at=message.failed_at,
@@ -186,7 +187,7 @@ def _connected(uow: UnitOfWork) -> WhatsappConnection:
 
 def _enqueue(uow: UnitOfWork, message: WhatsappMessage, policy: WhatsappPolicy) -> None:
     uow.jobs.enqueue(
-        SEND_JOB, {"message_id": message.id}, idempotency_key=f"whatsapp:{message.id}:{message.round}",
+        SEND_JOB, {"message_id": message.id}, idempotency_key=f"whatsapp:{message.id}:{message.retries}",
         max_attempts=policy.delivery_attempts + 1,  # + the spare run (see WhatsappPolicy)
     )
 

@@ -7,6 +7,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.shared.delivery import DeliveryAttempt
 from domain.shared.errors import InvalidInput
 from domain.shared.model import parse_id
 from domain.whatsapp.model import ConnectionStatus, Direction, MessageKind, MessageStatus
@@ -62,6 +63,8 @@ class WhatsappMessageView:
     error_code: int | None
     error_title: str | None
     attempts: int
+    attempt_log: tuple[DeliveryAttempt, ...]
+    """Each delivery attempt: when, its outcome, the provider's answer (no secrets)."""
     created_by: str | None
     created_at: datetime
     updated_at: datetime

@@ -8,9 +8,11 @@ FAILED with the provider's code and title, or DEAD once transient failures exhau
 A job that finds its message still SENDING ran before and died after (maybe) calling the provider:
 the message becomes UNCERTAIN and is sent again only by ``retryWhatsapp``.
 
-It does not subclass the shared ``Delivery``: a WhatsApp message goes on after SENT (DELIVERED,
-READ, from the webhook), inbound messages share the log (RECEIVED), and the provider's error code is
-kept apart from its title; ``MessageStatus`` extends ``DeliveryStatus`` value for value instead.
+``WhatsappMessage`` is a ``Delivery`` (the shared state machine and its attempt records) whose
+``MessageStatus`` extends ``DeliveryStatus`` value for value with what only WhatsApp has: DELIVERED
+and READ (from the webhook, after SENT) and RECEIVED (inbound messages share the log). The delivery
+methods act only while the message is in a delivery state; the provider's error code is kept
+beside ``last_error`` (its title).
 
 Delivery statuses from the webhook only move forward: sent < delivered < read (any may be skipped,
 any may arrive late or twice); ``failed`` records the error and is final.
@@ -25,7 +27,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.shared.delivery import Begin, DeliveryStatus, NotRetryable, clip_response
+from domain.shared.delivery import (
+    AttemptOutcome,
+    Begin,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    NotRetryable,
+    clip_response,
+)
 from domain.shared.errors import InvalidInput
 from domain.shared.model import Aggregate, new_id
 from domain.whatsapp.errors import (
@@ -251,6 +261,7 @@ class MessageStatus(StrEnum):
 
 
 RETRYABLE = frozenset({MessageStatus.FAILED, MessageStatus.DEAD, MessageStatus.UNCERTAIN})
+_DELIVERY_STATES = frozenset(MessageStatus(s.value) for s in DeliveryStatus)
 _RANK = {MessageStatus.SENT: 1, MessageStatus.DELIVERED: 2, MessageStatus.READ: 3}
 PROVIDER_STATUSES = {"sent": MessageStatus.SENT, "delivered": MessageStatus.DELIVERED, "read": MessageStatus.READ}
 
@@ -343,7 +354,13 @@ def check_window(content: MessageContent, last_inbound_at: datetime | None, now:
 # --- the message log --------------------------------------------------------------------------
 
 
-class WhatsappMessage(Aggregate):
+class WhatsappMessage(Delivery):
+    """One message of the log. Outbound ones are delivered by the ``whatsapp.send`` job through the
+    shared delivery state machine (``Delivery``: attempts with their outcomes, UNCERTAIN, retry by
+    hand); the webhook then moves them on (DELIVERED, READ) or fails them."""
+
+    PROVIDER = "whatsapp"
+
     def __init__(
         self,
         *,
@@ -364,10 +381,11 @@ class WhatsappMessage(Aggregate):
         entity_id: str | None,
         status: MessageStatus,
         wamid: str | None,
+        provider: str | None,
         error_code: int | None,
-        error_title: str | None,
-        attempts: int,
-        round: int,
+        last_error: str | None,
+        attempts: tuple[DeliveryAttempt, ...],
+        retries: int,
         provider_at: datetime | None,
         created_by: str | None,
         created_at: datetime,
@@ -394,10 +412,11 @@ class WhatsappMessage(Aggregate):
         self.entity_id = entity_id
         self.status = status
         self.wamid = wamid
+        self.provider = provider
         self.error_code = error_code
-        self.error_title = error_title
+        self.last_error = last_error
         self.attempts = attempts
-        self.round = round
+        self.retries = retries
         self.provider_at = provider_at
         self.created_by = created_by
         self.created_at = created_at
@@ -406,6 +425,14 @@ class WhatsappMessage(Aggregate):
         self.delivered_at = delivered_at
         self.read_at = read_at
         self.failed_at = failed_at
+
+    @property
+    def provider_message_id(self) -> str | None:  # what ``Delivery`` calls the wamid
+        return self.wamid
+
+    @provider_message_id.setter
+    def provider_message_id(self, value: str | None) -> None:
+        self.wamid = self.wamid or (value[:128] if value else None)
 
     @classmethod
     def outbound(
@@ -430,8 +457,8 @@ class WhatsappMessage(Aggregate):
             filename=document.filename if document else None,
             caption=document.caption if document else None,
             entity_type=entity[0] if entity else None, entity_id=entity[1] if entity else None,
-            status=MessageStatus.QUEUED, wamid=None, error_code=None, error_title=None, attempts=0, round=0,
-            provider_at=None, created_by=created_by, created_at=now, updated_at=now,
+            status=MessageStatus.QUEUED, wamid=None, provider=None, error_code=None, last_error=None, attempts=(),
+            retries=0, provider_at=None, created_by=created_by, created_at=now, updated_at=now,
             sent_at=None, delivered_at=None, read_at=None, failed_at=None,
         )
 
@@ -452,9 +479,9 @@ class WhatsappMessage(Aggregate):
             id=new_id(), tenant_id=tenant_id, direction=Direction.INBOUND, phone=phone, client_id=client_id,
             kind=kind, text=None if text is None else text[:MAX_TEXT], template_name=None, template_language=None,
             template_parameters=[], file_id=None, filename=None, caption=None, entity_type=None, entity_id=None,
-            status=MessageStatus.RECEIVED, wamid=wamid[:128], error_code=None, error_title=None, attempts=0,
-            round=0, provider_at=provider_at, created_by=None, created_at=now, updated_at=now,
-            sent_at=None, delivered_at=None, read_at=None, failed_at=None,
+            status=MessageStatus.RECEIVED, wamid=wamid[:128], provider=cls.PROVIDER, error_code=None,
+            last_error=None, attempts=(), retries=0, provider_at=provider_at, created_by=None, created_at=now,
+            updated_at=now, sent_at=None, delivered_at=None, read_at=None, failed_at=None,
         )
 
     @property
@@ -474,83 +501,93 @@ class WhatsappMessage(Aggregate):
         )
         return MessageContent(kind=MessageKind(self.kind), text=self.text, template=template, document=document)
 
-    # --- delivery (the job) -------------------------------------------------------------------
+    def _as_message_status(self) -> None:
+        """``Delivery`` writes ``DeliveryStatus`` members; the log keeps ``MessageStatus`` ones (same values)."""
+        self.status = MessageStatus(self.status)
+
+    @property
+    def _delivering(self) -> bool:
+        """In the shared delivery states (the webhook's DELIVERED and READ, and inbound, are not)."""
+        return self.direction == Direction.OUTBOUND and self.status in _DELIVERY_STATES
+
+    # --- delivery (the job), through ``Delivery`` ---------------------------------------------------
 
     def begin_attempt(self, *, now: datetime) -> Begin:
         """QUEUED -> SENDING (``SEND``: call the provider now). A message found SENDING was being
         sent by a run that died: UNCERTAIN (``UNCERTAIN``). Any other status: ``SKIP``."""
-        if self.status is MessageStatus.QUEUED:
-            self.status = MessageStatus.SENDING
-            self.attempts += 1
-            self.updated_at = now
-            return Begin.SEND
-        if self.status is MessageStatus.SENDING:
-            self._uncertain(
+        if not self._delivering:
+            return Begin.SKIP
+        begun = super().begin_attempt(now=now)
+        self._as_message_status()
+        if begun is Begin.UNCERTAIN:
+            self.error_code = None
+            self.last_error = (
                 "an attempt was interrupted after it was claimed: WhatsApp may have taken the message; "
-                "it is sent again only by retryWhatsapp",
-                now,
+                "it is sent again only by retryWhatsapp"
             )
-            return Begin.UNCERTAIN
-        return Begin.SKIP
-
-    def _uncertain(self, reason: str, now: datetime) -> None:
-        self.status = MessageStatus.UNCERTAIN
-        self.error_code = None
-        self.error_title = reason
-        self.updated_at = now
+        return begun
 
     def sent(self, *, wamid: str, now: datetime) -> None:
         """The Graph API took it (also after a re-run already called it UNCERTAIN: now it is known)."""
-        if self.status in (MessageStatus.SENDING, MessageStatus.QUEUED, MessageStatus.UNCERTAIN):
-            self.status = MessageStatus.SENT
+        if self.status in (MessageStatus.SENDING, MessageStatus.UNCERTAIN):
+            self.record_sent(provider=self.PROVIDER, provider_message_id=wamid, response=f"accepted as {wamid}", now=now)
+            self._as_message_status()
             self.error_code = None
-            self.error_title = None
-        self.wamid = self.wamid or wamid[:128]
-        self.sent_at = self.sent_at or now
-        self.updated_at = now
+        else:  # the webhook got here first (DELIVERED, READ): only the wamid is news
+            self.provider_message_id = wamid
+            self.sent_at = self.sent_at or now
 
     def not_sent(self, *, code: int | None, title: str, now: datetime) -> None:
         """A transient refusal: the provider did not take it; queued again for the job's next attempt."""
-        if self.status is MessageStatus.SENDING:
-            self.status = MessageStatus.QUEUED
-            self._error(code, title, now)
+        if self.status == MessageStatus.SENDING:
+            self.record_deferred(provider=self.PROVIDER, reason=title, now=now, last=False)
+            self._as_message_status()
+            self.error_code = code
+
+    def dead(self, *, code: int | None, title: str, now: datetime) -> None:
+        """A transient refusal on the last attempt: DEAD."""
+        if self.status == MessageStatus.SENDING:
+            self.record_deferred(provider=self.PROVIDER, reason=title, now=now, last=True)
+            self._as_message_status()
+            self.error_code = code
+            self.failed_at = now
 
     def maybe_sent(self, reason: str, *, now: datetime) -> None:
         """The call's outcome is unknown (a timeout after the request left): never resent by itself."""
-        if self.status is MessageStatus.SENDING:
-            self._uncertain(reason, now)
+        if self.status == MessageStatus.SENDING:
+            self._close_last(AttemptOutcome.INTERRUPTED, now=now, provider=self.PROVIDER, response=reason)
+            self.status = MessageStatus.UNCERTAIN
+            self.error_code = None
+            self.last_error = clip_response(reason)
+            self.updated_at = now
 
     def failed(self, *, code: int | None, title: str, now: datetime) -> None:
-        if self.status in (MessageStatus.SENDING, MessageStatus.QUEUED):
+        """Refused for good: by the provider (SENDING), or before it was called (still QUEUED)."""
+        if self.status == MessageStatus.SENDING:
+            self.record_rejected(provider=self.PROVIDER, reason=title, now=now)
+            self._as_message_status()
+        elif self.status == MessageStatus.QUEUED:
             self.status = MessageStatus.FAILED
-            self.failed_at = now
-            self._error(code, title, now)
-
-    def dead(self, *, code: int | None, title: str, now: datetime) -> None:
-        if self.status in (MessageStatus.SENDING, MessageStatus.QUEUED):
-            self.status = MessageStatus.DEAD
-            self.failed_at = now
-            self._error(code, title, now)
-
-    def _error(self, code: int | None, title: str, now: datetime) -> None:
+            self.last_error = clip_response(title)
+            self.updated_at = now
+        else:
+            return
         self.error_code = code
-        self.error_title = clip_response(title)
-        self.updated_at = now
+        self.failed_at = now
 
-    def retry(self, *, now: datetime) -> int:
+    def retry(self, *, now: datetime) -> int:  # type: ignore[override]
         """FAILED, DEAD or UNCERTAIN -> QUEUED for a new round of delivery; returns the round."""
-        if self.direction is not Direction.OUTBOUND or self.status not in RETRYABLE:
+        if not self._delivering:
             raise NotRetryable(
                 f"message {self.id} is {self.status}; only FAILED, DEAD or UNCERTAIN messages are retried",
                 field="id",
             )
-        self.status = MessageStatus.QUEUED
-        self.round += 1
+        super().retry(now=now)
+        self._as_message_status()
         self.error_code = None
-        self.error_title = None
+        self.last_error = None
         self.failed_at = None
-        self.updated_at = now
-        return self.round
+        return self.retries
 
     # --- delivery statuses (the webhook) ------------------------------------------------------
 
@@ -565,7 +602,7 @@ class WhatsappMessage(Aggregate):
         error_title: str | None = None,
     ) -> bool:
         """Apply one status of the webhook; True if anything changed. Only forward; failed is final."""
-        if self.direction is not Direction.OUTBOUND or self.status is MessageStatus.FAILED:
+        if self.direction is not Direction.OUTBOUND or self.status == MessageStatus.FAILED:
             return False
         changed = False
         if wamid and not self.wamid:
@@ -577,7 +614,9 @@ class WhatsappMessage(Aggregate):
                 return changed
             self.status = MessageStatus.FAILED
             self.failed_at = at
-            self._error(error_code, error_title or "failed", now)
+            self.error_code = error_code
+            self.last_error = clip_response(error_title or "failed")
+            self.updated_at = now
             return True
         target = PROVIDER_STATUSES.get(status)
         if target is None:
@@ -585,7 +624,7 @@ class WhatsappMessage(Aggregate):
         if _RANK[target] > current:
             self.status = target
             self.error_code = None
-            self.error_title = None
+            self.last_error = None
             changed = True
         # a skipped or late step still tells when it happened, once
         for step, attribute in ((MessageStatus.SENT, "sent_at"), (MessageStatus.DELIVERED, "delivered_at"),
