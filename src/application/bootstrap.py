@@ -34,10 +34,12 @@ from application.shared.bus import Handler, MessageBus
 from application.shared.ports import Clock, UnitOfWorkFactory
 from application.shared.secrets import SecretBox, SecretUnreadable
 from application.tenancy import handlers as tenancy
+from application.tenancy import directory as tenancy_directory
 from application.tenancy import subscriptions as tenancy_subscriptions
 from application.webhooks import commands as webhooks
 from application.webhooks import handlers as webhook_handlers
 from application.webhooks.polar import PolarWebhookProcessor
+from application.webhooks.workos import WorkOsWebhookProcessor
 from application.webhooks.ports import WebhookProcessor
 from application.webhooks.processing import WebhookJob
 from application.whatsapp import commands as whatsapp
@@ -114,6 +116,10 @@ def build_message_bus(
         webhooks.FindWebhookEvents: webhook_handlers.FindWebhookEventsHandler(),
         webhooks.ListWebhookEvents: webhook_handlers.ListWebhookEventsHandler(),
         tenancy_subscriptions.ApplySubscriptionEvent: tenancy_subscriptions.ApplySubscriptionEventHandler(clock),
+        tenancy_directory.SyncOrganization: tenancy_directory.SyncOrganizationHandler(clock),
+        tenancy_directory.SyncDirectoryUser: tenancy_directory.SyncDirectoryUserHandler(),
+        tenancy_directory.SyncMembership: tenancy_directory.SyncMembershipHandler(clock),
+        tenancy_directory.SyncDirectorySyncUser: tenancy_directory.SyncDirectorySyncUserHandler(clock),
     }
     # --- end webhooks ---
     if pdf_renderer is not None:
@@ -215,6 +221,7 @@ def build_webhook_processors(bus: MessageBus) -> dict[str, WebhookProcessor]:
         "polar": PolarWebhookProcessor(bus),
         "whatsapp": WhatsappWebhookProcessor(bus),  # whatsapp
         "aurinko": AurinkoWebhookProcessor(bus),  # aurinko
+        "workos": WorkOsWebhookProcessor(bus),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, and_, case, func, literal, or_, select, update
@@ -46,7 +46,7 @@ from application.invoicing.views import (
     SortDirection,
 )
 from domain.invoicing.clients import Client
-from domain.invoicing.invoices import Invoice, InvoiceStatus
+from domain.invoicing.invoices import Invoice, InvoiceStatus, LegalStatus
 from domain.invoicing.lines import compute_totals
 from domain.invoicing.quotes import Quote, quote_status
 from domain.invoicing.statements import StatementInvoice, StatementPayment
@@ -118,6 +118,34 @@ class SqlAlchemyInvoiceRepository(TenantRepository[Invoice]):
 
     def _select(self, invoice_id: str) -> Select[Any]:
         return select(Invoice).where(invoices.c.id == invoice_id, invoices.c.tenant_id == self._tenant_id)
+
+    # --- the PAC (webhooks) ---
+
+    def by_pac_document_id(self, document_id: str, *, for_update: bool = False) -> Invoice | None:
+        found = self._session.execute(
+            select(invoices.c.id)
+            .where(invoices.c.tenant_id == self._tenant_id, invoices.c.pac_document_id == document_id)
+            .order_by(invoices.c.created_at)
+            .limit(1)
+        ).scalar_one_or_none()
+        if found is None:
+            return None
+        return self.get_for_update(found) if for_update else self.get(found)
+
+    def awaiting_pac(self, *, cutoff: datetime, limit: int) -> list[tuple[str, str]]:
+        rows = self._session.execute(
+            select(invoices.c.id, invoices.c.pac_document_id)
+            .where(
+                invoices.c.tenant_id == self._tenant_id,
+                invoices.c.pac_document_id.is_not(None),
+                invoices.c.voided_at.is_(None),
+                invoices.c.legal_status.in_([LegalStatus.NONE, LegalStatus.PAC_AUTHORIZED]),
+                func.coalesce(invoices.c.authorized_at, invoices.c.created_at) <= cutoff,
+            )
+            .order_by(invoices.c.created_at, invoices.c.id)
+            .limit(limit)
+        ).all()
+        return [(row.id, row.pac_document_id) for row in rows]
 
 
 class SqlAlchemyQuoteRepository(TenantRepository[Quote]):

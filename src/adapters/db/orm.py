@@ -43,6 +43,7 @@ from domain.pdf_templates.model import PdfTemplate
 from domain.shared.channels import DeliveryChannel
 from domain.shared.delivery import DeliveryAttempt
 from domain.tenancy.model import Role, Tenant, User
+from domain.tenancy.directory import DirectoryUser
 from domain.tenancy.subscription import SubscriptionStatus, TenantSubscription
 from domain.webhooks.model import WebhookStatus
 from domain.whatsapp.model import (
@@ -55,6 +56,7 @@ from domain.whatsapp.model import (
     WhatsappMessage,
     WhatsappTemplate,
 )
+from domain.webhooks.pac import PacSettings, SignatureMode
 
 metadata = MetaData(
     naming_convention={
@@ -194,6 +196,9 @@ tenants = Table(
     Column("name", String(200), nullable=False),
     Column("external_id", String(128), nullable=True, unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    # webhooks (WorkOS): the organization's updated_at last applied, and when it was deleted
+    Column("directory_updated_at", UtcDateTime(), nullable=True),
+    Column("deleted_at", UtcDateTime(), nullable=True),
 )
 
 users = Table(
@@ -206,6 +211,7 @@ users = Table(
     Column("external_id", String(128), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("directory_updated_at", UtcDateTime(), nullable=True),  # webhooks (WorkOS): newest wins
     UniqueConstraint("tenant_id", "email"),
     Index("ix_users_tenant_id_external_id", "tenant_id", "external_id"),
 )
@@ -704,6 +710,31 @@ inbox_message_addresses = Table(
     Index("ix_inbox_message_addresses_tenant_id_address", "tenant_id", "address"),
 )
 
+# A tenant's PAC (Alanube) settings (issue 6): its company id names it on /webhooks/pac/{company_id};
+# the webhook secret and the API key are sealed (SecretBox), never stored in the clear.
+pac_settings = Table(
+    "pac_settings",
+    metadata,
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("company_id", String(128), nullable=False, unique=True),
+    Column("webhook_secret_sealed", Text, nullable=True),
+    Column("api_key_sealed", Text, nullable=True),
+    Column("signature_mode", StrEnumType(SignatureMode), nullable=False),
+    Column("send_authorized_invoice", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# WorkOS users as last reported (issue 6), keyed by their WorkOS id: the email a membership's user
+# row takes, and whether the user was deleted (a deleted user is never active again).
+directory_users = Table(
+    "directory_users",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -736,6 +767,8 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(WhatsappTemplate, whatsapp_templates)
     mapper_registry.map_imperatively(WhatsappMessage, whatsapp_messages)
     mapper_registry.map_imperatively(AurinkoConnection, aurinko_connections)  # aurinko
+    mapper_registry.map_imperatively(PacSettings, pac_settings)  # webhooks (PAC)
+    mapper_registry.map_imperatively(DirectoryUser, directory_users)  # webhooks (WorkOS)
 
 
 def _map_invoicing() -> None:

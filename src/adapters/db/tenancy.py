@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from adapters.db.orm import tenant_subscriptions, tenants, users
+from adapters.db.orm import directory_users, tenant_subscriptions, tenants, users
 from application.tenancy.ports import Principal
 from domain.tenancy.model import Tenant, User
+from domain.tenancy.directory import DirectoryUser
 from domain.tenancy.subscription import TenantSubscription
 
 
@@ -46,7 +47,10 @@ class SqlAlchemyTenantDirectory:
                     ),
                 ),
             )
-            .where(or_(tenants.c.external_id == tenant_reference, tenants.c.slug == tenant_reference))
+            .where(
+                or_(tenants.c.external_id == tenant_reference, tenants.c.slug == tenant_reference),
+                tenants.c.deleted_at.is_(None),  # a deleted organization's tenant authenticates no one
+            )
             .order_by(tenants.c.external_id.is_(None), users.c.active.desc())
             .limit(1)
         ).one_or_none()
@@ -86,3 +90,26 @@ class SqlAlchemyTenantDirectory:
 
     def add_subscription(self, subscription: TenantSubscription) -> None:
         self._session.add(subscription)
+
+    # --- the directory (WorkOS webhooks) ---
+
+    def by_external_id(self, external_id: str) -> Tenant | None:
+        return self._session.scalars(
+            select(Tenant).where(tenants.c.external_id == external_id).execution_options(populate_existing=True)
+        ).one_or_none()
+
+    def users_of(self, tenant_id: str) -> list[User]:
+        return list(self._session.scalars(select(User).where(users.c.tenant_id == tenant_id)))
+
+    def users_by_external_id(self, external_id: str) -> list[User]:
+        return list(
+            self._session.scalars(
+                select(User).where(users.c.external_id == external_id).order_by(users.c.tenant_id)
+            )
+        )
+
+    def directory_user(self, user_id: str) -> DirectoryUser | None:
+        return self._session.get(DirectoryUser, user_id, populate_existing=True)
+
+    def add_directory_user(self, user: DirectoryUser) -> None:
+        self._session.add(user)

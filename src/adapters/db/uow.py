@@ -27,6 +27,7 @@ from adapters.db.integrations import (  # aurinko
 from adapters.db.jobs import SqlAlchemyJobOutbox
 from adapters.db.pdf_templates import SqlAlchemyPdfTemplateReader, SqlAlchemyPdfTemplateRepository
 from adapters.db.tenancy import SqlAlchemyTenantDirectory
+from adapters.db.pac import SqlAlchemyPacSettingsRepository
 from adapters.db.webhooks import SqlAlchemyWebhookEventReader, SqlAlchemyWebhookEventRepository
 from adapters.db.whatsapp import (
     SqlAlchemyWhatsappDirectory,
@@ -54,7 +55,7 @@ from application.jobs.ports import JobOutbox
 from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
 from application.shared.ports import Clock, DuplicateEntry
 from application.tenancy.ports import TenantDirectory
-from application.webhooks.ports import WebhookEventReader, WebhookEventRepository
+from application.webhooks.ports import PacSettingsRepository, WebhookEventReader, WebhookEventRepository
 from application.whatsapp.ports import WhatsappDirectory, WhatsappReader, WhatsappRepository
 from domain.shared.model import Aggregate, DomainEvent
 
@@ -93,6 +94,7 @@ class SqlAlchemyUnitOfWork:
     inbox: InboxStore
     inbox_views: InboxReader
     aurinko_directory: AurinkoDirectory
+    pac_settings: PacSettingsRepository
 
     def __init__(
         self,
@@ -126,6 +128,7 @@ class SqlAlchemyUnitOfWork:
         # --- webhooks ---
         self.webhook_events = SqlAlchemyWebhookEventRepository(session, self._tenant_id)
         self.webhook_event_views = SqlAlchemyWebhookEventReader(session, self._tenant_id)
+        self.pac_settings = SqlAlchemyPacSettingsRepository(session, self._tenant_id)
         # --- end webhooks ---
         self.whatsapp_directory = SqlAlchemyWhatsappDirectory(session)  # whatsapp: across tenants
         if self._tenant_id is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from application.invoicing.views import (
@@ -55,6 +55,17 @@ class InvoiceRepository(Protocol):
     def get_for_update(self, invoice_id: str) -> Invoice | None:
         """The invoice, locked until the transaction ends and read after the lock: what a
         concurrent payment or void committed meanwhile is seen."""
+        ...
+
+    # --- the PAC (webhooks) ---
+
+    def by_pac_document_id(self, document_id: str, *, for_update: bool = False) -> Invoice | None:
+        """The tenant's invoice the PAC knows by ``document_id`` (locked, with ``for_update``)."""
+        ...
+
+    def awaiting_pac(self, *, cutoff: datetime, limit: int) -> list[tuple[str, str]]:
+        """(invoice id, PAC document id) of unvoided invoices with a PAC document id still NONE or
+        PAC_AUTHORIZED since before ``cutoff`` (authorised at, else created at), oldest first."""
         ...
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     )
     from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
     from application.tenancy.ports import TenantDirectory
-    from application.webhooks.ports import WebhookEventReader, WebhookEventRepository
+    from application.webhooks.ports import PacSettingsRepository, WebhookEventReader, WebhookEventRepository
     from application.whatsapp.ports import WhatsappDirectory, WhatsappReader, WhatsappRepository
 
 
@@ -80,6 +80,8 @@ class UnitOfWork(Protocol):
     inbox_views: InboxReader
     aurinko_directory: AurinkoDirectory
     """Across tenants: only in a unit of work without a tenant (system work)."""
+    pac_settings: PacSettingsRepository
+    """The tenants' PAC settings: the tenant's own, or every tenant's without one (by company id always)."""
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from domain.tenancy.model import Tenant, User
+from domain.tenancy.directory import DirectoryUser
 from domain.tenancy.subscription import TenantSubscription
 
 
@@ -50,3 +51,19 @@ class TenantDirectory(Protocol):
     def subscription(self, tenant_id: str) -> TenantSubscription | None: ...
 
     def add_subscription(self, subscription: TenantSubscription) -> None: ...
+
+    # --- the directory (WorkOS webhooks) ---
+
+    def by_external_id(self, external_id: str) -> Tenant | None:
+        """The tenant of this WorkOS organization (also a deleted one)."""
+        ...
+
+    def users_of(self, tenant_id: str) -> list[User]: ...
+
+    def users_by_external_id(self, external_id: str) -> list[User]:
+        """Every tenant's user rows of this WorkOS user."""
+        ...
+
+    def directory_user(self, user_id: str) -> DirectoryUser | None: ...
+
+    def add_directory_user(self, user: DirectoryUser) -> None: ...

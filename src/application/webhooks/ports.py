@@ -16,6 +16,7 @@ from typing import Protocol
 
 from application.webhooks.views import WebhookEventCursor, WebhookEventFilter, WebhookEventView
 from domain.webhooks.model import WebhookEvent, WebhookStatus
+from domain.webhooks.pac import PacSettings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +64,22 @@ class WebhookEventRepository(Protocol):
 
     def save(self, event: WebhookEvent) -> None:
         """Write the state of ``event`` (status, attempts, last error, replays, times)."""
+        ...
+
+
+class PacSettingsRepository(Protocol):
+    """``uow.pac_settings``: the tenant's PAC settings (every tenant's in a unit of work without one)."""
+
+    def get(self, tenant_id: str) -> PacSettings | None: ...
+
+    def by_company(self, company_id: str) -> PacSettings | None:
+        """Whichever tenant has this PAC company id (company ids are unique across tenants)."""
+        ...
+
+    def add(self, settings: PacSettings) -> None: ...
+
+    def tenant_ids(self) -> list[str]:
+        """The tenants with PAC settings (the poller's list)."""
         ...
 
 

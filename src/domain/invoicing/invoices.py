@@ -431,6 +431,34 @@ class Invoice(Aggregate):
         )
         return True
 
+    def record_authorization(
+        self,
+        *,
+        cufe: str | None = None,
+        qr_url: str | None = None,
+        authorization_protocol: str | None = None,
+        authorized_at: datetime | None = None,
+    ) -> bool:
+        """Keep what the PAC says about an authorised invoice (its document fetched after the
+        notice): CUFE, QR link, authorisation protocol and date. Only on an authorised invoice,
+        and without changing its legal status; ``True`` if anything changed."""
+        if LegalStatus(self.legal_status) not in (LegalStatus.PAC_AUTHORIZED, LegalStatus.DGI_AUTHORIZED):
+            return False
+        if authorized_at is not None and authorized_at.tzinfo is None:
+            raise InvalidInput("authorizedAt must carry a timezone", field="authorizedAt")
+        values = {
+            "cufe": parse_text(cufe, field="cufe", max_length=128),
+            "qr_url": _parse_url(qr_url, field="qrUrl"),
+            "authorization_protocol": parse_text(authorization_protocol, field="authorizationProtocol", max_length=128),
+            "authorized_at": authorized_at,
+        }
+        changed = False
+        for name, value in values.items():
+            if value is not None and getattr(self, name) != value:
+                setattr(self, name, value)
+                changed = True
+        return changed
+
 
 def _parse_url(value: object, *, field: str) -> str | None:
     text = parse_text(value, field=field, max_length=2048)

@@ -51,13 +51,25 @@ def parse_slug(value: str) -> str:
 
 class Tenant(Aggregate):
     def __init__(
-        self, *, id: str, slug: str, name: str, external_id: str | None, created_at: datetime
+        self,
+        *,
+        id: str,
+        slug: str,
+        name: str,
+        external_id: str | None,
+        created_at: datetime,
+        directory_updated_at: datetime | None = None,
+        deleted_at: datetime | None = None,
     ) -> None:
         self.id = id
         self.slug = slug
         self.name = name
         self.external_id = external_id
         self.created_at = created_at
+        # From the directory (WorkOS): the organization's last applied updated_at, and its deletion
+        # (a deleted organization's tenant authenticates no one).
+        self.directory_updated_at = directory_updated_at
+        self.deleted_at = deleted_at
 
     @classmethod
     def create(
@@ -82,6 +94,7 @@ class User(Aggregate):
         external_id: str | None,
         active: bool,
         created_at: datetime,
+        directory_updated_at: datetime | None = None,
     ) -> None:
         self.id = id
         self.tenant_id = tenant_id
@@ -90,3 +103,4 @@ class User(Aggregate):
         self.external_id = external_id
         self.active = active
         self.created_at = created_at
+        self.directory_updated_at = directory_updated_at  # the directory's (WorkOS) last applied state

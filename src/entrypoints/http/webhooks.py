@@ -23,6 +23,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from adapters.webhooks.aurinko import AurinkoWebhookVerifier
 from adapters.webhooks.standard import StandardWebhooksVerifier
+from adapters.webhooks.workos import WorkOsWebhookVerifier
 from application.webhooks.commands import ReceivedWebhook, ReceiveWebhook
 from application.webhooks.ports import SignatureRejected, WebhookVerifier
 from domain.webhooks.model import MAX_PROVIDER_EVENT_ID
@@ -164,8 +165,34 @@ def aurinko() -> Any:
     return receive("aurinko", body_digest(timestamp.encode() + b":" + body), body, event_type=kind[:100] if kind else None)
 
 
+# --- WorkOS -------------------------------------------------------------------------------------------
+
+
+@blueprint.post("/webhooks/workos")
+def workos() -> Any:
+    settings = _settings()
+    verifier: WebhookVerifier | None = current_app.extensions.get("istmo.webhooks.workos")
+    if verifier is None:
+        return _not_configured("WorkOS")
+    try:
+        body = raw_body(settings.webhook_max_bytes)
+    except BodyTooLarge:
+        return too_large(settings.webhook_max_bytes)
+    try:
+        verifier.verify(body, request.headers)
+    except SignatureRejected as error:
+        return rejected(error)
+    payload = json_or_none(body)
+    payload = payload if isinstance(payload, dict) else {}
+    event_id = payload.get("id") if isinstance(payload.get("id"), str) and payload.get("id") else body_digest(body)
+    kind = payload.get("event") if isinstance(payload.get("event"), str) else None
+    return receive("workos", event_id, body, event_type=kind)
+
+
 def install(app: Any, settings: Any) -> None:
     """Register the routes and build the verifiers the settings configure (once, at start-up)."""
     if settings.polar_webhook_secret:
         app.extensions["istmo.webhooks.polar"] = StandardWebhooksVerifier(settings.polar_webhook_secret)
+    if settings.workos_webhook_secret:
+        app.extensions["istmo.webhooks.workos"] = WorkOsWebhookVerifier(settings.workos_webhook_secret)
     app.register_blueprint(blueprint)
