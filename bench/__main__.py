@@ -11,6 +11,7 @@ throughput figures move with it.
 5. PDF rendering: one-page invoice p50, 200 invoices on both cores, a 4,000-line statement (``bench.pdf``).
 6. WhatsApp: 500 queued messages to the local Graph API with two workers; 1,000 status webhooks (``bench.whatsapp``).
 7. Inbox sync of 10,000 messages from the local Aurinko server, then again: nothing written (``bench.inbox``).
+8. Webhooks: Polar-signed deliveries into gunicorn on PostgreSQL, beside a bare INSERT+COMMIT loop (``bench.webhooks``).
 """
 
 from __future__ import annotations
@@ -212,6 +213,10 @@ def main() -> None:
     else:
         with postgres_database() as url:
             inbox.section(url, "7 PostgreSQL")
+    wait_until_quiet()
+    from bench import webhooks  # issue 6, section 6
+
+    webhooks.section("8")
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 

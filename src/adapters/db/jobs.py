@@ -62,9 +62,14 @@ def enqueue_job(
         return str(values["id"])
     dialect = session.get_bind().dialect.name
     upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        upsert(jobs).values(**values).on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
-    )
+    inserted = session.execute(
+        upsert(jobs)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
+        .returning(jobs.c.id)
+    ).scalar_one_or_none()
+    if inserted is not None:  # one round trip when the key is new (the common case)
+        return str(inserted)
     return str(
         session.execute(
             select(jobs.c.id).where(jobs.c.kind == kind, jobs.c.idempotency_key == idempotency_key)
