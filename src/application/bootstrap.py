@@ -38,6 +38,7 @@ from application.tenancy import directory as tenancy_directory
 from application.tenancy import subscriptions as tenancy_subscriptions
 from application.webhooks import commands as webhooks
 from application.webhooks import handlers as webhook_handlers
+from application.webhooks import pac as pac_webhooks
 from application.webhooks.polar import PolarWebhookProcessor
 from application.webhooks.workos import WorkOsWebhookProcessor
 from application.webhooks.ports import WebhookProcessor
@@ -67,6 +68,8 @@ def build_message_bus(
     inbox_provider: InboxProvider | None = None,
     oauth_states: OAuthStateCodec | None = None,
     aurinko_policy: aurinko.AurinkoPolicy | None = None,
+    pac_client: pac_webhooks.PacClient | None = None,
+    pac_policy: pac_webhooks.PacPolicy | None = None,
 ) -> MessageBus:
     """Without ``pdf_renderer``, the PDF template and rendering messages have no handler; without
     ``secrets``, ``whatsapp_sender``, ``phones`` and ``webhook_signatures``, the WhatsApp ones."""
@@ -121,6 +124,19 @@ def build_message_bus(
         tenancy_directory.SyncMembership: tenancy_directory.SyncMembershipHandler(clock),
         tenancy_directory.SyncDirectorySyncUser: tenancy_directory.SyncDirectorySyncUserHandler(clock),
     }
+    if secrets is not None and pac_client is not None:
+        pac_policy = pac_policy or pac_webhooks.PacPolicy()
+        handlers |= {
+            pac_webhooks.ConfigurePac: pac_webhooks.ConfigurePacHandler(clock, secrets),
+            pac_webhooks.GetPacSettings: pac_webhooks.GetPacSettingsHandler(),
+            pac_webhooks.VerifyPacDelivery: pac_webhooks.VerifyPacDeliveryHandler(secrets, pac_policy),
+            pac_webhooks.SyncPacDocument: pac_webhooks.SyncPacDocumentHandler(
+                clock, secrets, pac_client, keeper, storage, file_policy, pac_policy
+            ),
+            pac_webhooks.QueueStalePacDocuments: pac_webhooks.QueueStalePacDocumentsHandler(
+                clock, uow_factory, pac_policy
+            ),
+        }
     # --- end webhooks ---
     if pdf_renderer is not None:
         renders = (pdf_renderer, storage, keeper, clock, file_policy)
@@ -222,11 +238,15 @@ def build_webhook_processors(bus: MessageBus) -> dict[str, WebhookProcessor]:
         "whatsapp": WhatsappWebhookProcessor(bus),  # whatsapp
         "aurinko": AurinkoWebhookProcessor(bus),  # aurinko
         "workos": WorkOsWebhookProcessor(bus),
+        pac_webhooks.PROVIDER: pac_webhooks.PacWebhookProcessor(bus),
     }
 
 
 def build_job_handlers(
-    bus: MessageBus, *, webhook_processors: Mapping[str, WebhookProcessor] | None = None
+    bus: MessageBus,
+    *,
+    webhook_processors: Mapping[str, WebhookProcessor] | None = None,
+    authorized_invoice_sender: pac_webhooks.AuthorizedInvoiceSender | None = None,
 ) -> dict[str, JobHandler]:
     """Which handler runs which kind of job: the one registry the workers use.
 
@@ -255,18 +275,25 @@ def build_job_handlers(
         FILES_GC: collect_file_garbage,
         webhooks.PROCESS_JOB: WebhookJob(bus, processors),
         whatsapp_handlers.SEND_JOB: deliver_whatsapp,  # whatsapp
+        pac_webhooks.SYNC_JOB: pac_webhooks.sync_job(bus),
+        pac_webhooks.POLL_JOB: pac_webhooks.poll_job(bus),
+        pac_webhooks.SEND_JOB: pac_webhooks.send_job(authorized_invoice_sender),
     }
     handlers |= _aurinko_job_handlers(bus)  # aurinko
     return handlers
 
 
 def build_schedules(
-    *, files_gc_every: timedelta = timedelta(hours=1), aurinko_sync_every: timedelta = timedelta(minutes=5)
+    *,
+    files_gc_every: timedelta = timedelta(hours=1),
+    aurinko_sync_every: timedelta = timedelta(minutes=5),
+    pac_poll_every: timedelta = timedelta(minutes=5),
 ) -> list[Schedule]:
     """The periodic jobs, declared in code; the workers enqueue each slot once."""
     return [
         Schedule(kind=FILES_GC, interval=files_gc_every),
         Schedule(kind=aurinko_handlers.SYNC_ALL_JOB, interval=aurinko_sync_every),  # aurinko
+        Schedule(kind=pac_webhooks.POLL_JOB, interval=pac_poll_every),  # webhooks: the PAC polling fallback
     ]
 
 

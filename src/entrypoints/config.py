@@ -69,6 +69,13 @@ class Settings:
     webhook_max_bytes: int = 1024 * 1024
     polar_webhook_secret: str | None = None
     workos_webhook_secret: str | None = None
+    pac_base_url: str = "https://api.alanube.co"
+    pac_api_key: str | None = None
+    pac_webhook_secret: str | None = None
+    pac_signature_mode: str = "SECRET"
+    pac_poll_after: timedelta = timedelta(minutes=10)
+    pac_poll_every: timedelta = timedelta(minutes=5)
+    pac_timeout: timedelta = timedelta(seconds=15)
     # --- end webhooks ---
     secret_keys: tuple[str, ...] = ()
     """Fernet keys of the SecretBox, the first one primary (``ISTMO_SECRET_KEYS``)."""
@@ -87,6 +94,10 @@ class Settings:
     @property
     def aurinko_callback_url(self) -> str:
         return self.aurinko_return_url or f"{self.public_url}/integrations/aurinko/callback"
+
+    @property
+    def pac_timeout_seconds(self) -> float:
+        return self.pac_timeout.total_seconds()
 
     @property
     def production(self) -> bool:
@@ -170,6 +181,13 @@ class Settings:
             webhook_max_bytes=integer("WEBHOOK_MAX_BYTES", 1024 * 1024),
             polar_webhook_secret=get("POLAR_WEBHOOK_SECRET"),
             workos_webhook_secret=get("WORKOS_WEBHOOK_SECRET"),
+            pac_base_url=(get("PAC_BASE_URL", "https://api.alanube.co") or "").rstrip("/"),
+            pac_api_key=get("PAC_API_KEY"),
+            pac_webhook_secret=get("PAC_WEBHOOK_SECRET"),
+            pac_signature_mode=_pac_mode(get("PAC_SIGNATURE_MODE", "SECRET") or "SECRET"),
+            pac_poll_after=_positive_duration(get("PAC_POLL_AFTER", "10m") or "10m", name="ISTMO_PAC_POLL_AFTER"),
+            pac_poll_every=_positive_duration(get("PAC_POLL_EVERY", "5m") or "5m", name="ISTMO_PAC_POLL_EVERY"),
+            pac_timeout=_positive_duration(get("PAC_TIMEOUT", "15s") or "15s", name="ISTMO_PAC_TIMEOUT"),
             # --- end webhooks ---
             secret_keys=secret_keys,
             whatsapp_graph_url=_http_url(
@@ -193,6 +211,13 @@ def _http_url(value: str, *, name: str) -> str:
     if not re.match(r"^https?://[^\s/]+", url):
         raise ConfigurationError(f"{name} must be an http(s) URL, not {value!r}")
     return url
+
+
+def _pac_mode(value: str) -> str:
+    mode = value.strip().upper()
+    if mode not in ("SECRET", "HMAC"):
+        raise ConfigurationError(f"ISTMO_PAC_SIGNATURE_MODE must be SECRET or HMAC, not {value!r}")
+    return mode
 
 
 def _positive_duration(value: str, *, name: str) -> timedelta:

@@ -26,6 +26,9 @@ from adapters.phones.libphonenumber import LibPhoneNumbers
 from adapters.webhooks.whatsapp import HubSignatures
 from adapters.whatsapp.graph import GraphWhatsAppSender
 from adapters.secrets.fernet import FernetSecretBox
+from adapters.webhooks.alanube import AlanubePacClient
+from application.webhooks.pac import PacPolicy
+from domain.webhooks.pac import SignatureMode
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.mime import SniffingMimeDetector
 from application.bootstrap import build_job_handlers, build_message_bus, build_schedules, build_webhook_processors
@@ -127,6 +130,15 @@ def _oauth_state_codec(settings: Settings) -> OAuthStateCodec:
     return OAuthStateCodec(key)
 
 
+def _pac_policy(settings: Settings) -> PacPolicy:
+    return PacPolicy(
+        webhook_secret=settings.pac_webhook_secret,
+        signature_mode=SignatureMode(settings.pac_signature_mode),
+        api_key=settings.pac_api_key,
+        poll_after=settings.pac_poll_after,
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -177,6 +189,11 @@ class Container(containers.DeclarativeContainer):
         clock,
         make_sender=providers.Callable(_aurinko_sender_factory, aurinko_http),
     )
+    # webhooks (issue 6): the PAC's API (Alanube) and the instance's PAC settings
+    pac_client = providers.Singleton(
+        AlanubePacClient, base_url=settings.provided.pac_base_url, timeout=settings.provided.pac_timeout_seconds
+    )
+    pac_policy = providers.Singleton(_pac_policy, settings=settings)
 
     bus = providers.Singleton(
         build_message_bus,
@@ -195,6 +212,8 @@ class Container(containers.DeclarativeContainer):
         inbox_provider=inbox_provider,
         oauth_states=oauth_state_codec,
         aurinko_policy=aurinko_policy,
+        pac_client=pac_client,  # webhooks (issue 6): the PAC
+        pac_policy=pac_policy,
     )
 
     job_queue = providers.Singleton(
@@ -202,7 +221,11 @@ class Container(containers.DeclarativeContainer):
     )
     webhook_processors = providers.Singleton(build_webhook_processors, bus=bus)  # webhooks (issue 6)
     job_handlers = providers.Singleton(build_job_handlers, bus=bus, webhook_processors=webhook_processors)
-    schedules = providers.Singleton(build_schedules, aurinko_sync_every=settings.provided.aurinko_sync_every)
+    schedules = providers.Singleton(
+        build_schedules,
+        aurinko_sync_every=settings.provided.aurinko_sync_every,
+        pac_poll_every=settings.provided.pac_poll_every,
+    )
     retry_policy = providers.Singleton(RetryPolicy, max_attempts=settings.provided.job_max_attempts)
     worker = providers.Factory(
         Worker,

@@ -25,6 +25,7 @@ from adapters.webhooks.aurinko import AurinkoWebhookVerifier
 from adapters.webhooks.standard import StandardWebhooksVerifier
 from adapters.webhooks.workos import WorkOsWebhookVerifier
 from application.webhooks.commands import ReceivedWebhook, ReceiveWebhook
+from application.webhooks.pac import COMPANY_HEADER, PacCompanyUnknown, VerifyPacDelivery, pac_event_id
 from application.webhooks.ports import SignatureRejected, WebhookVerifier
 from domain.webhooks.model import MAX_PROVIDER_EVENT_ID
 from entrypoints.http.errors import json_error
@@ -187,6 +188,37 @@ def workos() -> Any:
     event_id = payload.get("id") if isinstance(payload.get("id"), str) and payload.get("id") else body_digest(body)
     kind = payload.get("event") if isinstance(payload.get("event"), str) else None
     return receive("workos", event_id, body, event_type=kind)
+
+
+# --- the PAC (Alanube) ----------------------------------------------------------------------------
+
+
+@blueprint.post("/webhooks/pac/<company_id>")
+def pac(company_id: str) -> Any:
+    settings = _settings()
+    try:
+        body = raw_body(settings.webhook_max_bytes)
+    except BodyTooLarge:
+        return too_large(settings.webhook_max_bytes)
+    bus = current_app.extensions["istmo.container"].bus()
+    try:
+        tenant_id = bus.handle(
+            VerifyPacDelivery(
+                actor=None, company_id=company_id, signature=request.headers.get("X-Pac-Signature"), body=body
+            )
+        )
+    except PacCompanyUnknown:
+        return json_error(404, "UNKNOWN_PAC_COMPANY", f"no tenant has the PAC company id {company_id[:64]!r}")
+    except SignatureRejected as error:
+        return rejected(error)
+    payload = json_or_none(body)
+    event_id = pac_event_id(company_id, payload) or body_digest(company_id.encode() + b"\n" + body)
+    status = payload.get("legalStatus") if isinstance(payload, dict) else None
+    headers = {**dict(request.headers.items()), COMPANY_HEADER: company_id}
+    return receive(
+        "pac", event_id, body, tenant_id=tenant_id, event_type=status if isinstance(status, str) else None,
+        headers=headers,
+    )
 
 
 def install(app: Any, settings: Any) -> None:

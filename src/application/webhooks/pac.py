@@ -1,0 +1,557 @@
+"""The PAC (Alanube) side of invoicing: settings, webhook verification, and keeping an invoice in
+step with the PAC (legal status, CUFE, QR, authorisation protocol, the authorised PDF).
+
+Three ways lead to ``SyncPacDocument``: the PAC's webhook (``POST /webhooks/pac/{company_id}``,
+through the inbox), a retry or replay of it, and the polling fallback (``pac.poll`` finds invoices
+still waiting after ``ISTMO_PAC_POLL_AFTER`` and queues a ``pac.sync`` for each). They may run at
+once: the legal status only moves forward (``Invoice.apply_legal_status``), and the PDF is kept
+through ``FileKeeper``, whose SHA-256 dedupe under the content lock leaves one file and one blob
+whoever gets there first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import structlog
+
+from application.files.commands import FilePolicy
+from application.files.keeping import FileKeeper
+from application.files.ports import FileStorage
+from application.files.staging import stage_chunks
+from application.files.views import EntityRef
+from application.jobs.errors import PermanentJobError, TransientJobError
+from application.shared.bus import MessageBus
+from application.shared.messages import Command, Query
+from application.shared.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.shared.secrets import SecretBox, SecretUnreadable
+from application.webhooks.payloads import json_object, text
+from application.webhooks.ports import SignatureRejected, WebhookOutcome
+from application.webhooks.views import WebhookEventView
+from domain.files.model import EntityType
+from domain.jobs.model import Job
+from domain.invoicing.invoices import Invoice, LegalStatus
+from domain.shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from domain.tenancy.model import Actor, Role
+from domain.webhooks.pac import (
+    PacSettings,
+    SignatureMode,
+    api_key_context,
+    parse_company_id,
+    webhook_secret_context,
+)
+
+log = structlog.get_logger(__name__)
+
+PROVIDER = "pac"
+SYNC_JOB = "pac.sync"
+POLL_JOB = "pac.poll"
+SEND_JOB = "pac.send_authorized_invoice"
+AUTHORISED = frozenset({LegalStatus.PAC_AUTHORIZED, LegalStatus.DGI_AUTHORIZED})
+MAX_SECRET = 500
+
+
+def pac_actor(tenant_id: str, user: str | None = None) -> Actor:
+    """Who acts when the PAC reports: the tenant, as the PAC (or the user its X-User-Id names)."""
+    return Actor(tenant_id=tenant_id, user_id=(f"pac:{user}" if user else "pac")[:254], role=Role.ADMIN)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PacPolicy:
+    """The instance's PAC settings (``ISTMO_PAC_*``); a tenant's own settings win over them."""
+
+    webhook_secret: str | None = None
+    signature_mode: SignatureMode = SignatureMode.SECRET
+    api_key: str | None = None
+    poll_after: timedelta = timedelta(minutes=10)
+    poll_batch: int = 100
+
+
+# --- the PAC's API -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PacDocument:
+    document_id: str
+    legal_status: str | None
+    cufe: str | None = None
+    pdf_url: str | None = None
+    qr_url: str | None = None
+    authorization_protocol: str | None = None
+    authorized_at: datetime | None = None
+    message: str | None = None
+
+
+class PacUnavailable(Exception):
+    """Timeout, 5xx, 429: try again later (``retry_after`` is the PAC's floor)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class PacRefused(Exception):
+    """A 4xx other than 429 (bad key, unknown document): trying again cannot help."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PacClient(Protocol):
+    def document(self, *, api_key: str, company_id: str, document_id: str) -> PacDocument:
+        """``GET /pan/v1/invoices/{id}?idCompany=&documents=pdf``; raises PacUnavailable, PacRefused."""
+        ...
+
+    def download(self, url: str, *, max_bytes: int) -> bytes:
+        """The bytes at a short-lived document URL (fetched at once); raises PacUnavailable, PacRefused."""
+        ...
+
+
+class AuthorizedInvoiceSender(Protocol):
+    """Contract E's hook: send an authorised invoice to its client's default channel.
+
+    Wired to the whatsapp domain's ``SendInvoice`` when it exists (``build_message_bus(...,
+    authorized_invoice_sender=...)``); without it, ``pac.send_authorized_invoice`` jobs fail with
+    the reason, visible in ``istmo jobs list`` and retried by hand once it is wired."""
+
+    def __call__(self, actor: Actor, invoice_id: str) -> None: ...
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigurePac(Command):
+    """The tenant's PAC company and how its webhooks are checked. ``None`` keeps a stored secret;
+    an empty string removes it."""
+
+    company_id: str
+    webhook_secret: str | None = None
+    api_key: str | None = None
+    signature_mode: str = "SECRET"
+    send_authorized_invoice: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetPacSettings(Query):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PacSettingsView:
+    company_id: str
+    signature_mode: SignatureMode
+    has_webhook_secret: bool
+    has_api_key: bool
+    send_authorized_invoice: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyPacDelivery(Command):
+    """Check ``X-Pac-Signature`` for a company; the tenant it names (None: unknown company, accepted
+    under the instance's secret). Raises ``SignatureRejected``, or ``PacCompanyUnknown``."""
+
+    company_id: str
+    signature: str | None
+    body: bytes
+
+
+class PacCompanyUnknown(Exception):
+    """No tenant has this PAC company id and the instance has no secret to check the delivery with."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncPacDocument(Command):
+    """Bring the tenant's invoice with this PAC document id in step with the PAC (see the module)."""
+
+    document_id: str
+    notice_status: str | None = None  # what the webhook said, applied before asking the PAC
+    cufe: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PacSynced:
+    invoice_id: str | None  # None: no invoice of the tenant has this document id
+    legal_status: LegalStatus | None
+    file_id: str | None  # the authorised PDF, when there is one
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueStalePacDocuments(Command):
+    """The poller: queue a ``pac.sync`` for each invoice still waiting on the PAC."""
+
+    slot: str
+
+
+# --- handlers ------------------------------------------------------------------------------------
+
+
+def _secret(value: str | None, *, field: str) -> str | None:
+    if value is None:
+        return None
+    text_value = value.strip()
+    if len(text_value) > MAX_SECRET:
+        raise InvalidInput(f"{field} has more than {MAX_SECRET} characters", field=field)
+    return text_value
+
+
+def pac_settings_view(settings: PacSettings) -> PacSettingsView:
+    return PacSettingsView(
+        company_id=settings.company_id,
+        signature_mode=SignatureMode(settings.signature_mode),
+        has_webhook_secret=settings.webhook_secret_sealed is not None,
+        has_api_key=settings.api_key_sealed is not None,
+        send_authorized_invoice=settings.send_authorized_invoice,
+        updated_at=settings.updated_at,
+    )
+
+
+def _admin(actor: Actor | None) -> Actor:
+    if actor is None:
+        raise PermissionDenied("the PAC settings belong to a tenant")
+    if not actor.is_admin:
+        raise PermissionDenied("only the tenant's owners and admins change its PAC settings")
+    return actor
+
+
+class ConfigurePacHandler:
+    def __init__(self, clock: Clock, secrets: SecretBox) -> None:
+        self._clock = clock
+        self._secrets = secrets
+
+    def __call__(self, cmd: ConfigurePac, uow: UnitOfWork) -> PacSettingsView:
+        actor = _admin(cmd.actor)
+        company_id = parse_company_id(cmd.company_id)
+        mode = SignatureMode.parse(cmd.signature_mode)
+        webhook_secret = _secret(cmd.webhook_secret, field="webhookSecret")
+        api_key = _secret(cmd.api_key, field="apiKey")
+        tenant_id = actor.tenant_id
+        now = self._clock.now()
+        with uow:
+            taken = uow.pac_settings.by_company(company_id)
+            if taken is not None and taken.tenant_id != tenant_id:
+                raise Conflict(f"PAC company {company_id} belongs to another tenant", field="companyId")
+            settings = uow.pac_settings.get(tenant_id)
+            if settings is None:
+                settings = PacSettings(
+                    tenant_id=tenant_id, company_id=company_id, webhook_secret_sealed=None, api_key_sealed=None,
+                    signature_mode=mode, send_authorized_invoice=cmd.send_authorized_invoice, updated_at=now,
+                )
+                uow.pac_settings.add(settings)
+            settings.company_id = company_id
+            settings.signature_mode = mode
+            settings.send_authorized_invoice = bool(cmd.send_authorized_invoice)
+            settings.updated_at = now
+            if webhook_secret is not None:
+                settings.webhook_secret_sealed = (
+                    self._secrets.seal(webhook_secret, context=webhook_secret_context(tenant_id)) if webhook_secret else None
+                )
+            if api_key is not None:
+                settings.api_key_sealed = (
+                    self._secrets.seal(api_key, context=api_key_context(tenant_id)) if api_key else None
+                )
+            if settings.signature_mode is SignatureMode.HMAC and settings.webhook_secret_sealed is None:
+                raise InvalidInput("HMAC mode needs a webhookSecret", field="webhookSecret")
+            uow.commit()
+            return pac_settings_view(settings)
+
+
+class GetPacSettingsHandler:
+    def __call__(self, query: GetPacSettings, uow: UnitOfWork) -> PacSettingsView:
+        actor = _admin(query.actor)
+        with uow:
+            settings = uow.pac_settings.get(actor.tenant_id)
+            if settings is None:
+                raise NotFound("the PAC is not configured for this tenant", field="companyId")
+            return pac_settings_view(settings)
+
+
+@dataclass(frozen=True, slots=True)
+class _PacConfig:
+    """What a handler keeps of a tenant's PAC settings once its unit of work is closed."""
+
+    tenant_id: str
+    company_id: str
+    webhook_secret_sealed: str | None
+    api_key_sealed: str | None
+    signature_mode: SignatureMode
+    send_authorized_invoice: bool
+
+
+def _snapshot(settings: PacSettings) -> _PacConfig:
+    return _PacConfig(
+        tenant_id=settings.tenant_id,
+        company_id=settings.company_id,
+        webhook_secret_sealed=settings.webhook_secret_sealed,
+        api_key_sealed=settings.api_key_sealed,
+        signature_mode=SignatureMode(settings.signature_mode),
+        send_authorized_invoice=bool(settings.send_authorized_invoice),
+    )
+
+
+def signature_matches(mode: SignatureMode, secret: str, signature: str, body: bytes) -> bool:
+    """Constant time: the shared secret itself, or the hex HMAC-SHA256 of the body (``sha256=`` optional)."""
+    given = signature.strip()
+    if mode is SignatureMode.HMAC:
+        given = given.removeprefix("sha256=").lower()
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(given.encode(), expected.encode())
+    return hmac.compare_digest(given.encode(), secret.encode())
+
+
+class VerifyPacDeliveryHandler:
+    def __init__(self, secrets: SecretBox, policy: PacPolicy) -> None:
+        self._secrets = secrets
+        self._policy = policy
+
+    def __call__(self, cmd: VerifyPacDelivery, uow: UnitOfWork) -> str | None:
+        try:
+            company_id = parse_company_id(cmd.company_id)
+        except InvalidInput:
+            raise PacCompanyUnknown from None
+        with uow:
+            found = uow.pac_settings.by_company(company_id)
+            settings = None if found is None else _snapshot(found)
+        tenant_id = settings.tenant_id if settings is not None else None
+        mode = settings.signature_mode if settings is not None else self._policy.signature_mode
+        if settings is not None and settings.webhook_secret_sealed is not None:
+            try:
+                secret = self._secrets.open(settings.webhook_secret_sealed, context=webhook_secret_context(settings.tenant_id))
+            except SecretUnreadable:
+                log.error("pac.secret_unreadable", tenant_id=settings.tenant_id)
+                raise SignatureRejected("the tenant's PAC secret cannot be read; set it again") from None
+        elif self._policy.webhook_secret:
+            secret = self._policy.webhook_secret
+        elif settings is None:
+            raise PacCompanyUnknown
+        else:
+            raise SignatureRejected("no PAC webhook secret is configured for this company")
+        if not cmd.signature or not cmd.signature.strip():
+            raise SignatureRejected("the X-Pac-Signature header is missing")
+        if not signature_matches(mode, secret, cmd.signature, cmd.body):
+            raise SignatureRejected("X-Pac-Signature does not match")
+        return tenant_id
+
+
+class SyncPacDocumentHandler:
+    def __init__(
+        self,
+        clock: Clock,
+        secrets: SecretBox,
+        client: PacClient,
+        keeper: FileKeeper,
+        storage: FileStorage,
+        file_policy: FilePolicy,
+        policy: PacPolicy,
+    ) -> None:
+        self._clock = clock
+        self._secrets = secrets
+        self._client = client
+        self._keeper = keeper
+        self._storage = storage
+        self._file_policy = file_policy
+        self._policy = policy
+
+    def __call__(self, cmd: SyncPacDocument, uow: UnitOfWork) -> PacSynced:
+        actor = cmd.actor
+        if actor is None:
+            raise PermissionDenied("a PAC document belongs to a tenant")
+        document_id = (cmd.document_id or "").strip()
+        if not document_id or len(document_id) > 128:
+            raise InvalidInput("id must be the PAC document id (1-128 characters)", field="id")
+        with uow:
+            stored = uow.pac_settings.get(actor.tenant_id)
+            settings = None if stored is None else _snapshot(stored)
+            invoice = uow.invoices.by_pac_document_id(document_id, for_update=True)
+            if invoice is None:
+                return PacSynced(invoice_id=None, legal_status=None, file_id=None)
+            before = LegalStatus(invoice.legal_status)
+            if cmd.notice_status is not None:
+                invoice.apply_legal_status(cmd.notice_status, cufe=cmd.cufe, message=cmd.message)
+            status = LegalStatus(invoice.legal_status)
+            self._queue_sending(uow, settings, invoice, before)
+            uow.commit()
+            invoice_id, number = invoice.id, invoice.number
+        if status not in AUTHORISED and cmd.notice_status is not None:
+            return PacSynced(invoice_id=invoice_id, legal_status=status, file_id=None)
+        if settings is None:
+            raise PermanentJobError("the PAC is not configured for this tenant (no company id)")
+        document = self._fetch(settings, document_id)
+        with uow:
+            invoice = uow.invoices.by_pac_document_id(document_id, for_update=True)
+            if invoice is None:
+                raise TransientJobError("the invoice changed while the PAC was asked; trying again")
+            before = LegalStatus(invoice.legal_status)
+            if document.legal_status:
+                invoice.apply_legal_status(document.legal_status, cufe=document.cufe, message=document.message)
+            invoice.record_authorization(
+                cufe=document.cufe,
+                qr_url=document.qr_url,
+                authorization_protocol=document.authorization_protocol,
+                authorized_at=document.authorized_at,
+            )
+            status = LegalStatus(invoice.legal_status)
+            self._queue_sending(uow, settings, invoice, before)
+            uow.commit()
+        file_id = None
+        if status in AUTHORISED and document.pdf_url:
+            file_id = self._keep_pdf(uow, actor, invoice_id, number, document.pdf_url)
+        return PacSynced(invoice_id=invoice_id, legal_status=status, file_id=file_id)
+
+    def _queue_sending(self, uow: UnitOfWork, settings: _PacConfig | None, invoice: Invoice, before: LegalStatus) -> None:
+        """Contract E: once, when the invoice first becomes authorised and the tenant asked for it."""
+        now_status = LegalStatus(invoice.legal_status)
+        if settings is None or not settings.send_authorized_invoice:
+            return
+        if before in AUTHORISED or now_status not in AUTHORISED:
+            return
+        uow.jobs.enqueue(SEND_JOB, {"invoice_id": invoice.id}, idempotency_key=f"{SEND_JOB}:{invoice.id}",
+                         run_at=self._clock.now() + timedelta(seconds=30))
+
+    def _fetch(self, settings: _PacConfig, document_id: str) -> PacDocument:
+        api_key = self._api_key(settings)
+        try:
+            return self._client.document(api_key=api_key, company_id=settings.company_id, document_id=document_id)
+        except PacUnavailable as error:
+            raise TransientJobError(f"PAC: {error.reason}", retry_after=error.retry_after) from None
+        except PacRefused as error:
+            raise PermanentJobError(f"PAC: {error.reason}") from None
+
+    def _api_key(self, settings: _PacConfig) -> str:
+        if settings.api_key_sealed is not None:
+            try:
+                return self._secrets.open(settings.api_key_sealed, context=api_key_context(settings.tenant_id))
+            except SecretUnreadable:
+                raise PermanentJobError("the tenant's PAC API key cannot be read; set it again") from None
+        if self._policy.api_key:
+            return self._policy.api_key
+        raise PermanentJobError("no PAC API key is configured (tenant apiKey or ISTMO_PAC_API_KEY)")
+
+    def _keep_pdf(self, uow: UnitOfWork, actor: Actor, invoice_id: str, number: str, url: str) -> str:
+        try:
+            pdf = self._client.download(url, max_bytes=self._file_policy.max_upload_bytes)
+        except PacUnavailable as error:
+            raise TransientJobError(f"PAC PDF: {error.reason}", retry_after=error.retry_after) from None
+        except PacRefused as error:
+            raise PermanentJobError(f"PAC PDF: {error.reason}") from None
+        if not pdf.startswith(b"%PDF-"):
+            raise PermanentJobError("the PAC's document is not a PDF")
+        staged = stage_chunks(self._storage, [pdf], max_size=self._file_policy.max_upload_bytes)
+        name = f"Factura {number.replace('/', '-')} (PAC).pdf"
+        kept = self._keeper.keep(
+            uow, actor, staged, name=name, entity=EntityRef(EntityType.INVOICE, invoice_id), temporary=False
+        )
+        return kept.id
+
+
+class QueueStalePacDocumentsHandler:
+    """For each tenant with PAC settings: its invoices with a PAC document id still NONE or
+    PAC_AUTHORIZED ``poll_after`` after they were created (or PAC-authorised) get a ``pac.sync``
+    job, one per invoice and poll slot."""
+
+    def __init__(self, clock: Clock, uow_factory: UnitOfWorkFactory, policy: PacPolicy) -> None:
+        self._clock = clock
+        self._uow_factory = uow_factory
+        self._policy = policy
+
+    def __call__(self, cmd: QueueStalePacDocuments, uow: UnitOfWork) -> int:
+        cutoff = self._clock.now() - self._policy.poll_after
+        with uow:
+            tenant_ids = uow.pac_settings.tenant_ids()
+        queued = 0
+        for tenant_id in tenant_ids:
+            tenant_uow = self._uow_factory(tenant_id)
+            with tenant_uow:
+                waiting = tenant_uow.invoices.awaiting_pac(cutoff=cutoff, limit=self._policy.poll_batch)
+                for invoice_id, document_id in waiting:
+                    tenant_uow.jobs.enqueue(
+                        SYNC_JOB, {"document_id": document_id},
+                        idempotency_key=f"{SYNC_JOB}:{invoice_id}:{cmd.slot}",
+                    )
+                tenant_uow.commit()
+            queued += len(waiting)
+        return queued
+
+
+# --- the webhook processor and the jobs ----------------------------------------------------------
+
+COMPANY_HEADER = "x-istmo-pac-company"  # stored beside the delivery's headers by the route
+
+
+def pac_event_id(company_id: str, body: object) -> str | None:
+    """Alanube sends no event id: document id + legal status is one notice (None if unreadable)."""
+    if not isinstance(body, dict):
+        return None
+    document_id, status = body.get("id"), body.get("legalStatus")
+    if not isinstance(document_id, str | int) or not isinstance(status, str) or not str(document_id).strip():
+        return None
+    return f"{company_id}:{str(document_id).strip()}:{status.strip().upper()}"[:200]
+
+
+class PacWebhookProcessor:
+    def __init__(self, bus: MessageBus) -> None:
+        self._bus = bus
+
+    def __call__(self, event: WebhookEventView) -> WebhookOutcome:
+        if event.tenant_id is None:
+            company = event.headers.get(COMPANY_HEADER, "?")
+            return WebhookOutcome.unmatched(f"no tenant has the PAC company id {company[:64]!r}")
+        body = json_object(event)
+        document_id = text(body, "id", required=True, max_length=128) or ""
+        status = (text(body, "legalStatus", required=True, max_length=32) or "").upper()
+        if status not in LegalStatus.__members__ or status == LegalStatus.NONE:
+            raise PermanentJobError(f"the field legalStatus is not a PAC status: {status[:32]!r}")
+        result: PacSynced = self._bus.handle(
+            SyncPacDocument(
+                actor=pac_actor(event.tenant_id, event.headers.get("x-user-id")),
+                document_id=document_id,
+                notice_status=status,
+                cufe=text(body, "cufe", max_length=128),
+                message=text(body, "message", max_length=2000),
+            )
+        )
+        if result.invoice_id is None:
+            return WebhookOutcome.unmatched(f"no invoice has the PAC document id {document_id[:64]!r}")
+        pdf = f", PDF {result.file_id}" if result.file_id else ""
+        return WebhookOutcome.processed(f"invoice {result.invoice_id} is {result.legal_status}{pdf}")
+
+
+def sync_job(bus: MessageBus):  # type: ignore[no-untyped-def]
+    """``pac.sync``: the poller's per-invoice job."""
+
+    def run(job: Job) -> None:
+        if job.tenant_id is None or not job.payload.get("document_id"):
+            raise PermanentJobError("a pac.sync job names a tenant and a document id")
+        bus.handle(SyncPacDocument(actor=pac_actor(job.tenant_id), document_id=str(job.payload["document_id"])))
+
+    return run
+
+
+def poll_job(bus: MessageBus):  # type: ignore[no-untyped-def]
+    def run(job: Job) -> None:
+        bus.handle(QueueStalePacDocuments(actor=None, slot=job.idempotency_key or job.id))
+
+    return run
+
+
+def send_job(sender: AuthorizedInvoiceSender | None):  # type: ignore[no-untyped-def]
+    """``pac.send_authorized_invoice`` (contract E)."""
+
+    def run(job: Job) -> None:
+        if sender is None:
+            raise PermanentJobError(
+                "sending the authorised invoice is not wired: the whatsapp domain's SendInvoice is not available"
+            )
+        if job.tenant_id is None or not job.payload.get("invoice_id"):
+            raise PermanentJobError("a pac.send_authorized_invoice job names a tenant and an invoice")
+        sender(pac_actor(job.tenant_id), str(job.payload["invoice_id"]))
+
+    return run

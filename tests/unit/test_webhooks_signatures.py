@@ -1,0 +1,73 @@
+"""Signature checks as properties: any body signed verifies, any change to it or to the key does not."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.webhooks.standard import StandardWebhooksVerifier
+from adapters.webhooks.workos import WorkOsWebhookVerifier
+from application.webhooks.pac import signature_matches
+from application.webhooks.ports import SignatureRejected
+from domain.webhooks.pac import SignatureMode
+from tests.webhook_signing import polar_headers, workos_headers
+
+bodies = st.binary(max_size=300)
+text_bodies = st.text(max_size=200).map(str.encode)
+secrets = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40)
+
+
+@given(body=bodies, secret=secrets, flip=st.integers(min_value=0, max_value=299))
+def test_pac_hmac_mode_accepts_the_body_signed_and_no_other(body: bytes, secret: str, flip: int) -> None:
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert signature_matches(SignatureMode.HMAC, secret, signature, body)
+    assert signature_matches(SignatureMode.HMAC, secret, "sha256=" + signature.upper(), body)
+    if body:
+        index = flip % len(body)
+        tampered = body[:index] + bytes([body[index] ^ 1]) + body[index + 1 :]
+        assert not signature_matches(SignatureMode.HMAC, secret, signature, tampered)
+    assert not signature_matches(SignatureMode.HMAC, secret + "x", signature, body)
+
+
+@given(secret=secrets, other=secrets)
+def test_pac_secret_mode_is_the_secret_itself(secret: str, other: str) -> None:
+    assert signature_matches(SignatureMode.SECRET, secret, secret, b"anything")
+    assert signature_matches(SignatureMode.SECRET, secret, other, b"anything") is (other.strip() == secret)
+
+
+@settings(max_examples=50)
+@given(body=text_bodies, flip=st.integers(min_value=0, max_value=199))
+def test_standard_webhooks_accept_what_was_signed_and_refuse_a_changed_body(body: bytes, flip: int) -> None:
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    verifier = StandardWebhooksVerifier(secret)
+    headers = polar_headers(secret, body, msg_id="msg_prop")
+    verifier.verify(body, headers)
+    changed = body + b" " if not body else body[: flip % len(body)] + b"\x00" + body[flip % len(body) :]
+    with pytest.raises(SignatureRejected):
+        verifier.verify(changed, headers)
+
+
+def test_workos_tolerance_is_180_seconds_both_ways() -> None:
+    now = 1_800_000_000.0
+    verifier = WorkOsWebhookVerifier("sekret", now=lambda: now)
+    body = b'{"id":"event_1"}'
+    for offset, ok in ((0, True), (179, True), (-179, True), (181, False), (-181, False)):
+        headers = workos_headers("sekret", body, timestamp_ms=int((now - offset) * 1000))
+        if ok:
+            verifier.verify(body, headers)
+        else:
+            with pytest.raises(SignatureRejected):
+                verifier.verify(body, headers)
+
+
+@given(body=bodies)
+def test_workos_refuses_another_secret(body: bytes) -> None:
+    headers = workos_headers("right", body, timestamp_ms=int(time.time() * 1000))
+    WorkOsWebhookVerifier("right").verify(body, headers)
+    with pytest.raises(SignatureRejected):
+        WorkOsWebhookVerifier("wrong").verify(body, headers)
