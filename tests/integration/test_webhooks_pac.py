@@ -395,3 +395,24 @@ def test_owners_configure_the_pac_through_graphql_and_secrets_are_write_only(pac
     member = data(pac, CONFIGURE, {"input": {"companyId": "comp-10"}}, headers=pac.headers("acme", role="member"))["configurePac"]
     assert member["error"]["code"] == "PERMISSION_DENIED"
     assert data(pac, SETTINGS, headers=headers)["pacSettings"]["settings"]["companyId"] == "comp-9"
+
+
+def test_istmo_secrets_rotate_reseals_the_pac_secrets(pac: Service) -> None:
+    from cryptography.fernet import Fernet
+
+    from adapters.db.secrets import SEALED_COLUMNS, rotate_sealed_columns
+    from adapters.secrets.fernet import FernetSecretBox
+    from domain.webhooks.pac import api_key_context, webhook_secret_context
+
+    acme = configure(pac)
+    old_keys = list(pac.container.settings().secret_keys)
+    new_key = Fernet.generate_key().decode()
+    columns = [c for c in SEALED_COLUMNS if c.table.name == "pac_settings"]
+    assert {c.sealed_column for c in columns} == {"webhook_secret_sealed", "api_key_sealed"}
+    report = rotate_sealed_columns(pac.container.engine(), FernetSecretBox([new_key, *old_keys]), columns)
+    assert report.resealed == {"pac_settings.webhook_secret_sealed": 1, "pac_settings.api_key_sealed": 1}
+    with pac.container.engine().connect() as connection:
+        row = connection.execute(select(pac_settings)).mappings().one()
+    only_new = FernetSecretBox([new_key])
+    assert only_new.open(row["webhook_secret_sealed"], context=webhook_secret_context(acme.tenant_id)) == SECRET
+    assert only_new.open(row["api_key_sealed"], context=api_key_context(acme.tenant_id)) == API_KEY

@@ -62,6 +62,21 @@ def _registry() -> list[SealedColumn]:
                 context=lambda row, name=name: secret_context(row["tenant_id"], row["id"], name),
             )
         )
+    # --- webhooks: the PAC settings (added with 0007_webhooks) ---
+    from adapters.db.orm import pac_settings
+    from domain.webhooks.pac import api_key_context, webhook_secret_context
+
+    entries += [
+        SealedColumn(
+            table=pac_settings, key_column="tenant_id", sealed_column="webhook_secret_sealed",
+            context=lambda row: webhook_secret_context(row["tenant_id"]),
+        ),
+        SealedColumn(
+            table=pac_settings, key_column="tenant_id", sealed_column="api_key_sealed",
+            context=lambda row: api_key_context(row["tenant_id"]),
+        ),
+    ]
+    # --- end webhooks ---
     return entries
 
 
