@@ -773,6 +773,31 @@ class FakeInvoiceRepository:
         return self.get(invoice_id)
 
 
+    # --- the PAC (webhooks): mirrors SqlAlchemyInvoiceRepository ---
+
+    def by_pac_document_id(self, document_id: str, *, for_update: bool = False) -> Invoice | None:
+        mine = sorted(
+            (i for i in self._uow.workspace().invoices.values()
+             if i.tenant_id == self._tenant_id and i.pac_document_id == document_id),
+            key=lambda i: i.created_at,
+        )
+        if not mine:
+            return None
+        return self.get_for_update(mine[0].id) if for_update else mine[0]
+
+    def awaiting_pac(self, *, cutoff: datetime, limit: int) -> list[tuple[str, str]]:
+        waiting = sorted(
+            (
+                i for i in self._uow.workspace().invoices.values()
+                if i.tenant_id == self._tenant_id and i.pac_document_id is not None and i.voided_at is None
+                and str(i.legal_status) in ("NONE", "PAC_AUTHORIZED")
+                and (i.authorized_at or i.created_at) <= cutoff
+            ),
+            key=lambda i: (i.created_at, i.id),
+        )
+        return [(i.id, i.pac_document_id) for i in waiting[:limit]]
+
+
 class FakeQuoteRepository:
     def __init__(self, uow: FakeUnitOfWork, tenant_id: str) -> None:
         self._uow = uow

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import Row, and_, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -47,7 +47,7 @@ class _Scoped:
     def _scope(self, *conditions: Any) -> Any:
         if self._tenant_id is not None:
             conditions = (*conditions, webhook_events.c.tenant_id == self._tenant_id)
-        return and_(*conditions)
+        return and_(true(), *conditions)
 
 
 class SqlAlchemyWebhookEventRepository(_Scoped):
