@@ -277,7 +277,9 @@ def build_job_handlers(
         whatsapp_handlers.SEND_JOB: deliver_whatsapp,  # whatsapp
         pac_webhooks.SYNC_JOB: pac_webhooks.sync_job(bus),
         pac_webhooks.POLL_JOB: pac_webhooks.poll_job(bus),
-        pac_webhooks.SEND_JOB: pac_webhooks.send_job(authorized_invoice_sender),
+        pac_webhooks.SEND_JOB: pac_webhooks.send_job(
+            authorized_invoice_sender or pac_webhooks.send_invoice_through(bus)  # contract E
+        ),
     }
     handlers |= _aurinko_job_handlers(bus)  # aurinko
     return handlers

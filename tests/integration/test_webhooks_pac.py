@@ -350,16 +350,59 @@ def test_the_pac_down_is_retried_then_dead_then_replayed(pac: Service, alanube: 
     assert [job["status"] for job in process_jobs(pac)].count("SUCCEEDED") == 1
 
 
-def test_sending_the_authorised_invoice_is_queued_once_when_the_tenant_asks(pac: Service, alanube: Alanube) -> None:
+def test_sending_the_authorised_invoice_is_queued_once_and_dispatched(pac: Service, alanube: Alanube) -> None:
+    from dependency_injector import providers
+
+    from application.bootstrap import build_job_handlers
+
+    sent: list[tuple[str, str]] = []
+    container = pac.container
+    container.job_handlers.override(
+        providers.Singleton(
+            build_job_handlers, bus=container.bus, webhook_processors=container.webhook_processors,
+            authorized_invoice_sender=lambda actor, invoice_id: sent.append((actor.tenant_id, invoice_id)),
+        )
+    )
     acme = configure(pac, send_authorized_invoice=True)
-    invoice(pac, acme, "doc-8")
+    invoice_id = invoice(pac, acme, "doc-8")
+    other = invoice(pac, acme, "doc-9")
     alanube.authorise("doc-8", "DGI_AUTHORIZED")
     notify(pac, {"id": "doc-8", "legalStatus": "PAC_AUTHORIZED"})
     notify(pac, {"id": "doc-8", "legalStatus": "DGI_AUTHORIZED"})
+    notify(pac, {"id": "doc-9", "legalStatus": "PAC_REJECTED"})
     run_jobs(pac)
-    with pac.container.engine().connect() as connection:
-        sends = connection.execute(select(jobs).where(jobs.c.kind == "pac.send_authorized_invoice")).mappings().all()
-    assert len(sends) == 1 and sends[0]["tenant_id"] == acme.tenant_id
+    sends = container.job_queue().find(kind="pac.send_authorized_invoice")
+    assert len(sends) == 1 and sends[0].tenant_id == acme.tenant_id and sends[0].payload == {"invoice_id": invoice_id}
+    assert sent == []  # it waits 30 s, so the PAC's PDF is kept first
+    make_jobs_due(pac)
+    run_jobs(pac)
+    assert sent == [(acme.tenant_id, invoice_id)] and other not in {i for _, i in sent}
+    assert container.job_queue().get(sends[0].id).status.value == "SUCCEEDED"
+
+
+def test_without_the_setting_nothing_is_sent(pac: Service, alanube: Alanube) -> None:
+    acme = configure(pac)
+    invoice(pac, acme, "doc-10")
+    alanube.authorise("doc-10")
+    notify(pac, {"id": "doc-10", "legalStatus": "PAC_AUTHORIZED"})
+    run_jobs(pac)
+    assert pac.container.job_queue().find(kind="pac.send_authorized_invoice") == []
+
+
+def test_the_default_sender_dispatches_send_invoice_to_the_default_channel() -> None:
+    from application.webhooks.pac import send_invoice_through
+    from application.whatsapp.commands import SendInvoice
+
+    class Bus:
+        messages: list[object] = []
+
+        def handle(self, message: object) -> None:
+            self.messages.append(message)
+
+    bus = Bus()
+    send_invoice_through(bus)(pac_actor("00000000-0000-0000-0000-000000000001"), "inv-1")  # type: ignore[arg-type]
+    [message] = bus.messages
+    assert isinstance(message, SendInvoice) and message.invoice_id == "inv-1" and message.channel is None
 
 
 # --- GraphQL ---------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from application.webhooks.views import WebhookEventView
 from domain.files.model import EntityType
 from domain.jobs.model import Job
 from domain.invoicing.invoices import Invoice, LegalStatus
-from domain.shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from domain.shared.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.tenancy.model import Actor, Role
 from domain.webhooks.pac import (
     PacSettings,
@@ -116,9 +116,8 @@ class PacClient(Protocol):
 class AuthorizedInvoiceSender(Protocol):
     """Contract E's hook: send an authorised invoice to its client's default channel.
 
-    Wired to the whatsapp domain's ``SendInvoice`` when it exists (``build_message_bus(...,
-    authorized_invoice_sender=...)``); without it, ``pac.send_authorized_invoice`` jobs fail with
-    the reason, visible in ``istmo jobs list`` and retried by hand once it is wired."""
+    By default the whatsapp domain's ``SendInvoice`` through the bus (``send_invoice_through``);
+    ``build_job_handlers(..., authorized_invoice_sender=...)`` replaces it (tests)."""
 
     def __call__(self, actor: Actor, invoice_id: str) -> None: ...
 
@@ -542,16 +541,29 @@ def poll_job(bus: MessageBus):  # type: ignore[no-untyped-def]
     return run
 
 
+def send_invoice_through(bus: MessageBus) -> AuthorizedInvoiceSender:
+    """Contract E: the whatsapp domain's ``SendInvoice`` (channel None: the client's default channel)."""
+    from application.whatsapp.commands import SendInvoice
+
+    def send(actor: Actor, invoice_id: str) -> None:
+        bus.handle(SendInvoice(actor=actor, invoice_id=invoice_id, channel=None))
+
+    return send
+
+
 def send_job(sender: AuthorizedInvoiceSender | None):  # type: ignore[no-untyped-def]
-    """``pac.send_authorized_invoice`` (contract E)."""
+    """``pac.send_authorized_invoice`` (contract E): queued once per invoice when it is first authorised."""
 
     def run(job: Job) -> None:
         if sender is None:
-            raise PermanentJobError(
-                "sending the authorised invoice is not wired: the whatsapp domain's SendInvoice is not available"
-            )
+            raise PermanentJobError("sending the authorised invoice is not wired (no SendInvoice)")
         if job.tenant_id is None or not job.payload.get("invoice_id"):
             raise PermanentJobError("a pac.send_authorized_invoice job names a tenant and an invoice")
-        sender(pac_actor(job.tenant_id), str(job.payload["invoice_id"]))
+        try:
+            sender(pac_actor(job.tenant_id), str(job.payload["invoice_id"]))
+        except LookupError as error:  # the bus has no SendInvoice handler in this build
+            raise PermanentJobError(f"sending the authorised invoice is not available: {error}") from None
+        except DomainError as error:
+            raise PermanentJobError(f"{error.code}: {error.message}") from None
 
     return run
