@@ -179,17 +179,13 @@ class SqlAlchemyInboxStore:
         columns = (m.id, m.provider_id, m.internet_message_id, m.fingerprint, m.deleted_at)
         mine = and_(m.tenant_id == self._tenant_id, m.account_id == account_id)
         found: dict[str, StoredMessage] = {}
-        if len(provider_ids) <= _CHUNK and len(internet_message_ids) <= _CHUNK:  # a page: one query
-            conditions = [m.provider_id.in_(list(provider_ids))]
-            if internet_message_ids:
-                conditions.append(m.internet_message_id.in_(list(internet_message_ids)))
-            queries = [select(*columns).where(mine, or_(*conditions))]
-        else:
-            queries = [
-                select(*columns).where(mine, column.in_(chunk))
-                for column, values in ((m.provider_id, provider_ids), (m.internet_message_id, internet_message_ids))
-                for chunk in _chunks(list(values))
-            ]
+        # One query per column, not one with OR: each IN list then walks its own index (the OR
+        # of two IN lists makes PostgreSQL filter every message of the account, page after page).
+        queries = [
+            select(*columns).where(mine, column.in_(chunk))
+            for column, values in ((m.provider_id, provider_ids), (m.internet_message_id, internet_message_ids))
+            for chunk in _chunks(list(values))
+        ]
         for query in queries:
             for row in self._session.execute(query):
                 found[row.id] = StoredMessage(
