@@ -121,6 +121,9 @@ class _Inbox:
             row = self._work["messages"][write.id]
             row.update(message=write.message, fingerprint=write.fingerprint, deleted_at=None, writes=row["writes"] + 1)
 
+    def refresh_statistics(self) -> None:
+        self._work["statistics_refreshed"] = self._work.get("statistics_refreshed", 0) + 1
+
     def mark_deleted(self, account_id: str, provider_ids: Sequence[str], *, now: datetime) -> int:
         count = 0
         for row in self._mine(account_id):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -277,6 +277,10 @@ class SqlAlchemyInboxStore:
             )
             count += result.rowcount or 0
         return count
+
+    def refresh_statistics(self) -> None:
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._session.execute(text("ANALYZE inbox_messages, inbox_message_addresses"))
 
 
 def _like(text: str) -> str:

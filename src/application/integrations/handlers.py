@@ -76,6 +76,7 @@ SYNC_ALL_JOB = "aurinko.sync_all"
 SYSTEM_USER = "system:aurinko"
 MAX_CODE = 2048
 MAX_PAGES = 100_000  # a provider that never ends its paging stops here
+REFRESH_STATISTICS_AFTER = 2_000  # messages inserted in one run, then 4x as many, and so on
 
 
 def system_actor(tenant_id: str) -> Actor:
@@ -423,9 +424,15 @@ class RunInboxSyncHandler:
         """Follow ``nextPageToken`` from ``delta_token`` until a page carries ``nextDeltaToken``."""
         report = SyncReport()
         renewed = self._clock.now()
+        refresh_at = REFRESH_STATISTICS_AFTER
         page = fetch(delta_token, None)
         for _ in range(MAX_PAGES):
             report = report.plus(store(page)).plus(SyncReport(pages=1, skipped_records=page.skipped))
+            if report.inserted >= refresh_at:  # a big first sync: keep the lookups on their indexes
+                with uow:
+                    uow.inbox.refresh_statistics()
+                    uow.commit()
+                refresh_at *= 4
             now = self._clock.now()
             if now - renewed >= self._policy.sync_lease / 3:  # a long sync keeps its lease
                 with uow:

@@ -189,6 +189,11 @@ class InboxStore(Protocol):
         """Mark these messages deleted (those not already); how many were."""
         ...
 
+    def refresh_statistics(self) -> None:
+        """After a bulk load: let the database's planner see how many messages there are now (so
+        looking a page up keeps using the indexes). A no-op where there is nothing to refresh."""
+        ...
+
 
 class InboxReader(Protocol):
     def find(self, filter: InboxFilter, *, first: int, after: InboxCursor | None) -> list[InboxMessageView]:
