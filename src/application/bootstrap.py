@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
+from application.emails import commands as emails
+from application.emails import handlers as email_handlers
+from application.emails.ports import AddressValidator, EmailSenders, EmailTemplateRenderer
 from application.files import commands as files
 from application.files import handlers as file_handlers
 from application.files.keeping import FileKeeper
@@ -70,9 +73,15 @@ def build_message_bus(
     aurinko_policy: aurinko.AurinkoPolicy | None = None,
     pac_client: pac_webhooks.PacClient | None = None,
     pac_policy: pac_webhooks.PacPolicy | None = None,
+    email_senders: EmailSenders | None = None,
+    email_addresses: AddressValidator | None = None,
+    email_renderer: EmailTemplateRenderer | None = None,
+    email_policy: emails.EmailPolicy | None = None,
 ) -> MessageBus:
     """Without ``pdf_renderer``, the PDF template and rendering messages have no handler; without
-    ``secrets``, ``whatsapp_sender``, ``phones`` and ``webhook_signatures``, the WhatsApp ones."""
+    ``secrets``, ``whatsapp_sender``, ``phones`` and ``webhook_signatures``, the WhatsApp ones;
+    without ``email_addresses`` and ``email_renderer`` the emails ones (``email_senders``: none for
+    ``DeliverEmail``, and the PDF sends need ``pdf_renderer``)."""
     keeper = FileKeeper(storage, mime, clock, file_policy)
     invoicing_policy = invoicing_policy or invoicing.InvoicingPolicy()
     handlers: dict[type, Handler] = {
@@ -178,6 +187,32 @@ def build_message_bus(
             aurinko.QueueAccountSync: aurinko_handlers.QueueAccountSyncHandler(),
             aurinko.FindInboxMessages: aurinko_handlers.FindInboxMessagesHandler(),
         }
+    # --- emails ---
+    if email_addresses is not None and email_renderer is not None:
+        policy = email_policy or emails.EmailPolicy()
+        composes = (email_addresses, email_renderer, clock, policy)
+        handlers |= {
+            emails.CreateClientEmail: email_handlers.CreateClientEmailHandler(email_addresses, clock),
+            emails.DeleteClientEmail: email_handlers.DeleteClientEmailHandler(),
+            emails.GetClientEmails: email_handlers.GetClientEmailsHandler(),
+            emails.SendEmail: email_handlers.SendEmailHandler(*composes),
+            emails.RetryEmail: email_handlers.RetryEmailHandler(clock),
+            emails.GetEmailMessage: email_handlers.GetEmailMessageHandler(),
+            emails.FindEmailMessages: email_handlers.FindEmailMessagesHandler(policy),
+            emails.SetEmailTemplate: email_handlers.SetEmailTemplateHandler(email_renderer, clock),
+            emails.DeleteEmailTemplate: email_handlers.DeleteEmailTemplateHandler(),
+            emails.FindEmailTemplates: email_handlers.FindEmailTemplatesHandler(),
+        }
+        if pdf_renderer is not None:
+            renders = {kind: handlers[kind] for kind in (pdf.RenderInvoicePdf, pdf.RenderQuotePdf, pdf.RenderStatementPdf)}
+            handlers |= {
+                emails.SendPdfEmail: email_handlers.SendPdfEmailHandler(*composes, renders),
+                emails.ResendInvoiceEmail: email_handlers.ResendInvoiceEmailHandler(*composes, renders),
+                emails.SendStatementEmail: email_handlers.SendStatementEmailHandler(*composes, renders),
+            }
+        if email_senders is not None:
+            handlers[emails.DeliverEmail] = email_handlers.DeliverEmailHandler(email_senders, storage, clock)
+    # --- end emails ---
     return MessageBus(uow_factory, handlers)
 
 
@@ -224,6 +259,7 @@ def _whatsapp_handlers(
 # --- jobs ------------------------------------------------------------------------------------
 
 FILES_GC = "files.gc"
+EMAILS_SEND = email_handlers.EMAILS_SEND
 
 
 def build_webhook_processors(bus: MessageBus) -> dict[str, WebhookProcessor]:
@@ -257,6 +293,13 @@ def build_job_handlers(
     def collect_file_garbage(job: Job) -> None:
         bus.handle(files.CollectFileGarbage(actor=None))
 
+    # --- emails ---
+    def deliver_email(job: Job) -> None:
+        message_id = str(job.payload.get("message_id", ""))
+        last = job.attempts >= job.max_attempts
+        bus.handle(emails.DeliverEmail(actor=None, message_id=message_id, last_attempt=last), tenant_id=job.tenant_id)
+
+    # --- end emails ---
     processors = build_webhook_processors(bus) if webhook_processors is None else webhook_processors
 
     # --- whatsapp ---
@@ -280,6 +323,7 @@ def build_job_handlers(
         pac_webhooks.SEND_JOB: pac_webhooks.send_job(
             authorized_invoice_sender or pac_webhooks.send_invoice_through(bus)  # contract E
         ),
+        EMAILS_SEND: deliver_email,  # emails
     }
     handlers |= _aurinko_job_handlers(bus)  # aurinko
     return handlers

@@ -57,6 +57,7 @@ from domain.tenancy.model import Tenant, User
 from domain.webhooks.model import WebhookEvent
 from tests.fakes.webhooks import FakeWebhookEventReader, FakeWebhookEventRepository
 from tests.fakes.whatsapp import FakeWhatsappDirectory, FakeWhatsappReader, FakeWhatsappRepository, WhatsappData
+from tests.fakes import emails as fake_emails  # emails
 
 # --- copies: the store never shares an object with a unit of work ------------------------
 
@@ -216,6 +217,7 @@ class FakeStore:
     jobs: dict[str, Job] = field(default_factory=dict)
     webhook_events: dict[str, WebhookEvent] = field(default_factory=dict)  # tests/fakes/webhooks.py
     whatsapp: WhatsappData = field(default_factory=WhatsappData)  # tests/fakes/whatsapp.py
+    emails: fake_emails.EmailState = field(default_factory=fake_emails.EmailState)  # emails
 
     # --- helpers for assertions in tests ------------------------------------------------
 
@@ -255,6 +257,7 @@ class _Workspace:
         self.new_jobs: dict[str, Job] = {}
         self.webhook_events: dict[str, WebhookEvent] = {}  # written (inserted or saved) by this unit of work
         self.whatsapp = store.whatsapp.copy()  # tests/fakes/whatsapp.py: written back whole on commit
+        self.emails = store.emails.checkout()  # emails
         self.rebase()
 
     def rebase(self) -> None:
@@ -278,6 +281,7 @@ class _Workspace:
         yield from self.quotes.values()
         yield from self.pdf_templates.values()
         yield from self.deleted_templates.values()
+        yield from self.emails.aggregates()  # emails
 
 
 class _NoTenant:
@@ -342,6 +346,9 @@ class FakeUnitOfWork:
             self.quotes = self.quote_views = _NoTenant()  # type: ignore[assignment]
             self.pdf_templates = self.pdf_template_views = _NoTenant()  # type: ignore[assignment]
             self.whatsapp = self.whatsapp_views = _NoTenant()  # type: ignore[assignment]
+            self.client_emails = self.client_email_views = _NoTenant()  # type: ignore[assignment]  # emails
+            self.email_messages = self.email_message_views = _NoTenant()  # type: ignore[assignment]  # emails
+            self.email_templates = _NoTenant()  # type: ignore[assignment]  # emails
         else:
             self.files = FakeFileRepository(self, self._tenant_id, self._clock)
             self.file_views = FakeFileReader(self, self._tenant_id)
@@ -353,6 +360,7 @@ class FakeUnitOfWork:
             self.quote_views = FakeQuoteReader(self, self._tenant_id)
             self.pdf_templates = FakePdfTemplateRepository(self, self._tenant_id)
             self.pdf_template_views = FakePdfTemplateReader(self, self._tenant_id)
+            fake_emails.attach(self, self._tenant_id)  # emails
         return self
 
     def __exit__(
@@ -371,6 +379,7 @@ class FakeUnitOfWork:
             invoicing = self._invoicing_changes(work, store)
             templates, removed_templates = self._template_changes(work, store)
             work.whatsapp.check_unique()
+            work.emails.check({**store.clients, **work.clients})  # emails
         except DuplicateEntry:
             self._work = _Workspace(store)  # the session rolls back: start again from the store
             raise
@@ -392,6 +401,7 @@ class FakeUnitOfWork:
         store.webhook_events.update(work.webhook_events)
         work.webhook_events.clear()
         store.whatsapp = work.whatsapp.copy()
+        store.emails.apply(work.emails)  # emails
         for user in users:
             store.users[user.id] = _copy_user(user)
         for file in files:

@@ -14,9 +14,13 @@ uses (an Aurinko connection, the tenant's SMTP URL, the instance SMTP URL, the l
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
+
+from application.emails.views import ClientEmailView, EmailMessageCursor, EmailMessageFilter, EmailMessageView
+from domain.emails.model import ClientEmail, EmailKind, EmailLocale, EmailMessage, EmailTemplate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,3 +82,69 @@ class EmailSenders(Protocol):
     def for_tenant(self, tenant_id: str) -> EmailSender:
         """The sender ``tenant_id`` uses now (chosen on each send, so a new connection wins at once)."""
         ...
+
+
+# --- what the emails handlers need besides the senders ------------------------------------------
+# (below contract C: used only by this domain's handlers and adapters)
+
+
+class AddressValidator(Protocol):
+    def normalize(self, value: object, *, field: str) -> str:
+        """``value`` as a deliverable-looking address (syntax only, no DNS), normalised; or raise
+        ``domain.shared.email.InvalidEmail`` naming ``field``."""
+        ...
+
+
+class EmailTemplateRenderer(Protocol):
+    """Renders subject and body templates in the same Jinja sandbox as the PDF templates."""
+
+    def check(self, source: str, *, field: str) -> None:
+        """Raise ``domain.pdf.errors.TemplateInvalid`` (naming ``field`` and the line) if it does not compile."""
+        ...
+
+    def render(self, source: str, context: Mapping[str, Any], *, field: str, html: bool) -> str:
+        """``html``: autoescaped (the HTML body); otherwise plain text (subject, text body).
+        Raises ``TemplateInvalid`` or ``RenderFailed`` naming ``field``."""
+        ...
+
+
+class ClientEmailRepository(Protocol):
+    def add(self, email: ClientEmail) -> None: ...
+
+    def get(self, client_email_id: str) -> ClientEmail | None: ...
+
+    def delete(self, email: ClientEmail) -> None: ...
+
+    def of_client(self, client_id: str) -> list[ClientEmail]: ...
+
+
+class ClientEmailReader(Protocol):
+    def of_clients(self, client_ids: Sequence[str]) -> dict[str, list[ClientEmailView]]:
+        """Each client's default addresses, oldest first (one query for many clients)."""
+        ...
+
+
+class EmailMessageRepository(Protocol):
+    def add(self, message: EmailMessage) -> None: ...
+
+    def get_for_update(self, message_id: str) -> EmailMessage | None:
+        """The message, locked until the transaction ends (re-read after the lock)."""
+        ...
+
+
+class EmailMessageReader(Protocol):
+    def get(self, message_id: str) -> EmailMessageView | None: ...
+
+    def find(self, filter: EmailMessageFilter, *, first: int, after: EmailMessageCursor | None) -> list[EmailMessageView]:
+        """Newest first, by (created_at, id)."""
+        ...
+
+
+class EmailTemplateRepository(Protocol):
+    def add(self, template: EmailTemplate) -> None: ...
+
+    def get(self, kind: EmailKind, locale: EmailLocale) -> EmailTemplate | None: ...
+
+    def delete(self, template: EmailTemplate) -> None: ...
+
+    def all(self) -> list[EmailTemplate]: ...

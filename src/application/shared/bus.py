@@ -36,12 +36,16 @@ class MessageBus:
         self._handlers = dict(handlers)
         self._event_handlers = dict(event_handlers or {})
 
-    def handle(self, message: Command | Query) -> Any:
+    def handle(self, message: Command | Query, *, tenant_id: str | None = None) -> Any:
+        """``tenant_id`` binds the unit of work of system work (``actor=None``, e.g. a job of one
+        tenant) to that tenant; with an actor, the actor's tenant is used and ``tenant_id`` must agree."""
         handler = self._handlers.get(type(message))
         if handler is None:
             raise LookupError(f"no handler registered for {type(message).__name__}")
         actor = message.actor
-        uow = self._uow_factory(actor.tenant_id if actor else None)
+        if actor is not None and tenant_id not in (None, actor.tenant_id):
+            raise PermissionError("a message of one tenant cannot run for another")
+        uow = self._uow_factory(actor.tenant_id if actor else tenant_id)
         result = handler(message, uow)
         self._dispatch(uow.collect_events())
         return result

@@ -10,6 +10,13 @@ from typing import TYPE_CHECKING, Protocol
 from domain.shared.model import DomainEvent
 
 if TYPE_CHECKING:
+    from application.emails.ports import (  # emails
+        ClientEmailReader,
+        ClientEmailRepository,
+        EmailMessageReader,
+        EmailMessageRepository,
+        EmailTemplateRepository,
+    )
     from application.files.ports import FileReader, FileRepository
     from application.integrations.ports import (  # aurinko
         AurinkoConnectionReader,
@@ -82,6 +89,13 @@ class UnitOfWork(Protocol):
     """Across tenants: only in a unit of work without a tenant (system work)."""
     pac_settings: PacSettingsRepository
     """The tenants' PAC settings: the tenant's own, or every tenant's without one (by company id always)."""
+    # --- emails ---
+    client_emails: ClientEmailRepository
+    client_email_views: ClientEmailReader
+    email_messages: EmailMessageRepository
+    email_message_views: EmailMessageReader
+    email_templates: EmailTemplateRepository
+    # --- end emails ---
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -1,0 +1,1 @@
+"""Email adapters: address validation, templates in the documents' sandbox, the senders."""
