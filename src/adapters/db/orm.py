@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import registry, relationship
 
+from domain.emails.model import ClientEmail, Direction as EmailDirection, EmailKind, EmailLocale, EmailMessage, EmailTemplate, RecipientKind
 from domain.files.model import EntityType, File, FileEntity, FileStatus
 from domain.integrations.aurinko import AurinkoConnection
 from domain.integrations.aurinko import ConnectionStatus as AurinkoStatus
@@ -41,7 +42,7 @@ from domain.jobs.model import JobStatus
 from domain.pdf.layout import DocumentType, Locale, PaperSize
 from domain.pdf_templates.model import PdfTemplate
 from domain.shared.channels import DeliveryChannel
-from domain.shared.delivery import DeliveryAttempt
+from domain.shared.delivery import DeliveryAttempt, DeliveryStatus
 from domain.tenancy.model import Role, Tenant, User
 from domain.tenancy.directory import DirectoryUser
 from domain.tenancy.subscription import SubscriptionStatus, TenantSubscription
@@ -735,6 +736,95 @@ directory_users = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# --- emails: clients' default recipients, the message log, per-tenant templates -------------
+
+
+class AttemptList(TypeDecorator[tuple[DeliveryAttempt, ...]]):
+    """A delivery's attempts, kept as a JSON list on its row (a few per message, read together)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> list[dict[str, Any]] | None:
+        return None if value is None else [attempt.to_json() for attempt in value]
+
+    def process_result_value(self, value: Any, dialect: Any) -> tuple[DeliveryAttempt, ...]:
+        return tuple(DeliveryAttempt.from_json(item) for item in (value or []))
+
+
+class IdList(TypeDecorator[tuple[str, ...]]):
+    """A tuple of ids (UUIDs: no commas), kept as one comma-separated text."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else ",".join(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> tuple[str, ...]:
+        return tuple(value.split(",")) if value else ()
+
+
+client_emails = Table(
+    "client_emails",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    _id("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("kind", StrEnumType(RecipientKind), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("client_id", "email"),
+    Index("ix_client_emails_tenant_id_client_id", "tenant_id", "client_id", "created_at"),
+)
+
+email_messages = Table(
+    "email_messages",
+    metadata,
+    _id(primary_key=True),
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("direction", StrEnumType(EmailDirection), nullable=False),
+    Column("kind", StrEnumType(EmailKind), nullable=False),
+    Column("status", StrEnumType(DeliveryStatus), nullable=False),
+    Column("internet_message_id", String(300), nullable=False, unique=True),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("from_address", String(320), nullable=True),
+    Column("reply_to", EmailList(), nullable=False),
+    Column("to", EmailList(), nullable=False),
+    Column("cc", EmailList(), nullable=False),
+    Column("bcc", EmailList(), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("html", Text, nullable=True),
+    Column("text", Text, nullable=True),
+    Column("attachment_file_ids", IdList(), nullable=False),
+    Column("entity_type", String(32), nullable=True),
+    Column("entity_id", String(128), nullable=True),
+    Column("provider", String(50), nullable=True),
+    Column("provider_message_id", String(300), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("attempts", AttemptList(), nullable=False),
+    Column("retries", Integer, nullable=False),
+    Column("created_by", String(320), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Index("ix_email_messages_tenant_id_created_at", "tenant_id", "created_at", "id"),
+    Index("ix_email_messages_tenant_id_entity", "tenant_id", "entity_type", "entity_id"),
+    Index("ix_email_messages_tenant_id_status", "tenant_id", "status", "created_at"),
+)
+
+email_templates = Table(
+    "email_templates",
+    metadata,
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", StrEnumType(EmailKind), primary_key=True),
+    Column("locale", StrEnumType(EmailLocale), primary_key=True),
+    Column("subject", Text, nullable=False),
+    Column("html", Text, nullable=True),
+    Column("text", Text, nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -766,9 +856,16 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(ClientWhatsapp, client_whatsapps)
     mapper_registry.map_imperatively(WhatsappTemplate, whatsapp_templates)
     mapper_registry.map_imperatively(WhatsappMessage, whatsapp_messages)
+    _map_emails()
     mapper_registry.map_imperatively(AurinkoConnection, aurinko_connections)  # aurinko
     mapper_registry.map_imperatively(PacSettings, pac_settings)  # webhooks (PAC)
     mapper_registry.map_imperatively(DirectoryUser, directory_users)  # webhooks (WorkOS)
+
+
+def _map_emails() -> None:
+    mapper_registry.map_imperatively(ClientEmail, client_emails)
+    mapper_registry.map_imperatively(EmailMessage, email_messages)
+    mapper_registry.map_imperatively(EmailTemplate, email_templates)
 
 
 def _map_invoicing() -> None:

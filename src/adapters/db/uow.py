@@ -7,6 +7,13 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.db.emails import (  # emails
+    SqlAlchemyClientEmailReader,
+    SqlAlchemyClientEmailRepository,
+    SqlAlchemyEmailMessageReader,
+    SqlAlchemyEmailMessageRepository,
+    SqlAlchemyEmailTemplateRepository,
+)
 from adapters.db.files import SqlAlchemyFileReader, SqlAlchemyFileRepository
 from adapters.db.invoicing import (
     SqlAlchemyClientReader,
@@ -33,6 +40,13 @@ from adapters.db.whatsapp import (
     SqlAlchemyWhatsappDirectory,
     SqlAlchemyWhatsappReader,
     SqlAlchemyWhatsappRepository,
+)
+from application.emails.ports import (  # emails
+    ClientEmailReader,
+    ClientEmailRepository,
+    EmailMessageReader,
+    EmailMessageRepository,
+    EmailTemplateRepository,
 )
 from application.files.ports import FileReader, FileRepository
 from application.invoicing.ports import (
@@ -95,6 +109,13 @@ class SqlAlchemyUnitOfWork:
     inbox_views: InboxReader
     aurinko_directory: AurinkoDirectory
     pac_settings: PacSettingsRepository
+    # --- emails ---
+    client_emails: ClientEmailRepository
+    client_email_views: ClientEmailReader
+    email_messages: EmailMessageRepository
+    email_message_views: EmailMessageReader
+    email_templates: EmailTemplateRepository
+    # --- end emails ---
 
     def __init__(
         self,
@@ -143,6 +164,9 @@ class SqlAlchemyUnitOfWork:
             self.oauth_states = _NoTenant()  # type: ignore[assignment]
             self.inbox = self.inbox_views = _NoTenant()  # type: ignore[assignment]
             self.aurinko_directory = SqlAlchemyAurinkoDirectory(session)
+            self.client_emails = self.client_email_views = _NoTenant()  # type: ignore[assignment]  # emails
+            self.email_messages = self.email_message_views = _NoTenant()  # type: ignore[assignment]  # emails
+            self.email_templates = _NoTenant()  # type: ignore[assignment]  # emails
         else:
             self.files = SqlAlchemyFileRepository(session, self._tenant_id, self._clock, self._seen)
             self.file_views = SqlAlchemyFileReader(session, self._tenant_id)
@@ -166,6 +190,13 @@ class SqlAlchemyUnitOfWork:
             self.inbox = SqlAlchemyInboxStore(session, self._tenant_id)
             self.inbox_views = SqlAlchemyInboxReader(session, self._tenant_id)
             self.aurinko_directory = _NoTenant()  # type: ignore[assignment]
+            # --- emails ---
+            self.client_emails = SqlAlchemyClientEmailRepository(session, self._tenant_id, self._seen)
+            self.client_email_views = SqlAlchemyClientEmailReader(session, self._tenant_id)
+            self.email_messages = SqlAlchemyEmailMessageRepository(session, self._tenant_id, self._seen)
+            self.email_message_views = SqlAlchemyEmailMessageReader(session, self._tenant_id)
+            self.email_templates = SqlAlchemyEmailTemplateRepository(session, self._tenant_id, self._seen)
+            # --- end emails ---
         return self
 
     def __exit__(

@@ -1,0 +1,154 @@
+"""Emails on SQLAlchemy: client default recipients, the message log and templates, bound to one tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from adapters.db.orm import client_emails, email_messages, email_templates
+from adapters.db.repository import TenantRepository
+from application.emails.views import ClientEmailView, EmailMessageCursor, EmailMessageFilter, EmailMessageView
+from domain.emails.model import ClientEmail, EmailKind, EmailLocale, EmailMessage, EmailTemplate
+
+
+class SqlAlchemyClientEmailRepository(TenantRepository[ClientEmail]):
+    kind = "client email"
+
+    def get(self, client_email_id: str) -> ClientEmail | None:
+        return self._one(
+            select(ClientEmail).where(
+                client_emails.c.id == client_email_id, client_emails.c.tenant_id == self._tenant_id
+            )
+        )
+
+    def of_client(self, client_id: str) -> list[ClientEmail]:
+        return self._all(
+            select(ClientEmail)
+            .where(client_emails.c.tenant_id == self._tenant_id, client_emails.c.client_id == client_id)
+            .order_by(client_emails.c.created_at, client_emails.c.id)
+        )
+
+
+class SqlAlchemyClientEmailReader:
+    def __init__(self, session: Session, tenant_id: str) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+
+    def of_clients(self, client_ids: Sequence[str]) -> dict[str, list[ClientEmailView]]:
+        result: dict[str, list[ClientEmailView]] = {client_id: [] for client_id in client_ids}
+        if not client_ids:
+            return result
+        rows = self._session.execute(
+            select(client_emails)
+            .where(client_emails.c.tenant_id == self._tenant_id, client_emails.c.client_id.in_(list(set(client_ids))))
+            .order_by(client_emails.c.created_at, client_emails.c.id)
+        )
+        for row in rows:
+            result[row.client_id].append(
+                ClientEmailView(id=row.id, client_id=row.client_id, email=row.email, kind=row.kind, created_at=row.created_at)
+            )
+        return result
+
+
+class SqlAlchemyEmailMessageRepository(TenantRepository[EmailMessage]):
+    kind = "email message"
+
+    def get_for_update(self, message_id: str) -> EmailMessage | None:
+        statement = select(EmailMessage).where(
+            email_messages.c.id == message_id, email_messages.c.tenant_id == self._tenant_id
+        )
+        if self._session.get_bind().dialect.name == "sqlite":
+            # No row locks on SQLite: a write takes the database's write lock until the transaction ends.
+            self._session.execute(
+                update(email_messages)
+                .where(email_messages.c.id == message_id, email_messages.c.tenant_id == self._tenant_id)
+                .values(retries=email_messages.c.retries)
+            )
+        else:
+            statement = statement.with_for_update(of=email_messages)
+        return self._one(statement)
+
+
+def _message_view(row: Row[Any]) -> EmailMessageView:
+    return EmailMessageView(
+        id=row.id,
+        direction=row.direction,
+        kind=row.kind,
+        status=row.status,
+        message_id=row.internet_message_id,
+        from_address=row.from_address,
+        reply_to=row.reply_to,
+        to=row.to,
+        cc=row.cc,
+        bcc=row.bcc,
+        subject=row.subject,
+        html=row.html,
+        text=row.text,
+        attachment_file_ids=row.attachment_file_ids,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        provider=row.provider,
+        provider_message_id=row.provider_message_id,
+        last_error=row.last_error,
+        attempts=row.attempts,
+        retries=row.retries,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        sent_at=row.sent_at,
+    )
+
+
+class SqlAlchemyEmailMessageReader:
+    def __init__(self, session: Session, tenant_id: str) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+
+    def get(self, message_id: str) -> EmailMessageView | None:
+        row = self._session.execute(
+            select(email_messages).where(
+                email_messages.c.id == message_id, email_messages.c.tenant_id == self._tenant_id
+            )
+        ).one_or_none()
+        return None if row is None else _message_view(row)
+
+    def find(
+        self, filter: EmailMessageFilter, *, first: int, after: EmailMessageCursor | None
+    ) -> list[EmailMessageView]:
+        c = email_messages.c
+        statement = select(email_messages).where(c.tenant_id == self._tenant_id)
+        if filter.statuses:
+            statement = statement.where(c.status.in_([str(s) for s in filter.statuses]))
+        if filter.kind is not None:
+            statement = statement.where(c.kind == filter.kind)
+        if filter.direction is not None:
+            statement = statement.where(c.direction == filter.direction)
+        if filter.entity_type is not None:
+            statement = statement.where(c.entity_type == filter.entity_type)
+        if filter.entity_id is not None:
+            statement = statement.where(c.entity_id == filter.entity_id)
+        if after is not None:
+            statement = statement.where(
+                or_(c.created_at < after.created_at, and_(c.created_at == after.created_at, c.id < after.message_id))
+            )
+        statement = statement.order_by(c.created_at.desc(), c.id.desc()).limit(first)
+        return [_message_view(row) for row in self._session.execute(statement)]
+
+
+class SqlAlchemyEmailTemplateRepository(TenantRepository[EmailTemplate]):
+    kind = "email template"
+
+    def get(self, kind: EmailKind, locale: EmailLocale) -> EmailTemplate | None:
+        return self._one(
+            select(EmailTemplate).where(
+                email_templates.c.tenant_id == self._tenant_id,
+                email_templates.c.kind == kind,
+                email_templates.c.locale == locale,
+            )
+        )
+
+    def all(self) -> list[EmailTemplate]:
+        return self._all(select(EmailTemplate).where(email_templates.c.tenant_id == self._tenant_id))
