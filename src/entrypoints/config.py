@@ -94,6 +94,11 @@ class Settings:
     @property
     def aurinko_callback_url(self) -> str:
         return self.aurinko_return_url or f"{self.public_url}/integrations/aurinko/callback"
+    # --- emails ---
+    smtp_url: str | None = None  # unset: the local outbox (or each tenant's own SMTP URL)
+    email_from: str = "no-reply@istmo.localhost"
+    outbox_dir: Path | None = None  # None: $ISTMO_DATA_DIR/outbox
+    # --- end emails ---
 
     @property
     def pac_timeout_seconds(self) -> float:
@@ -203,6 +208,11 @@ class Settings:
             ),
             aurinko_sync_days=integer("AURINKO_SYNC_DAYS", 30),
             aurinko_timeout=_positive_duration(get("AURINKO_TIMEOUT", "30s") or "30s", name="ISTMO_AURINKO_TIMEOUT"),
+            # --- emails ---
+            smtp_url=_smtp_url(get("SMTP_URL")),
+            email_from=_email_from(get("EMAIL_FROM", "no-reply@istmo.localhost") or ""),
+            outbox_dir=Path(outbox) if (outbox := get("OUTBOX_DIR")) else None,
+            # --- end emails ---
         )
 
 
@@ -218,6 +228,28 @@ def _pac_mode(value: str) -> str:
     if mode not in ("SECRET", "HMAC"):
         raise ConfigurationError(f"ISTMO_PAC_SIGNATURE_MODE must be SECRET or HMAC, not {value!r}")
     return mode
+
+
+def _smtp_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from adapters.email.smtp import SmtpSettings, SmtpUrlInvalid
+
+    try:
+        SmtpSettings.parse(value)
+    except SmtpUrlInvalid as error:
+        raise ConfigurationError(f"ISTMO_SMTP_URL: {error}") from None
+    return value
+
+
+def _email_from(value: str) -> str:
+    from adapters.email.addresses import EmailValidatorAddressValidator
+    from domain.shared.errors import DomainError
+
+    try:
+        return EmailValidatorAddressValidator().normalize(value, field="ISTMO_EMAIL_FROM")
+    except DomainError as error:
+        raise ConfigurationError(error.message) from None
 
 
 def _positive_duration(value: str, *, name: str) -> timedelta:

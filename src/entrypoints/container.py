@@ -21,6 +21,10 @@ from adapters.db.engine import build_engine
 from adapters.db.jobs import SqlAlchemyJobQueue
 from adapters.db.orm import start_mappers
 from adapters.db.uow import SqlAlchemyUnitOfWork
+from adapters.email.addresses import EmailValidatorAddressValidator  # emails
+from adapters.email.chooser import TenantEmailSenders  # emails
+from adapters.email.outbox import LocalOutboxEmailSender  # emails
+from adapters.email.templates import SandboxEmailTemplateRenderer  # emails
 from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
 from adapters.phones.libphonenumber import LibPhoneNumbers
 from adapters.webhooks.whatsapp import HubSignatures
@@ -32,6 +36,7 @@ from domain.webhooks.pac import SignatureMode
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.mime import SniffingMimeDetector
 from application.bootstrap import build_job_handlers, build_message_bus, build_schedules, build_webhook_processors
+from application.emails.commands import EmailPolicy  # emails
 from application.files.commands import FilePolicy
 from application.whatsapp.commands import WhatsappPolicy
 from application.integrations.commands import AurinkoPolicy
@@ -128,6 +133,21 @@ def _oauth_state_codec(settings: Settings) -> OAuthStateCodec:
     # A key of its own, derived from the signing secret: a state never verifies as a file link.
     key = hmac.new(settings.signing_secret.encode(), b"istmo:aurinko:oauth-state", hashlib.sha256).digest()
     return OAuthStateCodec(key)
+# --- emails ---
+def _email_senders(settings: Settings) -> TenantEmailSenders:
+    """Each tenant: (its own SMTP URL, later) > ``ISTMO_SMTP_URL`` > the local outbox."""
+    return TenantEmailSenders(
+        outbox=LocalOutboxEmailSender(settings.outbox_dir or settings.data_dir / "outbox", default_from=settings.email_from),
+        default_from=settings.email_from,
+        instance_smtp_url=settings.smtp_url,
+    )
+
+
+def _email_policy(settings: Settings) -> EmailPolicy:
+    return EmailPolicy(message_id_domain=settings.email_from.rpartition("@")[2].encode("idna").decode("ascii"))
+
+
+# --- end emails ---
 
 
 def _pac_policy(settings: Settings) -> PacPolicy:
@@ -164,6 +184,12 @@ class Container(containers.DeclarativeContainer):
     pdf_renderer = providers.Resource(_pdf_renderer, settings=settings)
     # SecretBox: provider tokens and secrets sealed at rest (ISTMO_SECRET_KEYS, first key primary).
     secret_box = providers.Singleton(FernetSecretBox, keys=settings.provided.secret_keys)
+    # --- emails ---
+    email_senders = providers.Singleton(_email_senders, settings=settings)
+    email_addresses = providers.Singleton(EmailValidatorAddressValidator)
+    email_renderer = providers.Singleton(SandboxEmailTemplateRenderer)
+    email_policy = providers.Singleton(_email_policy, settings=settings)
+    # --- end emails ---
 
     # --- whatsapp ---
     whatsapp_sender = providers.Singleton(GraphWhatsAppSender, base_url=settings.provided.whatsapp_graph_url)
@@ -214,6 +240,10 @@ class Container(containers.DeclarativeContainer):
         aurinko_policy=aurinko_policy,
         pac_client=pac_client,  # webhooks (issue 6): the PAC
         pac_policy=pac_policy,
+        email_senders=email_senders,
+        email_addresses=email_addresses,
+        email_renderer=email_renderer,
+        email_policy=email_policy,
     )
 
     job_queue = providers.Singleton(

@@ -759,4 +759,4 @@ class FindEmailTemplatesHandler:
         kinds = [EmailKind.parse(kind, field=f"kinds[{i}]") for i, kind in enumerate(query.kinds)] or list(EmailKind)
         with uow:
             custom = {(EmailKind(t.kind), EmailLocale(t.locale)): t for t in uow.email_templates.all()}
-        return [_template_view(kind, locale, custom.get((kind, locale))) for kind in kinds for locale in EmailLocale]
+            return [_template_view(kind, locale, custom.get((kind, locale))) for kind in kinds for locale in EmailLocale]

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
+from application.emails.commands import GetClientEmails  # emails
 from application.files.commands import FindFilesByEntities, GetFileLinks, SignFiles
 from application.files.views import EntityRef, FileView
 from application.invoicing.commands import GetClients
@@ -56,6 +57,7 @@ class RequestLoaders:
         self.signed_urls = BatchLoader(self._signed_urls)
         self.clients_by_id = BatchLoader(self._clients_by_id)
         self.whatsapp_numbers_by_client = BatchLoader(self._whatsapp_numbers)  # whatsapp
+        self.client_emails = BatchLoader(self._client_emails)  # emails
 
     def _files_by_entity(self, refs: Sequence[EntityRef]) -> list[Any]:
         found = self._bus.handle(FindFilesByEntities(actor=self._actor, refs=tuple(refs)))
@@ -71,6 +73,10 @@ class RequestLoaders:
 
     def _whatsapp_numbers(self, client_ids: Sequence[str]) -> list[Any]:
         found = self._bus.handle(GetClientWhatsapps(actor=self._actor, client_ids=tuple(client_ids)))
+        return [found[client_id] for client_id in client_ids]
+
+    def _client_emails(self, client_ids: Sequence[str]) -> list[Any]:  # emails
+        found = self._bus.handle(GetClientEmails(actor=self._actor, client_ids=tuple(client_ids)))
         return [found[client_id] for client_id in client_ids]
 
     def _signed_urls(self, keys: Sequence[tuple[FileView, int | None, bool]]) -> list[Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from ariadne import convert_camel_case_to_snake, load_schema_from_path, make_executable_schema, upload_scalar
 from graphql import GraphQLSchema
 
-from entrypoints.graphql import aurinko, files, invoicing, pdf, pdf_templates, tenancy
+from entrypoints.graphql import aurinko, emails, files, invoicing, pdf, pdf_templates, tenancy
 from entrypoints.graphql import webhooks as webhook_types
 from entrypoints.graphql import whatsapp
 from entrypoints.graphql.common import date_scalar, datetime_scalar, decimal_scalar
@@ -33,6 +33,7 @@ def build_schema() -> GraphQLSchema:
         *webhook_types.bindables,
         *whatsapp.bindables,
         *aurinko.bindables,  # aurinko
+        *emails.bindables,  # emails
         datetime_scalar,
         date_scalar,
         decimal_scalar,
