@@ -8,6 +8,7 @@ requires AUTH LOGIN/PLAIN with one user. It runs in a thread of the process that
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import socket
@@ -89,6 +90,7 @@ class _Handler:
     data_reply: Callable[[bytes], str | None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     on_data: Callable[[Received], None] | None = None
+    delay: float = 0.0  # seconds between keeping a message and answering 250 (a kill may land here)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any) -> str:  # noqa: N802
         reply = self.rcpt_reply(address) if self.rcpt_reply else None
@@ -108,6 +110,8 @@ class _Handler:
             number = len(self.received)
         if self.on_data:
             self.on_data(received)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return f"250 2.0.0 Ok: queued as Q{number:06d}"
 
 
