@@ -70,6 +70,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    session: int = 0  # which connection brought it (id of the server's session)
 
     @property
     def message(self) -> Any:
@@ -91,6 +92,7 @@ class _Handler:
     lock: threading.Lock = field(default_factory=threading.Lock)
     on_data: Callable[[Received], None] | None = None
     delay: float = 0.0  # seconds between keeping a message and answering 250 (a kill may land here)
+    drop_after_data: bool = False  # keep the message, then hang up instead of answering
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any) -> str:  # noqa: N802
         reply = self.rcpt_reply(address) if self.rcpt_reply else None
@@ -105,11 +107,16 @@ class _Handler:
         if reply:
             return reply
         with self.lock:
-            received = Received(mail_from=str(envelope.mail_from), rcpt_tos=list(envelope.rcpt_tos), data=data)
+            received = Received(
+                mail_from=str(envelope.mail_from), rcpt_tos=list(envelope.rcpt_tos), data=data, session=id(session)
+            )
             self.received.append(received)
             number = len(self.received)
         if self.on_data:
             self.on_data(received)
+        if self.drop_after_data and server.transport is not None:
+            server.transport.abort()
+            return "250 OK (never heard)"
         if self.delay:
             await asyncio.sleep(self.delay)
         return f"250 2.0.0 Ok: queued as Q{number:06d}"
@@ -122,9 +129,10 @@ class SmtpServer:
         folder: Path | None = None,
         tls: str = "none",  # "none" | "starttls" | "implicit"
         credentials: tuple[str, str] | None = None,
+        port: int | None = None,
     ) -> None:
         self.handler = _Handler()
-        self.port = free_port()
+        self.port = port or free_port()
         self.cafile: Path | None = None
         kwargs: dict[str, Any] = {"enable_SMTPUTF8": True, "ident": "istmo-test-smtp"}
         context = None

@@ -13,7 +13,7 @@ import pytest
 from adapters.email.chooser import TenantEmailSenders
 from adapters.email.outbox import LocalOutboxEmailSender
 from adapters.email.smtp import SmtpEmailSender, SmtpSettings, SmtpUrlInvalid
-from application.emails.ports import EmailAttachment, EmailDeferred, EmailRejected, OutgoingEmail
+from application.emails.ports import EmailAttachment, EmailDeferred, EmailOutcomeUnknown, EmailRejected, OutgoingEmail
 from tests.smtpserver import SmtpServer, free_port
 
 FROM = "facturas@acme.com.pa"
@@ -120,6 +120,27 @@ def test_some_recipients_refused_the_others_still_get_it_once() -> None:
     [got] = server.received
     assert got.rcpt_tos == ["ana@cliente.com.pa", "archivo@acme.com.pa"]
     assert "refused: jefe@cliente.com.pa 550" in result.response
+
+
+def test_one_connection_carries_many_messages_and_a_stale_one_is_replaced() -> None:
+    with SmtpServer() as server:
+        smtp = sender(server.url(starttls="false"))
+        for n in range(3):
+            smtp.send(outgoing(message_id=f"<m-{n}@istmo.test>"))
+        port = server.port
+    assert len({r.session for r in server.received}) == 1
+    with SmtpServer(port=port) as restarted:  # the kept connection died with the old server
+        smtp.send(outgoing(message_id="<m-9@istmo.test>"))
+    assert [r.message_id for r in restarted.received] == ["<m-9@istmo.test>"]
+
+
+def test_an_answer_lost_after_the_message_was_handed_over_is_an_unknown_outcome() -> None:
+    with SmtpServer() as server:
+        server.handler.drop_after_data = True
+        with pytest.raises(EmailOutcomeUnknown) as error:
+            sender(server.url(starttls="false")).send(outgoing())
+    assert len(server.received) == 1  # the server had it: sending it again would duplicate it
+    assert "may have been accepted" in error.value.reason
 
 
 def test_a_server_that_is_not_there_is_transient() -> None:

@@ -36,7 +36,7 @@ from application.emails.commands import (
     SendStatementEmail,
     SetEmailTemplate,
 )
-from application.emails.ports import EmailDeferred, EmailRejected
+from application.emails.ports import EmailDeferred, EmailOutcomeUnknown, EmailRejected
 from application.emails.views import EmailMessageView
 from application.files.commands import AddFile, FilePolicy
 from application.files.staging import stage_chunks
@@ -322,6 +322,16 @@ def test_a_rejected_send_fails_at_once(world: World, acme: Actor) -> None:
     assert isinstance(error, PermanentJobError)
     failed = world.message(acme, queued.id)
     assert failed.status is DeliveryStatus.FAILED and failed.last_error == "550 5.1.1 no such user"
+
+
+def test_a_lost_answer_makes_the_message_uncertain_and_the_job_ends(world: World, acme: Actor) -> None:
+    world.sender.script = lambda email: EmailOutcomeUnknown("connection lost after the final dot")
+    queued = world.send(acme)
+    assert world.run_jobs() == []
+    uncertain = world.message(acme, queued.id)
+    assert uncertain.status is DeliveryStatus.UNCERTAIN
+    assert uncertain.attempts[-1].outcome is AttemptOutcome.UNKNOWN
+    assert world.run_jobs() == [] and world.sender.calls == 1  # nothing queued: not sent again
 
 
 def test_an_unexpected_sender_error_is_transient(world: World, acme: Actor) -> None:

@@ -12,7 +12,9 @@ User and password are percent-decoded; they never appear in an error, a log line
 
 Outcomes: the server's reply decides. 2xx: sent (``queued as <id>`` becomes the provider
 message id). 4xx, a dropped connection or a timeout: ``EmailDeferred`` (tried again later).
-5xx: ``EmailRejected``. If some recipients are refused and others accepted, the message is
+5xx: ``EmailRejected``. A connection lost after the whole message went out (before the server's
+answer to the final ".") is ``EmailOutcomeUnknown``: the message may have been accepted, so it
+becomes UNCERTAIN instead of being sent again. If some recipients are refused and others accepted, the message is
 sent to those accepted and the refused ones are named in the response (never sent twice to the
 others). The Message-ID header is the one of the message: the same on every attempt.
 """
@@ -21,14 +23,16 @@ from __future__ import annotations
 
 import re
 import smtplib
-import socket
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from adapters.email.mime import ascii_address, build_mime, needs_smtputf8
-from application.emails.ports import EmailDeferred, EmailRejected, OutgoingEmail, SentEmail
+from application.emails.ports import EmailDeferred, EmailOutcomeUnknown, EmailRejected, OutgoingEmail, SentEmail
 
+_DOT_LINE = re.compile(rb"(?m)^\.")
 _QUEUED_AS = re.compile(r"queued as\s+<?([A-Za-z0-9._@-]+)>?", re.IGNORECASE)
 
 
@@ -96,66 +100,70 @@ def _refused(code: int, reply: bytes | str, what: str) -> Exception:
     return EmailDeferred(message) if 400 <= code < 500 else EmailRejected(message)
 
 
+@dataclass
+class _Progress:
+    started: bool = False  # a command of this message got an answer on this connection
+    handed_over: bool = False  # the whole message and its final "." went out
+
+
+@dataclass
+class _Pooled:
+    connection: smtplib.SMTP
+    used_at: float
+    messages: int = 0
+
+
 class SmtpEmailSender:
+    """Thread-safe: each thread keeps its own connection open between messages (``reuse_for``
+    seconds idle, ``max_per_connection`` messages), so a worker does not reconnect and greet the
+    server for every message. A kept connection the server closed meanwhile is replaced before
+    anything of the message was sent."""
+
     provider = "smtp"
 
-    def __init__(self, settings: SmtpSettings, *, default_from: str, local_hostname: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        *,
+        default_from: str,
+        local_hostname: str | None = None,
+        reuse_for: float = 20.0,
+        max_per_connection: int = 100,
+    ) -> None:
         self._settings = settings
         self._from = settings.from_address or default_from
         self._local_hostname = local_hostname
+        self._reuse_for = reuse_for
+        self._max_per_connection = max_per_connection
+        self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"SmtpEmailSender({self._settings!r})"
 
     def _tls(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=self._settings.cafile)
-        return context
+        return ssl.create_default_context(cafile=self._settings.cafile)
 
-    def _connect(self) -> smtplib.SMTP:
+    def _open(self) -> smtplib.SMTP:
         s = self._settings
-        if s.security == "tls":
-            return smtplib.SMTP_SSL(
-                s.host, s.port, timeout=s.timeout, context=self._tls(), local_hostname=self._local_hostname
-            )
-        return smtplib.SMTP(s.host, s.port, timeout=s.timeout, local_hostname=self._local_hostname)
-
-    def send(self, email: OutgoingEmail) -> SentEmail:
-        from_address = email.from_address or self._from
-        recipients = list(dict.fromkeys([*email.to, *email.cc, *email.bcc]))
-        if not recipients:
-            raise EmailRejected("no recipients")
-        utf8 = needs_smtputf8([from_address, *recipients])
-        data = build_mime(email, from_address=from_address).as_bytes()
         try:
-            connection = self._connect()
-        except (OSError, smtplib.SMTPException) as error:
-            raise EmailDeferred(f"cannot connect to {self._settings.host}:{self._settings.port}: {type(error).__name__}") from None
-        try:
-            return self._transaction(connection, from_address, recipients, data, utf8)
-        except (EmailDeferred, EmailRejected):
-            raise
-        except smtplib.SMTPAuthenticationError as error:
-            # 535: wrong credentials (permanent); 454 and other 4xx: try later. Never the credentials.
-            raise _refused(error.smtp_code, error.smtp_error, "authentication") from None
-        except smtplib.SMTPNotSupportedError:
-            raise EmailRejected(f"{self._settings.host} does not support what this URL requires (STARTTLS, AUTH or SMTPUTF8)") from None
-        except smtplib.SMTPResponseException as error:
-            raise _refused(error.smtp_code, error.smtp_error, "server reply") from None
+            if s.security == "tls":
+                connection = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=self._tls(), local_hostname=self._local_hostname
+                )
+            else:
+                connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout, local_hostname=self._local_hostname)
         except ssl.SSLError as error:
-            raise EmailRejected(f"TLS with {self._settings.host} failed: {error.reason or type(error).__name__}") from None
-        except (smtplib.SMTPServerDisconnected, socket.timeout, OSError) as error:
-            raise EmailDeferred(f"connection to {self._settings.host} lost: {type(error).__name__}") from None
-        except smtplib.SMTPException as error:  # e.g. no AUTH method in common: the text has no secret
-            raise EmailRejected(f"{self._settings.host}: {type(error).__name__}: {_text(str(error))}") from None
-        finally:
-            try:
-                connection.quit()
-            except Exception:  # already closed, or the server went away: nothing to release
-                connection.close()
+            raise EmailRejected(f"TLS with {s.host} failed: {error.reason or type(error).__name__}") from None
+        except (OSError, smtplib.SMTPException) as error:
+            raise EmailDeferred(f"cannot connect to {s.host}:{s.port}: {type(error).__name__}") from None
+        try:
+            self._greet(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
 
-    def _transaction(
-        self, connection: smtplib.SMTP, from_address: str, recipients: list[str], data: bytes, utf8: bool
-    ) -> SentEmail:
+    def _greet(self, connection: smtplib.SMTP) -> None:
         s = self._settings
         connection.ehlo()
         if s.security == "starttls":
@@ -165,12 +173,113 @@ class SmtpEmailSender:
             connection.ehlo()
         if s.username:
             connection.login(s.username, s.password or "")
+
+    def _take(self) -> tuple[smtplib.SMTP, bool]:
+        """This thread's kept connection (and True), or a new one (and False)."""
+        pooled: _Pooled | None = getattr(self._local, "pooled", None)
+        self._local.pooled = None
+        if pooled is not None:
+            fresh_enough = time.monotonic() - pooled.used_at < self._reuse_for
+            if fresh_enough and pooled.messages < self._max_per_connection:
+                self._local.count = pooled.messages
+                return pooled.connection, True
+            _close(pooled.connection)
+        self._local.count = 0
+        return self._open(), False
+
+    def _keep(self, connection: smtplib.SMTP) -> None:
+        self._local.pooled = _Pooled(connection, time.monotonic(), getattr(self._local, "count", 0) + 1)
+
+    def close(self) -> None:
+        """Close this thread's kept connection (others close with their threads or the process)."""
+        pooled = getattr(self._local, "pooled", None)
+        self._local.pooled = None
+        if pooled is not None:
+            _close(pooled.connection)
+
+    def send(self, email: OutgoingEmail) -> SentEmail:
+        from_address = email.from_address or self._from
+        recipients = list(dict.fromkeys([*email.to, *email.cc, *email.bcc]))
+        if not recipients:
+            raise EmailRejected("no recipients")
+        utf8 = needs_smtputf8([from_address, *recipients])
+        data = build_mime(email, from_address=from_address).as_bytes()
+        for _ in range(2):
+            connection: smtplib.SMTP | None = None
+            reused = False
+            progress = _Progress()
+            try:
+                connection, reused = self._take()
+                result = self._transaction(connection, from_address, recipients, data, utf8, progress)
+            except smtplib.SMTPServerDisconnected as error:
+                if connection is not None:
+                    _close(connection)
+                if progress.handed_over:
+                    raise EmailOutcomeUnknown(
+                        f"the connection to {self._settings.host} was lost after the message was handed over "
+                        f"({type(error).__name__}): it may have been accepted"
+                    ) from None
+                if reused and not progress.started:
+                    continue  # the kept connection had gone stale: once more on a new one
+                raise EmailDeferred(f"connection to {self._settings.host} lost: {type(error).__name__}") from None
+            except smtplib.SMTPException as error:  # (an OSError too: mapped before the socket errors)
+                if connection is not None:
+                    _close(connection)
+                raise self._mapped(error) from None
+            except OSError as error:
+                if connection is not None:
+                    _close(connection)
+                if isinstance(error, ssl.SSLError) and not progress.handed_over:
+                    raise EmailRejected(f"TLS with {self._settings.host} failed: {error.reason or type(error).__name__}") from None
+                if progress.handed_over:
+                    raise EmailOutcomeUnknown(
+                        f"the connection to {self._settings.host} was lost after the message was handed over "
+                        f"({type(error).__name__}): it may have been accepted"
+                    ) from None
+                if reused and not progress.started:
+                    continue  # the kept connection had gone stale: once more on a new one
+                raise EmailDeferred(f"connection to {self._settings.host} lost: {type(error).__name__}") from None
+            except BaseException as error:
+                if connection is not None:
+                    _close(connection)
+                raise self._mapped(error) from None
+            self._keep(connection)
+            return result
+        raise EmailDeferred(f"connection to {self._settings.host} lost twice")  # pragma: no cover
+
+    def _mapped(self, error: BaseException) -> BaseException:
+        if isinstance(error, (EmailDeferred, EmailRejected, EmailOutcomeUnknown)):
+            return error
+        if isinstance(error, smtplib.SMTPAuthenticationError):
+            # 535: wrong credentials (permanent); 454 and other 4xx: try later. Never the credentials.
+            return _refused(error.smtp_code, error.smtp_error, "authentication")
+        if isinstance(error, smtplib.SMTPNotSupportedError):
+            return EmailRejected(
+                f"{self._settings.host} does not support what this URL requires (STARTTLS, AUTH or SMTPUTF8)"
+            )
+        if isinstance(error, smtplib.SMTPResponseException):
+            return _refused(error.smtp_code, error.smtp_error, "server reply")
+        if isinstance(error, smtplib.SMTPException):  # e.g. no AUTH method in common: the text has no secret
+            return EmailRejected(f"{self._settings.host}: {type(error).__name__}: {_text(str(error))}")
+        return error
+
+    def _transaction(
+        self,
+        connection: smtplib.SMTP,
+        from_address: str,
+        recipients: list[str],
+        data: bytes,
+        utf8: bool,
+        progress: _Progress,
+    ) -> SentEmail:
+        s = self._settings
         options = []
         if utf8:
             if not connection.has_extn("smtputf8"):
                 raise EmailRejected(f"{s.host} does not accept internationalised addresses (SMTPUTF8)")
             options.append("SMTPUTF8")
         code, reply = connection.mail(from_address if utf8 else ascii_address(from_address), options)
+        progress.started = True
         if code != 250:
             raise _refused(code, reply, "MAIL FROM")
         refused: dict[str, tuple[int, str]] = {}
@@ -181,13 +290,27 @@ class SmtpEmailSender:
         if len(refused) == len(recipients):
             transient = any(400 <= code < 500 for code, _ in refused.values())
             summary = "; ".join(f"{r}: {code} {text}" for r, (code, text) in refused.items())
-            connection.rset()
             raise (EmailDeferred if transient else EmailRejected)(f"every recipient was refused: {summary}"[:500])
-        code, reply = connection.data(data)
-        if not 200 <= code < 300:
+        code, reply = connection.docmd("DATA")
+        if code != 354:
             raise _refused(code, reply, "DATA")
+        payload = _DOT_LINE.sub(b"..", data)
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        connection.send(payload + b".\r\n")
+        progress.handed_over = True  # from here on, a lost answer means: maybe accepted
+        code, reply = connection.getreply()
+        if not 200 <= code < 300:
+            raise _refused(code, reply, "end of DATA")
         response = f"{code} {_text(reply)}"
         if refused:
             response += " (refused: " + "; ".join(f"{r} {c} {t}" for r, (c, t) in refused.items()) + ")"
         queued = _QUEUED_AS.search(_text(reply))
         return SentEmail(provider=self.provider, provider_message_id=queued.group(1) if queued else None, response=response[:500])
+
+
+def _close(connection: smtplib.SMTP) -> None:
+    try:
+        connection.quit()
+    except Exception:  # already closed, or the server went away: nothing to release
+        connection.close()

@@ -41,6 +41,7 @@ from application.emails.ports import (
     AddressValidator,
     EmailAttachment,
     EmailDeferred,
+    EmailOutcomeUnknown,
     EmailRejected,
     EmailSenders,
     EmailTemplateRenderer,
@@ -566,6 +567,7 @@ class _Outcome:
     sent: SentEmail | None = None
     deferred: EmailDeferred | None = None
     rejected: EmailRejected | None = None
+    unknown: EmailOutcomeUnknown | None = None
 
 
 class DeliverEmailHandler:
@@ -604,6 +606,8 @@ class DeliverEmailHandler:
                 )
             elif outcome.rejected is not None:
                 message.record_rejected(provider=None, reason=outcome.rejected.reason, now=now)
+            elif outcome.unknown is not None:
+                message.record_unknown(provider=None, reason=outcome.unknown.reason, now=now)
             else:
                 assert outcome.deferred is not None
                 message.record_deferred(
@@ -652,6 +656,8 @@ class DeliverEmailHandler:
             return _Outcome(rejected=error)
         except EmailDeferred as error:
             return _Outcome(deferred=error)
+        except EmailOutcomeUnknown as error:
+            return _Outcome(unknown=error)
         except Exception as error:  # anything else is transient; the adapters keep secrets out
             log.exception("email.send_error", error_type=type(error).__name__)
             return _Outcome(deferred=EmailDeferred(f"{type(error).__name__}: {error}"))

@@ -1,8 +1,9 @@
 """Ports of the emails domain: how a message leaves the service (contract C of the plan).
 
 An ``EmailSender`` delivers one ``OutgoingEmail`` and says how it went: it returns a
-``SentEmail``, or raises ``EmailDeferred`` (transient: try again later) or ``EmailRejected``
-(permanent: trying again cannot help). Anything else it raises counts as transient.
+``SentEmail``, or raises ``EmailDeferred`` (transient: try again later), ``EmailRejected``
+(permanent: trying again cannot help) or ``EmailOutcomeUnknown`` (maybe taken: the answer was
+lost; the message becomes UNCERTAIN). Anything else it raises counts as transient.
 
 Every attempt of one message carries the same ``message_id`` (the RFC 5322 Message-ID header)
 and ``idempotency_key``; a sender passes them on to its provider (header, API field) so the
@@ -70,9 +71,20 @@ class EmailRejected(Exception):
         self.reason = reason
 
 
+class EmailOutcomeUnknown(Exception):
+    """The provider may have taken the message, and its answer was lost (the connection dropped
+    or timed out after the whole message was handed over: after SMTP's final ``.``, after an HTTP
+    POST's body). The message becomes UNCERTAIN: sent again only by ``retryEmail``, never by itself."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class EmailSender(Protocol):
     def send(self, email: OutgoingEmail) -> SentEmail:
-        """Deliver ``email`` once; raise ``EmailDeferred`` or ``EmailRejected`` when it was not taken.
+        """Deliver ``email`` once; raise ``EmailDeferred`` or ``EmailRejected`` when it was not
+        taken, ``EmailOutcomeUnknown`` when it may have been.
 
         Reasons and responses are stored and logged: never put a password or token in them."""
         ...

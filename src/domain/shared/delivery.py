@@ -10,6 +10,7 @@ person (``retry``) decides to send it once more, with the same Message-ID / idem
     QUEUED --begin--> SENDING --sent--> SENT
                         |  \\--deferred--> QUEUED (again later) | DEAD (attempts spent)
                         |   \\--rejected--> FAILED
+                        |    \\--answer lost (maybe taken)--> UNCERTAIN
                         \\--begin again (interrupted)--> UNCERTAIN
     FAILED | DEAD | UNCERTAIN --retry (by hand)--> QUEUED
 """
@@ -45,6 +46,7 @@ class AttemptOutcome(StrEnum):
     DEFERRED = "DEFERRED"  # transient: tried again later
     REJECTED = "REJECTED"  # permanent
     INTERRUPTED = "INTERRUPTED"  # the worker died (or lost its lease) between claim and outcome
+    UNKNOWN = "UNKNOWN"  # the provider may have taken it; its answer was lost
 
 
 class Begin(StrEnum):
@@ -158,6 +160,14 @@ class Delivery(Aggregate):
         self.updated_at = now
         if DeliveryStatus(self.status) is DeliveryStatus.SENDING:
             self.status = DeliveryStatus.FAILED
+
+    def record_unknown(self, *, provider: str | None, reason: str, now: datetime) -> None:
+        """Maybe sent (the provider's answer was lost after it got the whole message): UNCERTAIN."""
+        self._close_last(AttemptOutcome.UNKNOWN, now=now, provider=provider, response=reason)
+        self.last_error = clip_response(reason)
+        self.updated_at = now
+        if DeliveryStatus(self.status) is DeliveryStatus.SENDING:
+            self.status = DeliveryStatus.UNCERTAIN
 
     def retry(self, *, now: datetime) -> None:
         """By hand: FAILED, DEAD or UNCERTAIN -> QUEUED (same Message-ID and idempotency key)."""
