@@ -12,6 +12,8 @@ throughput figures move with it.
 6. WhatsApp: 500 queued messages to the local Graph API with two workers; 1,000 status webhooks (``bench.whatsapp``).
 7. Inbox sync of 10,000 messages from the local Aurinko server, then again: nothing written (``bench.inbox``).
 8. Webhooks: Polar-signed deliveries into gunicorn on PostgreSQL, beside a bare INSERT+COMMIT loop (``bench.webhooks``).
+9. Emails (issue 4, section 6): 1,000 queued emails to a local SMTP server by two worker processes
+   on PostgreSQL, duplicates counted by Message-ID at the server (``bench.emails``).
 """
 
 from __future__ import annotations
@@ -217,7 +219,24 @@ def main() -> None:
     from bench import webhooks  # issue 6, section 6
 
     webhooks.section("8")
+    emails_section()  # emails
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def emails_section() -> None:  # emails
+    from bench import emails
+
+    header(
+        f"[9] emails (issue 4, section 6): {emails.COUNT} queued emails to a local SMTP server (aiosmtpd), "
+        f"{emails.WORKERS} worker processes on PostgreSQL"
+    )
+    reason = postgres_unavailable()
+    if reason:
+        print(f"  skipped: PostgreSQL not reachable at {_safe(POSTGRES_ADMIN_URL)} ({reason})", flush=True)
+        return
+    wait_until_quiet()
+    with postgres_database() as url, tempfile.TemporaryDirectory(prefix="istmo-bench-emails-") as tmp:
+        emails.report(emails.run(url, Path(tmp)))
 
 
 def _safe(url: str) -> str:

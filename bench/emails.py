@@ -58,6 +58,9 @@ def run(database_url: str, data_dir: Path) -> dict[str, Any]:
                 )
             queued_seconds = time.perf_counter() - started
 
+            import resource
+
+            children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             context = multiprocessing.get_context("spawn")
             gate = context.Event()
             processes = []
@@ -91,6 +94,10 @@ def run(database_url: str, data_dir: Path) -> dict[str, Any]:
                 os.kill(process.pid, signal.SIGTERM)
             for process in processes:
                 process.join(60)
+            children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            worker_cpu = (children_after.ru_utime + children_after.ru_stime) - (
+                children_before.ru_utime + children_before.ru_stime
+            )
             counts = smtp.counts_by_message_id()
             with engine.connect() as connection:
                 statuses = Counter(
@@ -106,6 +113,8 @@ def run(database_url: str, data_dir: Path) -> dict[str, Any]:
         "distinct": len(counts),
         "duplicates": sum(count - 1 for count in counts.values() if count > 1),
         "statuses": dict(statuses),
+        "worker_cpu": worker_cpu,
+        "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
     }
 
 
@@ -118,6 +127,8 @@ def report(out: dict[str, Any]) -> None:
         out["sent"] == COUNT and out["seconds"] <= TARGET_SECONDS,
     )
     line("  throughput", f"{out['sent'] / out['seconds']:.0f} emails/s" if out["seconds"] else "-")
+    line("CPU of the two worker processes (start-up included)", f"{out['worker_cpu']:.1f} s")
+    line("load average (1 min) at the end, on this machine", f"{out['load']:.2f}")
     line("messages SENT in the log", f"{out['sent']}/{COUNT}")
     line("messages the SMTP server received", f"{out['received']}")
     line("duplicates at the server (same Message-ID twice)", f"{out['duplicates']}", "0", out["duplicates"] == 0)
