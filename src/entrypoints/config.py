@@ -96,7 +96,7 @@ class Settings:
         return self.aurinko_return_url or f"{self.public_url}/integrations/aurinko/callback"
     # --- emails ---
     smtp_url: str | None = None  # unset: the local outbox (or each tenant's own SMTP URL)
-    email_from: str = "no-reply@istmo.localhost"
+    email_from: str = "no-reply@istmo.example.com"
     outbox_dir: Path | None = None  # None: $ISTMO_DATA_DIR/outbox
     # --- end emails ---
 
@@ -210,7 +210,7 @@ class Settings:
             aurinko_timeout=_positive_duration(get("AURINKO_TIMEOUT", "30s") or "30s", name="ISTMO_AURINKO_TIMEOUT"),
             # --- emails ---
             smtp_url=_smtp_url(get("SMTP_URL")),
-            email_from=_email_from(get("EMAIL_FROM", "no-reply@istmo.localhost") or ""),
+            email_from=_email_from(get("EMAIL_FROM", "no-reply@istmo.example.com") or ""),
             outbox_dir=Path(outbox) if (outbox := get("OUTBOX_DIR")) else None,
             # --- end emails ---
         )
@@ -243,13 +243,13 @@ def _smtp_url(value: str | None) -> str | None:
 
 
 def _email_from(value: str) -> str:
-    from adapters.email.addresses import EmailValidatorAddressValidator
-    from domain.shared.errors import DomainError
+    """The default From address (syntax checked, no DNS look-up)."""
+    from email_validator import EmailNotValidError, validate_email
 
     try:
-        return EmailValidatorAddressValidator().normalize(value, field="ISTMO_EMAIL_FROM")
-    except DomainError as error:
-        raise ConfigurationError(error.message) from None
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ConfigurationError(f"ISTMO_EMAIL_FROM is not an email address ({error}): {value[:80]!r}") from None
 
 
 def _positive_duration(value: str, *, name: str) -> timedelta:

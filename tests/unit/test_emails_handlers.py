@@ -224,7 +224,7 @@ def test_send_email_queues_one_message_and_one_job_then_delivers_it(world: World
         attachment_file_ids=(attachment.id,), entity_type="CLIENT", entity_id="c-1",
     )
     assert queued.status is DeliveryStatus.QUEUED
-    assert queued.message_id == f"<{queued.id}@istmo.localhost>"
+    assert queued.message_id == f"<{queued.id}@istmo.example.com>"
     [job] = world.jobs()
     assert job.payload == {"message_id": queued.id}
     assert job.idempotency_key == f"email:{queued.id}:0"

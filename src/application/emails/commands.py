@@ -12,7 +12,7 @@ from application.shared.messages import Command, Query
 class EmailPolicy:
     """Instance-wide settings of sending: the Message-ID domain, list sizes, attachment limit."""
 
-    message_id_domain: str = "istmo.localhost"
+    message_id_domain: str = "istmo.example.com"
     default_locale: str = "es"
     max_attachment_bytes: int = 25 * 1024 * 1024  # all attachments of one message together
     default_page_size: int = 50
