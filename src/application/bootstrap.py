@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from application.emails import commands as emails
 from application.emails import handlers as email_handlers
-from application.emails.ports import AddressValidator, EmailSenders, EmailTemplateRenderer
+from application.emails.ports import AddressValidator, EmailSenders, EmailTemplateRenderer, SmtpUrlChecker
 from application.files import commands as files
 from application.files import handlers as file_handlers
 from application.files.keeping import FileKeeper
@@ -77,6 +77,7 @@ def build_message_bus(
     email_addresses: AddressValidator | None = None,
     email_renderer: EmailTemplateRenderer | None = None,
     email_policy: emails.EmailPolicy | None = None,
+    smtp_urls: SmtpUrlChecker | None = None,
 ) -> MessageBus:
     """Without ``pdf_renderer``, the PDF template and rendering messages have no handler; without
     ``secrets``, ``whatsapp_sender``, ``phones`` and ``webhook_signatures``, the WhatsApp ones;
@@ -212,6 +213,11 @@ def build_message_bus(
             }
         if email_senders is not None:
             handlers[emails.DeliverEmail] = email_handlers.DeliverEmailHandler(email_senders, storage, clock)
+        handlers[emails.GetEmailSettings] = email_handlers.GetEmailSettingsHandler()
+        if secrets is not None and smtp_urls is not None:
+            handlers[emails.SetEmailSettings] = email_handlers.SetEmailSettingsHandler(
+                secrets, smtp_urls, email_addresses, clock
+            )
     # --- end emails ---
     return MessageBus(uow_factory, handlers)
 

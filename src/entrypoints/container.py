@@ -21,9 +21,11 @@ from adapters.db.engine import build_engine
 from adapters.db.jobs import SqlAlchemyJobQueue
 from adapters.db.orm import start_mappers
 from adapters.db.uow import SqlAlchemyUnitOfWork
+from adapters.db.emails import SqlAlchemyTenantSmtpUrls  # emails
 from adapters.email.addresses import EmailValidatorAddressValidator  # emails
 from adapters.email.chooser import TenantEmailSenders  # emails
 from adapters.email.outbox import LocalOutboxEmailSender  # emails
+from adapters.email.smtp import SmtpUrlSummaries  # emails
 from adapters.email.templates import SandboxEmailTemplateRenderer  # emails
 from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
 from adapters.phones.libphonenumber import LibPhoneNumbers
@@ -134,12 +136,13 @@ def _oauth_state_codec(settings: Settings) -> OAuthStateCodec:
     key = hmac.new(settings.signing_secret.encode(), b"istmo:aurinko:oauth-state", hashlib.sha256).digest()
     return OAuthStateCodec(key)
 # --- emails ---
-def _email_senders(settings: Settings) -> TenantEmailSenders:
-    """Each tenant: (its own SMTP URL, later) > ``ISTMO_SMTP_URL`` > the local outbox."""
+def _email_senders(settings: Settings, tenant_smtp_urls: SqlAlchemyTenantSmtpUrls) -> TenantEmailSenders:
+    """Each tenant: its own SMTP URL (``setEmailSettings``) > ``ISTMO_SMTP_URL`` > the local outbox."""
     return TenantEmailSenders(
         outbox=LocalOutboxEmailSender(settings.outbox_dir or settings.data_dir / "outbox", default_from=settings.email_from),
         default_from=settings.email_from,
         instance_smtp_url=settings.smtp_url,
+        tenant_smtp_url=tenant_smtp_urls,
     )
 
 
@@ -185,7 +188,9 @@ class Container(containers.DeclarativeContainer):
     # SecretBox: provider tokens and secrets sealed at rest (ISTMO_SECRET_KEYS, first key primary).
     secret_box = providers.Singleton(FernetSecretBox, keys=settings.provided.secret_keys)
     # --- emails ---
-    email_senders = providers.Singleton(_email_senders, settings=settings)
+    tenant_smtp_urls = providers.Singleton(SqlAlchemyTenantSmtpUrls, session_factory, secret_box)
+    email_senders = providers.Singleton(_email_senders, settings=settings, tenant_smtp_urls=tenant_smtp_urls)
+    smtp_urls = providers.Singleton(SmtpUrlSummaries)
     email_addresses = providers.Singleton(EmailValidatorAddressValidator)
     email_renderer = providers.Singleton(SandboxEmailTemplateRenderer)
     email_policy = providers.Singleton(_email_policy, settings=settings)
@@ -244,6 +249,7 @@ class Container(containers.DeclarativeContainer):
         email_addresses=email_addresses,
         email_renderer=email_renderer,
         email_policy=email_policy,
+        smtp_urls=smtp_urls,
     )
 
     job_queue = providers.Singleton(

@@ -17,7 +17,7 @@ from application.emails.handlers import client_email_view, email_message_view
 from application.emails.ports import EmailDeferred, EmailRejected, EmailSender, OutgoingEmail, SentEmail
 from application.emails.views import ClientEmailView, EmailMessageCursor, EmailMessageFilter, EmailMessageView
 from application.shared.ports import DuplicateEntry
-from domain.emails.model import ClientEmail, EmailKind, EmailLocale, EmailMessage, EmailTemplate
+from domain.emails.model import ClientEmail, EmailKind, EmailLocale, EmailMessage, EmailSettings, EmailTemplate
 
 if TYPE_CHECKING:
     from tests.fakes.uow import FakeUnitOfWork
@@ -30,6 +30,7 @@ _MESSAGE_FIELDS = (
     "updated_at", "sent_at",
 )
 _TEMPLATE_FIELDS = ("tenant_id", "kind", "locale", "subject", "html", "text", "updated_at")
+_SETTINGS_FIELDS = ("tenant_id", "smtp_url_sealed", "smtp_summary", "from_address", "updated_at")
 
 
 def _values(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
@@ -48,6 +49,10 @@ def _copy_template(template: EmailTemplate) -> EmailTemplate:
     return EmailTemplate(**_values(template, _TEMPLATE_FIELDS))
 
 
+def _copy_settings(settings: EmailSettings) -> EmailSettings:
+    return EmailSettings(**_values(settings, _SETTINGS_FIELDS))
+
+
 def _template_key(template: EmailTemplate) -> tuple[str, str, str]:
     return (template.tenant_id, str(template.kind), str(template.locale))
 
@@ -57,12 +62,14 @@ class EmailState:
     client_emails: dict[str, ClientEmail] = field(default_factory=dict)
     messages: dict[str, EmailMessage] = field(default_factory=dict)
     templates: dict[tuple[str, str, str], EmailTemplate] = field(default_factory=dict)
+    settings: dict[str, EmailSettings] = field(default_factory=dict)
 
     def checkout(self) -> EmailState:
         return EmailState(
             client_emails={k: _copy_client_email(v) for k, v in self.client_emails.items()},
             messages={k: _copy_message(v) for k, v in self.messages.items()},
             templates={k: _copy_template(v) for k, v in self.templates.items()},
+            settings={k: _copy_settings(v) for k, v in self.settings.items()},
         )
 
     def check(self, clients: dict[str, Any]) -> None:
@@ -83,9 +90,10 @@ class EmailState:
         self.client_emails = {k: _copy_client_email(v) for k, v in work.client_emails.items()}
         self.messages = {k: _copy_message(v) for k, v in work.messages.items()}
         self.templates = {k: _copy_template(v) for k, v in work.templates.items()}
+        self.settings = {k: _copy_settings(v) for k, v in work.settings.items()}
 
     def aggregates(self) -> list[Any]:
-        return [*self.client_emails.values(), *self.messages.values(), *self.templates.values()]
+        return [*self.client_emails.values(), *self.messages.values(), *self.templates.values(), *self.settings.values()]
 
     def messages_of(self, tenant_id: str) -> list[EmailMessage]:
         return [m for m in self.messages.values() if m.tenant_id == tenant_id]
@@ -98,6 +106,7 @@ def attach(uow: FakeUnitOfWork, tenant_id: str) -> None:
     uow.email_messages = FakeEmailMessageRepository(uow, tenant_id)  # type: ignore[attr-defined]
     uow.email_message_views = FakeEmailMessageReader(uow, tenant_id)  # type: ignore[attr-defined]
     uow.email_templates = FakeEmailTemplateRepository(uow, tenant_id)  # type: ignore[attr-defined]
+    uow.email_settings = FakeEmailSettingsRepository(uow, tenant_id)  # type: ignore[attr-defined]
 
 
 class _Bound:
@@ -193,6 +202,15 @@ class FakeEmailTemplateRepository(_Bound):
 
     def all(self) -> list[EmailTemplate]:
         return [t for t in self._state.templates.values() if t.tenant_id == self._tenant_id]
+
+
+class FakeEmailSettingsRepository(_Bound):
+    def get(self) -> EmailSettings | None:
+        return self._state.settings.get(self._tenant_id)
+
+    def add(self, settings: EmailSettings) -> None:
+        self._own(settings, "added")
+        self._state.settings[settings.tenant_id] = settings
 
 
 # --- senders ---------------------------------------------------------------------------------

@@ -348,7 +348,7 @@ class FakeUnitOfWork:
             self.whatsapp = self.whatsapp_views = _NoTenant()  # type: ignore[assignment]
             self.client_emails = self.client_email_views = _NoTenant()  # type: ignore[assignment]  # emails
             self.email_messages = self.email_message_views = _NoTenant()  # type: ignore[assignment]  # emails
-            self.email_templates = _NoTenant()  # type: ignore[assignment]  # emails
+            self.email_templates = self.email_settings = _NoTenant()  # type: ignore[assignment]  # emails
         else:
             self.files = FakeFileRepository(self, self._tenant_id, self._clock)
             self.file_views = FakeFileReader(self, self._tenant_id)

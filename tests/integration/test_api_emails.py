@@ -17,6 +17,7 @@ from dependency_injector import providers
 
 from tests.fakes.pdf import FakePdfRenderer
 from tests.integration.api import add_file, count_rows, data
+from tests.smtpserver import SmtpServer
 
 ERROR = "error { code message field }"
 MESSAGE = """id direction kind status messageId to cc bcc subject html text attachmentFileIds entityType entityId
@@ -227,3 +228,38 @@ def test_the_message_log_pages_and_is_the_tenants_own(api: Any, acme: dict[str, 
     assert data(api, MESSAGES, headers=globex)["emailMessages"]["edges"] == []
     bad = data(api, MESSAGES, {"filter": {"status": ["PERDIDO"]}}, headers=acme)["emailMessages"]
     assert bad["error"]["field"] == "filter.status[0]"
+
+
+SETTINGS = f"query {{ emailSettings {{ emailSettings {{ smtp fromAddress updatedAt }} {ERROR} }} }}"
+SET_SETTINGS = f"""mutation($smtpUrl: String, $fromAddress: String) {{
+  setEmailSettings(smtpUrl: $smtpUrl, fromAddress: $fromAddress) {{ emailSettings {{ smtp fromAddress }} {ERROR} }} }}"""
+
+
+def test_a_tenant_with_its_own_smtp_server_sends_through_it_and_others_use_the_outbox(
+    api: Any, acme: dict[str, str]
+) -> None:
+    password = "tenant-smtp-p4ssword"
+    globex = api.headers("globex")
+    with SmtpServer(credentials=("acme", password)) as smtp:
+        url = smtp.url(user="acme", password=password, starttls="false")
+        saved = data(api, SET_SETTINGS, {"smtpUrl": url, "fromAddress": "facturas@acme.com.pa"}, headers=acme)
+        assert saved["setEmailSettings"]["error"] is None
+        assert saved["setEmailSettings"]["emailSettings"]["smtp"] == f"smtp://acme@127.0.0.1:{smtp.port}?starttls=false"
+        shown = data(api, SETTINGS, headers=acme)["emailSettings"]["emailSettings"]
+        assert password not in str(shown) and shown["fromAddress"] == "facturas@acme.com.pa"
+        with api.container.engine().connect() as connection:
+            from sqlalchemy import text
+
+            sealed = connection.execute(text("SELECT smtp_url_sealed FROM email_settings")).scalar_one()
+        assert password not in sealed
+
+        data(api, SEND, {"input": {"to": ["ana@cliente.com.pa"], "subject": "Por SMTP", "text": "x"}}, headers=acme)
+        data(api, SEND, {"input": {"to": ["ana@cliente.com.pa"], "subject": "Al outbox", "text": "x"}}, headers=globex)
+        _work(api)
+    [got] = smtp.received
+    assert got.message["Subject"] == "Por SMTP" and got.mail_from == "facturas@acme.com.pa"
+    assert _outbox(api, "acme") == [] and len(_outbox(api, "globex")) == 1
+
+    member = api.headers("acme", role="member", subject="user-2")
+    refused = data(api, SET_SETTINGS, {"smtpUrl": None}, headers=member)["setEmailSettings"]
+    assert refused["error"]["code"] == "PERMISSION_DENIED"

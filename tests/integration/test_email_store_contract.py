@@ -25,6 +25,7 @@ from domain.emails.model import (
     EmailKind,
     EmailLocale,
     EmailMessage,
+    EmailSettings,
     EmailTemplate,
     RecipientKind,
     Recipients,
@@ -216,6 +217,25 @@ class EmailStoreContract:
             uow.commit()
         with backend.uow(acme) as uow:
             assert uow.email_templates.all() == []
+
+
+    def test_settings_are_one_row_per_tenant(self, backend: Backend, acme: str, globex: str) -> None:
+        with backend.uow(acme) as uow:
+            assert uow.email_settings.get() is None
+            uow.email_settings.add(
+                EmailSettings(tenant_id=acme, smtp_url_sealed="sealed", smtp_summary="smtp://h:587", from_address=None, updated_at=T0)
+            )
+            uow.commit()
+        with backend.uow(acme) as uow:
+            kept = uow.email_settings.get()
+            assert kept is not None and (kept.smtp_url_sealed, kept.smtp_summary) == ("sealed", "smtp://h:587")
+            kept.change(smtp_url_sealed=None, smtp_summary=None, from_address="f@acme.pa", now=T0 + timedelta(seconds=1))
+            uow.commit()
+        with backend.uow(acme) as uow:
+            kept = uow.email_settings.get()
+            assert kept is not None and (kept.smtp_url_sealed, kept.from_address) == (None, "f@acme.pa")
+        with backend.uow(globex) as uow:
+            assert uow.email_settings.get() is None
 
 
 class TestFakeEmailStore(EmailStoreContract):

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from adapters.email.addresses import EmailValidatorAddressValidator
+from adapters.email.smtp import SmtpUrlSummaries
+from adapters.secrets.fernet import FernetSecretBox, generate_key
 from adapters.email.templates import SandboxEmailTemplateRenderer
 from adapters.storage.mime import SniffingMimeDetector
 from application.bootstrap import EMAILS_SEND, build_job_handlers, build_message_bus
@@ -29,11 +31,13 @@ from application.emails.commands import (
     FindEmailTemplates,
     GetClientEmails,
     GetEmailMessage,
+    GetEmailSettings,
     ResendInvoiceEmail,
     RetryEmail,
     SendEmail,
     SendPdfEmail,
     SendStatementEmail,
+    SetEmailSettings,
     SetEmailTemplate,
 )
 from application.emails.ports import EmailDeferred, EmailOutcomeUnknown, EmailRejected
@@ -69,6 +73,7 @@ class World:
         self.renderer = FakePdfRenderer()
         self.sender = FakeEmailSender()
         self.senders = FakeEmailSenders(self.sender)
+        self.secrets = FernetSecretBox([generate_key()])
         self.bus = build_message_bus(
             uow_factory=fake_uow_factory(self.store, self.clock),
             storage=self.storage,
@@ -79,6 +84,8 @@ class World:
             email_senders=self.senders,
             email_addresses=EmailValidatorAddressValidator(),
             email_renderer=SandboxEmailTemplateRenderer(),
+            secrets=self.secrets,
+            smtp_urls=SmtpUrlSummaries(),
         )
         self.job_handlers = build_job_handlers(self.bus)
 
@@ -143,6 +150,7 @@ class World:
             sorted(emails.client_emails),
             sorted((m.id, m.status, m.retries) for m in emails.messages.values()),
             sorted(emails.templates),
+            sorted((k, v.smtp_url_sealed, v.from_address) for k, v in emails.settings.items()),
             sorted(self.store.jobs),
             sorted((f.id, f.status, tuple((l.entity_type, l.entity_id) for l in f.links)) for f in self.store.files.values()),
             len(self.renderer.renders),
@@ -595,3 +603,48 @@ def test_email_messages_filter_and_page_newest_first(world: World, acme: Actor, 
     with pytest.raises(DomainError) as error:
         world.bus.handle(GetEmailMessage(actor=globex, message_id=first.id))
     assert error.value.code == "NOT_FOUND"
+
+
+# --- a tenant's own settings --------------------------------------------------------------------------------
+
+SMTP_PASSWORD = "p4ss-w0rd-of-acme"
+
+
+def test_owners_set_their_smtp_url_sealed_and_never_shown_and_their_from_address(world: World, acme: Actor) -> None:
+    url = f"smtps://facturas%40acme.pa:{SMTP_PASSWORD}@mail.acme.pa"
+    view = world.bus.handle(SetEmailSettings(actor=acme, smtp_url=url, from_address="Facturas@Acme.pa"))
+    assert view.smtp == "smtps://facturas@acme.pa@mail.acme.pa:465" and view.from_address == "Facturas@acme.pa"
+    assert SMTP_PASSWORD not in repr(view)
+    [stored] = world.store.emails.settings.values()
+    assert stored.smtp_url_sealed and SMTP_PASSWORD not in stored.smtp_url_sealed
+    assert world.secrets.open(stored.smtp_url_sealed, context=f"emails-smtp:{acme.tenant_id}") == url
+    assert world.bus.handle(GetEmailSettings(actor=acme)) == view
+    queued = world.send(acme)
+    assert queued.from_address == "Facturas@acme.pa"
+    world.run_jobs()
+    assert world.sender.sent[0].from_address == "Facturas@acme.pa"
+    cleared = world.bus.handle(SetEmailSettings(actor=acme, smtp_url=None, from_address=None))
+    assert (cleared.smtp, cleared.from_address) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "field"),
+    [
+        ({"smtp_url": f"http://u:{SMTP_PASSWORD}@mail.acme.pa"}, "INVALID_INPUT", "smtpUrl"),
+        ({"smtp_url": f"smtp://u:{SMTP_PASSWORD}@mail.acme.pa?tls=maybe"}, "INVALID_INPUT", "smtpUrl"),
+        ({"from_address": "facturas"}, "INVALID_EMAIL", "fromAddress"),
+    ],
+)
+def test_bad_settings_are_refused_without_echoing_the_password(
+    world: World, acme: Actor, fields: dict[str, Any], code: str, field: str
+) -> None:
+    with refused(world, code, field) as error:
+        world.bus.handle(SetEmailSettings(actor=acme, **fields))
+    assert SMTP_PASSWORD not in error.value.message
+
+
+def test_members_cannot_change_the_settings(world: World, acme: Actor) -> None:
+    member = dataclasses.replace(acme, role=Role.MEMBER)
+    with refused(world, "PERMISSION_DENIED", None):
+        world.bus.handle(SetEmailSettings(actor=member, smtp_url="smtp://mail.acme.pa"))
+    assert world.bus.handle(GetEmailSettings(actor=member)).smtp is None

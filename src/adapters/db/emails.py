@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
+import structlog
 from sqlalchemy import Row, and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.db.orm import client_emails, email_messages, email_templates
+from adapters.db.orm import client_emails, email_messages, email_settings, email_templates
 from adapters.db.repository import TenantRepository
+from application.emails.ports import EmailRejected
 from application.emails.views import ClientEmailView, EmailMessageCursor, EmailMessageFilter, EmailMessageView
-from domain.emails.model import ClientEmail, EmailKind, EmailLocale, EmailMessage, EmailTemplate
+from application.shared.secrets import SecretBox, SecretUnreadable
+from domain.emails.model import (
+    ClientEmail,
+    EmailKind,
+    EmailLocale,
+    EmailMessage,
+    EmailSettings,
+    EmailTemplate,
+    smtp_secret_context,
+)
+
+log = structlog.get_logger(__name__)
 
 
 class SqlAlchemyClientEmailRepository(TenantRepository[ClientEmail]):
@@ -152,3 +167,45 @@ class SqlAlchemyEmailTemplateRepository(TenantRepository[EmailTemplate]):
 
     def all(self) -> list[EmailTemplate]:
         return self._all(select(EmailTemplate).where(email_templates.c.tenant_id == self._tenant_id))
+
+
+class SqlAlchemyEmailSettingsRepository(TenantRepository[EmailSettings]):
+    kind = "email settings"
+
+    def get(self) -> EmailSettings | None:
+        return self._one(select(EmailSettings).where(email_settings.c.tenant_id == self._tenant_id))
+
+
+class SqlAlchemyTenantSmtpUrls:
+    """Each tenant's own SMTP URL, opened from its sealed column, for the sender chooser.
+
+    Read at most every ``ttl`` seconds per tenant (a changed setting is used within ``ttl``); a URL
+    that does not open (wrong secret keys) refuses the send rather than using another server."""
+
+    def __init__(self, session_factory: sessionmaker[Session], box: SecretBox, *, ttl: float = 5.0) -> None:
+        self._sessions = session_factory
+        self._box = box
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, tenant_id: str) -> str | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(tenant_id)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        with self._sessions() as session:
+            sealed = session.execute(
+                select(email_settings.c.smtp_url_sealed).where(email_settings.c.tenant_id == tenant_id)
+            ).scalar_one_or_none()
+        url = None
+        if sealed is not None:
+            try:
+                url = self._box.open(sealed, context=smtp_secret_context(tenant_id))
+            except SecretUnreadable:
+                log.error("email.smtp_url_unreadable", tenant_id=tenant_id)
+                raise EmailRejected("the tenant's SMTP URL cannot be opened with the current secret keys") from None
+        with self._lock:
+            self._cache[tenant_id] = (now, url)
+        return url

@@ -29,7 +29,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import registry, relationship
 
-from domain.emails.model import ClientEmail, Direction as EmailDirection, EmailKind, EmailLocale, EmailMessage, EmailTemplate, RecipientKind
+from domain.emails.model import (
+    ClientEmail,
+    Direction as EmailDirection,
+    EmailKind,
+    EmailLocale,
+    EmailMessage,
+    EmailSettings,
+    EmailTemplate,
+    RecipientKind,
+)
 from domain.files.model import EntityType, File, FileEntity, FileStatus
 from domain.integrations.aurinko import AurinkoConnection
 from domain.integrations.aurinko import ConnectionStatus as AurinkoStatus
@@ -825,6 +834,17 @@ email_templates = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# A tenant's own SMTP server (the URL SecretBox-sealed, context ``emails-smtp:{tenant_id}``) and From.
+email_settings = Table(
+    "email_settings",
+    metadata,
+    _id("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("smtp_url_sealed", Text, nullable=True),
+    Column("smtp_summary", String(400), nullable=True),
+    Column("from_address", String(320), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 
@@ -866,6 +886,7 @@ def _map_emails() -> None:
     mapper_registry.map_imperatively(ClientEmail, client_emails)
     mapper_registry.map_imperatively(EmailMessage, email_messages)
     mapper_registry.map_imperatively(EmailTemplate, email_templates)
+    mapper_registry.map_imperatively(EmailSettings, email_settings)
 
 
 def _map_invoicing() -> None:

@@ -49,6 +49,18 @@ def _registry() -> list[SealedColumn]:
             context=lambda row: f"aurinko:{row['tenant_id']}:{row['id']}",  # domain.integrations.aurinko.token_context
         )
     )
+    # --- emails: a tenant's own SMTP URL (0005_emails) ---
+    from adapters.db.orm import email_settings
+    from domain.emails.model import smtp_secret_context
+
+    entries.append(
+        SealedColumn(
+            table=email_settings,
+            key_column="tenant_id",
+            sealed_column="smtp_url_sealed",
+            context=lambda row: smtp_secret_context(row["tenant_id"]),
+        )
+    )
     # --- whatsapp: sealed columns ---
     from adapters.db.orm import whatsapp_connections
     from domain.whatsapp.model import secret_context

@@ -12,6 +12,7 @@ from adapters.db.emails import (  # emails
     SqlAlchemyClientEmailRepository,
     SqlAlchemyEmailMessageReader,
     SqlAlchemyEmailMessageRepository,
+    SqlAlchemyEmailSettingsRepository,
     SqlAlchemyEmailTemplateRepository,
 )
 from adapters.db.files import SqlAlchemyFileReader, SqlAlchemyFileRepository
@@ -46,6 +47,7 @@ from application.emails.ports import (  # emails
     ClientEmailRepository,
     EmailMessageReader,
     EmailMessageRepository,
+    EmailSettingsRepository,
     EmailTemplateRepository,
 )
 from application.files.ports import FileReader, FileRepository
@@ -115,6 +117,7 @@ class SqlAlchemyUnitOfWork:
     email_messages: EmailMessageRepository
     email_message_views: EmailMessageReader
     email_templates: EmailTemplateRepository
+    email_settings: EmailSettingsRepository
     # --- end emails ---
 
     def __init__(
@@ -166,7 +169,7 @@ class SqlAlchemyUnitOfWork:
             self.aurinko_directory = SqlAlchemyAurinkoDirectory(session)
             self.client_emails = self.client_email_views = _NoTenant()  # type: ignore[assignment]  # emails
             self.email_messages = self.email_message_views = _NoTenant()  # type: ignore[assignment]  # emails
-            self.email_templates = _NoTenant()  # type: ignore[assignment]  # emails
+            self.email_templates = self.email_settings = _NoTenant()  # type: ignore[assignment]  # emails
         else:
             self.files = SqlAlchemyFileRepository(session, self._tenant_id, self._clock, self._seen)
             self.file_views = SqlAlchemyFileReader(session, self._tenant_id)
@@ -196,6 +199,7 @@ class SqlAlchemyUnitOfWork:
             self.email_messages = SqlAlchemyEmailMessageRepository(session, self._tenant_id, self._seen)
             self.email_message_views = SqlAlchemyEmailMessageReader(session, self._tenant_id)
             self.email_templates = SqlAlchemyEmailTemplateRepository(session, self._tenant_id, self._seen)
+            self.email_settings = SqlAlchemyEmailSettingsRepository(session, self._tenant_id, self._seen)
             # --- end emails ---
         return self
 

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from adapters.email.mime import ascii_address, build_mime, needs_smtputf8
 from application.emails.ports import EmailDeferred, EmailOutcomeUnknown, EmailRejected, OutgoingEmail, SentEmail
+from domain.shared.errors import InvalidInput
 
 _DOT_LINE = re.compile(rb"(?m)^\.")
 _QUEUED_AS = re.compile(r"queued as\s+<?([A-Za-z0-9._@-]+)>?", re.IGNORECASE)
@@ -88,6 +89,20 @@ class SmtpSettings:
             timeout=timeout,
             cafile=query.get("cafile"),
         )
+
+
+class SmtpUrlSummaries:
+    """``SmtpUrlChecker``: a tenant's SMTP URL checked, and described without its password."""
+
+    def summary(self, url: str, *, field: str) -> str:
+        try:
+            settings = SmtpSettings.parse(url)
+        except SmtpUrlInvalid as error:
+            raise InvalidInput(f"{field}: {error}", field=field) from None
+        scheme = "smtps" if settings.security == "tls" else "smtp"
+        user = f"{settings.username}@" if settings.username else ""
+        plain = "?starttls=false" if settings.security == "none" else ""
+        return f"{scheme}://{user}{settings.host}:{settings.port}{plain}"
 
 
 def _text(reply: bytes | str) -> str:

@@ -162,3 +162,20 @@ class FindEmailTemplates(Query):
     """Every kind in every language: the tenant's own where it has one, else the built-in."""
 
     kinds: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- a tenant's own sending settings ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetEmailSettings(Command):
+    """Owners and admins: the tenant's SMTP URL (sealed at rest; ``None`` or "" removes it) and
+    From address (``None`` or "": the sender's default)."""
+
+    smtp_url: str | None = None
+    from_address: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetEmailSettings(Query):
+    pass

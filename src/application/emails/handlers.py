@@ -30,11 +30,13 @@ from application.emails.commands import (
     FindEmailTemplates,
     GetClientEmails,
     GetEmailMessage,
+    GetEmailSettings,
     ResendInvoiceEmail,
     RetryEmail,
     SendEmail,
     SendPdfEmail,
     SendStatementEmail,
+    SetEmailSettings,
     SetEmailTemplate,
 )
 from application.emails.ports import (
@@ -47,6 +49,7 @@ from application.emails.ports import (
     EmailTemplateRenderer,
     OutgoingEmail,
     SentEmail,
+    SmtpUrlChecker,
 )
 from application.emails.templates import BUILT_IN, TemplateSource, day, money, sample_context
 from application.emails.views import (
@@ -54,6 +57,7 @@ from application.emails.views import (
     EmailMessageCursor,
     EmailMessageFilter,
     EmailMessageView,
+    EmailSettingsView,
     EmailTemplateView,
 )
 from application.files.keeping import blob_key
@@ -64,6 +68,7 @@ from application.jobs.errors import PermanentJobError, TransientJobError
 from application.pdf.commands import RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf
 from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, DuplicateEntry, UnitOfWork
+from application.shared.secrets import SecretBox
 from domain.emails.model import (
     MAX_CLIENT_EMAILS,
     ClientEmail,
@@ -73,17 +78,19 @@ from domain.emails.model import (
     EmailKind,
     EmailLocale,
     EmailMessage,
+    EmailSettings,
     EmailTemplate,
     NoRecipients,
     RecipientKind,
     Recipients,
     parse_body,
     parse_subject,
+    smtp_secret_context,
 )
 from domain.files.model import EntityType
 from domain.invoicing.values import business_date, parse_text
 from domain.shared.delivery import Begin, DeliveryStatus
-from domain.shared.errors import InvalidInput, NotFound
+from domain.shared.errors import InvalidInput, NotFound, PermissionDenied
 from domain.shared.model import parse_id
 from domain.tenancy.model import Actor
 
@@ -326,12 +333,13 @@ class _Composer:
         """Inside ``uow``: write the message, link its attachments, queue the job, commit."""
         now = self._clock.now()
         file_ids = self._attachments(uow, attachment_file_ids)
+        settings = uow.email_settings.get()
         message = EmailMessage.queue(
             tenant_id=actor.tenant_id,
             kind=kind,
             recipients=recipients,
             content=content,
-            from_address=None,
+            from_address=settings.from_address if settings else None,
             reply_to=reply_to,
             attachment_file_ids=file_ids,
             entity_type=entity[0] if entity else None,
@@ -766,3 +774,52 @@ class FindEmailTemplatesHandler:
         with uow:
             custom = {(EmailKind(t.kind), EmailLocale(t.locale)): t for t in uow.email_templates.all()}
             return [_template_view(kind, locale, custom.get((kind, locale))) for kind in kinds for locale in EmailLocale]
+
+
+# --- a tenant's own sending settings ---------------------------------------------------------
+
+
+def _settings_view(settings: EmailSettings | None) -> EmailSettingsView:
+    if settings is None:
+        return EmailSettingsView(smtp=None, from_address=None, updated_at=None)
+    return EmailSettingsView(smtp=settings.smtp_summary, from_address=settings.from_address, updated_at=settings.updated_at)
+
+
+class SetEmailSettingsHandler:
+    def __init__(self, secrets: SecretBox, smtp: SmtpUrlChecker, addresses: AddressValidator, clock: Clock) -> None:
+        self._secrets = secrets
+        self._smtp = smtp
+        self._addresses = addresses
+        self._clock = clock
+
+    def __call__(self, cmd: SetEmailSettings, uow: UnitOfWork) -> EmailSettingsView:
+        actor = _tenant(cmd.actor)
+        if not actor.is_admin:
+            raise PermissionDenied("only owners and admins change the email settings")
+        sealed = summary = None
+        if cmd.smtp_url not in (None, ""):
+            summary = self._smtp.summary(str(cmd.smtp_url), field="smtpUrl")
+            sealed = self._secrets.seal(str(cmd.smtp_url), context=smtp_secret_context(actor.tenant_id))
+        from_address = (
+            None if cmd.from_address in (None, "") else self._addresses.normalize(cmd.from_address, field="fromAddress")
+        )
+        now = self._clock.now()
+        with uow:
+            settings = uow.email_settings.get()
+            if settings is None:
+                settings = EmailSettings(
+                    tenant_id=actor.tenant_id, smtp_url_sealed=sealed, smtp_summary=summary,
+                    from_address=from_address, updated_at=now,
+                )
+                uow.email_settings.add(settings)
+            else:
+                settings.change(smtp_url_sealed=sealed, smtp_summary=summary, from_address=from_address, now=now)
+            uow.commit()
+            log.info("email.settings_changed", smtp=summary is not None, from_address=from_address is not None)
+            return _settings_view(settings)
+
+
+class GetEmailSettingsHandler:
+    def __call__(self, query: GetEmailSettings, uow: UnitOfWork) -> EmailSettingsView:
+        with uow:
+            return _settings_view(uow.email_settings.get())

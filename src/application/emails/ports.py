@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from application.emails.views import ClientEmailView, EmailMessageCursor, EmailMessageFilter, EmailMessageView
-from domain.emails.model import ClientEmail, EmailKind, EmailLocale, EmailMessage, EmailTemplate
+from domain.emails.model import ClientEmail, EmailKind, EmailLocale, EmailMessage, EmailSettings, EmailTemplate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,3 +160,18 @@ class EmailTemplateRepository(Protocol):
     def delete(self, template: EmailTemplate) -> None: ...
 
     def all(self) -> list[EmailTemplate]: ...
+
+
+class EmailSettingsRepository(Protocol):
+    def get(self) -> EmailSettings | None:
+        """The tenant's settings (the unit of work's tenant), if it ever set any."""
+        ...
+
+    def add(self, settings: EmailSettings) -> None: ...
+
+
+class SmtpUrlChecker(Protocol):
+    def summary(self, url: str, *, field: str) -> str:
+        """A tenant's SMTP URL checked (refused with ``InvalidInput`` naming ``field``, never
+        quoting the password), described without its password: ``smtps://user@host:465``."""
+        ...

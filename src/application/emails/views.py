@@ -63,6 +63,13 @@ class EmailTemplateView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EmailSettingsView:
+    smtp: str | None  # "smtps://user@host:465": never the password
+    from_address: str | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EmailMessageFilter:
     statuses: tuple[DeliveryStatus, ...] = ()
     kind: EmailKind | None = None

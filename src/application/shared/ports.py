@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         ClientEmailRepository,
         EmailMessageReader,
         EmailMessageRepository,
+        EmailSettingsRepository,
         EmailTemplateRepository,
     )
     from application.files.ports import FileReader, FileRepository
@@ -95,6 +96,7 @@ class UnitOfWork(Protocol):
     email_messages: EmailMessageRepository
     email_message_views: EmailMessageReader
     email_templates: EmailTemplateRepository
+    email_settings: EmailSettingsRepository
     # --- end emails ---
 
     def __enter__(self) -> UnitOfWork: ...

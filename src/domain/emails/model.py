@@ -335,3 +335,36 @@ class EmailTemplate(Aggregate):
 
     def change(self, *, subject: str, html: str | None, text: str | None, now: datetime) -> None:
         self.subject, self.html, self.text, self.updated_at = subject, html, text, now
+
+
+class EmailSettings(Aggregate):
+    """A tenant's own sending settings: its SMTP server (the URL sealed by the SecretBox: it holds a
+    password) and its From address. Without them the instance's SMTP server or the outbox is used."""
+
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        smtp_url_sealed: str | None,
+        smtp_summary: str | None,
+        from_address: str | None,
+        updated_at: datetime,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.smtp_url_sealed = smtp_url_sealed
+        self.smtp_summary = smtp_summary  # "smtps://user@host:465": what may be shown, never the password
+        self.from_address = from_address
+        self.updated_at = updated_at
+
+    def change(
+        self, *, smtp_url_sealed: str | None, smtp_summary: str | None, from_address: str | None, now: datetime
+    ) -> None:
+        self.smtp_url_sealed = smtp_url_sealed
+        self.smtp_summary = smtp_summary
+        self.from_address = from_address
+        self.updated_at = now
+
+
+def smtp_secret_context(tenant_id: str) -> str:
+    """What a tenant's sealed SMTP URL is bound to: it opens for this tenant only."""
+    return f"emails-smtp:{tenant_id}"

@@ -14,11 +14,13 @@ from application.emails.commands import (
     FindEmailMessages,
     FindEmailTemplates,
     GetEmailMessage,
+    GetEmailSettings,
     ResendInvoiceEmail,
     RetryEmail,
     SendEmail,
     SendPdfEmail,
     SendStatementEmail,
+    SetEmailSettings,
     SetEmailTemplate,
 )
 from application.emails.views import EmailMessageCursor
@@ -216,3 +218,21 @@ def resolve_delete_email_template(_: Any, info: GraphQLResolveInfo, kind: str, l
     return {"email_template": bus(info).handle(DeleteEmailTemplate(actor=actor(info), kind=kind, locale=locale))}
 
 
+
+
+# --- settings ------------------------------------------------------------------------------------------
+
+
+@query.field("emailSettings")
+@business_result(email_settings=None)
+def resolve_email_settings(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return {"email_settings": bus(info).handle(GetEmailSettings(actor=actor(info)))}
+
+
+@mutation.field("setEmailSettings")
+@business_result(email_settings=None)
+def resolve_set_email_settings(
+    _: Any, info: GraphQLResolveInfo, smtp_url: str | None = None, from_address: str | None = None
+) -> dict[str, Any]:
+    command = SetEmailSettings(actor=actor(info), smtp_url=smtp_url, from_address=from_address)
+    return {"email_settings": bus(info).handle(command)}

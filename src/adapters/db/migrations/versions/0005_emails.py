@@ -2,7 +2,7 @@
 
 Revision ID: 0005_emails
 Revises: 0007_webhooks
-Create Date: 2026-12-01 18:27:56.843431
+Create Date: 2026-12-01 18:56:21.828412
 """
 
 from __future__ import annotations
@@ -57,6 +57,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_email_messages_tenant_id_entity', ['tenant_id', 'entity_type', 'entity_id'], unique=False)
         batch_op.create_index('ix_email_messages_tenant_id_status', ['tenant_id', 'status', 'created_at'], unique=False)
 
+    op.create_table('email_settings',
+    sa.Column('tenant_id', sa.String(length=36), nullable=False),
+    sa.Column('smtp_url_sealed', sa.Text(), nullable=True),
+    sa.Column('smtp_summary', sa.String(length=400), nullable=True),
+    sa.Column('from_address', sa.String(length=320), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_email_settings_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_email_settings'))
+    )
     op.create_table('email_templates',
     sa.Column('tenant_id', sa.String(length=36), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
@@ -93,6 +102,7 @@ def downgrade() -> None:
 
     op.drop_table('client_emails')
     op.drop_table('email_templates')
+    op.drop_table('email_settings')
     with op.batch_alter_table('email_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_email_messages_tenant_id_status')
         batch_op.drop_index('ix_email_messages_tenant_id_entity')
