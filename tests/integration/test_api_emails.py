@@ -197,7 +197,7 @@ def test_an_attachment_or_invoice_of_another_tenant_is_not_found(api: Any, acme:
     refused = data(api, SEND, {"input": {"to": ["a@b.com"], "subject": "x", "text": "y", "attachmentFileIds": [theirs["id"]]}}, headers=acme)
     assert refused["sendEmail"]["error"]["code"] == "NOT_FOUND"
     refused = data(api, SEND_PDF, {"entityType": "INVOICE", "entityId": their_invoice["id"]}, headers=acme)
-    assert (refused["sendPdfEmail"]["error"]["code"], refused["sendPdfEmail"]["error"]["field"]) == ("NOT_FOUND", "invoiceId")
+    assert (refused["sendPdfEmail"]["error"]["code"], refused["sendPdfEmail"]["error"]["field"]) == ("NOT_FOUND", "entityId")
     _nothing_queued(api)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.db.migrate import upgrade
 from adapters.email.chooser import TenantEmailSenders
 from adapters.email.outbox import LocalOutboxEmailSender
 from adapters.email.smtp import SmtpEmailSender
@@ -22,6 +23,7 @@ def test_by_default_every_tenant_writes_to_the_local_outbox_under_the_data_dir(t
     assert (config.smtp_url, config.email_from, config.outbox_dir) == (None, "no-reply@istmo.example.com", None)
     container = build_container(config)
     try:
+        upgrade(container.engine())  # the chooser reads the tenant's own settings first
         senders = container.email_senders()
         assert isinstance(senders, TenantEmailSenders)
         outbox = senders.for_tenant("3f1d7e8a-0000-4000-8000-00000000000a")
@@ -39,6 +41,7 @@ def test_an_instance_smtp_url_is_used_by_every_tenant(tmp_path: Path) -> None:
     assert config.outbox_dir == tmp_path / "o" and config.email_from == "Facturas@acme.com.pa"
     container = build_container(config)
     try:
+        upgrade(container.engine())
         assert isinstance(container.email_senders().for_tenant("t-1"), SmtpEmailSender)
         assert container.email_policy().message_id_domain == "acme.com.pa"
     finally:

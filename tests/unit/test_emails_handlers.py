@@ -457,7 +457,7 @@ def test_send_pdf_email_with_no_recipients_renders_nothing_and_queues_nothing(wo
 @pytest.mark.parametrize(
     ("fields", "code", "field"),
     [
-        ({"entity_type": "INVOICE", "entity_id": "3f1d7e8a-0000-4000-8000-000000000000"}, "NOT_FOUND", "invoiceId"),
+        ({"entity_type": "INVOICE", "entity_id": "3f1d7e8a-0000-4000-8000-000000000000"}, "NOT_FOUND", "entityId"),
         ({"entity_type": "QUOTE", "entity_id": "3f1d7e8a-0000-4000-8000-000000000000"}, "NOT_FOUND", "entityId"),
         ({"entity_type": "INVOICE", "entity_id": "nope"}, "INVALID_INPUT", "entityId"),
         ({"entity_type": "CONTRACT", "entity_id": "3f1d7e8a-0000-4000-8000-000000000000"}, "INVALID_INPUT", "entityType"),
@@ -474,7 +474,7 @@ def test_bad_pdf_sends_are_refused(world: World, acme: Actor, fields: dict[str, 
 
 def test_an_invoice_of_another_tenant_is_not_found(world: World, acme: Actor, globex: Actor) -> None:
     theirs = world.invoice(globex, ad_hoc=("juan@correo.pa",))
-    with refused(world, "NOT_FOUND", "invoiceId"):
+    with refused(world, "NOT_FOUND", "entityId"):
         world.bus.handle(SendPdfEmail(actor=acme, entity_type="INVOICE", entity_id=theirs.id))
     with refused(world, "NOT_FOUND", "invoiceId"):
         world.bus.handle(ResendInvoiceEmail(actor=acme, invoice_id=theirs.id))

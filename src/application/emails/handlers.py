@@ -440,11 +440,12 @@ class _DocumentSender(_Composer):
         message: str | None,
         locale: EmailLocale,
         template_id: str | None,
+        field: str = "invoiceId",
     ) -> EmailMessageView:
         with uow:
             invoice = uow.invoice_views.get(invoice_id, today=business_date(self._clock.now()))
             if invoice is None:
-                raise NotFound(f"invoice {invoice_id} not found", field="invoiceId")
+                raise NotFound(f"invoice {invoice_id} not found", field=field)
             recipients = self.resolve(uow, explicit, invoice.ad_hoc_emails, invoice.client_id)
             context = self.base_context(uow, actor, invoice.client_name, message, locale)
             context["invoice"] = {
@@ -501,7 +502,7 @@ class SendPdfEmailHandler(_DocumentSender):
         explicit = self.explicit(cmd.to, cmd.cc, cmd.bcc)
         message, locale = self.message(cmd.message), self.locale(cmd.locale)
         if entity_type is EntityType.INVOICE:
-            return self._invoice(actor, uow, entity_id, explicit, message, locale, template_id)
+            return self._invoice(actor, uow, entity_id, explicit, message, locale, template_id, field="entityId")
         if entity_type is EntityType.QUOTE:
             return self._quote(actor, uow, entity_id, explicit, message, locale, template_id)
         raise InvalidInput(
