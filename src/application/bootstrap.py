@@ -214,6 +214,12 @@ def build_message_bus(
         if email_senders is not None:
             handlers[emails.DeliverEmail] = email_handlers.DeliverEmailHandler(email_senders, storage, clock)
         handlers[emails.GetEmailSettings] = email_handlers.GetEmailSettingsHandler()
+        send_pdf_whatsapp = handlers.get(whatsapp.SendPdfWhatsapp)
+        if emails.SendPdfEmail in handlers and send_pdf_whatsapp is not None:
+            # contract D: sendInvoice's EMAIL channel is the emails domain's SendPdfEmail
+            handlers[whatsapp.SendInvoice] = whatsapp_handlers.SendInvoiceHandler(
+                send_pdf_whatsapp, clock, send_email=handlers[emails.SendPdfEmail], email_command=emails.SendPdfEmail
+            )
         if secrets is not None and smtp_urls is not None:
             handlers[emails.SetEmailSettings] = email_handlers.SetEmailSettingsHandler(
                 secrets, smtp_urls, email_addresses, clock

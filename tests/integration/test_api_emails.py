@@ -263,3 +263,16 @@ def test_a_tenant_with_its_own_smtp_server_sends_through_it_and_others_use_the_o
     member = api.headers("acme", role="member", subject="user-2")
     refused = data(api, SET_SETTINGS, {"smtpUrl": None}, headers=member)["setEmailSettings"]
     assert refused["error"]["code"] == "PERMISSION_DENIED"
+
+
+SEND_INVOICE = f"""mutation($id: ID!, $channel: String) {{
+  sendInvoice(invoiceId: $id, channel: $channel) {{ channel emailMessage {{ id status to entityType entityId }} {ERROR} }} }}"""
+
+
+def test_send_invoice_by_email_is_send_pdf_email(api: Any, acme: dict[str, str]) -> None:
+    invoice = _invoice(api, acme, clientName="Consumidor final", adHocEmails=["juan@correo.pa"])
+    sent = data(api, SEND_INVOICE, {"id": invoice["id"], "channel": "EMAIL"}, headers=acme)["sendInvoice"]
+    assert sent["error"] is None and sent["channel"] == "EMAIL"
+    assert sent["emailMessage"]["to"] == ["juan@correo.pa"]
+    assert (sent["emailMessage"]["entityType"], sent["emailMessage"]["entityId"]) == ("INVOICE", invoice["id"])
+    assert count_rows(api, "email_messages") == 1

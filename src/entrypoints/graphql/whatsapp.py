@@ -168,7 +168,7 @@ def resolve_send_pdf_whatsapp(
 @business_result(channel=None, whatsapp_messages=[])
 def resolve_send_invoice(_: Any, info: GraphQLResolveInfo, invoice_id: str, channel: str | None = None) -> dict[str, Any]:
     sent = bus(info).handle(SendInvoice(actor=actor(info), invoice_id=invoice_id, channel=channel))
-    return {"channel": sent.channel, "whatsapp_messages": list(sent.whatsapp)}
+    return {"channel": sent.channel, "whatsapp_messages": list(sent.whatsapp), "email_message": sent.email}
 
 
 @mutation.field("retryWhatsapp")
