@@ -197,7 +197,7 @@ def build_message_bus(
             emails.DeleteClientEmail: email_handlers.DeleteClientEmailHandler(),
             emails.GetClientEmails: email_handlers.GetClientEmailsHandler(),
             emails.SendEmail: email_handlers.SendEmailHandler(*composes),
-            emails.RetryEmail: email_handlers.RetryEmailHandler(clock),
+            emails.RetryEmail: email_handlers.RetryEmailHandler(clock, policy),
             emails.GetEmailMessage: email_handlers.GetEmailMessageHandler(),
             emails.FindEmailMessages: email_handlers.FindEmailMessagesHandler(policy),
             emails.SetEmailTemplate: email_handlers.SetEmailTemplateHandler(email_renderer, clock),
@@ -308,8 +308,10 @@ def build_job_handlers(
     # --- emails ---
     def deliver_email(job: Job) -> None:
         message_id = str(job.payload.get("message_id", ""))
-        last = job.attempts >= job.max_attempts
-        bus.handle(emails.DeliverEmail(actor=None, message_id=message_id, last_attempt=last), tenant_id=job.tenant_id)
+        # the job has one attempt more than the delivery: the spare run (see DeliverEmail)
+        last, spare = job.attempts >= job.max_attempts - 1, job.attempts >= job.max_attempts
+        command = emails.DeliverEmail(actor=None, message_id=message_id, last_attempt=last, spare=spare)
+        bus.handle(command, tenant_id=job.tenant_id)
 
     # --- end emails ---
     processors = build_webhook_processors(bus) if webhook_processors is None else webhook_processors

@@ -147,7 +147,10 @@ def _email_senders(settings: Settings, tenant_smtp_urls: SqlAlchemyTenantSmtpUrl
 
 
 def _email_policy(settings: Settings) -> EmailPolicy:
-    return EmailPolicy(message_id_domain=settings.email_from.rpartition("@")[2].encode("idna").decode("ascii"))
+    return EmailPolicy(
+        message_id_domain=settings.email_from.rpartition("@")[2].encode("idna").decode("ascii"),
+        delivery_attempts=settings.job_max_attempts,
+    )
 
 
 # --- end emails ---

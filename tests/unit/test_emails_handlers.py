@@ -312,8 +312,10 @@ def test_a_deferred_send_is_queued_again_then_dead_when_the_attempts_are_spent(w
     assert isinstance(error, TransientJobError) and "421" in error.reason
     assert world.message(acme, queued.id).status is DeliveryStatus.QUEUED
     [job] = world.jobs()
-    world.store.jobs[job.id] = dataclasses.replace(job, attempts=job.max_attempts - 1)
-    world.run_jobs()
+    assert job.max_attempts == 9  # 8 deliveries and the spare run
+    world.store.jobs[job.id] = dataclasses.replace(job, attempts=job.max_attempts - 2)
+    [last] = world.run_jobs()
+    assert isinstance(last, PermanentJobError) and "attempts spent" in last.reason  # the job ends with it
     dead = world.message(acme, queued.id)
     assert dead.status is DeliveryStatus.DEAD and dead.last_error == "421 4.7.0 try again later"
     assert [a.outcome for a in dead.attempts] == [AttemptOutcome.DEFERRED, AttemptOutcome.DEFERRED]
@@ -379,6 +381,30 @@ def test_a_rerun_after_a_crash_between_claim_and_commit_is_uncertain_and_sends_n
     [again] = world.sender.sent
     assert again.message_id == queued.message_id  # the same Message-ID: the recipient can tell
     assert world.message(acme, queued.id).status is DeliveryStatus.SENT
+
+
+def test_the_spare_run_after_a_crash_on_the_last_attempt_makes_it_uncertain_and_sends_nothing(
+    world: World, acme: Actor
+) -> None:
+    queued = world.send(acme)
+    [job] = world.jobs()
+
+    def crash(email: Any) -> Exception:
+        raise SystemExit("the worker died on the last attempt")
+
+    world.sender.script = crash
+    with pytest.raises(SystemExit):
+        world.job_handlers[EMAILS_SEND](dataclasses.replace(job, status=JobStatus.RUNNING, attempts=job.max_attempts - 1))
+    world.sender.script = None
+    calls = world.sender.calls
+    world.job_handlers[EMAILS_SEND](dataclasses.replace(job, status=JobStatus.RUNNING, attempts=job.max_attempts))
+    assert world.message(acme, queued.id).status is DeliveryStatus.UNCERTAIN
+    assert world.sender.calls == calls
+    fresh = world.send(acme)
+    [other] = [j for j in world.jobs() if j.payload["message_id"] == fresh.id]
+    world.job_handlers[EMAILS_SEND](dataclasses.replace(other, status=JobStatus.RUNNING, attempts=other.max_attempts))
+    assert world.message(acme, fresh.id).status is DeliveryStatus.QUEUED  # a spare run never sends
+    assert world.sender.calls == calls
 
 
 def test_retry_refuses_queued_or_sent_messages_and_other_tenants(world: World, acme: Actor, globex: Actor) -> None:

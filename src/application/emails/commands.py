@@ -13,6 +13,7 @@ class EmailPolicy:
     """Instance-wide settings of sending: the Message-ID domain, list sizes, attachment limit."""
 
     message_id_domain: str = "istmo.example.com"
+    delivery_attempts: int = 8  # its job gets one more: the spare run (see DeliverEmail)
     default_locale: str = "es"
     max_attachment_bytes: int = 25 * 1024 * 1024  # all attachments of one message together
     default_page_size: int = 50
@@ -112,10 +113,15 @@ class RetryEmail(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliverEmail(Command):
-    """The ``emails.send`` job: deliver one queued message (system work, ``actor=None``)."""
+    """The ``emails.send`` job: deliver one queued message (system work, ``actor=None``).
+
+    The job has one attempt more than the delivery: on that ``spare`` run nothing is sent; a
+    message left SENDING by a worker that died on the last attempt becomes UNCERTAIN there (the
+    runner would otherwise end the job DEAD without running it, leaving the message SENDING)."""
 
     message_id: str
     last_attempt: bool = False
+    spare: bool = False
 
 
 # --- the log ---------------------------------------------------------------------------------

@@ -358,7 +358,10 @@ class _Composer:
                 raise NotFound(f"file {file_id} not found", field="attachmentFileIds")
             file.link(EntityType.EMAIL_MESSAGE, message.id, now=now)
         uow.email_messages.add(message)
-        uow.jobs.enqueue(EMAILS_SEND, {"message_id": message.id}, idempotency_key=message.send_job_key())
+        uow.jobs.enqueue(
+            EMAILS_SEND, {"message_id": message.id}, idempotency_key=message.send_job_key(),
+            max_attempts=self._policy.delivery_attempts + 1,
+        )
         uow.commit()
         log.info("email.queued", message_id=message.id, kind=str(kind), recipients=recipients.count)
         return email_message_view(message)
@@ -551,8 +554,9 @@ class SendStatementEmailHandler(_DocumentSender):
 
 
 class RetryEmailHandler:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, policy: EmailPolicy) -> None:
         self._clock = clock
+        self._policy = policy
 
     def __call__(self, cmd: RetryEmail, uow: UnitOfWork) -> EmailMessageView:
         _tenant(cmd.actor)
@@ -562,7 +566,10 @@ class RetryEmailHandler:
             if message is None:
                 raise NotFound(f"email message {message_id} not found", field="id")
             message.retry(now=self._clock.now())
-            uow.jobs.enqueue(EMAILS_SEND, {"message_id": message.id}, idempotency_key=message.send_job_key())
+            uow.jobs.enqueue(
+                EMAILS_SEND, {"message_id": message.id}, idempotency_key=message.send_job_key(),
+                max_attempts=self._policy.delivery_attempts + 1,
+            )
             uow.commit()
             log.info("email.retried", message_id=message.id, retries=message.retries)
             return email_message_view(message)
@@ -592,6 +599,8 @@ class DeliverEmailHandler:
                 log.warning("email.deliver_missing", message_id=cmd.message_id)
                 return None
             tenant_id = message.tenant_id
+            if cmd.spare and DeliveryStatus(message.status) is not DeliveryStatus.SENDING:
+                return DeliveryStatus(message.status)  # the spare run sends nothing
             begin = message.begin_attempt(now=self._clock.now())
             if begin is Begin.SKIP:
                 return DeliveryStatus(message.status)
@@ -628,6 +637,8 @@ class DeliverEmailHandler:
         if outcome.rejected is not None:
             raise PermanentJobError(outcome.rejected.reason)
         if outcome.deferred is not None:
+            if cmd.last_attempt:  # DEAD: the job ends too (its spare run is for crashes only)
+                raise PermanentJobError(f"delivery attempts spent: {outcome.deferred.reason}")
             raise TransientJobError(outcome.deferred.reason, retry_after=outcome.deferred.retry_after)
         return status
 
