@@ -136,9 +136,13 @@ def _oauth_state_codec(settings: Settings) -> OAuthStateCodec:
     key = hmac.new(settings.signing_secret.encode(), b"istmo:aurinko:oauth-state", hashlib.sha256).digest()
     return OAuthStateCodec(key)
 # --- emails ---
-def _email_senders(settings: Settings, tenant_smtp_urls: SqlAlchemyTenantSmtpUrls) -> TenantEmailSenders:
-    """Each tenant: its own SMTP URL (``setEmailSettings``) > ``ISTMO_SMTP_URL`` > the local outbox."""
+def _email_senders(
+    settings: Settings, tenant_smtp_urls: SqlAlchemyTenantSmtpUrls, aurinko: AurinkoSenderSource
+) -> TenantEmailSenders:
+    """Each tenant: its active Aurinko connection > its own SMTP URL (``setEmailSettings``) >
+    ``ISTMO_SMTP_URL`` > the local outbox."""
     return TenantEmailSenders(
+        first=[aurinko.for_tenant],
         outbox=LocalOutboxEmailSender(settings.outbox_dir or settings.data_dir / "outbox", default_from=settings.email_from),
         default_from=settings.email_from,
         instance_smtp_url=settings.smtp_url,
@@ -192,7 +196,7 @@ class Container(containers.DeclarativeContainer):
     secret_box = providers.Singleton(FernetSecretBox, keys=settings.provided.secret_keys)
     # --- emails ---
     tenant_smtp_urls = providers.Singleton(SqlAlchemyTenantSmtpUrls, session_factory, secret_box)
-    email_senders = providers.Singleton(_email_senders, settings=settings, tenant_smtp_urls=tenant_smtp_urls)
+
     smtp_urls = providers.Singleton(SmtpUrlSummaries)
     email_addresses = providers.Singleton(EmailValidatorAddressValidator)
     email_renderer = providers.Singleton(SandboxEmailTemplateRenderer)
@@ -228,6 +232,10 @@ class Container(containers.DeclarativeContainer):
         AlanubePacClient, base_url=settings.provided.pac_base_url, timeout=settings.provided.pac_timeout_seconds
     )
     pac_policy = providers.Singleton(_pac_policy, settings=settings)
+
+    email_senders = providers.Singleton(  # emails
+        _email_senders, settings=settings, tenant_smtp_urls=tenant_smtp_urls, aurinko=aurinko_senders
+    )
 
     bus = providers.Singleton(
         build_message_bus,

@@ -1,7 +1,7 @@
 """emails
 
 Revision ID: 0005_emails
-Revises: 0008_whatsapp
+Revises: 0006_aurinko
 Create Date: 2026-12-01 18:56:21.828412
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0005_emails'
-down_revision = '0008_whatsapp'
+down_revision = '0006_aurinko'
 branch_labels = None
 depends_on = None
 
