@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from application.emails.ports import EmailAttachment, EmailDeferred, EmailRejected, OutgoingEmail
+from application.emails.ports import (
+    EmailAttachment,
+    EmailDeferred,
+    EmailOutcomeUnknown,
+    EmailRejected,
+    OutgoingEmail,
+)
 from tests.integration.api import data
 from tests.integration.aurinko_api import DISCONNECT, GET_CONNECTION, aurinko_settings, connect
 from tests.providers.aurinko import FakeAurinko
@@ -121,6 +127,32 @@ def test_an_unreachable_aurinko_is_deferred(make_service: Callable[..., Any], fa
 
     with pytest.raises(EmailDeferred):
         sender.send(email(tenant_id))
+
+
+def test_an_answer_lost_after_the_request_went_out_is_an_unknown_outcome(
+    make_service: Callable[..., Any], fake: FakeAurinko
+) -> None:
+    """Aurinko may have sent it: never retried by itself (the emails domain marks it UNCERTAIN)."""
+    import threading
+
+    service = make_service(**aurinko_settings(fake), aurinko_timeout=timedelta(seconds=1))
+    connect(service, service.headers("acme", role="admin"), fake, token=TOKEN)
+    tenant_id = service.tenant("acme")
+    released = threading.Event()
+
+    def slow(_request: Any) -> Reply:
+        released.wait(5)
+        return Reply.json({"id": "late"}, status=201)
+
+    fake.server.route("POST", r"/v1/email/messages", slow)
+    try:
+        with pytest.raises(EmailOutcomeUnknown) as error:
+            service.container.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
+    finally:
+        released.set()
+
+    assert "may have been sent" in error.value.reason
+    assert len(fake.server.received("POST", r"/v1/email/messages")) == 1
 
 
 def test_a_refused_message_is_rejected(connected: tuple[Any, str, dict[str, str]], fake: FakeAurinko) -> None:

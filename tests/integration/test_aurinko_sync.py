@@ -330,3 +330,23 @@ def test_a_run_holding_the_lease_keeps_others_out_and_renews_it_as_it_pages(inbo
     assert all(lease is not None for lease in leases) and leases == sorted(leases) and leases[-1] > leases[0]
     with engine.connect() as connection:
         assert connection.execute(select(aurinko_connections.c.sync_lease_until)).scalar_one() is None
+
+
+def test_inbox_messages_also_link_a_clients_email_defaults(inbox: Inbox) -> None:
+    """A client's email defaults (createClientEmail) count as its addresses, as its contacts do."""
+    from tests.integration.test_api_emails import CREATE_CLIENT_EMAIL
+    from tests.integration.test_api_invoicing import create_client
+
+    inbox.fake.add(record(1, sender="compras@cumbres.com.pa"), record(2, sender="otro@globex.pa"))
+    inbox.run()
+    cumbres = create_client(inbox.service, inbox.headers, name="Cumbres S.A.")
+    assert inbox.messages(clientId=cumbres["id"])["edges"] == []
+
+    data(
+        inbox.service, CREATE_CLIENT_EMAIL, {"clientId": cumbres["id"], "email": "Compras@Cumbres.com.pa"},
+        headers=inbox.headers,
+    )
+
+    linked = inbox.messages(clientId=cumbres["id"])["edges"]
+    assert [e["node"]["subject"] for e in linked] == ["Factura pendiente 1"]
+    assert linked[0]["node"]["clients"] == [{"id": cumbres["id"], "name": "Cumbres S.A."}]

@@ -5,7 +5,8 @@ seal by ``application.integrations.sending``). 429 (with ``Retry-After``), 408, 
 malformed answers are ``EmailDeferred``; other 4xx ``EmailRejected``; 401 (``token.dead``,
 ``token.refresh.failed``, ``unauthorized``) marks the connection NEEDS_RECONNECT and is
 ``EmailRejected``. Aurinko documents no idempotency key or Message-ID field for this call, so
-neither is sent: a send whose answer was lost is one the emails domain marks UNCERTAIN. The
+neither is sent: a send whose answer was lost after the request went out (read timeout, dropped
+connection) is ``EmailOutcomeUnknown``, and the emails domain marks the message UNCERTAIN. The
 message leaves from the connected mailbox; a ``from_address`` other than its own is left out.
 """
 
@@ -16,7 +17,13 @@ import html
 from collections.abc import Callable
 
 from adapters.aurinko.http import AurinkoHttp
-from application.emails.ports import EmailDeferred, EmailRejected, OutgoingEmail, SentEmail
+from application.emails.ports import (
+    EmailDeferred,
+    EmailOutcomeUnknown,
+    EmailRejected,
+    OutgoingEmail,
+    SentEmail,
+)
 from application.integrations.ports import ProviderError, ProviderUnavailable, TokenRejected
 
 
@@ -85,6 +92,8 @@ class AurinkoEmailSender:
                 self._on_token_rejected(error.code)
             raise EmailRejected(f"aurinko: {error.reason}; the mailbox must be connected again") from None
         except ProviderUnavailable as error:
+            if error.maybe_processed:
+                raise EmailOutcomeUnknown(f"aurinko: {error.reason}; the message may have been sent") from None
             raise EmailDeferred(f"aurinko: {error.reason}", retry_after=error.retry_after) from None
         except ProviderError as error:
             raise EmailRejected(f"aurinko: {error.reason}") from None

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, text, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from adapters.db.orm import (
     aurinko_connections,
     aurinko_oauth_states,
     client_contacts,
+    client_emails,
     inbox_message_addresses,
     inbox_messages,
 )
@@ -303,11 +304,19 @@ class SqlAlchemyInboxReader:
         self._session = session
         self._tenant_id = tenant_id
 
-    def _client_addresses(self) -> Select[Any]:
-        """(client_id, lower-cased address) of every client email of the tenant."""
-        return select(
+    def _client_addresses(self, client_id: str | None = None) -> Any:
+        """(client_id, lower-cased address) of every client email of the tenant (of ``client_id``
+        only, if given): its contacts' emails and its email defaults (``createClientEmail``)."""
+        contacts = select(
             client_contacts.c.client_id.label("client_id"), func.lower(client_contacts.c.email).label("address")
         ).where(client_contacts.c.tenant_id == self._tenant_id, client_contacts.c.email.is_not(None))
+        defaults = select(
+            client_emails.c.client_id.label("client_id"), func.lower(client_emails.c.email).label("address")
+        ).where(client_emails.c.tenant_id == self._tenant_id)
+        if client_id is not None:
+            contacts = contacts.where(client_contacts.c.client_id == client_id)
+            defaults = defaults.where(client_emails.c.client_id == client_id)
+        return union(contacts, defaults)
 
     def find(self, filter: InboxFilter, *, first: int, after: InboxCursor | None) -> list[InboxMessageView]:
         m = inbox_messages.c
@@ -328,7 +337,7 @@ class SqlAlchemyInboxReader:
                 )
             )
         if filter.client_id is not None:
-            emails = self._client_addresses().where(client_contacts.c.client_id == filter.client_id).subquery()
+            emails = self._client_addresses(filter.client_id).subquery()
             statement = statement.where(
                 m.id.in_(
                     select(a.message_id).where(a.tenant_id == self._tenant_id, a.address.in_(select(emails.c.address)))

@@ -543,7 +543,8 @@ tenant_subscriptions = Table(
 
 
 class DeliveryAttempts(TypeDecorator[tuple[DeliveryAttempt, ...]]):
-    """A delivery's attempts (``domain.shared.delivery``), kept as a JSON list on the message's row."""
+    """A delivery's attempts (``domain.shared.delivery``), kept as a JSON list on the message's row
+    (a few per message, read together): WhatsApp messages and email messages alike."""
 
     impl = JSON
     cache_ok = True
@@ -748,19 +749,6 @@ directory_users = Table(
 # --- emails: clients' default recipients, the message log, per-tenant templates -------------
 
 
-class AttemptList(TypeDecorator[tuple[DeliveryAttempt, ...]]):
-    """A delivery's attempts, kept as a JSON list on its row (a few per message, read together)."""
-
-    impl = JSON
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Any) -> list[dict[str, Any]] | None:
-        return None if value is None else [attempt.to_json() for attempt in value]
-
-    def process_result_value(self, value: Any, dialect: Any) -> tuple[DeliveryAttempt, ...]:
-        return tuple(DeliveryAttempt.from_json(item) for item in (value or []))
-
-
 class IdList(TypeDecorator[tuple[str, ...]]):
     """A tuple of ids (UUIDs: no commas), kept as one comma-separated text."""
 
@@ -811,7 +799,7 @@ email_messages = Table(
     Column("provider", String(50), nullable=True),
     Column("provider_message_id", String(300), nullable=True),
     Column("last_error", Text, nullable=True),
-    Column("attempts", AttemptList(), nullable=False),
+    Column("attempts", DeliveryAttempts(), nullable=False),
     Column("retries", Integer, nullable=False),
     Column("created_by", String(320), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
