@@ -40,8 +40,14 @@ runs = Table(
 KIND = "test.record"
 
 
-def _worker_process(url: str, concurrency: int, lease_seconds: float, delay: float, ready: Any) -> None:
-    """A worker process: every run of a job is recorded (in its own transaction) before it returns."""
+def _worker_process(
+    url: str, concurrency: int, lease_seconds: float, delay: float, hold_after: int | None, ready: Any
+) -> None:
+    """A worker process: every run of a job is recorded (in its own transaction) before it returns.
+
+    With ``hold_after``, the runs after that many hang once recorded (until the process is
+    killed), so a kill is sure to catch jobs mid-run however loaded the machine is."""
+    import itertools
     from adapters.db.uow import SqlAlchemyUnitOfWork  # noqa: F401 - imports as `istmo worker` does
     from application.jobs.worker import Worker
     from domain.jobs.model import Job
@@ -51,10 +57,13 @@ def _worker_process(url: str, concurrency: int, lease_seconds: float, delay: flo
     clock = SystemClock()
     queue = SqlAlchemyJobQueue(sessionmaker(bind=engine), clock)
     name = f"proc-{os.getpid()}"
+    counter = itertools.count(1)  # next() is atomic under the GIL: one number per run
 
     def record(job: Job) -> None:
         with engine.begin() as connection:
             connection.execute(insert(runs).values(job_id=job.id, worker=name, at=time.time()))
+        if hold_after is not None and next(counter) > hold_after:
+            time.sleep(600)  # mid-run until SIGKILL
         if delay:
             time.sleep(delay)  # simulated work: the provider call a real handler makes
 
@@ -75,10 +84,14 @@ class Processes:
         self.started: list[Any] = []
         self.queue = SqlAlchemyJobQueue(sessionmaker(bind=engine), SystemClock())
 
-    def start(self, *, concurrency: int = 4, lease_seconds: float = 300, delay: float = 0.0) -> Any:
+    def start(
+        self, *, concurrency: int = 4, lease_seconds: float = 300, delay: float = 0.0, hold_after: int | None = None
+    ) -> Any:
         ready = self.context.Event()
         process = self.context.Process(
-            target=_worker_process, args=(self.url, concurrency, lease_seconds, delay, ready), daemon=True
+            target=_worker_process,
+            args=(self.url, concurrency, lease_seconds, delay, hold_after, ready),
+            daemon=True,
         )
         process.start()
         self.started.append(process)
@@ -146,8 +159,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_reruns_only_after_the_lease
 ) -> None:
     lease = 2.0
     ids = processes.enqueue(200)
-    doomed = processes.start(concurrency=4, lease_seconds=lease, delay=0.02)
-    processes.wait_until(lambda: len(processes.runs()) >= 40)
+    doomed = processes.start(concurrency=4, lease_seconds=lease, delay=0.02, hold_after=40)
+    # 40 runs finish; the next 4 (one per thread) are recorded and then hang: mid-run for sure.
+    processes.wait_until(lambda: len(processes.runs()) >= 44)
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.join(30)
     assert doomed.exitcode == -signal.SIGKILL
@@ -158,7 +172,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_reruns_only_after_the_lease
             for row in connection.execute(select(jobs.c.id, jobs.c.lease_until).where(jobs.c.status == "RUNNING"))
         }
     left = processes.statuses()
-    assert running, "the kill should catch jobs mid-run"
+    assert len(running) == 4, "the kill catches one job mid-run in each of the 4 threads"
     assert left[JobStatus.QUEUED] > 0 and left[JobStatus.SUCCEEDED] > 0  # mid-way, really
 
     processes.start(concurrency=4, lease_seconds=lease)
