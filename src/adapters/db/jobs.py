@@ -24,6 +24,15 @@ from domain.shared.model import new_id
 _COLUMNS = tuple(jobs.c)
 
 
+def _insert_if_absent(dialect: Any) -> Any:
+    return dialect.insert(jobs).on_conflict_do_nothing(index_elements=["kind", "idempotency_key"]).returning(jobs.c.id)
+
+
+# Built once: the job goes in as parameters, so queueing one costs no statement building.
+_INSERT = insert(jobs)
+_INSERT_IF_ABSENT = {"postgresql": _insert_if_absent(postgresql), "sqlite": _insert_if_absent(sqlite)}
+
+
 def job_from_row(row: Row[Any]) -> Job:
     values = row._mapping
     return Job(**{column.name: values[column.name] for column in _COLUMNS})
@@ -58,16 +67,10 @@ def enqueue_job(
         "last_error": None, "created_at": now, "updated_at": now, "finished_at": None,
     }
     if idempotency_key is None:
-        session.execute(insert(jobs).values(**values))
+        session.execute(_INSERT, values)
         return str(values["id"])
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted = session.execute(
-        upsert(jobs)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
-        .returning(jobs.c.id)
-    ).scalar_one_or_none()
+    statement = _INSERT_IF_ABSENT[session.get_bind().dialect.name]
+    inserted = session.execute(statement, values).scalar_one_or_none()
     if inserted is not None:  # one round trip when the key is new (the common case)
         return str(inserted)
     return str(

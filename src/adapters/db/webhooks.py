@@ -26,6 +26,18 @@ from domain.webhooks.model import WebhookEvent
 _COLUMNS = tuple(webhook_events.c)
 
 
+def _insert_if_absent(dialect: Any) -> Any:
+    return (
+        dialect.insert(webhook_events)
+        .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
+        .returning(webhook_events.c.id)
+    )
+
+
+# Built once: the rows go in as parameters, so a delivery costs no statement building.
+_INSERT_IF_ABSENT = {"postgresql": _insert_if_absent(postgresql), "sqlite": _insert_if_absent(sqlite)}
+
+
 def _event(row: Row[Any]) -> WebhookEvent:
     values = dict(row._mapping)
     values["body"] = bytes(values["body"])
@@ -54,14 +66,8 @@ class SqlAlchemyWebhookEventRepository(_Scoped):
     def add_if_absent(self, event: WebhookEvent) -> tuple[str, bool]:
         if self._tenant_id is not None and event.tenant_id != self._tenant_id:
             raise PermissionError("a webhook event of another tenant cannot be stored here")
-        dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        inserted = self._session.execute(
-            insert(webhook_events)
-            .values(**_values(event))
-            .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
-            .returning(webhook_events.c.id)
-        ).scalar_one_or_none()
+        statement = _INSERT_IF_ABSENT[self._session.get_bind().dialect.name]
+        inserted = self._session.execute(statement, _values(event)).scalar_one_or_none()
         if inserted is not None:
             return str(inserted), True
         existing = self._session.execute(
