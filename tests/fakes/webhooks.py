@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from application.jobs.ports import JobRequest
 from application.webhooks.views import (
     WebhookEventCursor,
     WebhookEventFilter,
@@ -34,13 +35,16 @@ class _Scoped:
 
 
 class FakeWebhookEventRepository(_Scoped):
-    def add_if_absent(self, event: WebhookEvent) -> tuple[str, bool]:
+    def add_if_absent(self, event: WebhookEvent, processing: JobRequest) -> tuple[str, bool]:
         if self._tenant_id is not None and event.tenant_id != self._tenant_id:
             raise PermissionError("a webhook event of another tenant cannot be stored here")
         for stored in self._all().values():
             if (stored.provider, stored.provider_event_id) == (event.provider, event.provider_event_id):
                 return stored.id, False
         self._uow.workspace().webhook_events[event.id] = event
+        self._uow.jobs.enqueue(
+            processing.kind, processing.payload, tenant_id=event.tenant_id, idempotency_key=processing.idempotency_key
+        )
         return event.id, True
 
     def get(self, event_id: str) -> WebhookEvent | None:

@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from adapters.db.jobs import SqlAlchemyJobQueue
 from adapters.db.uow import SqlAlchemyUnitOfWork
+from application.jobs.ports import JobRequest
 from application.shared.ports import UnitOfWork
 from application.webhooks.views import WebhookEventCursor, WebhookEventFilter
+from domain.jobs.model import Job, JobStatus
 from domain.shared.model import new_id
 from domain.tenancy.model import Tenant
 from domain.webhooks.model import WebhookEvent, WebhookStatus
@@ -26,6 +29,7 @@ T0 = datetime(2026, 12, 1, 10, 0, 0, 123456, tzinfo=UTC)
 @dataclass
 class Backend:
     uow: Callable[[str | None], UnitOfWork]
+    jobs: Callable[[], list[Job]]
 
     def tenant(self, slug: str) -> str:
         with self.uow(None) as uow:
@@ -42,6 +46,10 @@ def event(provider_event_id: str, *, tenant_id: str | None = None, at: datetime 
     )
 
 
+def processing(e: WebhookEvent) -> JobRequest:
+    return JobRequest(kind="webhooks.process", payload={"event_id": e.id}, idempotency_key=e.job_key)
+
+
 class InboxContract:
     @pytest.fixture
     def backend(self) -> Backend:
@@ -50,27 +58,41 @@ class InboxContract:
     def test_an_event_reads_back_with_every_field_and_a_duplicate_names_it(self, backend: Backend) -> None:
         first = event("e1")
         with backend.uow(None) as uow:
-            assert uow.webhook_events.add_if_absent(first) == (first.id, True)
+            assert uow.webhook_events.add_if_absent(first, processing(first)) == (first.id, True)
             uow.commit()
         with backend.uow(None) as uow:
-            assert uow.webhook_events.add_if_absent(event("e1")) == (first.id, False)
-            assert uow.webhook_events.add_if_absent(event("e1", provider="workos"))[1] is True
+            again = event("e1")
+            assert uow.webhook_events.add_if_absent(again, processing(again)) == (first.id, False)
+            other = event("e1", provider="workos")
+            assert uow.webhook_events.add_if_absent(other, processing(other))[1] is True
             stored = uow.webhook_events.get(first.id)
+            uow.commit()
         assert stored == first
+        # each new event has its one processing job; the duplicate queued none
+        jobs = sorted(backend.jobs(), key=lambda job: job.idempotency_key or "")
+        assert [(job.kind, job.payload, job.idempotency_key, job.status) for job in jobs] == [
+            ("webhooks.process", {"event_id": first.id}, "webhook:polar:e1", JobStatus.QUEUED),
+            ("webhooks.process", {"event_id": other.id}, "webhook:workos:e1", JobStatus.QUEUED),
+        ]
+        assert {job.tenant_id for job in jobs} == {None}
 
     def test_nothing_is_kept_without_a_commit(self, backend: Backend) -> None:
         with backend.uow(None) as uow:
-            uow.webhook_events.add_if_absent(event("e1"))
+            lost = event("e1")
+            uow.webhook_events.add_if_absent(lost, processing(lost))
         with backend.uow(None) as uow:
             assert uow.webhook_event_views.find(WebhookEventFilter(), first=10, after=None) == []
+        assert backend.jobs() == []
 
     def test_saving_changes_the_state_and_a_tenant_sees_only_its_own(self, backend: Backend) -> None:
         acme, globex = backend.tenant("acme"), backend.tenant("globex")
         mine, theirs, nobody = event("a", tenant_id=acme), event("g", tenant_id=globex), event("n")
         with backend.uow(None) as uow:
             for e in (mine, theirs, nobody):
-                uow.webhook_events.add_if_absent(e)
+                uow.webhook_events.add_if_absent(e, processing(e))
             uow.commit()
+        queued = {job.payload["event_id"]: job.tenant_id for job in backend.jobs()}
+        assert queued == {mine.id: acme, theirs.id: globex, nobody.id: None}  # each job is its event's tenant's
         done = replace(mine, status=WebhookStatus.PROCESSED, attempts=1, processed_at=T0 + timedelta(seconds=1), last_error="ok")
         with backend.uow(acme) as uow:
             assert uow.webhook_events.get(theirs.id) is None and uow.webhook_events.get_for_update(nobody.id) is None
@@ -82,7 +104,8 @@ class InboxContract:
             assert [v.id for v in uow.webhook_event_views.find(WebhookEventFilter(), first=10, after=None)] == [mine.id]
             assert uow.webhook_event_views.get(theirs.id) is None
             with pytest.raises(PermissionError):
-                uow.webhook_events.add_if_absent(event("x", tenant_id=globex))
+                stray = event("x", tenant_id=globex)
+                uow.webhook_events.add_if_absent(stray, processing(stray))
         with backend.uow(None) as uow:
             assert len(uow.webhook_event_views.find(WebhookEventFilter(), first=10, after=None)) == 3
             only = uow.webhook_event_views.find(WebhookEventFilter(tenant_id=globex), first=10, after=None)
@@ -92,7 +115,7 @@ class InboxContract:
         events = [event(f"e{i}", at=T0 + timedelta(minutes=i), provider="polar" if i % 2 else "workos") for i in range(6)]
         with backend.uow(None) as uow:
             for e in events:
-                uow.webhook_events.add_if_absent(e)
+                uow.webhook_events.add_if_absent(e, processing(e))
             uow.commit()
         with backend.uow(None) as uow:
             views = uow.webhook_event_views
@@ -112,7 +135,8 @@ class InboxContract:
 class TestFakeInbox(InboxContract):
     @pytest.fixture
     def backend(self) -> Backend:
-        return Backend(fake_uow_factory(FakeStore(), FakeClock(T0)))
+        store = FakeStore()
+        return Backend(fake_uow_factory(store, FakeClock(T0)), lambda: list(store.jobs.values()))
 
 
 class TestSqlAlchemyInbox(InboxContract):
@@ -120,4 +144,8 @@ class TestSqlAlchemyInbox(InboxContract):
     def backend(self, engine: Engine) -> Backend:
         clock = FakeClock(T0)
         sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        return Backend(lambda tenant_id: SqlAlchemyUnitOfWork(tenant_id, session_factory=sessions, clock=clock))
+        queue = SqlAlchemyJobQueue(sessions, clock)
+        return Backend(
+            lambda tenant_id: SqlAlchemyUnitOfWork(tenant_id, session_factory=sessions, clock=clock),
+            lambda: queue.find(limit=1000),
+        )

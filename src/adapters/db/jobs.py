@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.db.orm import jobs
+from application.jobs.ports import JobRequest
 from application.shared.ports import Clock
 from domain.jobs.model import Job, JobStatus, retried_by_hand
 from domain.shared.model import new_id
@@ -42,6 +43,32 @@ def _values(job: Job) -> dict[str, Any]:
     return {column.name: getattr(job, column.name) for column in _COLUMNS}
 
 
+def job_row(
+    clock: Clock,
+    kind: str,
+    payload: Mapping[str, Any] | None,
+    *,
+    tenant_id: str | None,
+    idempotency_key: str | None,
+    run_at: datetime | None,
+    max_attempts: int,
+) -> dict[str, Any]:
+    """The row of a new QUEUED job, its arguments checked."""
+    if not kind or len(kind) > 100:
+        raise ValueError("a job kind is a non-empty name of at most 100 characters")
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
+        raise ValueError("an idempotency key has 1 to 200 characters")
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    now = clock.now()
+    return {
+        "id": new_id(), "tenant_id": tenant_id, "kind": kind, "payload": dict(payload or {}),
+        "idempotency_key": idempotency_key, "status": JobStatus.QUEUED, "attempts": 0,
+        "max_attempts": max_attempts, "run_at": run_at or now, "claimed_by": None, "lease_until": None,
+        "last_error": None, "created_at": now, "updated_at": now, "finished_at": None,
+    }
+
+
 def enqueue_job(
     session: Session,
     clock: Clock,
@@ -53,19 +80,10 @@ def enqueue_job(
     run_at: datetime | None,
     max_attempts: int,
 ) -> str:
-    if not kind or len(kind) > 100:
-        raise ValueError("a job kind is a non-empty name of at most 100 characters")
-    if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
-        raise ValueError("an idempotency key has 1 to 200 characters")
-    if max_attempts < 1:
-        raise ValueError("max_attempts must be at least 1")
-    now = clock.now()
-    values = {
-        "id": new_id(), "tenant_id": tenant_id, "kind": kind, "payload": dict(payload or {}),
-        "idempotency_key": idempotency_key, "status": JobStatus.QUEUED, "attempts": 0,
-        "max_attempts": max_attempts, "run_at": run_at or now, "claimed_by": None, "lease_until": None,
-        "last_error": None, "created_at": now, "updated_at": now, "finished_at": None,
-    }
+    values = job_row(
+        clock, kind, payload, tenant_id=tenant_id, idempotency_key=idempotency_key,
+        run_at=run_at, max_attempts=max_attempts,
+    )
     if idempotency_key is None:
         session.execute(_INSERT, values)
         return str(values["id"])
@@ -99,14 +117,24 @@ class SqlAlchemyJobOutbox:
         run_at: datetime | None = None,
         max_attempts: int | None = None,
     ) -> str:
-        if self._tenant_id is not None:
-            if tenant_id not in (None, self._tenant_id):
-                raise PermissionError("a job of another tenant cannot be queued here")
-            tenant_id = self._tenant_id
         return enqueue_job(
-            self._session, self._clock, kind, payload, tenant_id=tenant_id,
+            self._session, self._clock, kind, payload, tenant_id=self._tenant(tenant_id),
             idempotency_key=idempotency_key, run_at=run_at, max_attempts=max_attempts or self._max_attempts,
         )
+
+    def row(self, job: JobRequest, *, tenant_id: str | None) -> dict[str, Any]:
+        """The row ``enqueue`` would insert for ``job``, for a write that inserts it itself."""
+        return job_row(
+            self._clock, job.kind, job.payload, tenant_id=self._tenant(tenant_id),
+            idempotency_key=job.idempotency_key, run_at=None, max_attempts=self._max_attempts,
+        )
+
+    def _tenant(self, tenant_id: str | None) -> str | None:
+        if self._tenant_id is None:
+            return tenant_id
+        if tenant_id not in (None, self._tenant_id):
+            raise PermissionError("a job of another tenant cannot be queued here")
+        return self._tenant_id
 
 
 class SqlAlchemyJobQueue:

@@ -150,7 +150,7 @@ class SqlAlchemyUnitOfWork:
         self.tenants = SqlAlchemyTenantDirectory(session)
         self.jobs = SqlAlchemyJobOutbox(session, self._tenant_id, self._clock, self._job_max_attempts)
         # --- webhooks ---
-        self.webhook_events = SqlAlchemyWebhookEventRepository(session, self._tenant_id)
+        self.webhook_events = SqlAlchemyWebhookEventRepository(session, self._tenant_id, self.jobs)
         self.webhook_event_views = SqlAlchemyWebhookEventReader(session, self._tenant_id)
         self.pac_settings = SqlAlchemyPacSettingsRepository(session, self._tenant_id)
         # --- end webhooks ---

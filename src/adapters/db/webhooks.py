@@ -1,20 +1,25 @@
 """The webhook inbox on SQLAlchemy (Core, like the job queue: events are snapshots, not aggregates).
 
-``add_if_absent`` is one ``INSERT ... ON CONFLICT (provider, provider_event_id) DO NOTHING
-RETURNING id`` on PostgreSQL and on SQLite alike: a concurrent insert of the same key waits for
-the other transaction (PostgreSQL's unique index; SQLite's write lock) and then inserts nothing,
-so 50 racing deliveries of one event leave one row and one job, and none of them fails.
+``add_if_absent`` stores an event with its processing job. The event is an ``INSERT ... ON
+CONFLICT (provider, provider_event_id) DO NOTHING RETURNING id``: a concurrent insert of the same
+key waits for the other transaction (PostgreSQL's unique index; SQLite's write lock) and then
+inserts nothing, so 50 racing deliveries of one event leave one row and one job, and none fails.
+On PostgreSQL the job's ``INSERT ... SELECT`` reads that ``RETURNING`` in the same statement (a
+data-modifying CTE), so a delivery is one statement, one round trip between BEGIN and COMMIT;
+SQLite has no such CTEs and runs the job's insert as a second statement when the event was new.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select, true, update
+from sqlalchemy import Row, and_, bindparam, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from adapters.db.orm import webhook_events
+from adapters.db.jobs import SqlAlchemyJobOutbox
+from adapters.db.orm import jobs, webhook_events
+from application.jobs.ports import JobRequest
 from application.webhooks.views import (
     WebhookEventCursor,
     WebhookEventFilter,
@@ -34,8 +39,31 @@ def _insert_if_absent(dialect: Any) -> Any:
     )
 
 
+def _insert_with_job() -> Any:
+    """PostgreSQL: the event, and its job only if the event was inserted; returns the new id or no row.
+    Parameters: the event's columns by name, the job's as ``job_<column>``."""
+    event = (
+        postgresql.insert(webhook_events)
+        .values({column.name: bindparam(column.name, type_=column.type) for column in webhook_events.c})
+        .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
+        .returning(webhook_events.c.id)
+        .cte("event")
+    )
+    job = (
+        postgresql.insert(jobs)
+        .from_select(
+            [column.name for column in jobs.c],
+            select(*(bindparam(f"job_{column.name}", type_=column.type) for column in jobs.c)).select_from(event),
+        )
+        .on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
+        .cte("job")
+    )
+    return select(event.c.id).add_cte(job)
+
+
 # Built once: the rows go in as parameters, so a delivery costs no statement building.
 _INSERT_IF_ABSENT = {"postgresql": _insert_if_absent(postgresql), "sqlite": _insert_if_absent(sqlite)}
+_INSERT_WITH_JOB = _insert_with_job()
 
 
 def _event(row: Row[Any]) -> WebhookEvent:
@@ -63,11 +91,24 @@ class _Scoped:
 
 
 class SqlAlchemyWebhookEventRepository(_Scoped):
-    def add_if_absent(self, event: WebhookEvent) -> tuple[str, bool]:
+    def __init__(self, session: Session, tenant_id: str | None, jobs: SqlAlchemyJobOutbox) -> None:
+        super().__init__(session, tenant_id)
+        self._jobs = jobs
+
+    def add_if_absent(self, event: WebhookEvent, processing: JobRequest) -> tuple[str, bool]:
         if self._tenant_id is not None and event.tenant_id != self._tenant_id:
             raise PermissionError("a webhook event of another tenant cannot be stored here")
-        statement = _INSERT_IF_ABSENT[self._session.get_bind().dialect.name]
-        inserted = self._session.execute(statement, _values(event)).scalar_one_or_none()
+        if self._session.get_bind().dialect.name == "postgresql":
+            job = self._jobs.row(processing, tenant_id=event.tenant_id)
+            parameters = _values(event) | {f"job_{name}": value for name, value in job.items()}
+            inserted = self._session.execute(_INSERT_WITH_JOB, parameters).scalar_one_or_none()
+        else:
+            inserted = self._session.execute(_INSERT_IF_ABSENT["sqlite"], _values(event)).scalar_one_or_none()
+            if inserted is not None:
+                self._jobs.enqueue(
+                    processing.kind, processing.payload, tenant_id=event.tenant_id,
+                    idempotency_key=processing.idempotency_key,
+                )
         if inserted is not None:
             return str(inserted), True
         existing = self._session.execute(

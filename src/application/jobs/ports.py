@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from domain.jobs.model import Job, JobStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobRequest:
+    """A job to queue as part of another write, which stores the two together or neither
+    (``WebhookEventRepository.add_if_absent``); like ``JobOutbox.enqueue``'s arguments."""
+
+    kind: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
 
 
 class JobOutbox(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from application.jobs.errors import PermanentJobError
+from application.jobs.ports import JobRequest
 from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, UnitOfWork
 from application.webhooks.commands import (
@@ -73,13 +74,11 @@ class ReceiveWebhookHandler:
             received_at=now,
             updated_at=now,
         )
+        processing = JobRequest(kind=PROCESS_JOB, payload=process_job_payload(event.id), idempotency_key=event.job_key)
         with uow:
-            event_id, inserted = uow.webhook_events.add_if_absent(event)
+            event_id, inserted = uow.webhook_events.add_if_absent(event, processing)
             if not inserted:
                 return ReceivedWebhook(event_id=event_id, duplicate=True)
-            uow.jobs.enqueue(
-                PROCESS_JOB, process_job_payload(event.id), tenant_id=event.tenant_id, idempotency_key=event.job_key
-            )
             uow.commit()
         return ReceivedWebhook(event_id=event.id, duplicate=False)
 

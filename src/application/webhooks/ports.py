@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from application.jobs.ports import JobRequest
 from application.webhooks.views import WebhookEventCursor, WebhookEventFilter, WebhookEventView
 from domain.webhooks.model import WebhookEvent, WebhookStatus
 from domain.webhooks.pac import PacSettings
@@ -50,9 +51,10 @@ WebhookProcessors = Mapping[str, WebhookProcessor]
 class WebhookEventRepository(Protocol):
     """``uow.webhook_events``: bound to the unit of work's tenant, or to every tenant (system work)."""
 
-    def add_if_absent(self, event: WebhookEvent) -> tuple[str, bool]:
-        """Insert ``event`` unless ``(provider, provider_event_id)`` is stored already (by this or a
-        concurrent transaction): ``(id of the stored event, True if this call inserted it)``.
+    def add_if_absent(self, event: WebhookEvent, processing: JobRequest) -> tuple[str, bool]:
+        """Insert ``event`` and queue its ``processing`` job (for the event's tenant), unless
+        ``(provider, provider_event_id)`` is stored already (by this or a concurrent transaction),
+        in which case nothing is written: ``(id of the stored event, True if this call inserted it)``.
         Never raises on a duplicate; a concurrent insert of the same key waits for the other's end."""
         ...
 
