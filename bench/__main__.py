@@ -11,7 +11,7 @@ throughput figures move with it.
 5. PDF rendering: one-page invoice p50, 200 invoices on both cores, a 4,000-line statement (``bench.pdf``).
 6. WhatsApp: 500 queued messages to the local Graph API with two workers; 1,000 status webhooks (``bench.whatsapp``).
 7. Inbox sync of 10,000 messages from the local Aurinko server, then again: nothing written (``bench.inbox``).
-8. Webhooks: Polar-signed deliveries into gunicorn on PostgreSQL, beside a bare INSERT+COMMIT loop (``bench.webhooks``).
+8. Webhooks: Polar-signed deliveries sent by wrk into gunicorn on PostgreSQL, beside a bare INSERT+COMMIT loop (``bench.webhooks``).
 9. Emails (issue 4, section 6): 1,000 queued emails to a local SMTP server by two worker processes
    on PostgreSQL, duplicates counted by Message-ID at the server (``bench.emails``).
 """
