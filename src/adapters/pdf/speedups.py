@@ -34,6 +34,7 @@ All are pure functions of their inputs: the PDFs are byte-identical with and wit
 from __future__ import annotations
 
 import re
+import zlib
 from collections import OrderedDict
 from typing import Any
 
@@ -45,6 +46,8 @@ from weasyprint import images as wp_images
 from weasyprint.pdf import fonts as wp_fonts
 
 SUBSET_CACHE_ENTRIES = 128
+COMPRESSED_ENTRIES = 32
+COMPRESSED_MIN_BYTES = 2048
 STYLE_FAST_PATH_VERSIONS = {"70.0"}
 _installed = False
 enabled = True  # the engine switches the font subset cache off while web fonts are loaded
@@ -138,10 +141,78 @@ def install() -> None:
 
     wp_fonts.Font.subset = subset
 
+    _install_pdf_write_memo()
+
     if weasyprint.__version__ in STYLE_FAST_PATH_VERSIONS:
         _install_style_fast_path()
         _install_percentages_fast_path()
         _install_font_description_cache()
+
+
+def _install_pdf_write_memo() -> None:
+    """pydyf's ``PDF.write`` serialises every top-level object twice when the PDF has an
+    identifier (once to write it, once more for the MD5 in the trailer's ``/ID``), so every
+    stream is compressed twice at level 9. During a write, the serialisation of each
+    top-level object is computed once and reused. Objects are not modified while a PDF is
+    written; nested and temporary objects (``Stream.data`` builds a new dictionary each
+    time) are never memoised, so a reused ``id()`` cannot be confused.
+
+    Besides, the compressed form of a large stream is kept by content in a small LRU: the
+    embedded font subsets are the same bytes from one invoice to the next (see ``subset``),
+    and zlib gives the same output for the same input and level."""
+    memo: dict[int, bytes | None] | None = None
+    absent = object()
+    compressed: OrderedDict[bytes, bytes] = OrderedDict()
+
+    def memoised(fget: Any) -> property:
+        def data(self: Any) -> Any:
+            if memo is not None:
+                value = memo.get(id(self), absent)
+                if value is not absent:
+                    if value is None:
+                        value = memo[id(self)] = fget(self)
+                    return value
+            return fget(self)
+
+        return property(data)
+
+    to_bytes = pydyf._to_bytes
+
+    def stream_data(self: Any) -> bytes:
+        # pydyf 0.13's ``Stream.data``, with the compressed bytes of large streams kept.
+        stream = b"\n".join(to_bytes(item) for item in self.stream)
+        extra = pydyf.Dictionary(self.extra.copy())
+        if self.compress:
+            extra["Filter"] = "/FlateDecode"
+            packed = compressed.get(stream) if len(stream) >= COMPRESSED_MIN_BYTES else None
+            if packed is None:
+                compressor = zlib.compressobj(level=9)
+                packed = compressor.compress(stream) + compressor.flush()
+                if len(stream) >= COMPRESSED_MIN_BYTES:
+                    compressed[stream] = packed
+                    if len(compressed) > COMPRESSED_ENTRIES:
+                        compressed.popitem(last=False)
+            else:
+                compressed.move_to_end(stream)
+            stream = packed
+        extra["Length"] = len(stream)
+        return b"\n".join((extra.data, b"stream", stream, b"endstream"))
+
+    for cls in (pydyf.Dictionary, pydyf.Array, pydyf.String):
+        cls.data = memoised(cls.data.fget)
+    pydyf.Stream.data = memoised(stream_data)
+
+    original_write = pydyf.PDF.write
+
+    def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal memo
+        memo = {id(item): None for item in self.objects}
+        try:
+            return original_write(self, *args, **kwargs)
+        finally:
+            memo = None
+
+    pydyf.PDF.write = write
 
 
 def _install_font_description_cache() -> None:
