@@ -147,6 +147,126 @@ def install() -> None:
         _install_style_fast_path()
         _install_percentages_fast_path()
         _install_font_description_cache()
+        _install_glyph_fast_path()
+
+
+def _install_glyph_fast_path() -> None:
+    """``draw_first_line`` turns every glyph of a line into PDF text operators, reading each
+    glyph's fields through cffi one attribute at a time (~2 us a glyph, ~2,000 glyphs an
+    invoice). Here the glyph array of a run is read in one go (``struct.iter_unpack`` over
+    the ``PangoGlyphInfo`` array) and the same operators are written, with the same floats.
+
+    Only the plain case takes the short path: no ellipsis, no colour/bitmap emoji font, no
+    missing glyph, no vertical offset. Anything else, detected before a single operator is
+    written, goes to WeasyPrint's own function."""
+    import struct
+
+    from weasyprint.draw import text as wp_draw_text
+    from weasyprint.text.ffi import FROM_UNITS, ffi, pango
+
+    original = wp_draw_text.draw_first_line
+    glyph_info = struct.Struct("=IiiiI")
+    if ffi.sizeof("PangoGlyphInfo") != glyph_info.size:
+        return
+    empty = pango.PANGO_GLYPH_EMPTY
+    unknown = pango.PANGO_GLYPH_UNKNOWN_FLAG
+    old_pango = pango.pango_version() < 14802
+    unpack_clusters = ffi.unpack
+    info_size = glyph_info.size
+
+    def draw_first_line(stream: Any, textbox: Any, text_overflow: Any, block_ellipsis: Any, matrix: Any) -> Any:
+        if text_overflow == "ellipsis" or block_ellipsis != "none":
+            return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+        if not textbox.text.strip():
+            return []
+        style = textbox.style
+        if style["font_size"] < 1e-6:
+            return []
+        layout = textbox.pango_layout
+        pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+        first_line, _ = layout.get_first_line()
+
+        runs = []
+        run = first_line.runs[0]
+        while run != ffi.NULL:
+            item_glyphs = run.data
+            run = run.next
+            glyph_string = item_glyphs.glyphs
+            count = glyph_string.num_glyphs
+            glyphs = list(glyph_info.iter_unpack(ffi.buffer(glyph_string.glyphs, count * info_size)))
+            for glyph_id, _width, _x, y_offset, _attr in glyphs:
+                if (glyph_id != empty and glyph_id & unknown) or y_offset:
+                    return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+            runs.append((item_glyphs, glyph_string, count, glyphs))
+        fonts = {}
+        for item_glyphs, *_ in runs:
+            pango_font = item_glyphs.item.analysis.font
+            if pango_font not in fonts:
+                font, font_size = fonts[pango_font] = stream.add_font(pango_font)
+                if font.svg or font.png or font.colr:
+                    return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+
+        stream.set_text_matrix(*matrix.values)
+        previous_pango_font = None
+        string = ""
+        utf8_text = None
+        for item_glyphs, glyph_string, count, glyphs in runs:
+            item = item_glyphs.item
+            pango_font = item.analysis.font
+            if pango_font != previous_pango_font:
+                previous_pango_font = pango_font
+                font, font_size = fonts[pango_font]
+                if old_pango:
+                    font_size = style["font_size"]
+                if string:
+                    stream.show_text(string)
+                string = ""
+                stream.set_font_size(font.hash, 1 if font.bitmap else font_size)
+                to_unicode = font.to_unicode
+                widths = font.widths
+                hex_format = "02x" if font.bitmap else "04x"
+            clusters = None
+            parts = ["<"]
+            add = parts.append
+            for i, (glyph_id, width, x_offset, _y, _attr) in enumerate(glyphs):
+                if glyph_id == empty:
+                    add(f">{-width / font_size}<")
+                    continue
+                if glyph_id not in to_unicode:
+                    if clusters is None:
+                        clusters = unpack_clusters(glyph_string.log_clusters, count)
+                    offset = item.offset
+                    t1 = clusters[i]
+                    if item.analysis.level % 2:  # right to left
+                        t2 = item.length if i == 0 else clusters[i - 1]
+                    else:
+                        t2 = item.length if i == count - 1 else clusters[i + 1]
+                    utf8_text = utf8_text or layout.text.encode()
+                    to_unicode[glyph_id] = utf8_text[offset + t1 : offset + t2].decode()
+                offset = x_offset / font_size
+                if offset:
+                    add(f">{-offset}<")
+                add(format(glyph_id, hex_format))
+                logical_width = widths.get(glyph_id)
+                if logical_width is None:
+                    pango.pango_font_get_glyph_extents(
+                        pango_font, glyph_id, stream.ink_rect, stream.logical_rect
+                    )
+                    logical_width = widths[glyph_id] = round(
+                        stream.logical_rect.width * 1000 * FROM_UNITS / font_size
+                    )
+                kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+                if kerning:
+                    add(f">{int(kerning)}<")
+            string += "".join(parts)
+            if string[-1] == "<":
+                string = string[:-1]
+            else:
+                string += ">"
+        stream.show_text(string)
+        return []
+
+    wp_draw_text.draw_first_line = draw_first_line
 
 
 def _install_pdf_write_memo() -> None:
