@@ -148,6 +148,95 @@ def install() -> None:
         _install_percentages_fast_path()
         _install_font_description_cache()
         _install_glyph_fast_path()
+        _install_pango_context_cache()
+
+
+def _install_pango_context_cache() -> None:
+    """``Layout.setup`` runs for every piece of text laid out and again when it is drawn
+    (~150 times an invoice) and creates a new Pango context each time, configured only by
+    the font map, the direction and the language. One context per such triple is kept and
+    shared by the layouts (a context is not modified once set up; each holds a reference to
+    its font map, so a font map address cannot be reused while it is cached). The rest of
+    ``setup`` is WeasyPrint 70.0's, unchanged."""
+    from weasyprint.text import line_break
+    from weasyprint.text.constants import LST_TO_ISO, PANGO_DIRECTION
+    from weasyprint.text.ffi import FROM_UNITS, ffi, gobject, pango, unicode_to_char_p
+    from weasyprint.text.fonts import font_features
+
+    contexts: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    def context_for(font_map: Any, direction: str, lang: str | None) -> tuple[Any, Any]:
+        key = (int(ffi.cast("uintptr_t", font_map)), direction, lang)
+        cached = contexts.get(key)
+        if cached is None:
+            if len(contexts) >= 64:
+                contexts.clear()
+            context = ffi.gc(pango.pango_font_map_create_context(font_map), gobject.g_object_unref)
+            pango.pango_context_set_round_glyph_positions(context, False)
+            pango.pango_context_set_base_dir(context, PANGO_DIRECTION[direction])
+            if lang:
+                lang_p, _ = unicode_to_char_p(lang)
+                language = pango.pango_language_from_string(lang_p)
+                pango.pango_context_set_language(context, language)
+            else:
+                language = pango.pango_language_get_default()
+            cached = contexts[key] = (context, language)
+        return cached
+
+    def setup(self: Any, style: Any) -> None:
+        self.style = style
+        self.first_line_direction = 0
+        if style["font_language_override"] != "normal":
+            override = style["font_language_override"]
+            lang = LST_TO_ISO.get(override.lower(), override)
+        else:
+            lang = style["lang"] or None
+        context, self.language = context_for(style.font_config.font_map, style["direction"], lang)
+        assert not isinstance(style["font_family"], str), "font_family should be a list"
+        font_description = line_break.get_font_description(style)
+        self.layout = ffi.gc(pango.pango_layout_new(context), gobject.g_object_unref)
+        pango.pango_layout_set_auto_dir(self.layout, False)
+        pango.pango_layout_set_font_description(self.layout, font_description)
+
+        if style["text_decoration_line"] != "none":
+            metrics = ffi.gc(
+                pango.pango_context_get_metrics(context, font_description, self.language),
+                pango.pango_font_metrics_unref,
+            )
+            self.ascent = FROM_UNITS * pango.pango_font_metrics_get_ascent(metrics)
+            self.underline_position = FROM_UNITS * pango.pango_font_metrics_get_underline_position(metrics)
+            self.strikethrough_position = FROM_UNITS * pango.pango_font_metrics_get_strikethrough_position(
+                metrics
+            )
+            self.underline_thickness = FROM_UNITS * pango.pango_font_metrics_get_underline_thickness(metrics)
+            self.strikethrough_thickness = FROM_UNITS * pango.pango_font_metrics_get_strikethrough_thickness(
+                metrics
+            )
+        else:
+            self.ascent = None
+            self.underline_position = None
+            self.strikethrough_position = None
+
+        features = font_features(
+            style["font_kerning"],
+            style["font_variant_ligatures"],
+            style["font_variant_position"],
+            style["font_variant_caps"],
+            style["font_variant_numeric"],
+            style["font_variant_alternates"],
+            style["font_variant_east_asian"],
+            style["font_feature_settings"],
+        )
+        if features:
+            encoded = ",".join(f"{key} {value}" for key, value in features.items()).encode()
+            attr = style.font_config.font_features.setdefault(
+                encoded, pango.pango_attr_font_features_new(encoded)
+            )
+            attr_list = pango.pango_attr_list_new()
+            pango.pango_attr_list_insert(attr_list, attr)
+            pango.pango_layout_set_attributes(self.layout, attr_list)
+
+    line_break.Layout.setup = setup
 
 
 def _install_glyph_fast_path() -> None:
