@@ -27,13 +27,13 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
-import segno
 from jinja2 import DictLoader, Template, TemplateSyntaxError, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
 from adapters.pdf import formatting
 from adapters.pdf.columns import Column, chunks, row, widths_for, wrap
+from adapters.pdf.qr import qr_matrix
 from adapters.pdf.sandbox import DocumentSandbox, render_bounded
 from application.pdf.documents import (
     ASSET_MIMES,
@@ -125,18 +125,22 @@ def qr_png(url: str) -> bytes:
     for WeasyPrint than an SVG path (its path parser takes ~140 ms on a QR code); 8-bit grey
     is embedded as it is, where a 1-bit image would be converted by Pillow first. Mask 0
     instead of segno's search over the eight masks: any mask gives a valid code, and the
-    search is three quarters of segno's time (~20 ms per code in pure Python).
+    search is three quarters of segno's time (~20 ms per code in pure Python). The symbol is
+    segno's, encoded by ``qr.qr_matrix`` (~0.6 ms instead of ~1.7 ms).
     """
-    code = segno.make(url, error="m", micro=False, mask=0, boost_error=False)
+    matrix = qr_matrix(url)
     border = 2
-    size = len(code.matrix) + 2 * border
+    size = len(matrix) + 2 * border
     quiet = b"\xff" * size
     margin = b"\xff" * border
     rows = [quiet] * border
-    for cells in code.matrix:
-        rows.append(margin + bytes(0x00 if cell else 0xFF for cell in cells) + margin)
+    for cells in matrix:
+        rows.append(margin + cells.translate(_QR_GREYS) + margin)
     rows.extend([quiet] * border)
     return _png(size, rows, colour=False)
+
+
+_QR_GREYS = bytes([0xFF, 0x00]) + bytes(254)  # module 0 (light) -> white, 1 (dark) -> black
 
 
 def _png(width: int, rows: list[bytes], *, colour: bool) -> bytes:
