@@ -32,7 +32,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from adapters.pdf import formatting
-from adapters.pdf.columns import Column, chunks, row, widths_for, wrap
+from adapters.pdf.columns import Column, chunks, fit, row, widths_for, wrap
 from adapters.pdf.qr import qr_matrix
 from adapters.pdf.sandbox import DocumentSandbox, render_bounded
 from application.pdf.documents import (
@@ -369,8 +369,6 @@ class HtmlComposer:
             )
             header, blocks, chars = _line_blocks(document, labels, content_pt)
             context["lines_header"], context["line_blocks"] = header, blocks
-            context["nums_width"] = round(chars * MONO_CHAR_PT + 2, 2)
-            context["desc_right"] = round(chars * MONO_CHAR_PT + 8, 2)
             title = f"{heading} {document.number}"
             created = document.issue_date
         elif isinstance(document, StatementDocument):
@@ -465,6 +463,7 @@ _TEXT_CHAR_PT = 8.5 * 0.62  # a generous average advance of DejaVu Sans at 8.5 p
 _CONTENT_WIDTH_PT = {PaperSize.A4: (210 - 28) / 25.4 * 72, PaperSize.LETTER: (215.9 - 28) / 25.4 * 72}
 _MAX_LINE_NUMS_CHARS = 72  # the amounts of a line never take more than ~60 % of the width
 _LINES_PER_BLOCK = 32
+_ROW_PADDING_PT = 2 * 72 / 25.4  # 1 mm each side of a row of lines (base.css .lines)
 # Rows of entries per page-sized block: first page (under the heading), then following pages.
 # Rows are 11 pt; a block that still overflows splits and carries on, which is only cosmetic.
 _ROWS_PER_PAGE = {PaperSize.A4: (38, 62), PaperSize.LETTER: (34, 57)}
@@ -493,9 +492,11 @@ def _taxes_of(document: InvoiceDocument | QuoteDocument) -> list[tuple[Decimal, 
 
 def _line_blocks(
     document: InvoiceDocument | QuoteDocument, labels: Mapping[str, str], content_pt: float
-) -> tuple[str, list[dict[str, str]], int]:
-    """The amounts of every line as monospaced rows, columns as wide as their content (fewer
-    glyphs to lay out and draw), and the descriptions wrapped to the width left for them."""
+) -> tuple[str, list[str], int]:
+    """Every line as one monospaced row: the description (wrapped to the width the amounts
+    leave, continued on rows of its own) and the amounts, columns as wide as their content.
+    One text box per block of rows: each row is one line of text to lay out and draw, where a
+    description and its amounts side by side in two boxes were two."""
     header = [labels[k] for k in ("quantity", "unit_price", "discount", "tax_rate", "tax", "total")]
     cells = [
         [
@@ -510,20 +511,19 @@ def _line_blocks(
     ]
     columns = [Column(width, True) for width in widths_for(header, cells, _MAX_LINE_NUMS_CHARS, minimum=3)]
     chars = sum(column.width for column in columns) + 2 * (len(columns) - 1)
-    wrap_at = max(12, int((content_pt - chars * MONO_CHAR_PT - 12) / _TEXT_CHAR_PT))
-    blocks: list[dict[str, str]] = []
-    desc: list[str] = []
-    nums: list[str] = []
+    desc_width = max(12, int((content_pt - _ROW_PADDING_PT) / MONO_CHAR_PT) - chars - 3)
+    blocks: list[str] = []
+    rows: list[str] = []
     for line, values in zip(document.lines, cells, strict=True):
-        texts = wrap(line.description, wrap_at)
-        if desc and len(desc) + len(texts) > _LINES_PER_BLOCK:
-            blocks.append({"desc": "\n".join(desc), "nums": "\n".join(nums)})
-            desc, nums = [], []
-        desc.extend(texts)
-        nums.append(row(values, columns, gap="  "))
-        nums.extend([""] * (len(texts) - 1))
-    blocks.append({"desc": "\n".join(desc), "nums": "\n".join(nums)})
-    return row(header, columns, gap="  "), blocks, chars
+        texts = wrap(line.description, desc_width)
+        if rows and len(rows) + len(texts) > _LINES_PER_BLOCK:
+            blocks.append("\n".join(rows))
+            rows = []
+        rows.append(f"{texts[0].ljust(desc_width)}  {row(values, columns, gap='  ')}")
+        rows.extend(texts[1:])
+    blocks.append("\n".join(rows))
+    heading = f"{fit(labels['description'], desc_width).ljust(desc_width)}  {row(header, columns, gap='  ')}"
+    return heading, blocks, chars
 
 
 def _entry_blocks(
