@@ -586,3 +586,22 @@ def _install_style_fast_path() -> None:
         return original_missing(self, key)
 
     computed_style.__missing__ = __missing__
+
+    # Most of those initial values are read for most elements: a new style starts with all of
+    # them in place (one C-level ``dict.update``), less those a declaration of the element
+    # could change: its own cascaded properties and, for a physical property, the logical
+    # ones it may stand for. What is left is exactly what ``__missing__`` above would store.
+    blocked_by: dict[str, list[str]] = {}
+    for key in initial:
+        for blocker in (key, *logical.get(key, {}).values()):
+            blocked_by.setdefault(blocker, []).append(key)
+    original_init = computed_style.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.update(initial)
+        for key in self.cascaded:
+            for blocked in blocked_by.get(key, ()):
+                self.pop(blocked, None)
+
+    computed_style.__init__ = __init__
