@@ -295,6 +295,9 @@ def _install_glyph_fast_path() -> None:
                 if font.svg or font.png or font.colr:
                     return original(stream, textbox, text_overflow, block_ellipsis, matrix)
 
+        # Operators of each glyph already drawn on this page, by font and size (the fonts
+        # live as long as the page's stream, so their ids stay theirs).
+        by_font = stream.__dict__.setdefault("_istmo_glyph_fragments", {})
         stream.set_text_matrix(*matrix.values)
         previous_pango_font = None
         string = ""
@@ -313,40 +316,49 @@ def _install_glyph_fast_path() -> None:
                 stream.set_font_size(font.hash, 1 if font.bitmap else font_size)
                 to_unicode = font.to_unicode
                 widths = font.widths
+                fragments = by_font.setdefault((id(font), font_size), {})
                 hex_format = "02x" if font.bitmap else "04x"
             clusters = None
             parts = ["<"]
             add = parts.append
-            for i, (glyph_id, width, x_offset, _y, _attr) in enumerate(glyphs):
-                if glyph_id == empty:
-                    add(f">{-width / font_size}<")
+            for i, glyph in enumerate(glyphs):
+                fragment = fragments.get(glyph)
+                if fragment is not None:
+                    add(fragment)
                     continue
-                if glyph_id not in to_unicode:
-                    if clusters is None:
-                        clusters = unpack_clusters(glyph_string.log_clusters, count)
-                    offset = item.offset
-                    t1 = clusters[i]
-                    if item.analysis.level % 2:  # right to left
-                        t2 = item.length if i == 0 else clusters[i - 1]
-                    else:
-                        t2 = item.length if i == count - 1 else clusters[i + 1]
-                    utf8_text = utf8_text or layout.text.encode()
-                    to_unicode[glyph_id] = utf8_text[offset + t1 : offset + t2].decode()
-                offset = x_offset / font_size
-                if offset:
-                    add(f">{-offset}<")
-                add(format(glyph_id, hex_format))
-                logical_width = widths.get(glyph_id)
-                if logical_width is None:
-                    pango.pango_font_get_glyph_extents(
-                        pango_font, glyph_id, stream.ink_rect, stream.logical_rect
-                    )
-                    logical_width = widths[glyph_id] = round(
-                        stream.logical_rect.width * 1000 * FROM_UNITS / font_size
-                    )
-                kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
-                if kerning:
-                    add(f">{int(kerning)}<")
+                glyph_id, width, x_offset, _y, _attr = glyph
+                if glyph_id == empty:
+                    fragment = f">{-width / font_size}<"
+                else:
+                    if glyph_id not in to_unicode:
+                        if clusters is None:
+                            clusters = unpack_clusters(glyph_string.log_clusters, count)
+                        offset = item.offset
+                        t1 = clusters[i]
+                        if item.analysis.level % 2:  # right to left
+                            t2 = item.length if i == 0 else clusters[i - 1]
+                        else:
+                            t2 = item.length if i == count - 1 else clusters[i + 1]
+                        utf8_text = utf8_text or layout.text.encode()
+                        to_unicode[glyph_id] = utf8_text[offset + t1 : offset + t2].decode()
+                    offset = x_offset / font_size
+                    fragment = f">{-offset}<" if offset else ""
+                    fragment += format(glyph_id, hex_format)
+                    logical_width = widths.get(glyph_id)
+                    if logical_width is None:
+                        pango.pango_font_get_glyph_extents(
+                            pango_font, glyph_id, stream.ink_rect, stream.logical_rect
+                        )
+                        logical_width = widths[glyph_id] = round(
+                            stream.logical_rect.width * 1000 * FROM_UNITS / font_size
+                        )
+                    kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+                    if kerning:
+                        fragment += f">{int(kerning)}<"
+                # The same glyph of the same font at the same size and offsets gives the same
+                # operators, and is then already in the font's ToUnicode map and widths.
+                fragments[glyph] = fragment
+                add(fragment)
             string += "".join(parts)
             if string[-1] == "<":
                 string = string[:-1]
