@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import re
 import struct
 import zlib
@@ -31,7 +30,7 @@ from jinja2 import DictLoader, Template, TemplateSyntaxError, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from adapters.pdf import formatting
+from adapters.pdf import digests, formatting
 from adapters.pdf.columns import Column, chunks, fit, row, widths_for, wrap
 from adapters.pdf.qr import qr_matrix
 from adapters.pdf.sandbox import DocumentSandbox, render_bounded
@@ -84,7 +83,7 @@ class ComposedHtml:
 def asset_url(name: str, asset: PdfAsset) -> str:
     """``istmo-asset:<sha256>/<name>``: named for the fetcher, content-addressed for the image
     cache a worker keeps across renders (two tenants' logos never share a URL)."""
-    return f"{ASSET_SCHEME}:{hashlib.sha256(asset.data).hexdigest()}/{quote(name, safe='')}"
+    return f"{ASSET_SCHEME}:{digests.sha256(asset.data).hex()}/{quote(name, safe='')}"
 
 
 # --- plain data ----------------------------------------------------------------------------
@@ -367,6 +366,9 @@ class HtmlComposer:
                 if isinstance(document, InvoiceDocument)
                 else []
             )
+            totals_chars = int(content_pt * _TOTALS_SHARE / MONO_CHAR_PT)
+            context["totals_before_rows"] = _pairs(context["totals_before"], totals_chars)
+            context["totals_after_rows"] = _pairs(context["totals_after"], totals_chars)
             header, blocks, chars = _line_blocks(document, labels, content_pt)
             context["lines_header"], context["line_blocks"] = header, blocks
             title = f"{heading} {document.number}"
@@ -463,6 +465,7 @@ _TEXT_CHAR_PT = 8.5 * 0.62  # a generous average advance of DejaVu Sans at 8.5 p
 _CONTENT_WIDTH_PT = {PaperSize.A4: (210 - 28) / 25.4 * 72, PaperSize.LETTER: (215.9 - 28) / 25.4 * 72}
 _MAX_LINE_NUMS_CHARS = 72  # the amounts of a line never take more than ~60 % of the width
 _LINES_PER_BLOCK = 32
+_TOTALS_SHARE = 0.42  # width of the totals column (base.css .totals)
 _ROW_PADDING_PT = 2 * 72 / 25.4  # 1 mm each side of a row of lines (base.css .lines)
 # Rows of entries per page-sized block: first page (under the heading), then following pages.
 # Rows are 11 pt; a block that still overflows splits and carries on, which is only cosmetic.
@@ -488,6 +491,15 @@ def _taxes_of(document: InvoiceDocument | QuoteDocument) -> list[tuple[Decimal, 
         base, tax = rates.get(line.tax_rate, (Decimal("0.00"), Decimal("0.00")))
         rates[line.tax_rate] = (base + line.subtotal, tax + line.tax)
     return [(rate, base, tax) for rate, (base, tax) in sorted(rates.items())]
+
+
+def _pairs(pairs: list[tuple[str, str]], width: int) -> str:
+    """Label and amount pairs as monospaced rows ``width`` characters wide, amounts flush right:
+    one text box for all of them (a label box and an amount box side by side were two)."""
+    rows = []
+    for label, value in pairs:
+        rows.append(fit(label, max(1, width - len(value) - 1)).ljust(width - len(value)) + value)
+    return "\n".join(rows)
 
 
 def _line_blocks(
