@@ -617,3 +617,19 @@ def _install_style_fast_path() -> None:
                 self.pop(blocked, None)
 
     computed_style.__init__ = __init__
+
+    # Anonymous boxes (lines, text, anonymous blocks) take the initial value of every
+    # property that is not inherited and has no rule of its own: the same start for them.
+    anonymous_style = wp_css.AnonymousStyle
+    anonymous_initial = {
+        key: value
+        for key, value in initial.items()
+        if key not in wp_css.INHERITED and key != "page" and not key.startswith(("text_decoration_", "__"))
+    }
+    original_anonymous_init = anonymous_style.__init__
+
+    def anonymous_init(self: Any, parent_style: Any) -> None:
+        self.update(anonymous_initial)  # before WeasyPrint's own values (border widths of 0)
+        original_anonymous_init(self, parent_style)
+
+    anonymous_style.__init__ = anonymous_init
