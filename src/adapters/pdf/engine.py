@@ -23,7 +23,7 @@ from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError
 from weasyprint.text.fonts import FontConfiguration
 
-from adapters.pdf import speedups
+from adapters.pdf import digests, speedups
 from adapters.pdf.fetcher import AssetUrlFetcher
 from adapters.pdf.html import HtmlComposer, template_line_of
 from application.pdf.documents import DEFAULT_LAYOUT, PdfAsset, PdfDocument, PdfLayout, sample_invoice
@@ -113,7 +113,7 @@ class PdfEngine:
             digest = hashlib.sha256(composed.html.encode("utf-8", "surrogatepass"))
             digest.update(composed.layout_css.encode("utf-8"))
             for name in sorted(assets):
-                digest.update(name.encode() + hashlib.sha256(assets[name].data).digest())
+                digest.update(name.encode() + digests.sha256(assets[name].data))
             # Subsets of system fonts are memoised; never while a tenant's web font is loaded.
             speedups.enabled = self._font_config._folder is None
             pdf = rendering.write_pdf(pdf_identifier=digest.hexdigest()[:32].encode("ascii"))

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Mapping
 from urllib.parse import unquote_to_bytes
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from adapters.pdf import digests
 from adapters.pdf.html import ASSET_SCHEME
 from application.pdf.documents import ASSET_MIMES, PdfAsset
 
@@ -38,7 +38,7 @@ class AssetUrlFetcher(URLFetcher):
         # Deliberately not URLFetcher.__init__: it installs the file, HTTP(S), FTP and redirect
         # handlers of urllib. Only the attributes WeasyPrint reads are set.
         self._assets = {
-            name: (hashlib.sha256(asset.data).hexdigest(), asset)
+            name: (digests.sha256(asset.data).hex(), asset)
             for name, asset in (assets or {}).items()
             if asset.mime in ASSET_MIMES
         }

@@ -8,6 +8,13 @@ the memory budget) and answers render requests until it is told to stop or has t
 - reply: ``("ok", pdf_bytes, stats)`` or ``("error", (kind, message, field, line), stats)``,
   ``stats`` being ``{"pid", "seconds", "peak_rss_kb", "rss_kb", "retire"}``.
 
+Garbage collection is done between renders, not during them: once warm, the worker's objects
+are frozen out of the collector (``gc.freeze``), the threshold of automatic collections is
+raised so that a one-page render triggers none (a long one still collects every
+``GC_THRESHOLD`` allocations, so its memory stays bounded), and a collection runs after each
+reply is sent, while the caller reads the PDF. Measured on the bench invoice: ~2.5 ms of
+collections (1.5 ms once frozen) move out of the render.
+
 A worker that ran out of memory, or whose resident size grew past ``retire_rss_kb``, says
 ``retire`` and exits after replying, so the pool starts a fresh one. A worker that hangs is
 killed by the pool. Nothing here runs at import time.
@@ -15,6 +22,7 @@ killed by the pool. Nothing here runs at import time.
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import signal
@@ -24,6 +32,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from domain.shared.errors import DomainError
+
+
+GC_THRESHOLD = 50_000  # allocations between automatic young-generation collections
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +92,9 @@ def serve(conn: Connection, settings: WorkerSettings) -> None:
         )
         engine.warm_up()
         _limit_memory(settings.memory_limit_bytes)
+        gc.collect()
+        gc.freeze()  # what the warm engine holds is never garbage
+        gc.set_threshold(GC_THRESHOLD, 20, 100)
     except BaseException as error:  # report why the worker cannot start, then go
         conn.send(("failed", _error(error), {"pid": os.getpid()}))
         return
@@ -124,3 +138,4 @@ def serve(conn: Connection, settings: WorkerSettings) -> None:
             return
         if retire:
             return
+        gc.collect()  # the render's garbage, while the caller reads the reply
