@@ -69,21 +69,9 @@ def job_row(
     }
 
 
-def enqueue_job(
-    session: Session,
-    clock: Clock,
-    kind: str,
-    payload: Mapping[str, Any] | None,
-    *,
-    tenant_id: str | None,
-    idempotency_key: str | None,
-    run_at: datetime | None,
-    max_attempts: int,
-) -> str:
-    values = job_row(
-        clock, kind, payload, tenant_id=tenant_id, idempotency_key=idempotency_key,
-        run_at=run_at, max_attempts=max_attempts,
-    )
+def enqueue_job(session: Session, values: dict[str, Any]) -> str:
+    """Insert the row of ``job_row``; with an idempotency key, the id of the job already there."""
+    kind, idempotency_key = values["kind"], values["idempotency_key"]
     if idempotency_key is None:
         session.execute(_INSERT, values)
         return str(values["id"])
@@ -117,10 +105,10 @@ class SqlAlchemyJobOutbox:
         run_at: datetime | None = None,
         max_attempts: int | None = None,
     ) -> str:
-        return enqueue_job(
-            self._session, self._clock, kind, payload, tenant_id=self._tenant(tenant_id),
+        return enqueue_job(self._session, job_row(
+            self._clock, kind, payload, tenant_id=self._tenant(tenant_id),
             idempotency_key=idempotency_key, run_at=run_at, max_attempts=max_attempts or self._max_attempts,
-        )
+        ))
 
     def row(self, job: JobRequest, *, tenant_id: str | None) -> dict[str, Any]:
         """The row ``enqueue`` would insert for ``job``, for a write that inserts it itself."""
@@ -154,10 +142,10 @@ class SqlAlchemyJobQueue:
         max_attempts: int | None = None,
     ) -> str:
         with self._session_factory() as session, session.begin():
-            return enqueue_job(
-                session, self._clock, kind, payload, tenant_id=tenant_id, idempotency_key=idempotency_key,
+            return enqueue_job(session, job_row(
+                self._clock, kind, payload, tenant_id=tenant_id, idempotency_key=idempotency_key,
                 run_at=run_at, max_attempts=max_attempts or self._max_attempts,
-            )
+            ))
 
     def claim(self, worker: str, *, limit: int, lease: timedelta) -> list[Job]:
         now = self._clock.now()
