@@ -31,14 +31,6 @@ from domain.webhooks.model import WebhookEvent
 _COLUMNS = tuple(webhook_events.c)
 
 
-def _insert_if_absent(dialect: Any) -> Any:
-    return (
-        dialect.insert(webhook_events)
-        .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
-        .returning(webhook_events.c.id)
-    )
-
-
 def _insert_with_job() -> Any:
     """PostgreSQL: the event, and its job only if the event was inserted; returns the new id or no row.
     Parameters: the event's columns by name, the job's as ``job_<column>``."""
@@ -62,8 +54,12 @@ def _insert_with_job() -> Any:
 
 
 # Built once: the rows go in as parameters, so a delivery costs no statement building.
-_INSERT_IF_ABSENT = {"postgresql": _insert_if_absent(postgresql), "sqlite": _insert_if_absent(sqlite)}
 _INSERT_WITH_JOB = _insert_with_job()
+_INSERT_EVENT_SQLITE = (
+    sqlite.insert(webhook_events)
+    .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
+    .returning(webhook_events.c.id)
+)
 
 
 def _event(row: Row[Any]) -> WebhookEvent:
@@ -103,7 +99,7 @@ class SqlAlchemyWebhookEventRepository(_Scoped):
             parameters = _values(event) | {f"job_{name}": value for name, value in job.items()}
             inserted = self._session.execute(_INSERT_WITH_JOB, parameters).scalar_one_or_none()
         else:
-            inserted = self._session.execute(_INSERT_IF_ABSENT["sqlite"], _values(event)).scalar_one_or_none()
+            inserted = self._session.execute(_INSERT_EVENT_SQLITE, _values(event)).scalar_one_or_none()
             if inserted is not None:
                 self._jobs.enqueue(
                     processing.kind, processing.payload, tenant_id=event.tenant_id,
