@@ -99,6 +99,7 @@ class PdfEngine:
         fetcher = AssetUrlFetcher(assets)
         html = _DocumentHTML(string=composed.html, url_fetcher=fetcher)
         html.ua_sheet = self._ua_sheet
+        speedups.start_document()
         try:
             rendering = html.render(
                 stylesheets=[self._base_sheet, self._layout_sheet(composed.layout_css)],
