@@ -212,7 +212,7 @@ def _install_line_layout_reuse() -> None:
             return original_metrics(first_line, text, layout, resume_at, space_collapse, style, True, hyphenation_character)
         length = first_line.length
         if resume_at:
-            encoded = text.encode()
+            encoded = text[: length + 1].encode()  # a character is at least a byte
             line_text = encoded[:length].decode()
             if (
                 encoded[length : length + 1] == b"\n"
