@@ -193,8 +193,9 @@ def _install_strut_memo() -> None:
             result = memo["istmo_strut"] = original(style)
         return result
 
-    for name in ("weasyprint.text.line_break", "weasyprint.layout.inline", "weasyprint.css.units", "weasyprint.css.computed_values"):
-        module = importlib.import_module(name)
+    users = ("text.line_break", "layout.inline", "css.units", "css.computed_values")
+    for name in users:
+        module = importlib.import_module(f"weasyprint.{name}")
         if getattr(module, "strut", None) is original:
             module.strut = strut
 
@@ -208,9 +209,11 @@ def _install_line_layout_reuse() -> None:
       not laid out alone again: Pango lays paragraphs out independently, so its width,
       height, baseline and glyphs are the same with or without the text after the newline.
       Not with letter or word spacing (applied over the whole text, with extra spacing at
-      its ends), nor when trailing spaces would collapse.
-    - The layout of a left-to-right line is kept for drawing instead of being rebuilt: it
-      has the line's text, style and glyphs the rebuilt one would have. Not when the line is
+      its ends). (Spaces before a preserved newline never collapse there: ``pre-line`` text
+      has them removed when its white space is processed.)
+    - The layout of a line is kept for drawing instead of being rebuilt: it has the line's
+      text, style and glyphs the rebuilt one would have (the width it was broken at, when it
+      has one, changes where Pango would align the line, not its glyphs). Not when the line is
       justified (WeasyPrint then gives the box a new layout anyway) or drawn with another
       style; ``draw_first_line`` rebuilds it for anything its short path does not handle
       (ellipsis, colour fonts...). Drawn once, it is dropped as before. A kept layout holds
@@ -223,7 +226,6 @@ def _install_line_layout_reuse() -> None:
     original_metrics = line_break.first_line_metrics
     original_reactivate = line_break.Layout.reactivate
     line_size = line_break.line_size
-    left_to_right = pango.PANGO_DIRECTION_LTR
 
     def first_line_metrics(
         first_line: Any,
@@ -236,17 +238,15 @@ def _install_line_layout_reuse() -> None:
         hyphenation_character: Any = None,
     ) -> Any:
         if hyphenated:
-            return original_metrics(first_line, text, layout, resume_at, space_collapse, style, True, hyphenation_character)
+            return original_metrics(
+                first_line, text, layout, resume_at, space_collapse, style, True, hyphenation_character
+            )
         length = first_line.length
         if resume_at:
             encoded = text[: length + 1].encode()  # a character is at least a byte
             line_text = encoded[:length].decode()
-            if (
-                encoded[length : length + 1] == b"\n"
-                and style["word_spacing"] == 0
-                and style["letter_spacing"] in ("normal", 0)
-                and not (space_collapse and line_text.endswith(" "))
-            ):
+            spaced = style["word_spacing"] != 0 or style["letter_spacing"] not in ("normal", 0)
+            if encoded[length : length + 1] == b"\n" and not spaced:
                 layout.text = line_text
             else:
                 pango.pango_layout_set_width(layout.layout, -1)
@@ -256,7 +256,7 @@ def _install_line_layout_reuse() -> None:
         width, height = line_size(first_line, style)
         baseline = pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
         global _kept_layouts
-        if layout.first_line_direction == left_to_right and _kept_layouts < KEPT_LAYOUTS:
+        if _kept_layouts < KEPT_LAYOUTS:
             _kept_layouts += 1
             layout.istmo_drawable = True
         else:
@@ -264,7 +264,8 @@ def _install_line_layout_reuse() -> None:
         return layout, length, resume_at, width, height, baseline
 
     def reactivate(self: Any, style: Any) -> None:
-        if self.__dict__.pop("istmo_drawable", False) and style is self.style and not self.justification_spacing:
+        drawable = self.__dict__.pop("istmo_drawable", False)
+        if drawable and style is self.style and not self.justification_spacing:
             self.istmo_reused = True
             return
         original_reactivate(self, style)
