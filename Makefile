@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export ISTMO_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: serve test bench lint clean
+.PHONY: serve test bench lint clean pdf-modules
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 	  else echo "warning: install $$missing (apt-get) for PDF rendering"; fi; \
 	fi
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,pdf-build]'
 	touch $@
 
-serve: $(VENV)/.installed
+# WeasyPrint is pure Python: its hot modules, and our adapters/pdf/speedups.py, are compiled with
+# Cython (~18% fewer instructions per invoice). Only what changed is compiled again (~1 min at first).
+pdf-modules: $(VENV)/.installed
+	$(BIN)/python tools/compile_pdf_modules.py
+
+serve: pdf-modules
 	$(BIN)/istmo db upgrade
 	$(BIN)/istmo tenants create demo --name "Demo PYME" --exist-ok
 	@echo "Dev bearer token for tenant demo (paste as  Authorization: Bearer <token>):"
@@ -31,12 +36,12 @@ serve: $(VENV)/.installed
 	@echo "GraphQL (GraphiQL on GET): http://127.0.0.1:8000/graphql"
 	$(BIN)/istmo serve --dev --with-worker --host 127.0.0.1 --port 8000
 
-test: $(VENV)/.installed
+test: pdf-modules
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 # The webhook bench's load generator (issue 6): wrk, C, so that it leaves the two cores to the service.
-bench: $(VENV)/.installed
+bench: pdf-modules
 	@command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
 	  else echo "warning: install wrk (apt-get) for the webhook bench"; fi; }

@@ -1,7 +1,9 @@
-"""``speedups.install()`` changes how fast WeasyPrint renders, not what it draws.
+"""``speedups.install()`` and the Cython-compiled modules change how fast WeasyPrint renders, not
+what it draws.
 
-Each document is rendered twice, in two fresh processes: with the speedups, and with plain
-WeasyPrint (``install`` made a no-op before the engine starts). The speedups compress streams
+Each document is rendered twice, in two fresh processes: as the service renders it, and with
+plain WeasyPrint (every module compiled by tools/compile_pdf_modules.py imported from its
+``.py``, and ``install`` made a no-op before the engine starts). The speedups compress streams
 at another level, so the raw bytes differ; what must not differ is what each page draws (its
 content stream, decompressed), the page count and sizes, and the fonts and images it uses.
 The documents cover the built-in bodies and a custom body with the text that takes the
@@ -44,10 +46,28 @@ y sigue</p>
 """
 
 RENDER = """
-import hashlib, json, sys
+import importlib.machinery, importlib.util, json, os, sys, sysconfig
 sys.path.insert(0, sys.argv[1])
+
+class SourceFirst(importlib.machinery.PathFinder):
+    # Modules compiled by tools/compile_pdf_modules.py (a .so with its .source-sha256 record)
+    # are imported from their .py instead.
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        spec = super().find_spec(name, path, target)
+        origin = (spec and spec.origin) or ""
+        if not (origin.endswith(".so") and os.path.exists(origin + ".source-sha256")):
+            return None
+        source = spec.origin.removesuffix(sysconfig.get_config_var("EXT_SUFFIX")) + ".py"
+        return importlib.util.spec_from_file_location(
+            name, source, submodule_search_locations=spec.submodule_search_locations)
+
+if sys.argv[2] == "plain":
+    sys.meta_path.insert(0, SourceFirst)
 from adapters.pdf import speedups
 if sys.argv[2] == "plain":
+    import weasyprint.formatting_structure.boxes as boxes
+    assert speedups.__file__.endswith(".py") and boxes.__file__.endswith(".py")
     speedups.install = lambda: None
 from adapters.pdf.engine import PdfEngine
 from application.pdf.documents import (

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import weasyprint
@@ -48,9 +49,26 @@ class _DocumentHTML(weasyprint.HTML):
         return [self.ua_sheet]
 
 
+def _check_compiled(module: Any) -> None:
+    """A module compiled by tools/compile_pdf_modules.py must come from its current source:
+    Python imports the extension whatever its ``.py`` says now."""
+    extension = Path(module.__file__)
+    if extension.suffix != ".so":
+        return
+    source = extension.with_name(module.__name__.rsplit(".", 1)[-1] + ".py")
+    record = extension.with_name(extension.name + ".source-sha256")
+    built_from = record.read_text().strip() if record.exists() else None
+    if built_from != hashlib.sha256(source.read_bytes()).hexdigest():
+        raise RuntimeError(
+            f"{extension} was not compiled from the current {source.name}: "
+            "run `make` (tools/compile_pdf_modules.py compiles it again) or delete the .so"
+        )
+
+
 class PdfEngine:
     def __init__(self, limits: RenderLimits | None = None) -> None:
         self.limits = limits or RenderLimits()
+        _check_compiled(speedups)
         speedups.install()
         self.composer = HtmlComposer(max_html_chars=self.limits.max_html_chars)
         self._ua_sheet = weasyprint.CSS(string=self.composer.ua_css)
