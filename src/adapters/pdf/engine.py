@@ -14,6 +14,7 @@ digest of the HTML and assets, and nothing else varies (no clock, no random ids,
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,26 +50,31 @@ class _DocumentHTML(weasyprint.HTML):
         return [self.ua_sheet]
 
 
-def _check_compiled(module: Any) -> None:
-    """A module compiled by tools/compile_pdf_modules.py must come from its current source:
-    Python imports the extension whatever its ``.py`` says now."""
-    extension = Path(module.__file__)
-    if extension.suffix != ".so":
-        return
-    source = extension.with_name(module.__name__.rsplit(".", 1)[-1] + ".py")
-    record = extension.with_name(extension.name + ".source-sha256")
-    built_from = record.read_text().strip() if record.exists() else None
-    if built_from != hashlib.sha256(source.read_bytes()).hexdigest():
-        raise RuntimeError(
-            f"{extension} was not compiled from the current {source.name}: "
-            "run `make` (tools/compile_pdf_modules.py compiles it again) or delete the .so"
-        )
+def _check_compiled_modules() -> None:
+    """Every module compiled by tools/compile_pdf_modules.py must come from its current source:
+    Python imports the extension whatever its ``.py`` says now (an edited ``speedups.py``, a
+    WeasyPrint upgraded by hand without running the script)."""
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not file or not file.endswith(".so"):
+            continue
+        extension = Path(file)
+        record = extension.with_name(extension.name + ".source-sha256")
+        if not record.exists():
+            continue
+        source = extension.with_name(extension.name.split(".", 1)[0] + ".py")
+        built_from = record.read_text().strip()
+        if not source.exists() or built_from != hashlib.sha256(source.read_bytes()).hexdigest():
+            raise RuntimeError(
+                f"{extension} was not compiled from the current {source}: "
+                "run `make` (tools/compile_pdf_modules.py compiles it again) or delete the .so"
+            )
 
 
 class PdfEngine:
     def __init__(self, limits: RenderLimits | None = None) -> None:
         self.limits = limits or RenderLimits()
-        _check_compiled(speedups)
+        _check_compiled_modules()
         speedups.install()
         self.composer = HtmlComposer(max_html_chars=self.limits.max_html_chars)
         self._ua_sheet = weasyprint.CSS(string=self.composer.ua_css)
