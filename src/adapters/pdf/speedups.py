@@ -169,9 +169,9 @@ def install() -> None:
         _install_style_fast_path()
         _install_percentages_fast_path()
         _install_font_description_cache()
-        _install_line_layout_reuse()
         _install_strut_memo()
-        _install_glyph_fast_path()
+        if _install_glyph_fast_path():
+            _install_line_layout_reuse()  # its kept layouts are drawn by that short path only
         _install_pango_context_cache()
 
 
@@ -215,7 +215,8 @@ def _install_line_layout_reuse() -> None:
       text, style and glyphs the rebuilt one would have (the width it was broken at, when it
       has one, changes where Pango would align the line, not its glyphs). Not when the line is
       justified (WeasyPrint then gives the box a new layout anyway) or drawn with another
-      style; ``draw_first_line`` rebuilds it for anything its short path does not handle
+      style; the short ``draw_first_line`` (installed only with it: WeasyPrint's own would
+      re-lay a kept layout out as one paragraph) rebuilds it for anything it does not handle
       (ellipsis, colour fonts...). Drawn once, it is dropped as before. A kept layout holds
       ~6 kB until the page is drawn, after the whole document is laid out, so at most
       ``KEPT_LAYOUTS`` are kept per document (``start_document()`` resets the count).
@@ -362,7 +363,7 @@ def _install_pango_context_cache() -> None:
     line_break.Layout.setup = setup
 
 
-def _install_glyph_fast_path() -> None:
+def _install_glyph_fast_path() -> bool:
     """``draw_first_line`` turns every glyph of a line into PDF text operators, reading each
     glyph's fields through cffi one attribute at a time (~2 us a glyph, ~2,000 glyphs an
     invoice). Here the glyph array of a run is read in one go (``struct.iter_unpack`` over
@@ -379,7 +380,7 @@ def _install_glyph_fast_path() -> None:
     original = wp_draw_text.draw_first_line
     glyph_info = struct.Struct("=IiiiI")
     if ffi.sizeof("PangoGlyphInfo") != glyph_info.size:
-        return
+        return False
     empty = pango.PANGO_GLYPH_EMPTY
     unknown = pango.PANGO_GLYPH_UNKNOWN_FLAG
     old_pango = pango.pango_version() < 14802
@@ -499,6 +500,7 @@ def _install_glyph_fast_path() -> None:
         return []
 
     wp_draw_text.draw_first_line = draw_first_line
+    return True
 
 
 def _install_pdf_write_memo() -> None:
