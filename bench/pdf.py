@@ -3,7 +3,9 @@
 Each figure is printed with its target, whether it is met, and its ratio to the naive
 baseline measured in the same run: ``weasyprint.HTML(string=html).write_pdf()`` with default
 settings on the same HTML (the composed document, with its stylesheet inlined and its assets
-as ``data:`` URIs so the baseline draws exactly the same page).
+as ``data:`` URIs so the baseline draws exactly the same page), in processes that import stock
+WeasyPrint (not the modules our set-up compiles with Cython). Time targets are also judged
+scaled to the machine they were set on (``REFERENCE_NAIVE_MS``), beside the verdict measured here.
 
     PYTHONPATH=src .venv/bin/python -c "import bench.pdf as b; b.run()"
 """
@@ -16,10 +18,12 @@ import multiprocessing
 import os
 import statistics
 import struct
+import sys
 import time
 import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 INVOICE_P50_MS = 25.0
 INVOICES_PER_SECOND = 60.0
@@ -27,6 +31,12 @@ STATEMENT_SECONDS = 3.0
 STATEMENT_RSS_MB = 200.0
 STATEMENT_LINES = 4_000
 SAMPLES = 41
+# Issue 3: "a one-page invoice takes [...] about 45 ms when Debian's libharfbuzz-subset0 is
+# installed", naive WeasyPrint on the 2-core machine the targets were set on. Shared hosts here
+# run from about that speed to 4x slower, so each time target is also judged scaled by this
+# run's naive invoice p50 against that figure (our invoice HTML is leaner than a typical one, so
+# its naive time there is likely under 45 ms, and the scaled figures err against us).
+REFERENCE_NAIVE_MS = 45.0
 BATCH = 200
 
 
@@ -60,10 +70,28 @@ def _naive_html(composed: object, assets: Mapping[str, object], composer: object
     return html.replace("</title>", f"</title>\n<style>\n{css}\n</style>", 1)
 
 
+def _plain_weasyprint() -> None:
+    """Pool initializer: this process imports WeasyPrint as installed from PyPI, every module that
+    tools/compile_pdf_modules.py compiled taken from its ``.py``; the naive baseline is stock."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from compile_pdf_modules import SourcesFirst
+
+    if "weasyprint" in sys.modules:
+        raise RuntimeError("the naive baseline's process already imported WeasyPrint")
+    sys.meta_path.insert(0, SourcesFirst)
+
+
 def _naive_render(html: str) -> int:
     import weasyprint
 
     return len(weasyprint.HTML(string=html).write_pdf())
+
+
+def _naive_time(html: str) -> float:
+    """Seconds for one naive render in this process."""
+    started = time.perf_counter()
+    _naive_render(html)
+    return time.perf_counter() - started
 
 
 def _naive_timed(html: str) -> tuple[float, int]:
@@ -76,10 +104,22 @@ def _naive_timed(html: str) -> tuple[float, int]:
     return time.perf_counter() - started, proc_status_kb().get("VmHWM", 0)
 
 
-def _line(label: str, value: str, target: str, met: bool, naive: str, ratio: float, better: str) -> None:
-    """``ratio`` > 1 means better than the naive baseline (faster, more per second, less memory)."""
+def _line(
+    label: str,
+    value: str,
+    target: str,
+    met: bool,
+    naive: str,
+    ratio: float,
+    better: str,
+    there: tuple[str, bool] | None = None,
+) -> None:
+    """``ratio`` > 1 means better than the naive baseline (faster, more per second, less memory).
+    ``there``: the figure scaled to the reference machine (see ``REFERENCE_NAIVE_MS``), and whether
+    it meets the target; printed after the verdict measured here, which it does not replace."""
+    scaled = f"  there {there[0]}: {'met' if there[1] else 'NOT met'}" if there else ""
     print(
-        f"pdf {label}: {value}  target {target}: {'met' if met else 'NOT met'}  "
+        f"pdf {label}: {value}  target {target}: {'met' if met else 'NOT met'}{scaled}  "
         f"naive {naive}  vs naive: {ratio:.2f}x ({better} is better)",
         flush=True,
     )
@@ -99,31 +139,38 @@ def run() -> None:
     assets = {"logo": PdfAsset(name="logo", mime="image/png", data=_logo())}
     invoices = [sample_invoice(number=f"FE-{n:010d}") for n in range(max(SAMPLES, BATCH))]
     composer = HtmlComposer()
-    ctx = multiprocessing.get_context("forkserver")
+    # Spawned, not forked from the renderer's forkserver, which has the compiled WeasyPrint loaded.
+    plain = multiprocessing.get_context("spawn")
 
     # --- one-page invoice, warm worker --------------------------------------------------------
     with WeasyPrintPdfRenderer(RendererSettings(processes=os.cpu_count() or 2)) as renderer:
         renderer.start()
         for invoice in invoices[:3]:
             renderer.render(invoice, layout, assets)
-        times = []
-        for invoice in invoices[:SAMPLES]:
-            started = time.perf_counter()
-            renderer.render(invoice, layout, assets)
-            times.append(time.perf_counter() - started)
-        p50 = statistics.median(times) * 1000
-
         naive_htmls = [
             _naive_html(composer.compose(invoice, layout, assets), assets, composer)
             for invoice in invoices[:BATCH]
         ]
-        _naive_render(naive_htmls[0])
-        naive_times = []
-        for html in naive_htmls[:SAMPLES]:
-            started = time.perf_counter()
-            _naive_render(html)
-            naive_times.append(time.perf_counter() - started)
+        # Ours and the naive baseline alternate, sample by sample, so that the host's speed,
+        # which drifts on a shared machine, weighs on both alike. The naive time is taken inside
+        # its process (no IPC); ours includes the round trip to the worker.
+        times, naive_times = [], []
+        with plain.Pool(1, initializer=_plain_weasyprint) as pool:
+            pool.apply(_naive_render, (naive_htmls[0],))
+            for invoice, html in zip(invoices[:SAMPLES], naive_htmls[:SAMPLES]):
+                started = time.perf_counter()
+                renderer.render(invoice, layout, assets)
+                times.append(time.perf_counter() - started)
+                naive_times.append(pool.apply(_naive_time, (html,)))
+        p50 = statistics.median(times) * 1000
         naive_p50 = statistics.median(naive_times) * 1000
+        host = naive_p50 / REFERENCE_NAIVE_MS
+        print(
+            f"pdf host speed: naive WeasyPrint renders the invoice in {naive_p50:.1f} ms here, "
+            f"{REFERENCE_NAIVE_MS:g} ms on the machine issue 3's targets were set on: this host is "
+            f"{host:.2f}x as slow; 'there' below is a figure divided by that (times) or multiplied (rates)",
+            flush=True,
+        )
         _line(
             "one-page invoice p50, warm worker",
             f"{p50:.1f} ms",
@@ -132,6 +179,7 @@ def run() -> None:
             f"{naive_p50:.1f} ms",
             naive_p50 / p50,
             "higher",
+            there=(f"{p50 / host:.1f} ms", p50 / host <= INVOICE_P50_MS),
         )
 
         # --- 200 invoices on every core -------------------------------------------------------
@@ -140,7 +188,7 @@ def run() -> None:
         with ThreadPoolExecutor(max_workers=processes * 2) as threads:
             list(threads.map(lambda invoice: renderer.render(invoice, layout, assets), invoices[:BATCH]))
         rate = BATCH / (time.perf_counter() - started)
-        with ctx.Pool(processes) as pool:
+        with plain.Pool(processes, initializer=_plain_weasyprint) as pool:
             pool.map(_naive_render, ["<p>warm</p>"] * processes)
             started = time.perf_counter()
             pool.map(_naive_render, naive_htmls[:BATCH], chunksize=1)
@@ -153,6 +201,7 @@ def run() -> None:
             f"{naive_rate:.1f} invoices/s",
             rate / naive_rate,
             "higher",
+            there=(f"{rate * host:.1f} invoices/s", rate * host >= INVOICES_PER_SECOND),
         )
 
     # --- 4,000-line statement: time, and peak RSS of a fresh worker ---------------------------
@@ -165,7 +214,7 @@ def run() -> None:
     pages = len(PdfReader(io.BytesIO(job.value)).pages)
     rss_mb = job.peak_rss_kb / 1024
     naive_html = _naive_html(composer.compose(statement, layout, assets), assets, composer)
-    with ctx.Pool(1) as pool:
+    with plain.Pool(1, initializer=_plain_weasyprint) as pool:
         naive_seconds, naive_rss_kb = pool.apply(_naive_timed, (naive_html,))
     naive_rss_mb = naive_rss_kb / 1024
     _line(
@@ -176,6 +225,7 @@ def run() -> None:
         f"{naive_seconds:.2f} s",
         naive_seconds / seconds,
         "higher",
+        there=(f"{seconds / host:.2f} s", seconds / host <= STATEMENT_SECONDS),
     )
     _line(
         f"{STATEMENT_LINES:,}-line statement peak RSS (worker)",

@@ -26,6 +26,7 @@ setuptools, a C compiler and the Python headers.
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
 import importlib.util
 import os
 import shutil
@@ -132,6 +133,23 @@ def missing_tools() -> str | None:
     if not Path(sysconfig.get_paths()["include"], "Python.h").exists():
         return f"no Python headers: {sysconfig.get_paths()['include']}/Python.h is missing"
     return None
+
+
+class SourcesFirst(importlib.machinery.PathFinder):
+    """A meta-path finder that imports every module compiled here from its ``.py``: plain
+    WeasyPrint, for the bench's naive baseline and the test that the compiled one draws the same.
+    Install it before anything imports them: ``sys.meta_path.insert(0, SourcesFirst)``."""
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):  # type: ignore[no-untyped-def,override]
+        spec = super().find_spec(name, path, target)
+        origin = (spec and spec.origin) or ""
+        if not (origin.endswith(EXTENSION_SUFFIX) and record_of(Path(origin)).exists()):
+            return None
+        source = origin.removesuffix(EXTENSION_SUFFIX) + ".py"
+        return importlib.util.spec_from_file_location(
+            name, source, submodule_search_locations=spec.submodule_search_locations
+        )
 
 
 def main() -> int:

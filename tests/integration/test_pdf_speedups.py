@@ -24,7 +24,7 @@ from pypdf import PdfReader
 
 from tests.integration.test_pdf_render import png
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+ROOT = Path(__file__).resolve().parents[2]
 
 CUSTOM_BODY = """
 <p style="text-align: justify; width: 60mm">{% for i in range(40) %}palabra{{ i }} {% endfor %}</p>
@@ -46,24 +46,12 @@ y sigue</p>
 """
 
 RENDER = """
-import importlib.machinery, importlib.util, json, os, sys, sysconfig
-sys.path.insert(0, sys.argv[1])
-
-class SourceFirst(importlib.machinery.PathFinder):
-    # Modules compiled by tools/compile_pdf_modules.py (a .so with its .source-sha256 record)
-    # are imported from their .py instead.
-    @classmethod
-    def find_spec(cls, name, path=None, target=None):
-        spec = super().find_spec(name, path, target)
-        origin = (spec and spec.origin) or ""
-        if not (origin.endswith(".so") and os.path.exists(origin + ".source-sha256")):
-            return None
-        source = spec.origin.removesuffix(sysconfig.get_config_var("EXT_SUFFIX")) + ".py"
-        return importlib.util.spec_from_file_location(
-            name, source, submodule_search_locations=spec.submodule_search_locations)
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[5]]
+from compile_pdf_modules import SourcesFirst
 
 if sys.argv[2] == "plain":
-    sys.meta_path.insert(0, SourceFirst)
+    sys.meta_path.insert(0, SourcesFirst)
 from adapters.pdf import speedups
 if sys.argv[2] == "plain":
     import weasyprint.formatting_structure.boxes as boxes
@@ -90,7 +78,7 @@ print(json.dumps(out))
 
 def render_all(mode: str) -> dict[str, bytes]:
     done = subprocess.run(
-        [sys.executable, "-c", RENDER, str(SRC), mode, png().hex(), CUSTOM_BODY],
+        [sys.executable, "-c", RENDER, str(ROOT / "src"), mode, png().hex(), CUSTOM_BODY, str(ROOT / "tools")],
         capture_output=True,
         text=True,
         timeout=300,
