@@ -167,7 +167,7 @@ def build_message_bus(
         handlers |= _whatsapp_handlers(
             uow_factory, clock, storage, secrets, whatsapp_sender, phones, webhook_signatures,
             whatsapp_policy or whatsapp.WhatsappPolicy(),
-            render_invoice=handlers.get(pdf.RenderInvoicePdf), render_quote=handlers.get(pdf.RenderQuotePdf),
+            renders={kind: handlers[kind] for kind in _PDF_RENDERS if kind in handlers},
         )
     # --- aurinko: the mailbox connection and the inbox sync ---
     if secrets is not None and aurinko_oauth is not None and inbox_provider is not None and oauth_states is not None:
@@ -205,7 +205,7 @@ def build_message_bus(
             emails.FindEmailTemplates: email_handlers.FindEmailTemplatesHandler(),
         }
         if pdf_renderer is not None:
-            renders = {kind: handlers[kind] for kind in (pdf.RenderInvoicePdf, pdf.RenderQuotePdf, pdf.RenderStatementPdf)}
+            renders = {kind: handlers[kind] for kind in _PDF_RENDERS}
             handlers |= {
                 emails.SendPdfEmail: email_handlers.SendPdfEmailHandler(*composes, renders),
                 emails.ResendInvoiceEmail: email_handlers.ResendInvoiceEmailHandler(*composes, renders),
@@ -228,6 +228,9 @@ def build_message_bus(
     return MessageBus(uow_factory, handlers)
 
 
+_PDF_RENDERS = (pdf.RenderInvoicePdf, pdf.RenderQuotePdf, pdf.RenderStatementPdf)
+
+
 def _whatsapp_handlers(
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
@@ -238,8 +241,7 @@ def _whatsapp_handlers(
     signatures: WebhookSignatures,
     policy: whatsapp.WhatsappPolicy,
     *,
-    render_invoice: Handler | None,
-    render_quote: Handler | None,
+    renders: dict[type, Handler],
 ) -> dict[type, Handler]:
     found: dict[type, Handler] = {
         whatsapp.ConnectWhatsapp: whatsapp_handlers.ConnectWhatsappHandler(secrets, clock),
@@ -261,9 +263,9 @@ def _whatsapp_handlers(
         whatsapp.VerifyWhatsappSubscription: whatsapp_handlers.VerifyWhatsappSubscriptionHandler(secrets),
         whatsapp.ApplyWhatsappWebhook: whatsapp_handlers.ApplyWhatsappWebhookHandler(uow_factory, clock),
     }
-    if render_invoice is not None and render_quote is not None:
-        send_pdf = whatsapp_handlers.SendPdfWhatsappHandler(phones, clock, policy, render_invoice, render_quote)
-        found[whatsapp.SendPdfWhatsapp] = send_pdf
+    if len(renders) == len(_PDF_RENDERS):
+        send_pdf = whatsapp_handlers.SendPdfWhatsappHandler(phones, clock, policy, renders)
+        found[whatsapp.SendPdfWhatsapp] = found[whatsapp.SendStatementWhatsapp] = send_pdf
         found[whatsapp.SendInvoice] = whatsapp_handlers.SendInvoiceHandler(send_pdf, clock)
     return found
 

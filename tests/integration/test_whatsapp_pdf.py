@@ -3,11 +3,13 @@ document message inside the 24-hour window or a template with a document header 
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from dependency_injector import providers
+from pypdf import PdfReader
 
 from tests.integration.whatsapp_support import *  # noqa: F403 - queries, Api and its fixtures
 from tests.integration.whatsapp_support import SET_CHANNEL, Api
@@ -109,3 +111,54 @@ def test_send_invoice_uses_the_clients_default_channel(pdf: Api) -> None:
     assert (bad["error"]["code"], bad["error"]["field"]) == ("INVALID_INPUT", "channel")
     unknown = pdf.run(SEND_INVOICE, "sendInvoice", id="00000000-0000-4000-8000-000000000000")
     assert unknown["error"]["code"] == "NOT_FOUND"
+
+
+SEND_STATEMENT = f"""mutation($c: ID!, $from: Date!, $to: Date!, $template: String, $params: [String!], $recipient: String) {{
+  sendStatementWhatsapp(clientId: $c, from: $from, to: $to, templateName: $template, parameters: $params, recipient: $recipient) {{
+    messages {{ {MESSAGE} }} {ERROR} }} }}"""
+
+
+def test_a_statement_goes_to_the_clients_numbers_as_its_pdf(pdf: Api) -> None:
+    client = pdf.client()
+    bill = invoice(pdf, client)
+    pdf.inbound("50761234567")
+    result = pdf.run(SEND_STATEMENT, "sendStatementWhatsapp", c=client, **{"from": "2026-11-01", "to": "2026-11-30"})
+    assert result["error"] is None
+    [message] = result["messages"]
+    filename = "Estado de cuenta Ferretería Ana 2026-11-01_2026-11-30.pdf"
+    assert (message["kind"], message["entityType"], message["entityId"]) == ("DOCUMENT", "STATEMENT", client)
+    assert message["filename"] == filename
+    pdf.jobs()
+    assert pdf.message(message["id"])["status"] == "SENT"
+    [upload] = pdf.graph.uploads()
+    name, mime, content = upload.files["file"]
+    assert (name, mime) == (filename, "application/pdf")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert "Ferretería Ana" in text and bill["number"] in text  # the statement lists the invoice
+    assert pdf.graph.sent()[0].json()["document"] == {"id": "media-1", "filename": filename}
+    # the same statement again: the same file (renders are deterministic), one more message
+    again = pdf.run(SEND_STATEMENT, "sendStatementWhatsapp", c=client, **{"from": "2026-11-01", "to": "2026-11-30"})
+    assert again["messages"][0]["fileId"] == message["fileId"]
+
+
+def test_bad_statement_requests_are_refused_naming_the_field_with_nothing_written(pdf: Api) -> None:
+    client = pdf.client()
+    silent = pdf.client(name="Sin WhatsApp", phone=None)
+    pdf.inbound("50761234567")
+    period = {"from": "2026-11-01", "to": "2026-11-30"}
+    cases = [
+        (dict(c="00000000-0000-4000-8000-000000000000", **period), "NOT_FOUND", "clientId"),
+        (dict(c="not-an-id", **period), "INVALID_INPUT", "clientId"),
+        (dict(c=client, **{"from": "2026-12-01", "to": "2026-11-01"}), "INVALID_DATE_RANGE", "to"),
+        (dict(c=silent, **period), "NO_RECIPIENTS", "clientId"),
+        (dict(c=client, recipient="12", **period), "INVALID_PHONE", "recipient"),
+        (dict(c=client, params=["Ana"], **period), "INVALID_INPUT", "parameters"),
+    ]
+    for variables, code, field in cases:
+        result = pdf.run(SEND_STATEMENT, "sendStatementWhatsapp", **variables)
+        assert (result["error"]["code"], result["error"]["field"]) == (code, field), variables
+        assert code != "NO_RECIPIENTS" or result["error"]["message"].endswith("or give recipient")
+    wrong_route = pdf.run(SEND_PDF, "sendPdfWhatsapp", t="STATEMENT", id=client)
+    assert (wrong_route["error"]["code"], wrong_route["error"]["field"]) == ("INVALID_INPUT", "entityType")
+    assert "sendStatementWhatsapp" in wrong_route["error"]["message"]
+    assert pdf.count("whatsapp_messages WHERE direction = 'OUTBOUND'") == 0 and pdf.count("files") == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from application.shared.messages import Command, Query
 from application.whatsapp.views import WhatsappMessageFilter
@@ -121,6 +122,23 @@ class SendPdfWhatsapp(Command):
     parameters: tuple[str, ...] = ()
     caption: str | None = None
     to: str | None = None
+    pdf_template_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendStatementWhatsapp(Command):
+    """The client's statement of account for a period (its PDF) as a document message, or as the
+    template ``template_name`` with a document header; to ``recipient``, else the client's numbers."""
+
+    client_id: str
+    period_from: date
+    period_to: date
+    currency: str = "USD"
+    template_name: str | None = None
+    language: str = "es"
+    parameters: tuple[str, ...] = ()
+    caption: str | None = None
+    recipient: str | None = None
     pdf_template_id: str | None = None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,10 +21,10 @@ import structlog
 
 from application.files.keeping import blob_key
 from application.files.ports import FileStorage
-from application.invoicing.handlers import client_view
+from application.invoicing.handlers import client_statement, client_view
 from application.invoicing.views import ClientView
 from application.jobs.errors import PermanentJobError, TransientJobError
-from application.pdf.commands import RenderInvoicePdf, RenderQuotePdf
+from application.pdf.commands import RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf
 from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, DuplicateEntry, UnitOfWork, UnitOfWorkFactory
 from application.shared.secrets import SecretBox, SecretUnreadable
@@ -46,6 +46,7 @@ from application.whatsapp.commands import (
     RouteWhatsappWebhook,
     SendInvoice,
     SendPdfWhatsapp,
+    SendStatementWhatsapp,
     SendWhatsapp,
     SetClientDefaultChannel,
     TemplateInput,
@@ -199,13 +200,20 @@ class _Recipient:
 
 
 def _recipients(
-    uow: UnitOfWork, phones: PhoneNumbers, *, to: str | None, client_id: str | None, default_client: str | None = None
+    uow: UnitOfWork,
+    phones: PhoneNumbers,
+    *,
+    to: str | None,
+    client_id: str | None,
+    default_client: str | None = None,
+    to_field: str = "to",
 ) -> list[_Recipient]:
-    """``to`` (one number, linked to the client that has it), else the client's numbers."""
+    """``to`` (one number, linked to the client that has it; its argument is ``to_field``), else
+    the client's numbers."""
     if to not in (None, "") and client_id not in (None, ""):
         raise InvalidInput("give either to (a number) or clientId, not both", field="to")
     if to not in (None, ""):
-        phone = phones.normalize(to, field="to")
+        phone = phones.normalize(to, field=to_field)
         return [_Recipient(phone, uow.whatsapp_views.clients_by_phone([phone]).get(phone))]
     wanted = client_id if client_id not in (None, "") else default_client
     if wanted is None:
@@ -216,7 +224,8 @@ def _recipients(
     numbers = uow.whatsapp_views.numbers_of([parsed]).get(parsed, [])
     if not numbers:
         raise NoRecipients(
-            f"client {parsed} has no WhatsApp number: add one with createClientWhatsapp, or give to", field="clientId"
+            f"client {parsed} has no WhatsApp number: add one with createClientWhatsapp, or give {to_field}",
+            field="clientId",
         )
     return [_Recipient(number.phone, parsed) for number in numbers]
 
@@ -483,68 +492,85 @@ Renderer = Callable[[Any, UnitOfWork], Any]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _PdfPlan:
-    entity_type: EntityType
-    entity_id: str
-    pdf_template_id: str | None
+    entity: tuple[str, str]  # (EntityType value, id): what the messages are about
+    render: Any  # the RenderInvoicePdf / RenderQuotePdf / RenderStatementPdf command
     probe: MessageContent
     recipients: tuple[_Recipient, ...]
     now: datetime
 
 
+def _document_probe(
+    template_name: str | None, language: str | None, parameters: Sequence[str], caption: str | None
+) -> MessageContent:
+    """The message as it will be, with a placeholder for the PDF not rendered yet."""
+    placeholder = document_content(file_id="pending", filename="documento.pdf", caption=caption)
+    if template_name not in (None, ""):
+        return MessageContent.of_template(
+            name=template_name, language=language or "es", parameters=parameters, document=placeholder,
+        )
+    if parameters:
+        raise InvalidInput("parameters are for a template: give templateName too", field="parameters")
+    return MessageContent.of_document(placeholder)
+
+
 class SendPdfWhatsappHandler:
-    """Checks first (entity, recipients, connection, window or template), renders (or finds the
+    """A document's PDF (invoice, quote: ``SendPdfWhatsapp``; statement: ``SendStatementWhatsapp``).
+    Checks first (document, recipients, connection, window or template), renders (or finds the
     same file again: renders are deterministic), then queues one message per number."""
 
-    def __init__(
-        self, phones: PhoneNumbers, clock: Clock, policy: WhatsappPolicy, render_invoice: Renderer, render_quote: Renderer
-    ) -> None:
+    def __init__(self, phones: PhoneNumbers, clock: Clock, policy: WhatsappPolicy, renders: Mapping[type, Renderer]) -> None:
         self._phones = phones
         self._clock = clock
         self._policy = policy
-        self._render_invoice = render_invoice
-        self._render_quote = render_quote
+        self._renders = renders
 
-    def check(self, cmd: SendPdfWhatsapp, uow: UnitOfWork) -> _PdfPlan:
+    def check(self, cmd: SendPdfWhatsapp | SendStatementWhatsapp, uow: UnitOfWork) -> _PdfPlan:
         """Everything that can refuse the send, before anything is rendered or written."""
-        _tenant(cmd.actor)
-        entity_type = _pdf_entity_type(cmd.entity_type)
-        entity_id = parse_id(cmd.entity_id, field="entityId")
+        actor = _tenant(cmd.actor)
         pdf_template_id = None if cmd.pdf_template_id in (None, "") else parse_id(cmd.pdf_template_id, field="pdfTemplateId")
-        placeholder = document_content(file_id="pending", filename="documento.pdf", caption=cmd.caption)
-        if cmd.template_name not in (None, ""):
-            probe = MessageContent.of_template(
-                name=cmd.template_name, language=cmd.language or "es", parameters=cmd.parameters, document=placeholder,
-            )
-        else:
-            if cmd.parameters:
-                raise InvalidInput("parameters are for a template: give templateName too", field="parameters")
-            probe = MessageContent.of_document(placeholder)
+        probe = _document_probe(cmd.template_name, cmd.language, cmd.parameters, cmd.caption)
         now = self._clock.now()
         with uow:
             _connected(uow)
-            client_id = _entity_client(uow, entity_type, entity_id, now)
-            if cmd.to in (None, "") and client_id is None:
+        if isinstance(cmd, SendStatementWhatsapp):
+            statement = client_statement(uow, cmd.client_id, cmd.period_from, cmd.period_to, cmd.currency)
+            client_id: str | None = statement.client.id
+            entity = (EntityType.STATEMENT.value, statement.client.id)
+            render: Any = RenderStatementPdf(
+                actor=actor, client_id=statement.client.id, period_from=cmd.period_from, period_to=cmd.period_to,
+                currency=cmd.currency, template_id=pdf_template_id,
+            )
+            to, to_field = cmd.recipient, "recipient"
+        else:
+            entity_type = _pdf_entity_type(cmd.entity_type)
+            entity_id = parse_id(cmd.entity_id, field="entityId")
+            with uow:
+                client_id = _entity_client(uow, entity_type, entity_id, now)
+            entity = (entity_type.value, entity_id)
+            render = (
+                RenderInvoicePdf(actor=actor, invoice_id=entity_id, template_id=pdf_template_id)
+                if entity_type is EntityType.INVOICE
+                else RenderQuotePdf(actor=actor, quote_id=entity_id, template_id=pdf_template_id)
+            )
+            to, to_field = cmd.to, "to"
+            if to in (None, "") and client_id is None:
                 raise NoRecipients(
                     f"{entity_type.value} {entity_id} is for an ad-hoc party with no WhatsApp number: give to",
                     field="to",
                 )
-            recipients = _recipients(uow, self._phones, to=cmd.to, client_id=None, default_client=client_id)
+        with uow:
+            recipients = _recipients(
+                uow, self._phones, to=to, client_id=None, default_client=client_id, to_field=to_field
+            )
             _check_template(uow, probe)
             _check_windows(uow, probe, recipients, now)
-        return _PdfPlan(
-            entity_type=entity_type, entity_id=entity_id, pdf_template_id=pdf_template_id, probe=probe,
-            recipients=tuple(recipients), now=now,
-        )
+        return _PdfPlan(entity=entity, render=render, probe=probe, recipients=tuple(recipients), now=now)
 
-    def __call__(self, cmd: SendPdfWhatsapp, uow: UnitOfWork) -> list[WhatsappMessageView]:
+    def __call__(self, cmd: SendPdfWhatsapp | SendStatementWhatsapp, uow: UnitOfWork) -> list[WhatsappMessageView]:
         actor = _tenant(cmd.actor)
         plan = self.check(cmd, uow)
-        entity_type, entity_id, pdf_template_id = plan.entity_type, plan.entity_id, plan.pdf_template_id
-        probe, recipients, now = plan.probe, list(plan.recipients), plan.now
-        if entity_type is EntityType.INVOICE:
-            file = self._render_invoice(RenderInvoicePdf(actor=actor, invoice_id=entity_id, template_id=pdf_template_id), uow)
-        else:
-            file = self._render_quote(RenderQuotePdf(actor=actor, quote_id=entity_id, template_id=pdf_template_id), uow)
+        probe, recipients = plan.probe, list(plan.recipients)
+        file = self._renders[type(plan.render)](plan.render, uow)
         document = document_content(file_id=file.id, filename=file.name, caption=cmd.caption)
         content = (
             MessageContent.of_template(
@@ -557,7 +583,7 @@ class SendPdfWhatsappHandler:
         with uow:
             _connected(uow)
             _check_windows(uow, content, recipients, self._clock.now())
-            queued = _queue(uow, self._policy, actor, recipients, content, now, entity=(entity_type.value, entity_id))
+            queued = _queue(uow, self._policy, actor, recipients, content, plan.now, entity=plan.entity)
             uow.commit()
             return [message_view(m) for m in queued]
 
@@ -567,6 +593,8 @@ def _pdf_entity_type(value: object) -> EntityType:
         kind = EntityType(str(value).strip().upper())
     except ValueError:
         kind = None
+    if kind is EntityType.STATEMENT:
+        raise InvalidInput("a statement is sent with sendStatementWhatsapp (client and period)", field="entityType")
     if kind not in (EntityType.INVOICE, EntityType.QUOTE):
         raise InvalidInput(f"entityType must be INVOICE or QUOTE, not {str(value)[:32]!r}", field="entityType")
     return kind

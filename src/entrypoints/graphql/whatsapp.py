@@ -21,6 +21,7 @@ from application.whatsapp.commands import (
     RetryWhatsapp,
     SendInvoice,
     SendPdfWhatsapp,
+    SendStatementWhatsapp,
     SendWhatsapp,
     SetClientDefaultChannel,
     TemplateInput,
@@ -160,6 +161,21 @@ def resolve_send_pdf_whatsapp(
         actor=actor(info), entity_type=entity_type, entity_id=entity_id, template_name=template_name,
         language=language or "es", parameters=tuple(parameters or ()), caption=caption, to=to,
         pdf_template_id=pdf_template_id,
+    )
+    return {"messages": bus(info).handle(command)}
+
+
+@mutation.field("sendStatementWhatsapp")
+@business_result(messages=[])
+def resolve_send_statement_whatsapp(
+    _: Any, info: GraphQLResolveInfo, client_id: str, to: Any, currency: str | None = None,
+    template_name: str | None = None, language: str | None = None, parameters: list[str] | None = None,
+    caption: str | None = None, recipient: str | None = None, pdf_template_id: str | None = None, **kwargs: Any,
+) -> dict[str, Any]:
+    command = SendStatementWhatsapp(
+        actor=actor(info), client_id=client_id, period_from=kwargs["from"], period_to=to, currency=currency or "USD",
+        template_name=template_name, language=language or "es", parameters=tuple(parameters or ()), caption=caption,
+        recipient=recipient, pdf_template_id=pdf_template_id,
     )
     return {"messages": bus(info).handle(command)}
 
