@@ -33,6 +33,7 @@ from application.pdf import handlers as pdf_handlers
 from application.pdf.ports import PdfRenderer
 from application.pdf_templates import commands as pdf_templates
 from application.pdf_templates import handlers as pdf_template_handlers
+from application.shared import deliveries
 from application.shared.bus import Handler, MessageBus
 from application.shared.ports import Clock, UnitOfWorkFactory
 from application.shared.secrets import SecretBox, SecretUnreadable
@@ -88,6 +89,7 @@ def build_message_bus(
     handlers: dict[type, Handler] = {
         tenancy.CreateTenant: tenancy.CreateTenantHandler(clock),
         tenancy.EnsureUser: tenancy.EnsureUserHandler(clock),
+        deliveries.FindStaleDeliveries: deliveries.FindStaleDeliveriesHandler(clock),
         files.AddFile: file_handlers.AddFileHandler(keeper, storage, file_policy),
         files.CreateFile: file_handlers.CreateFileHandler(keeper, storage, clock, file_policy),
         files.LinkFile: file_handlers.LinkFileHandler(clock),
@@ -198,6 +200,7 @@ def build_message_bus(
             emails.GetClientEmails: email_handlers.GetClientEmailsHandler(),
             emails.SendEmail: email_handlers.SendEmailHandler(*composes),
             emails.RetryEmail: email_handlers.RetryEmailHandler(clock, policy),
+            emails.AbandonStaleEmail: email_handlers.AbandonStaleEmailHandler(clock),
             emails.GetEmailMessage: email_handlers.GetEmailMessageHandler(),
             emails.FindEmailMessages: email_handlers.FindEmailMessagesHandler(policy),
             emails.SetEmailTemplate: email_handlers.SetEmailTemplateHandler(email_renderer, clock),
@@ -259,6 +262,7 @@ def _whatsapp_handlers(
         whatsapp.FindWhatsappMessages: whatsapp_handlers.FindWhatsappMessagesHandler(policy),
         whatsapp.GetWhatsappMessage: whatsapp_handlers.GetWhatsappMessageHandler(),
         whatsapp.DeliverWhatsapp: whatsapp_handlers.DeliverWhatsappHandler(uow_factory, sender, secrets, storage, clock),
+        whatsapp.AbandonStaleWhatsapp: whatsapp_handlers.AbandonStaleWhatsappHandler(uow_factory, clock),
         whatsapp.RouteWhatsappWebhook: whatsapp_handlers.RouteWhatsappWebhookHandler(secrets, signatures),
         whatsapp.VerifyWhatsappSubscription: whatsapp_handlers.VerifyWhatsappSubscriptionHandler(secrets),
         whatsapp.ApplyWhatsappWebhook: whatsapp_handlers.ApplyWhatsappWebhookHandler(uow_factory, clock),
@@ -330,8 +334,26 @@ def build_job_handlers(
             )
         )
 
+    def sweep_deliveries(job: Job) -> None:
+        """Messages left SENDING with no run of their job left: UNCERTAIN (application.shared.deliveries)."""
+        found = bus.handle(deliveries.FindStaleDeliveries(actor=None))
+        for stale in found.deliveries:
+            if stale.channel == "email" and emails.AbandonStaleEmail in bus:
+                bus.handle(
+                    emails.AbandonStaleEmail(actor=None, message_id=stale.message_id, claimed_before=found.claimed_before),
+                    tenant_id=stale.tenant_id,
+                )
+            elif stale.channel == "whatsapp" and whatsapp.AbandonStaleWhatsapp in bus:
+                bus.handle(
+                    whatsapp.AbandonStaleWhatsapp(
+                        actor=None, tenant_id=stale.tenant_id, message_id=stale.message_id,
+                        claimed_before=found.claimed_before,
+                    )
+                )
+
     handlers: dict[str, JobHandler] = {
         FILES_GC: collect_file_garbage,
+        deliveries.SWEEP_JOB: sweep_deliveries,
         webhooks.PROCESS_JOB: WebhookJob(bus, processors),
         whatsapp_handlers.SEND_JOB: deliver_whatsapp,  # whatsapp
         pac_webhooks.SYNC_JOB: pac_webhooks.sync_job(bus),
@@ -350,10 +372,12 @@ def build_schedules(
     files_gc_every: timedelta = timedelta(hours=1),
     aurinko_sync_every: timedelta = timedelta(minutes=5),
     pac_poll_every: timedelta = timedelta(minutes=5),
+    deliveries_sweep_every: timedelta = timedelta(minutes=15),
 ) -> list[Schedule]:
     """The periodic jobs, declared in code; the workers enqueue each slot once."""
     return [
         Schedule(kind=FILES_GC, interval=files_gc_every),
+        Schedule(kind=deliveries.SWEEP_JOB, interval=deliveries_sweep_every),
         Schedule(kind=aurinko_handlers.SYNC_ALL_JOB, interval=aurinko_sync_every),  # aurinko
         Schedule(kind=pac_webhooks.POLL_JOB, interval=pac_poll_every),  # webhooks: the PAC polling fallback
     ]

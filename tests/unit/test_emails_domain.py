@@ -71,6 +71,23 @@ def test_a_run_finding_it_sending_makes_it_uncertain_and_only_retry_resends() ->
     assert message.attempts[-1].number == 2
 
 
+def test_the_sweep_abandons_only_a_message_sending_since_before_its_cutoff() -> None:
+    message = _message()
+    cutoff = NOW + timedelta(hours=1)
+    assert not message.abandon(now=cutoff, claimed_before=cutoff)  # QUEUED: its job will run
+    message.begin_attempt(now=cutoff)  # claimed at the cutoff itself: not stale yet
+    assert not message.abandon(now=cutoff, claimed_before=cutoff)
+    assert message.status is DeliveryStatus.SENDING
+    later = cutoff + timedelta(hours=1)
+    assert message.abandon(now=later, claimed_before=later - timedelta(minutes=30))
+    assert message.status is DeliveryStatus.UNCERTAIN
+    assert message.attempts[-1].outcome is AttemptOutcome.INTERRUPTED and message.updated_at == later
+    assert not message.abandon(now=later, claimed_before=later)  # once only
+    message.record_sent(provider="smtp", provider_message_id="abc", response="250 OK", now=later)  # a late answer
+    assert message.status is DeliveryStatus.SENT
+    assert not message.abandon(now=later, claimed_before=later + timedelta(days=1))
+
+
 def test_deferred_goes_back_to_queued_then_dead_on_the_last_attempt() -> None:
     message = _message()
     message.begin_attempt(now=NOW)

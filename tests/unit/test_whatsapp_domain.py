@@ -62,6 +62,19 @@ def test_delivery_happy_path_and_a_rerun_that_finds_it_sending_makes_it_uncertai
     assert [a.outcome for a in m.attempts] == [AttemptOutcome.INTERRUPTED]  # the shared Delivery's record
 
 
+def test_the_sweep_abandons_a_message_left_sending_but_never_a_delivered_one() -> None:
+    m = message()
+    m.begin_attempt(now=NOW)
+    later = NOW + timedelta(hours=2)
+    assert m.abandon(now=later, claimed_before=later - timedelta(hours=1))
+    assert m.status is MessageStatus.UNCERTAIN and m.error_code is None
+    assert [a.outcome for a in m.attempts] == [AttemptOutcome.INTERRUPTED]
+    delivered = sent()
+    delivered.status = MessageStatus.DELIVERED  # the webhook's states are not the delivery's
+    assert not delivered.abandon(now=later, claimed_before=later)
+    assert delivered.status is MessageStatus.DELIVERED
+
+
 def test_transient_refusals_queue_again_and_the_last_one_is_dead() -> None:
     m = message()
     m.begin_attempt(now=NOW)

@@ -639,6 +639,7 @@ whatsapp_messages = Table(
     Index("ix_whatsapp_messages_tenant_id_created_at", "tenant_id", "created_at", "id"),
     Index("ix_whatsapp_messages_tenant_id_phone", "tenant_id", "direction", "phone", "provider_at"),
     Index("ix_whatsapp_messages_tenant_id_client_id", "tenant_id", "client_id", "created_at"),
+    Index("ix_whatsapp_messages_status_updated_at", "status", "updated_at"),  # the delivery sweep
 )
 
 # --- aurinko: the mailbox connection and the synced inbox (migration 0006_aurinko) ----------
@@ -808,6 +809,7 @@ email_messages = Table(
     Index("ix_email_messages_tenant_id_created_at", "tenant_id", "created_at", "id"),
     Index("ix_email_messages_tenant_id_entity", "tenant_id", "entity_type", "entity_id"),
     Index("ix_email_messages_tenant_id_status", "tenant_id", "status", "created_at"),
+    Index("ix_email_messages_status_updated_at", "status", "updated_at"),  # the delivery sweep
 )
 
 email_templates = Table(

@@ -15,6 +15,7 @@ from adapters.db.emails import (  # emails
     SqlAlchemyEmailSettingsRepository,
     SqlAlchemyEmailTemplateRepository,
 )
+from adapters.db.deliveries import SqlAlchemyStaleDeliveries
 from adapters.db.files import SqlAlchemyFileReader, SqlAlchemyFileRepository
 from adapters.db.invoicing import (
     SqlAlchemyClientReader,
@@ -69,7 +70,7 @@ from application.integrations.ports import (  # aurinko
 )
 from application.jobs.ports import JobOutbox
 from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
-from application.shared.ports import Clock, DuplicateEntry
+from application.shared.ports import Clock, DuplicateEntry, StaleDeliveries
 from application.tenancy.ports import TenantDirectory
 from application.webhooks.ports import PacSettingsRepository, WebhookEventReader, WebhookEventRepository
 from application.whatsapp.ports import WhatsappDirectory, WhatsappReader, WhatsappRepository
@@ -119,6 +120,7 @@ class SqlAlchemyUnitOfWork:
     email_templates: EmailTemplateRepository
     email_settings: EmailSettingsRepository
     # --- end emails ---
+    stale_deliveries: StaleDeliveries
 
     def __init__(
         self,
@@ -170,6 +172,7 @@ class SqlAlchemyUnitOfWork:
             self.client_emails = self.client_email_views = _NoTenant()  # type: ignore[assignment]  # emails
             self.email_messages = self.email_message_views = _NoTenant()  # type: ignore[assignment]  # emails
             self.email_templates = self.email_settings = _NoTenant()  # type: ignore[assignment]  # emails
+            self.stale_deliveries = SqlAlchemyStaleDeliveries(session)
         else:
             self.files = SqlAlchemyFileRepository(session, self._tenant_id, self._clock, self._seen)
             self.file_views = SqlAlchemyFileReader(session, self._tenant_id)
@@ -193,6 +196,7 @@ class SqlAlchemyUnitOfWork:
             self.inbox = SqlAlchemyInboxStore(session, self._tenant_id)
             self.inbox_views = SqlAlchemyInboxReader(session, self._tenant_id)
             self.aurinko_directory = _NoTenant()  # type: ignore[assignment]
+            self.stale_deliveries = _NoTenant()  # type: ignore[assignment]
             # --- emails ---
             self.client_emails = SqlAlchemyClientEmailRepository(session, self._tenant_id, self._seen)
             self.client_email_views = SqlAlchemyClientEmailReader(session, self._tenant_id)

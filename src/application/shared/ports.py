@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
@@ -40,6 +41,21 @@ if TYPE_CHECKING:
     from application.tenancy.ports import TenantDirectory
     from application.webhooks.ports import PacSettingsRepository, WebhookEventReader, WebhookEventRepository
     from application.whatsapp.ports import WhatsappDirectory, WhatsappReader, WhatsappRepository
+
+
+@dataclass(frozen=True, slots=True)
+class StaleDelivery:
+    """An outbound message (``channel``: ``email`` or ``whatsapp``) claimed for sending long ago."""
+
+    channel: str
+    tenant_id: str
+    message_id: str
+
+
+class StaleDeliveries(Protocol):
+    """Across tenants (a unit of work without one): messages SENDING since before ``cutoff``."""
+
+    def sending_since_before(self, cutoff: datetime, *, limit: int) -> list[StaleDelivery]: ...
 
 
 class Clock(Protocol):
@@ -98,6 +114,8 @@ class UnitOfWork(Protocol):
     email_templates: EmailTemplateRepository
     email_settings: EmailSettingsRepository
     # --- end emails ---
+    stale_deliveries: StaleDeliveries
+    """Emails and WhatsApp messages left SENDING: only in a unit of work without a tenant."""
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -12,6 +12,7 @@ person (``retry``) decides to send it once more, with the same Message-ID / idem
                         |   \\--rejected--> FAILED
                         |    \\--answer lost (maybe taken)--> UNCERTAIN
                         \\--begin again (interrupted)--> UNCERTAIN
+                        \\--abandoned (no run left; the sweep)--> UNCERTAIN
     FAILED | DEAD | UNCERTAIN --retry (by hand)--> QUEUED
 """
 
@@ -123,16 +124,32 @@ class Delivery(Aggregate):
             self.updated_at = now
             return Begin.SEND
         if status is DeliveryStatus.SENDING:
-            self.status = DeliveryStatus.UNCERTAIN
-            reason = (
+            self._interrupted(
                 "an attempt was interrupted after it was claimed: the provider may have taken the "
-                "message; it is sent again only by retryEmail"
+                "message; it is sent again only by retryEmail",
+                now=now,
             )
-            self._close_last(AttemptOutcome.INTERRUPTED, now=now, response=reason)
-            self.last_error = reason
-            self.updated_at = now
             return Begin.UNCERTAIN
         return Begin.SKIP
+
+    def abandon(self, *, now: datetime, claimed_before: datetime) -> bool:
+        """SENDING since before ``claimed_before`` with no run left to find it (the job's last run
+        and its spare both stopped mid-attempt): UNCERTAIN, as a re-run would have made it. A late
+        answer of that attempt is still recorded (``record_sent`` accepts UNCERTAIN)."""
+        if self.status != DeliveryStatus.SENDING or self.updated_at >= claimed_before:
+            return False
+        self._interrupted(
+            "no worker finished the attempt it claimed, and no run of its job is left: the provider "
+            "may have taken the message; it is sent again only by hand (retry)",
+            now=now,
+        )
+        return True
+
+    def _interrupted(self, reason: str, *, now: datetime) -> None:
+        self.status = DeliveryStatus.UNCERTAIN
+        self._close_last(AttemptOutcome.INTERRUPTED, now=now, response=reason)
+        self.last_error = reason
+        self.updated_at = now
 
     def record_sent(self, *, provider: str, provider_message_id: str | None, response: str, now: datetime) -> None:
         """The provider took the message (also when a concurrent re-run had marked it UNCERTAIN)."""

@@ -527,6 +527,15 @@ class WhatsappMessage(Delivery):
             )
         return begun
 
+    def abandon(self, *, now: datetime, claimed_before: datetime) -> bool:
+        if not self._delivering:
+            return False
+        abandoned = super().abandon(now=now, claimed_before=claimed_before)
+        self._as_message_status()
+        if abandoned:
+            self.error_code = None
+        return abandoned
+
     def sent(self, *, wamid: str, now: datetime) -> None:
         """The Graph API took it (also after a re-run already called it UNCERTAIN: now it is known)."""
         if self.status in (MessageStatus.SENDING, MessageStatus.UNCERTAIN):
