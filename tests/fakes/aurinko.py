@@ -4,6 +4,8 @@
 it inside its ``with`` block and writes it back on ``commit()`` (leaving without committing drops
 the copy), with the unit of work's tenant binding. ``FakeOAuthProvider`` and ``FakeInboxProvider``
 play Aurinko by returning or raising what the test scripted, and record every call.
+``tests/integration/test_aurinko_store_contract.py`` runs one contract against these stores and the
+SQLAlchemy adapters, so they cannot drift.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from domain.shared.model import DomainEvent, new_id
 @dataclass
 class FakeAurinkoStore:
     connections: dict[str, AurinkoConnection] = field(default_factory=dict)  # by tenant
-    nonces: set[str] = field(default_factory=set)
+    nonces: dict[str, datetime] = field(default_factory=dict)  # nonce -> expires_at
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # by row id
     jobs: list[dict[str, Any]] = field(default_factory=list)
     commits: int = 0
@@ -85,9 +87,12 @@ class _States:
         self._work = work
 
     def consume(self, nonce: str, *, expires_at: datetime, now: datetime) -> bool:
-        if nonce in self._work["nonces"]:
+        nonces = self._work["nonces"]
+        for expired in [n for n, until in nonces.items() if until < now]:  # as the adapter purges them
+            del nonces[expired]
+        if nonce in nonces:
             return False
-        self._work["nonces"].add(nonce)
+        nonces[nonce] = expires_at
         return True
 
 
@@ -154,7 +159,8 @@ class _Directory:
         self._work = work
 
     def active_connections(self) -> list[ConnectionRef]:
-        return [ConnectionRef(tenant_id=c.tenant_id, connection_id=c.id) for c in self._work["connections"].values() if c.active]
+        active = sorted((c for c in self._work["connections"].values() if c.active), key=lambda c: c.id)  # as the adapter
+        return [ConnectionRef(tenant_id=c.tenant_id, connection_id=c.id) for c in active]
 
     def by_account(self, account_id: str) -> ConnectionRef | None:
         found = [c for c in self._work["connections"].values() if c.active and c.account_id == account_id]
@@ -171,7 +177,7 @@ class FakeAurinkoUnitOfWork:
         if self._work is not None:
             raise RuntimeError("the unit of work is already open")
         work = self._work = {
-            "connections": copy.deepcopy(self._store.connections), "nonces": set(self._store.nonces),
+            "connections": copy.deepcopy(self._store.connections), "nonces": dict(self._store.nonces),
             "messages": copy.deepcopy(self._store.messages), "jobs": copy.deepcopy(self._store.jobs),
         }
         self.jobs = _Jobs(work, self._tenant_id)
@@ -193,7 +199,7 @@ class FakeAurinkoUnitOfWork:
         for connection in work["connections"].values():
             self._events.extend(connection.pull_events())
         self._store.connections = copy.deepcopy(work["connections"])
-        self._store.nonces = set(work["nonces"])
+        self._store.nonces = dict(work["nonces"])
         self._store.messages = copy.deepcopy(work["messages"])
         self._store.jobs = copy.deepcopy(work["jobs"])
         self._store.commits += 1
