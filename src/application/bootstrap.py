@@ -90,6 +90,7 @@ def build_message_bus(
         tenancy.CreateTenant: tenancy.CreateTenantHandler(clock),
         tenancy.EnsureUser: tenancy.EnsureUserHandler(clock),
         deliveries.FindStaleDeliveries: deliveries.FindStaleDeliveriesHandler(clock),
+        deliveries.AbandonStaleDelivery: deliveries.AbandonStaleDeliveryHandler(clock),
         files.AddFile: file_handlers.AddFileHandler(keeper, storage, file_policy),
         files.CreateFile: file_handlers.CreateFileHandler(keeper, storage, clock, file_policy),
         files.LinkFile: file_handlers.LinkFileHandler(clock),
@@ -200,7 +201,6 @@ def build_message_bus(
             emails.GetClientEmails: email_handlers.GetClientEmailsHandler(),
             emails.SendEmail: email_handlers.SendEmailHandler(*composes),
             emails.RetryEmail: email_handlers.RetryEmailHandler(clock, policy),
-            emails.AbandonStaleEmail: email_handlers.AbandonStaleEmailHandler(clock),
             emails.GetEmailMessage: email_handlers.GetEmailMessageHandler(),
             emails.FindEmailMessages: email_handlers.FindEmailMessagesHandler(policy),
             emails.SetEmailTemplate: email_handlers.SetEmailTemplateHandler(email_renderer, clock),
@@ -262,7 +262,6 @@ def _whatsapp_handlers(
         whatsapp.FindWhatsappMessages: whatsapp_handlers.FindWhatsappMessagesHandler(policy),
         whatsapp.GetWhatsappMessage: whatsapp_handlers.GetWhatsappMessageHandler(),
         whatsapp.DeliverWhatsapp: whatsapp_handlers.DeliverWhatsappHandler(uow_factory, sender, secrets, storage, clock),
-        whatsapp.AbandonStaleWhatsapp: whatsapp_handlers.AbandonStaleWhatsappHandler(uow_factory, clock),
         whatsapp.RouteWhatsappWebhook: whatsapp_handlers.RouteWhatsappWebhookHandler(secrets, signatures),
         whatsapp.VerifyWhatsappSubscription: whatsapp_handlers.VerifyWhatsappSubscriptionHandler(secrets),
         whatsapp.ApplyWhatsappWebhook: whatsapp_handlers.ApplyWhatsappWebhookHandler(uow_factory, clock),
@@ -338,18 +337,10 @@ def build_job_handlers(
         """Messages left SENDING with no run of their job left: UNCERTAIN (application.shared.deliveries)."""
         found = bus.handle(deliveries.FindStaleDeliveries(actor=None))
         for stale in found.deliveries:
-            if stale.channel == "email" and emails.AbandonStaleEmail in bus:
-                bus.handle(
-                    emails.AbandonStaleEmail(actor=None, message_id=stale.message_id, claimed_before=found.claimed_before),
-                    tenant_id=stale.tenant_id,
-                )
-            elif stale.channel == "whatsapp" and whatsapp.AbandonStaleWhatsapp in bus:
-                bus.handle(
-                    whatsapp.AbandonStaleWhatsapp(
-                        actor=None, tenant_id=stale.tenant_id, message_id=stale.message_id,
-                        claimed_before=found.claimed_before,
-                    )
-                )
+            command = deliveries.AbandonStaleDelivery(
+                actor=None, channel=stale.channel, message_id=stale.message_id, claimed_before=found.claimed_before
+            )
+            bus.handle(command, tenant_id=stale.tenant_id)
 
     handlers: dict[str, JobHandler] = {
         FILES_GC: collect_file_garbage,

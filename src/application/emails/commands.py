@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from application.shared.messages import Command, Query
 
@@ -122,15 +122,6 @@ class DeliverEmail(Command):
     message_id: str
     last_attempt: bool = False
     spare: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AbandonStaleEmail(Command):
-    """The delivery sweep (system work): the message, if still SENDING since before
-    ``claimed_before``, becomes UNCERTAIN (``Delivery.abandon``)."""
-
-    message_id: str
-    claimed_before: datetime
 
 
 # --- the log ---------------------------------------------------------------------------------

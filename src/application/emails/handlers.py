@@ -21,7 +21,6 @@ from typing import Any
 import structlog
 
 from application.emails.commands import (
-    AbandonStaleEmail,
     CreateClientEmail,
     DeleteClientEmail,
     DeleteEmailTemplate,
@@ -552,20 +551,6 @@ class SendStatementEmailHandler(_DocumentSender):
                 uow, actor, kind=EmailKind.STATEMENT, recipients=recipients, content=content,
                 attachment_file_ids=(pdf.id,), entity=(EntityType.STATEMENT.value, client.id),
             )
-
-
-class AbandonStaleEmailHandler:
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-
-    def __call__(self, cmd: AbandonStaleEmail, uow: UnitOfWork) -> bool:
-        with uow:
-            message = uow.email_messages.get_for_update(cmd.message_id)
-            if message is None or not message.abandon(now=self._clock.now(), claimed_before=cmd.claimed_before):
-                return False
-            uow.commit()
-        log.warning("email.uncertain", message_id=cmd.message_id, reason="abandoned")
-        return True
 
 
 class RetryEmailHandler:

@@ -36,10 +36,6 @@ class MessageBus:
         self._handlers = dict(handlers)
         self._event_handlers = dict(event_handlers or {})
 
-    def __contains__(self, kind: type) -> bool:
-        """Whether this build handles messages of ``kind`` (some domains need adapters it may lack)."""
-        return kind in self._handlers
-
     def handle(self, message: Command | Query, *, tenant_id: str | None = None) -> Any:
         """``tenant_id`` binds the unit of work of system work (``actor=None``, e.g. a job of one
         tenant) to that tenant; with an actor, the actor's tenant is used and ``tenant_id`` must agree."""

@@ -4,20 +4,31 @@ A delivery job commits SENDING before it calls the provider; a later run of the 
 SENDING makes the message UNCERTAIN (``Delivery.begin_attempt``), and each job has a spare run
 for that. Should the spare run fail too (its worker killed, the database away just then), the
 message would stay SENDING with no run left to look at it. The ``deliveries.sweep`` job finds
-those, SENDING since before ``now - older_than``, and hands each to its channel's
-``AbandonStale...`` command, which makes it UNCERTAIN.
+those, SENDING since before ``now - older_than``, and runs ``AbandonStaleDelivery`` for each in
+its tenant, which makes it UNCERTAIN (``Delivery.abandon``, checked again under the row lock).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
 
 from application.shared.messages import Command
 from application.shared.ports import Clock, StaleDelivery, UnitOfWork
 
 SWEEP_JOB = "deliveries.sweep"
 SWEEP_BATCH = 500
+log = structlog.get_logger(__name__)
+
+# Each channel's message, locked for update, from the tenant's unit of work (a ``Delivery``).
+_LOCKED: dict[str, Callable[[UnitOfWork, str], Any]] = {
+    "email": lambda uow, message_id: uow.email_messages.get_for_update(message_id),
+    "whatsapp": lambda uow, message_id: uow.whatsapp.message_for_update(message_id),
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,3 +54,26 @@ class FindStaleDeliveriesHandler:
         with uow:
             found = uow.stale_deliveries.sending_since_before(cutoff, limit=SWEEP_BATCH)
         return StaleDeliveriesFound(claimed_before=cutoff, deliveries=tuple(found))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AbandonStaleDelivery(Command):
+    """System work in the message's tenant: UNCERTAIN if still SENDING since before ``claimed_before``."""
+
+    channel: str
+    message_id: str
+    claimed_before: datetime
+
+
+class AbandonStaleDeliveryHandler:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def __call__(self, cmd: AbandonStaleDelivery, uow: UnitOfWork) -> bool:
+        with uow:
+            message = _LOCKED[cmd.channel](uow, cmd.message_id)
+            if message is None or not message.abandon(now=self._clock.now(), claimed_before=cmd.claimed_before):
+                return False
+            uow.commit()
+        log.warning("delivery.uncertain", channel=cmd.channel, message_id=cmd.message_id, reason="abandoned")
+        return True

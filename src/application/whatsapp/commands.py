@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from application.shared.messages import Command, Query
 from application.whatsapp.views import WhatsappMessageFilter
@@ -179,16 +179,6 @@ class DeliverWhatsapp(Command):
     last_attempt: bool = False
     spare: bool = False
     """The job's extra run after the last attempt: only turns a message left SENDING into UNCERTAIN."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AbandonStaleWhatsapp(Command):
-    """The delivery sweep (system work): the message, if still SENDING since before
-    ``claimed_before``, becomes UNCERTAIN (``Delivery.abandon``)."""
-
-    tenant_id: str
-    message_id: str
-    claimed_before: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

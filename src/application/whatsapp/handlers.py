@@ -29,7 +29,6 @@ from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, DuplicateEntry, UnitOfWork, UnitOfWorkFactory
 from application.shared.secrets import SecretBox, SecretUnreadable
 from application.whatsapp.commands import (
-    AbandonStaleWhatsapp,
     ApplyWhatsappWebhook,
     ConnectWhatsapp,
     CreateClientWhatsapp,
@@ -666,22 +665,6 @@ class _Prepared:
     outgoing: OutgoingWhatsapp
     document: bytes | None
     mime: str
-
-
-class AbandonStaleWhatsappHandler:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow_factory = uow_factory
-        self._clock = clock
-
-    def __call__(self, cmd: AbandonStaleWhatsapp, _uow: UnitOfWork) -> bool:
-        uow = self._uow_factory(cmd.tenant_id)
-        with uow:
-            message = uow.whatsapp.message_for_update(cmd.message_id)
-            if message is None or not message.abandon(now=self._clock.now(), claimed_before=cmd.claimed_before):
-                return False
-            uow.commit()
-        log.warning("whatsapp.uncertain", message_id=cmd.message_id, reason="abandoned")
-        return True
 
 
 class DeliverWhatsappHandler:
