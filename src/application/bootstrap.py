@@ -368,9 +368,9 @@ def build_schedules(
     """The periodic jobs, declared in code; the workers enqueue each slot once."""
     return [
         Schedule(kind=FILES_GC, interval=files_gc_every),
-        Schedule(kind=deliveries.SWEEP_JOB, interval=deliveries_sweep_every),
         Schedule(kind=aurinko_handlers.SYNC_ALL_JOB, interval=aurinko_sync_every),  # aurinko
         Schedule(kind=pac_webhooks.POLL_JOB, interval=pac_poll_every),  # webhooks: the PAC polling fallback
+        Schedule(kind=deliveries.SWEEP_JOB, interval=deliveries_sweep_every),  # emails and WhatsApp left SENDING
     ]
 
 
