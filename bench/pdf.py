@@ -99,9 +99,7 @@ def _naive_timed(html: str) -> tuple[float, int]:
     from adapters.pdf.worker import proc_status_kb
 
     _naive_render("<p>warm</p>")
-    started = time.perf_counter()
-    _naive_render(html)
-    return time.perf_counter() - started, proc_status_kb().get("VmHWM", 0)
+    return _naive_time(html), proc_status_kb().get("VmHWM", 0)
 
 
 def _line(

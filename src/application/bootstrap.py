@@ -54,6 +54,9 @@ from application.whatsapp.webhooks import WhatsappWebhookProcessor
 from domain.jobs.model import Job
 
 
+_PDF_RENDERS = (pdf.RenderInvoicePdf, pdf.RenderQuotePdf, pdf.RenderStatementPdf)
+
+
 def build_message_bus(
     *,
     uow_factory: UnitOfWorkFactory,
@@ -151,6 +154,7 @@ def build_message_bus(
             ),
         }
     # --- end webhooks ---
+    document_renders: dict[type, Handler] | None = None  # each PDF render, for the send handlers
     if pdf_renderer is not None:
         renders = (pdf_renderer, storage, keeper, clock, file_policy)
         saves = (clock, pdf_renderer)
@@ -165,12 +169,13 @@ def build_message_bus(
             pdf.RenderStatementPdf: pdf_handlers.RenderStatementPdfHandler(*renders),
             pdf.PreviewPdfTemplate: pdf_handlers.PreviewPdfTemplateHandler(*renders),
         }
+        document_renders = {kind: handlers[kind] for kind in _PDF_RENDERS}
     # --- whatsapp ---
     if secrets is not None and whatsapp_sender is not None and phones is not None and webhook_signatures is not None:
         handlers |= _whatsapp_handlers(
             uow_factory, clock, storage, secrets, whatsapp_sender, phones, webhook_signatures,
             whatsapp_policy or whatsapp.WhatsappPolicy(),
-            renders={kind: handlers[kind] for kind in _PDF_RENDERS if kind in handlers},
+            renders=document_renders,
         )
     # --- aurinko: the mailbox connection and the inbox sync ---
     if secrets is not None and aurinko_oauth is not None and inbox_provider is not None and oauth_states is not None:
@@ -207,12 +212,11 @@ def build_message_bus(
             emails.DeleteEmailTemplate: email_handlers.DeleteEmailTemplateHandler(),
             emails.FindEmailTemplates: email_handlers.FindEmailTemplatesHandler(),
         }
-        if pdf_renderer is not None:
-            renders = {kind: handlers[kind] for kind in _PDF_RENDERS}
+        if document_renders is not None:
             handlers |= {
-                emails.SendPdfEmail: email_handlers.SendPdfEmailHandler(*composes, renders),
-                emails.ResendInvoiceEmail: email_handlers.ResendInvoiceEmailHandler(*composes, renders),
-                emails.SendStatementEmail: email_handlers.SendStatementEmailHandler(*composes, renders),
+                emails.SendPdfEmail: email_handlers.SendPdfEmailHandler(*composes, document_renders),
+                emails.ResendInvoiceEmail: email_handlers.ResendInvoiceEmailHandler(*composes, document_renders),
+                emails.SendStatementEmail: email_handlers.SendStatementEmailHandler(*composes, document_renders),
             }
         if email_senders is not None:
             handlers[emails.DeliverEmail] = email_handlers.DeliverEmailHandler(email_senders, storage, clock)
@@ -231,9 +235,6 @@ def build_message_bus(
     return MessageBus(uow_factory, handlers)
 
 
-_PDF_RENDERS = (pdf.RenderInvoicePdf, pdf.RenderQuotePdf, pdf.RenderStatementPdf)
-
-
 def _whatsapp_handlers(
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
@@ -244,7 +245,7 @@ def _whatsapp_handlers(
     signatures: WebhookSignatures,
     policy: whatsapp.WhatsappPolicy,
     *,
-    renders: dict[type, Handler],
+    renders: dict[type, Handler] | None,
 ) -> dict[type, Handler]:
     found: dict[type, Handler] = {
         whatsapp.ConnectWhatsapp: whatsapp_handlers.ConnectWhatsappHandler(secrets, clock),
@@ -266,7 +267,7 @@ def _whatsapp_handlers(
         whatsapp.VerifyWhatsappSubscription: whatsapp_handlers.VerifyWhatsappSubscriptionHandler(secrets),
         whatsapp.ApplyWhatsappWebhook: whatsapp_handlers.ApplyWhatsappWebhookHandler(uow_factory, clock),
     }
-    if len(renders) == len(_PDF_RENDERS):
+    if renders is not None:
         send_pdf = whatsapp_handlers.SendPdfWhatsappHandler(phones, clock, policy, renders)
         found[whatsapp.SendPdfWhatsapp] = found[whatsapp.SendStatementWhatsapp] = send_pdf
         found[whatsapp.SendInvoice] = whatsapp_handlers.SendInvoiceHandler(send_pdf, clock)

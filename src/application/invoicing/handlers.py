@@ -480,20 +480,29 @@ class FindQuotesHandler:
 # --- statements -------------------------------------------------------------------------------
 
 
+def statement_client(
+    uow: UnitOfWork, client_id: str, period_from: date, period_to: date, currency: str
+) -> tuple[ClientView, Currency]:
+    """What a statement request names, checked (``uow`` open): the tenant's client, the currency
+    and the period."""
+    parsed_id = parse_id(client_id, field="clientId")
+    parsed_currency = Currency.parse(currency)
+    check_period(period_from, period_to)
+    client = uow.client_views.get(parsed_id)
+    if client is None:
+        raise NotFound(f"client {parsed_id} not found", field="clientId")
+    return client, parsed_currency
+
+
 def client_statement(
     uow: UnitOfWork, client_id: str, period_from: date, period_to: date, currency: str
 ) -> ClientStatementView:
     """The statement of the tenant's client for a period (``uow`` not yet open)."""
-    client_id = parse_id(client_id, field="clientId")
-    parsed_currency = Currency.parse(currency)
-    check_period(period_from, period_to)
     with uow:
-        client = uow.client_views.get(client_id)
-        if client is None:
-            raise NotFound(f"client {client_id} not found", field="clientId")
-        invoices, payments = uow.invoice_views.statement_facts(client_id, parsed_currency, until=period_to)
+        client, parsed_currency = statement_client(uow, client_id, period_from, period_to, currency)
+        invoices, payments = uow.invoice_views.statement_facts(client.id, parsed_currency, until=period_to)
     statement = compute_statement(
-        client_id=client_id,
+        client_id=client.id,
         period_from=period_from,
         period_to=period_to,
         currency=parsed_currency,

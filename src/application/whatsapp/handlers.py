@@ -21,7 +21,7 @@ import structlog
 
 from application.files.keeping import blob_key
 from application.files.ports import FileStorage
-from application.invoicing.handlers import client_statement, client_view
+from application.invoicing.handlers import client_view, statement_client
 from application.invoicing.views import ClientView
 from application.jobs.errors import PermanentJobError, TransientJobError
 from application.pdf.commands import RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf
@@ -530,35 +530,34 @@ class SendPdfWhatsappHandler:
         pdf_template_id = None if cmd.pdf_template_id in (None, "") else parse_id(cmd.pdf_template_id, field="pdfTemplateId")
         probe = _document_probe(cmd.template_name, cmd.language, cmd.parameters, cmd.caption)
         now = self._clock.now()
-        with uow:
-            _connected(uow)
-        if isinstance(cmd, SendStatementWhatsapp):
-            statement = client_statement(uow, cmd.client_id, cmd.period_from, cmd.period_to, cmd.currency)
-            client_id: str | None = statement.client.id
-            entity = (EntityType.STATEMENT.value, statement.client.id)
-            render: Any = RenderStatementPdf(
-                actor=actor, client_id=statement.client.id, period_from=cmd.period_from, period_to=cmd.period_to,
-                currency=cmd.currency, template_id=pdf_template_id,
-            )
-            to, to_field = cmd.recipient, "recipient"
-        else:
+        if isinstance(cmd, SendPdfWhatsapp):
             entity_type = _pdf_entity_type(cmd.entity_type)
             entity_id = parse_id(cmd.entity_id, field="entityId")
-            with uow:
-                client_id = _entity_client(uow, entity_type, entity_id, now)
-            entity = (entity_type.value, entity_id)
-            render = (
-                RenderInvoicePdf(actor=actor, invoice_id=entity_id, template_id=pdf_template_id)
-                if entity_type is EntityType.INVOICE
-                else RenderQuotePdf(actor=actor, quote_id=entity_id, template_id=pdf_template_id)
-            )
-            to, to_field = cmd.to, "to"
-            if to in (None, "") and client_id is None:
-                raise NoRecipients(
-                    f"{entity_type.value} {entity_id} is for an ad-hoc party with no WhatsApp number: give to",
-                    field="to",
-                )
         with uow:
+            _connected(uow)
+            if isinstance(cmd, SendStatementWhatsapp):
+                client, _ = statement_client(uow, cmd.client_id, cmd.period_from, cmd.period_to, cmd.currency)
+                client_id: str | None = client.id
+                entity = (EntityType.STATEMENT.value, client.id)
+                render: Any = RenderStatementPdf(
+                    actor=actor, client_id=client.id, period_from=cmd.period_from, period_to=cmd.period_to,
+                    currency=cmd.currency, template_id=pdf_template_id,
+                )
+                to, to_field = cmd.recipient, "recipient"
+            else:
+                client_id = _entity_client(uow, entity_type, entity_id, now)
+                entity = (entity_type.value, entity_id)
+                render = (
+                    RenderInvoicePdf(actor=actor, invoice_id=entity_id, template_id=pdf_template_id)
+                    if entity_type is EntityType.INVOICE
+                    else RenderQuotePdf(actor=actor, quote_id=entity_id, template_id=pdf_template_id)
+                )
+                to, to_field = cmd.to, "to"
+                if to in (None, "") and client_id is None:
+                    raise NoRecipients(
+                        f"{entity_type.value} {entity_id} is for an ad-hoc party with no WhatsApp number: give to",
+                        field="to",
+                    )
             recipients = _recipients(
                 uow, self._phones, to=to, client_id=None, default_client=client_id, to_field=to_field
             )
