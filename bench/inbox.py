@@ -58,8 +58,8 @@ def run(database_url: str | None = None) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from adapters.db.orm import inbox_messages
-    from application.integrations.commands import RunInboxSync
-    from application.integrations.handlers import system_actor
+    from application.integrations.aurinko.commands import RunInboxSync
+    from application.integrations.aurinko.handlers import system_actor
     from tests.providers.aurinko import CLIENT_ID, CLIENT_SECRET, FakeAurinko, record
     from tests.providers.server import ProviderServer
 

@@ -32,18 +32,18 @@ from adapters.phones.libphonenumber import LibPhoneNumbers
 from adapters.webhooks.whatsapp import HubSignatures
 from adapters.whatsapp.graph import GraphWhatsAppSender
 from adapters.secrets.fernet import FernetSecretBox
-from adapters.webhooks.alanube import AlanubePacClient
-from application.webhooks.pac import PacPolicy
-from domain.webhooks.pac import SignatureMode
+from adapters.alanube.client import AlanubePacClient
+from application.invoicing.pac import PacPolicy
+from domain.invoicing.pac import SignatureMode
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.mime import SniffingMimeDetector
-from application.bootstrap import build_job_handlers, build_message_bus, build_schedules, build_webhook_processors
+from application.modules import build_service
 from application.emails.commands import EmailPolicy  # emails
 from application.files.commands import FilePolicy
 from application.whatsapp.commands import WhatsappPolicy
-from application.integrations.commands import AurinkoPolicy
-from application.integrations.oauth_state import OAuthStateCodec
-from application.integrations.sending import AurinkoSenderSource
+from application.integrations.aurinko.commands import AurinkoPolicy
+from application.integrations.aurinko.oauth_state import OAuthStateCodec
+from application.integrations.aurinko.sending import AurinkoSenderSource
 from application.jobs.worker import Worker
 from domain.jobs.model import RetryPolicy
 from application.tenancy.auth import Authenticator
@@ -237,8 +237,13 @@ class Container(containers.DeclarativeContainer):
         _email_senders, settings=settings, tenant_smtp_urls=tenant_smtp_urls, aurinko=aurinko_senders
     )
 
-    bus = providers.Singleton(
-        build_message_bus,
+    # What every domain module may need, by name (see each module's ``needs``); the modules whose
+    # needs are met are assembled into the bus, the job handlers and the schedules.
+    webhook_processors = providers.Object(None)
+    """Replaces the processors the modules register, by provider (tests); ``None``: theirs."""
+    service = providers.Singleton(
+        build_service,
+        webhook_processors=webhook_processors,
         uow_factory=uow_factory.provider,
         storage=storage,
         mime=mime_detector,
@@ -254,25 +259,22 @@ class Container(containers.DeclarativeContainer):
         inbox_provider=inbox_provider,
         oauth_states=oauth_state_codec,
         aurinko_policy=aurinko_policy,
-        pac_client=pac_client,  # webhooks (issue 6): the PAC
+        aurinko_sync_every=settings.provided.aurinko_sync_every,
+        pac_client=pac_client,
         pac_policy=pac_policy,
+        pac_poll_every=settings.provided.pac_poll_every,
         email_senders=email_senders,
         email_addresses=email_addresses,
         email_renderer=email_renderer,
         email_policy=email_policy,
         smtp_urls=smtp_urls,
     )
-
+    bus = service.provided.bus
     job_queue = providers.Singleton(
         SqlAlchemyJobQueue, session_factory, clock, max_attempts=settings.provided.job_max_attempts
     )
-    webhook_processors = providers.Singleton(build_webhook_processors, bus=bus)  # webhooks (issue 6)
-    job_handlers = providers.Singleton(build_job_handlers, bus=bus, webhook_processors=webhook_processors)
-    schedules = providers.Singleton(
-        build_schedules,
-        aurinko_sync_every=settings.provided.aurinko_sync_every,
-        pac_poll_every=settings.provided.pac_poll_every,
-    )
+    job_handlers = service.provided.job_handlers
+    schedules = service.provided.schedules
     retry_policy = providers.Singleton(RetryPolicy, max_attempts=settings.provided.job_max_attempts)
     worker = providers.Factory(
         Worker,

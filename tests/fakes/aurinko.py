@@ -17,8 +17,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from application.integrations.handlers import connection_view
-from application.integrations.ports import (
+from application.integrations.aurinko.handlers import connection_view
+from application.integrations.aurinko.ports import (
     ConnectionRef,
     MessageWrite,
     OAuthGrant,
@@ -26,9 +26,9 @@ from application.integrations.ports import (
     SyncPage,
     SyncStart,
 )
-from application.integrations.views import AurinkoConnectionView
-from domain.integrations.aurinko import AurinkoConnection, ServiceType
-from domain.integrations.inbox import InboundMessage
+from application.integrations.aurinko.views import AurinkoConnectionView
+from domain.integrations.aurinko.connection import AurinkoConnection, ServiceType
+from domain.integrations.aurinko.inbox import InboundMessage
 from domain.shared.model import DomainEvent, new_id
 
 

@@ -342,7 +342,7 @@ def test_a_read_timeout_makes_the_message_uncertain_and_it_is_not_resent(connect
     provider_server.route("POST", rf"/{connected.graph.phone_number_id}/messages", slow)
     url = connected.service.container.settings().whatsapp_graph_url
     connected.service.container.whatsapp_sender.override(providers.Object(GraphWhatsAppSender(url, read_timeout=0.1)))
-    connected.service.container.bus.reset()
+    connected.service.container.service.reset()
     [message] = connected.send(c=connected.client(), template=TEMPLATE)["messages"]
     connected.jobs()
     uncertain = connected.message(message["id"])
@@ -363,8 +363,7 @@ def test_rotating_the_secret_keys_keeps_the_connection_working(connected: Api) -
     report = rotate_sealed_columns(connected.service.container.engine(), new_box, columns)
     assert sum(report.resealed.values()) == 3 and not report.unreadable
     connected.service.container.secret_box.override(providers.Object(new_box))
-    connected.service.container.bus.reset()
-    connected.service.container.job_handlers.reset()
+    connected.service.container.service.reset()
     [message] = connected.send(c=connected.client(), template=TEMPLATE)["messages"]
     connected.jobs()
     assert connected.message(message["id"])["status"] == "SENT"

@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from adapters.db.uow import SqlAlchemyUnitOfWork
-from application.integrations.ports import ConnectionRef, MessageWrite, StoredMessage
-from domain.integrations.aurinko import AurinkoConnection, ServiceType
-from domain.integrations.inbox import InboundMessage, MailAddress
+from application.integrations.aurinko.ports import ConnectionRef, MessageWrite, StoredMessage
+from domain.integrations.aurinko.connection import AurinkoConnection, ServiceType
+from domain.integrations.aurinko.inbox import InboundMessage, MailAddress
 from domain.shared.model import new_id
 from domain.tenancy.model import Tenant
 from tests.fakes.aurinko import FakeAurinkoStore, FakeAurinkoUnitOfWork

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.db.orm import aurinko_connections, inbox_message_addresses, inbox_messages
-from application.integrations.commands import RunInboxSync
-from application.integrations.handlers import SyncNotReady, system_actor
-from application.integrations.ports import TokenRejected
-from application.integrations.views import SyncReport
+from application.integrations.aurinko.commands import RunInboxSync
+from application.integrations.aurinko.handlers import SyncNotReady, system_actor
+from application.integrations.aurinko.ports import TokenRejected
+from application.integrations.aurinko.views import SyncReport
 from domain.jobs.model import JobStatus
 from tests.fakes.clock import FakeClock
 from tests.integration.api import data
@@ -303,7 +303,7 @@ def test_inbox_messages_link_clients_by_email_and_filter_search_and_page(inbox: 
 def test_a_run_holding_the_lease_keeps_others_out_and_renews_it_as_it_pages(inbox: Inbox) -> None:
     from sqlalchemy import update
 
-    from application.integrations.handlers import SyncBusy
+    from application.integrations.aurinko.handlers import SyncBusy
 
     engine = inbox.service.container.engine()
     with engine.begin() as connection:

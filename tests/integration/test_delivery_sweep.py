@@ -10,8 +10,7 @@ from typing import Any
 from dependency_injector import providers
 from sqlalchemy import text
 
-from application.bootstrap import build_schedules
-from application.shared.deliveries import SWEEP_JOB
+from application.deliveries.sweep import SWEEP_JOB
 from tests.fakes.clock import FakeClock
 from tests.integration.api import data
 from tests.integration.whatsapp_support import START, TEMPLATE, Api, GraphApi
@@ -27,7 +26,7 @@ RETRY_EMAIL = f"mutation($id: ID!) {{ retryEmail(id: $id) {{ emailMessage {{ sta
 
 def sweep(api: Api) -> int:
     """A worker with only the sweep's schedule: its current slot runs (once per slot)."""
-    schedules = [s for s in build_schedules() if s.kind == SWEEP_JOB]
+    schedules = [s for s in api.service.container.schedules() if s.kind == SWEEP_JOB]
     return int(api.service.container.worker(schedules=schedules).run_once())
 
 
@@ -100,5 +99,9 @@ def test_messages_left_sending_become_uncertain_in_every_tenant_and_others_are_l
 
 
 def test_the_sweep_is_scheduled() -> None:
-    [sweep_schedule] = [s for s in build_schedules() if s.kind == SWEEP_JOB]
+    from application.deliveries.module import MODULE
+    from application.shared.modules import assemble
+
+    service = assemble([MODULE], uow_factory=None, values={"clock": object()})
+    [sweep_schedule] = [s for s in service.schedules if s.kind == SWEEP_JOB]
     assert sweep_schedule.interval == timedelta(minutes=15)

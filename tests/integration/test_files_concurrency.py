@@ -329,7 +329,7 @@ def test_collection_keeps_a_temporary_file_promoted_after_it_was_found_expired(
         return _UowHook(real, promote_once)
 
     container.uow_factory.override(providers.Callable(hooked_uow))
-    container.bus.reset()
+    container.service.reset()
     try:
         container.bus().handle(CollectFileGarbage(actor=None))
     finally:
@@ -380,7 +380,7 @@ def test_collection_survives_a_blob_deleted_while_it_lists_blobs(service: Servic
         deleted.append(other.id)
 
     container.storage.override(providers.Object(_ListingHook(real_storage, delete_the_other)))
-    container.bus.reset()
+    container.service.reset()
     try:
         for data in _same_shard_contents():
             view = _add(service, acme, data)
@@ -390,7 +390,7 @@ def test_collection_survives_a_blob_deleted_while_it_lists_blobs(service: Servic
         report = container.bus().handle(CollectFileGarbage(actor=None))
     finally:
         container.storage.reset_override()
-        container.bus.reset()
+        container.service.reset()
 
     assert len(deleted) == 1 and report.orphan_blobs == 0 and report.expired_files == 0
     remaining = [view for view in views.values() if view.id not in deleted]

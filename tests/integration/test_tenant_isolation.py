@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from adapters.db.uow import SqlAlchemyUnitOfWork
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.mime import SniffingMimeDetector
-from application.bootstrap import build_message_bus
+from application.modules import build_message_bus
 from application.files.commands import FilePolicy
 from application.files.staging import stage_chunks
 from tests.fakes.clock import FakeClock

@@ -59,6 +59,7 @@ def flaky_service(make_service: Callable[..., Service]) -> tuple[Service, Flaky]
     service = make_service(job_max_attempts=3, polar_webhook_secret=POLAR_SECRET)
     flaky = Flaky(failures=3)
     service.container.webhook_processors.override(providers.Object({"flaky": flaky}))
+    service.container.service.reset()  # assembled again, with the processors overridden
     return service, flaky
 
 

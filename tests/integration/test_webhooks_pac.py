@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from adapters.db.orm import file_entities, files, invoices, jobs, pac_settings
 from application.invoicing.commands import CreateInvoice
 from application.webhooks.commands import ReplayWebhookEvent
-from application.webhooks.pac import ConfigurePac, SyncPacDocument, pac_actor
+from application.invoicing.pac import ConfigurePac, SyncPacDocument, pac_actor
 from domain.invoicing.lines import LineInput
 from domain.tenancy.model import Actor, Role
 from tests.conftest import Service
@@ -207,7 +207,7 @@ def test_the_poller_asks_the_pac_about_invoices_still_waiting(pac: Service, alan
         connection.execute(update(invoices).where(invoices.c.id.in_([waiting, done])).values(created_at=old))
         connection.execute(update(invoices).where(invoices.c.id == done).values(legal_status="DGI_AUTHORIZED"))
     alanube.authorise("doc-4", "DGI_AUTHORIZED")
-    from application.webhooks.pac import QueueStalePacDocuments
+    from application.invoicing.pac import QueueStalePacDocuments
 
     assert pac.container.bus().handle(QueueStalePacDocuments(actor=None, slot="s1")) == 1
     assert pac.container.bus().handle(QueueStalePacDocuments(actor=None, slot="s1")) == 1  # same slot: one job
@@ -353,16 +353,13 @@ def test_the_pac_down_is_retried_then_dead_then_replayed(pac: Service, alanube: 
 def test_sending_the_authorised_invoice_is_queued_once_and_dispatched(pac: Service, alanube: Alanube) -> None:
     from dependency_injector import providers
 
-    from application.bootstrap import build_job_handlers
+    from application.invoicing.pac import SEND_JOB, send_job
 
     sent: list[tuple[str, str]] = []
     container = pac.container
-    container.job_handlers.override(
-        providers.Singleton(
-            build_job_handlers, bus=container.bus, webhook_processors=container.webhook_processors,
-            authorized_invoice_sender=lambda actor, invoice_id: sent.append((actor.tenant_id, invoice_id)),
-        )
-    )
+    handlers = dict(container.job_handlers())
+    handlers[SEND_JOB] = send_job(lambda actor, invoice_id: sent.append((actor.tenant_id, invoice_id)))
+    container.job_handlers.override(providers.Object(handlers))
     acme = configure(pac, send_authorized_invoice=True)
     invoice_id = invoice(pac, acme, "doc-8")
     other = invoice(pac, acme, "doc-9")
@@ -390,7 +387,7 @@ def test_without_the_setting_nothing_is_sent(pac: Service, alanube: Alanube) -> 
 
 
 def test_the_default_sender_dispatches_send_invoice_to_the_default_channel() -> None:
-    from application.webhooks.pac import send_invoice_through
+    from application.invoicing.pac import send_invoice_through
     from application.whatsapp.commands import SendInvoice
 
     class Bus:
@@ -445,7 +442,7 @@ def test_istmo_secrets_rotate_reseals_the_pac_secrets(pac: Service) -> None:
 
     from adapters.db.secrets import SEALED_COLUMNS, rotate_sealed_columns
     from adapters.secrets.fernet import FernetSecretBox
-    from domain.webhooks.pac import api_key_context, webhook_secret_context
+    from domain.invoicing.pac import api_key_context, webhook_secret_context
 
     acme = configure(pac)
     old_keys = list(pac.container.settings().secret_keys)

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from adapters.aurinko.http import retry_after
 from adapters.aurinko.inbox import message_from_record
 from adapters.webhooks.aurinko import AurinkoWebhookVerifier, sign
-from application.integrations.oauth_state import OAuthStateCodec
+from application.integrations.aurinko.oauth_state import OAuthStateCodec
 from application.webhooks.ports import SignatureRejected
-from domain.integrations.aurinko import InvalidOAuthState, ServiceType, parse_scopes
-from domain.integrations.inbox import client_matches
+from domain.integrations.aurinko.connection import InvalidOAuthState, ServiceType, parse_scopes
+from domain.integrations.aurinko.inbox import client_matches
 from domain.shared.errors import InvalidInput
 from tests.fakes.clock import FakeClock
 from tests.providers.aurinko import record

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from adapters.secrets.fernet import FernetSecretBox
-from application.bootstrap import build_message_bus
+from application.modules import build_message_bus
 from application.files.commands import FilePolicy
-from application.integrations import commands as c
-from application.integrations.handlers import SYNC_JOB, SyncNotReady, system_actor
-from application.integrations.oauth_state import OAuthStateCodec
-from application.integrations.ports import (
+from application.integrations.aurinko import commands as c
+from application.integrations.aurinko.handlers import SYNC_JOB, SyncNotReady, system_actor
+from application.integrations.aurinko.oauth_state import OAuthStateCodec
+from application.integrations.aurinko.ports import (
     OAuthGrant,
     ProviderUnavailable,
     SyncPage,
@@ -23,8 +23,8 @@ from application.integrations.ports import (
     SyncTokenExpired,
     TokenRejected,
 )
-from domain.integrations.aurinko import ConnectionStatus, InvalidOAuthState
-from domain.integrations.inbox import InboundMessage, MailAddress
+from domain.integrations.aurinko.connection import ConnectionStatus, InvalidOAuthState
+from domain.integrations.aurinko.inbox import InboundMessage, MailAddress
 from domain.shared.errors import PermissionDenied
 from domain.tenancy.model import Actor, Role
 from tests.fakes.aurinko import FakeAurinkoStore, FakeAurinkoUnitOfWork, FakeInboxProvider, FakeOAuthProvider

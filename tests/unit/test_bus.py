@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.storage.mime import SniffingMimeDetector
-from application.bootstrap import build_message_bus
+from application.modules import build_message_bus
 from application.files import commands as file_messages
 from application.files.commands import FilePolicy
 from application.shared.bus import MessageBus

@@ -2,7 +2,7 @@
 
 Senders are ``FakeEmailSender`` (scriptable); addresses and templates use the real pure adapters
 (``email-validator`` and the Jinja sandbox: no I/O). The ``emails.send`` job is run by hand with
-the handler the workers use (``build_job_handlers``). Each refused input is checked twice: the
+the handler the workers use (``build_service(...).job_handlers``). Each refused input is checked twice: the
 error names the problem (code, field), and nothing was written (no message, no job, no file).
 """
 
@@ -21,7 +21,8 @@ from adapters.email.smtp import SmtpUrlSummaries
 from adapters.secrets.fernet import FernetSecretBox, generate_key
 from adapters.email.templates import SandboxEmailTemplateRenderer
 from adapters.storage.mime import SniffingMimeDetector
-from application.bootstrap import EMAILS_SEND, build_job_handlers, build_message_bus
+from application.emails.handlers import EMAILS_SEND
+from application.modules import build_service
 from application.emails.commands import (
     CreateClientEmail,
     DeleteClientEmail,
@@ -74,7 +75,7 @@ class World:
         self.sender = FakeEmailSender()
         self.senders = FakeEmailSenders(self.sender)
         self.secrets = FernetSecretBox([generate_key()])
-        self.bus = build_message_bus(
+        service = build_service(
             uow_factory=fake_uow_factory(self.store, self.clock),
             storage=self.storage,
             mime=SniffingMimeDetector(),
@@ -87,7 +88,7 @@ class World:
             secrets=self.secrets,
             smtp_urls=SmtpUrlSummaries(),
         )
-        self.job_handlers = build_job_handlers(self.bus)
+        self.bus, self.job_handlers = service.bus, service.job_handlers
 
     def tenant(self, slug: str) -> Actor:
         created = self.bus.handle(CreateTenant(actor=None, slug=slug, name=f"{slug.title()} & Hijos, S.A."))

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from adapters.storage.mime import SniffingMimeDetector
-from application.bootstrap import build_message_bus
+from application.modules import build_message_bus
 from application.files.commands import (
     AddFile,
     DeleteFile,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from adapters.storage.mime import SniffingMimeDetector
-from application.bootstrap import build_message_bus
+from application.modules import build_message_bus
 from application.files.commands import FilePolicy
 from application.invoicing.commands import (
     CreateClient,

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from adapters.storage.mime import SniffingMimeDetector
-from application.bootstrap import build_message_bus
+from application.modules import build_message_bus
 from application.files.commands import AddFile, DeleteFile, FilePolicy
 from application.files.keeping import blob_key
 from application.files.staging import stage_chunks

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.storage.mime import SniffingMimeDetector
-from application.bootstrap import build_message_bus
+from application.modules import build_message_bus
 from application.files.commands import FilePolicy
 from application.jobs.errors import PermanentJobError, TransientJobError
 from application.tenancy.handlers import CreateTenant

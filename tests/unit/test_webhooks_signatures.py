@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from adapters.webhooks.standard import StandardWebhooksVerifier
 from adapters.webhooks.workos import WorkOsWebhookVerifier
-from application.webhooks.pac import signature_matches
+from application.invoicing.pac import signature_matches
 from application.webhooks.ports import SignatureRejected
-from domain.webhooks.pac import SignatureMode
+from domain.invoicing.pac import SignatureMode
 from tests.webhook_signing import polar_headers, workos_headers
 
 bodies = st.binary(max_size=300)

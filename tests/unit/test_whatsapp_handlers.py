@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from adapters.storage.mime import SniffingMimeDetector
 from adapters.webhooks.whatsapp import HubSignatures, sign
-from application.bootstrap import build_message_bus
+from application.modules import build_message_bus
 from application.files.commands import FilePolicy
 from application.invoicing.commands import CreateClient
 from application.jobs.errors import PermanentJobError, TransientJobError

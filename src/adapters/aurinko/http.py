@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from application.integrations.ports import (
+from application.integrations.aurinko.ports import (
     ProviderRefused,
     ProviderUnavailable,
     SyncTokenExpired,

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.aurinko.http import AurinkoHttp
-from application.integrations.ports import ProviderUnavailable, SyncPage, SyncStart
-from domain.integrations.inbox import (
+from application.integrations.aurinko.ports import ProviderUnavailable, SyncPage, SyncStart
+from domain.integrations.aurinko.inbox import (
     MAX_ID,
     MAX_LABELS,
     MAX_MESSAGE_ID,

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from adapters.aurinko.http import AurinkoHttp
-from application.integrations.ports import OAuthGrant, ProviderUnavailable
-from domain.integrations.aurinko import ServiceType
+from application.integrations.aurinko.ports import OAuthGrant, ProviderUnavailable
+from domain.integrations.aurinko.connection import ServiceType
 
 
 class AurinkoOAuthProvider:

@@ -1,7 +1,7 @@
 """``AurinkoEmailSender``: the ``EmailSender`` port over ``POST /v1/email/messages``.
 
 One sender per tenant and send, holding that tenant's access token (opened from its SecretBox
-seal by ``application.integrations.sending``). 429 (with ``Retry-After``), 408, 5xx, timeouts and
+seal by ``application.integrations.aurinko.sending``). 429 (with ``Retry-After``), 408, 5xx, timeouts and
 malformed answers are ``EmailDeferred``; other 4xx ``EmailRejected``; 401 (``token.dead``,
 ``token.refresh.failed``, ``unauthorized``) marks the connection NEEDS_RECONNECT and is
 ``EmailRejected``. Aurinko documents no idempotency key or Message-ID field for this call, so
@@ -24,7 +24,7 @@ from application.emails.ports import (
     OutgoingEmail,
     SentEmail,
 )
-from application.integrations.ports import ProviderError, ProviderUnavailable, TokenRejected
+from application.integrations.aurinko.ports import ProviderError, ProviderUnavailable, TokenRejected
 
 
 def _addresses(items: tuple[str, ...]) -> list[dict[str, str]]:

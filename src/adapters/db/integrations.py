@@ -26,16 +26,16 @@ from adapters.db.orm import (
     inbox_messages,
 )
 from adapters.db.repository import TenantRepository
-from application.integrations.ports import ConnectionRef, MessageWrite, StoredMessage
-from application.integrations.views import (
+from application.integrations.aurinko.ports import ConnectionRef, MessageWrite, StoredMessage
+from application.integrations.aurinko.views import (
     AurinkoConnectionView,
     InboxCursor,
     InboxFilter,
     InboxMessageView,
     MailAddressView,
 )
-from domain.integrations.aurinko import AurinkoConnection, ConnectionStatus, ServiceType
-from domain.integrations.inbox import MailAddress
+from domain.integrations.aurinko.connection import AurinkoConnection, ConnectionStatus, ServiceType
+from domain.integrations.aurinko.inbox import MailAddress
 
 _CHUNK = 500  # ids per IN list
 

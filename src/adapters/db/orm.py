@@ -40,9 +40,9 @@ from domain.emails.model import (
     RecipientKind,
 )
 from domain.files.model import EntityType, File, FileEntity, FileStatus
-from domain.integrations.aurinko import AurinkoConnection
-from domain.integrations.aurinko import ConnectionStatus as AurinkoStatus
-from domain.integrations.aurinko import ServiceType as AurinkoServiceType
+from domain.integrations.aurinko.connection import AurinkoConnection
+from domain.integrations.aurinko.connection import ConnectionStatus as AurinkoStatus
+from domain.integrations.aurinko.connection import ServiceType as AurinkoServiceType
 from domain.invoicing.clients import Client, ClientContact, TaxpayerType
 from domain.invoicing.invoices import Invoice, InvoiceLine, LegalStatus, Payment, PaymentMethod
 from domain.invoicing.quotes import Quote, QuoteLine, QuoteStatus
@@ -66,7 +66,7 @@ from domain.whatsapp.model import (
     WhatsappMessage,
     WhatsappTemplate,
 )
-from domain.webhooks.pac import PacSettings, SignatureMode
+from domain.invoicing.pac import PacSettings, SignatureMode
 
 metadata = MetaData(
     naming_convention={

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.db.orm import pac_settings
-from domain.webhooks.pac import PacSettings
+from domain.invoicing.pac import PacSettings
 
 
 class SqlAlchemyPacSettingsRepository:

@@ -46,7 +46,7 @@ def _registry() -> list[SealedColumn]:
             table=aurinko_connections,
             key_column="id",
             sealed_column="token_sealed",
-            context=lambda row: f"aurinko:{row['tenant_id']}:{row['id']}",  # domain.integrations.aurinko.token_context
+            context=lambda row: f"aurinko:{row['tenant_id']}:{row['id']}",  # domain.integrations.aurinko.connection.token_context
         )
     )
     # --- emails: a tenant's own SMTP URL (0005_emails) ---
@@ -76,7 +76,7 @@ def _registry() -> list[SealedColumn]:
         )
     # --- webhooks: the PAC settings (added with 0007_webhooks) ---
     from adapters.db.orm import pac_settings
-    from domain.webhooks.pac import api_key_context, webhook_secret_context
+    from domain.invoicing.pac import api_key_context, webhook_secret_context
 
     entries += [
         SealedColumn(

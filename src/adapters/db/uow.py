@@ -60,7 +60,7 @@ from application.invoicing.ports import (
     QuoteReader,
     QuoteRepository,
 )
-from application.integrations.ports import (  # aurinko
+from application.integrations.aurinko.ports import (  # aurinko
     AurinkoConnectionReader,
     AurinkoConnectionRepository,
     AurinkoDirectory,

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
         EmailTemplateRepository,
     )
     from application.files.ports import FileReader, FileRepository
-    from application.integrations.ports import (  # aurinko
+    from application.integrations.aurinko.ports import (  # aurinko
         AurinkoConnectionReader,
         AurinkoConnectionRepository,
         AurinkoDirectory,

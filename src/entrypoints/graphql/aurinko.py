@@ -8,7 +8,7 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
-from application.integrations.commands import (
+from application.integrations.aurinko.commands import (
     ConnectAurinko,
     DisconnectAurinko,
     FindInboxMessages,
@@ -16,7 +16,7 @@ from application.integrations.commands import (
     GetAurinkoConnection,
     SyncInbox,
 )
-from application.integrations.views import InboxCursor, InboxMessageView
+from application.integrations.aurinko.views import InboxCursor, InboxMessageView
 from entrypoints.graphql.common import actor, bus, business_result
 
 query = QueryType()

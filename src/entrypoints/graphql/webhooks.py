@@ -9,7 +9,7 @@ from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
 from application.webhooks.commands import FindWebhookEvents, ReplayWebhookEvent
-from application.webhooks.pac import ConfigurePac, GetPacSettings
+from application.invoicing.pac import ConfigurePac, GetPacSettings
 from application.webhooks.views import WebhookEventCursor, WebhookEventView
 from entrypoints.graphql.common import actor, bus, business_result
 

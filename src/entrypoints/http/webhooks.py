@@ -8,7 +8,7 @@ its processing then marks it FAILED or UNMATCHED with the reason.
 
 Other domains put their routes here too (``/webhooks/whatsapp``, ``/webhooks/aurinko``): verify,
 then ``receive(...)`` with their provider name, and register a processor in
-``application.bootstrap.build_webhook_processors``.
+the owning domain's module (``Registrations.webhook_processors``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from adapters.webhooks.aurinko import AurinkoWebhookVerifier
 from adapters.webhooks.standard import StandardWebhooksVerifier
 from adapters.webhooks.workos import WorkOsWebhookVerifier
 from application.webhooks.commands import ReceivedWebhook, ReceiveWebhook
-from application.webhooks.pac import COMPANY_HEADER, PacCompanyUnknown, VerifyPacDelivery, pac_event_id
+from application.invoicing.pac import COMPANY_HEADER, PacCompanyUnknown, VerifyPacDelivery, pac_event_id
 from application.webhooks.ports import SignatureRejected, WebhookVerifier
 from domain.webhooks.model import MAX_PROVIDER_EVENT_ID
 from entrypoints.http.errors import json_error

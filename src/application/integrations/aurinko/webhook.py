@@ -7,7 +7,7 @@ stored event queues one sync however often it is processed (the job key names th
 
 from __future__ import annotations
 
-from application.integrations.commands import QueueAccountSync
+from application.integrations.aurinko.commands import QueueAccountSync
 from application.shared.bus import MessageBus
 from application.webhooks.payloads import json_object, text
 from application.webhooks.ports import WebhookOutcome

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from application.integrations.commands import (
+from application.integrations.aurinko.commands import (
     AurinkoPolicy,
     ConnectAurinko,
     DisconnectAurinko,
@@ -26,8 +26,8 @@ from application.integrations.commands import (
     SyncAllInboxes,
     SyncInbox,
 )
-from application.integrations.oauth_state import OAuthStateCodec
-from application.integrations.ports import (
+from application.integrations.aurinko.oauth_state import OAuthStateCodec
+from application.integrations.aurinko.ports import (
     ConnectionRef,
     InboxProvider,
     MessageWrite,
@@ -40,7 +40,7 @@ from application.integrations.ports import (
     SyncTokenExpired,
     TokenRejected,
 )
-from application.integrations.views import (
+from application.integrations.aurinko.views import (
     AurinkoConnectionView,
     AuthorizationUrlView,
     InboxCursor,
@@ -51,7 +51,7 @@ from application.integrations.views import (
 from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, DuplicateEntry, UnitOfWork
 from application.shared.secrets import SecretBox, SecretUnreadable
-from domain.integrations.aurinko import (
+from domain.integrations.aurinko.connection import (
     AurinkoConnection,
     AurinkoNeedsReconnect,
     AurinkoNotConfigured,
@@ -64,7 +64,7 @@ from domain.integrations.aurinko import (
     parse_scopes,
     token_context,
 )
-from domain.integrations.inbox import InboundMessage, bounded
+from domain.integrations.aurinko.inbox import InboundMessage, bounded
 from domain.shared.errors import InvalidInput, PermissionDenied
 from domain.shared.model import new_id, parse_id
 from domain.tenancy.model import Actor, Role

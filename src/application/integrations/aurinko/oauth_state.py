@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from domain.integrations.aurinko import InvalidOAuthState
+from domain.integrations.aurinko.connection import InvalidOAuthState
 
 STATE_TTL = timedelta(minutes=10)
 MAX_STATE = 2048

@@ -7,7 +7,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.integrations.aurinko import ConnectionStatus, ServiceType
+from domain.integrations.aurinko.connection import ConnectionStatus, ServiceType
 from domain.shared.errors import InvalidInput
 from domain.shared.model import parse_id
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
-from application.integrations.views import AurinkoConnectionView, InboxCursor, InboxFilter, InboxMessageView
-from domain.integrations.aurinko import AurinkoConnection, ServiceType
-from domain.integrations.inbox import InboundMessage
+from application.integrations.aurinko.views import AurinkoConnectionView, InboxCursor, InboxFilter, InboxMessageView
+from domain.integrations.aurinko.connection import AurinkoConnection, ServiceType
+from domain.integrations.aurinko.inbox import InboundMessage
 
 # --- provider errors ---------------------------------------------------------------------------
 

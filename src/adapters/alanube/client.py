@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from application.webhooks.pac import PacDocument, PacRefused, PacUnavailable
+from application.invoicing.pac import PacDocument, PacRefused, PacUnavailable
 
 _RETRY = frozenset({408, 425, 429, 500, 502, 503, 504})
 

@@ -37,7 +37,7 @@ from domain.jobs.model import Job
 from domain.invoicing.invoices import Invoice, LegalStatus
 from domain.shared.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.tenancy.model import Actor, Role
-from domain.webhooks.pac import (
+from domain.invoicing.pac import (
     PacSettings,
     SignatureMode,
     api_key_context,
@@ -117,7 +117,7 @@ class AuthorizedInvoiceSender(Protocol):
     """Contract E's hook: send an authorised invoice to its client's default channel.
 
     By default the whatsapp domain's ``SendInvoice`` through the bus (``send_invoice_through``);
-    ``build_job_handlers(..., authorized_invoice_sender=...)`` replaces it (tests)."""
+    the ``authorized_invoice_sender`` dependency replaces it (tests)."""
 
     def __call__(self, actor: Actor, invoice_id: str) -> None: ...
 

@@ -1,0 +1,72 @@
+"""The invoicing modules: clients, invoices, quotes and statements; and the PAC (Alanube) that
+authorises invoices with the DGI (its settings, webhook, sync, polling fallback and jobs)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from application.files.keeping import FileKeeper
+from application.invoicing import commands as c
+from application.invoicing import handlers as h
+from application.invoicing import pac
+from application.jobs.schedules import Schedule
+from application.shared.modules import Dependencies, DomainModule, Registrations
+
+
+def register(deps: Dependencies) -> Registrations:
+    clock = deps.clock
+    policy = deps.get("invoicing_policy", c.InvoicingPolicy())
+    return Registrations(
+        handlers={
+            c.CreateClient: h.CreateClientHandler(clock),
+            c.UpdateClient: h.UpdateClientHandler(clock),
+            c.GetClient: h.GetClientHandler(),
+            c.GetClients: h.GetClientsHandler(),
+            c.FindClients: h.FindClientsHandler(policy),
+            c.CreateInvoice: h.CreateInvoiceHandler(clock),
+            c.RegisterInvoicePayment: h.RegisterInvoicePaymentHandler(clock),
+            c.VoidInvoice: h.VoidInvoiceHandler(clock),
+            c.GetInvoice: h.GetInvoiceHandler(clock),
+            c.FindInvoices: h.FindInvoicesHandler(clock, policy),
+            c.CreateQuote: h.CreateQuoteHandler(clock),
+            c.GetQuote: h.GetQuoteHandler(clock),
+            c.FindQuotes: h.FindQuotesHandler(clock, policy),
+            c.GetClientStatement: h.GetClientStatementHandler(),
+        },
+    )
+
+
+MODULE = DomainModule(name="invoicing", needs=("clock",), register=register)
+
+
+def register_pac(deps: Dependencies) -> Registrations:
+    clock, secrets, storage, file_policy = deps.clock, deps.secrets, deps.storage, deps.file_policy
+    policy = deps.get("pac_policy", pac.PacPolicy())
+    keeper = FileKeeper(storage, deps.mime, clock, file_policy)
+    sender = deps.get("authorized_invoice_sender", pac.send_invoice_through(deps.messages))
+    return Registrations(
+        handlers={
+            pac.ConfigurePac: pac.ConfigurePacHandler(clock, secrets),
+            pac.GetPacSettings: pac.GetPacSettingsHandler(),
+            pac.VerifyPacDelivery: pac.VerifyPacDeliveryHandler(secrets, policy),
+            pac.SyncPacDocument: pac.SyncPacDocumentHandler(
+                clock, secrets, deps.pac_client, keeper, storage, file_policy, policy
+            ),
+            pac.QueueStalePacDocuments: pac.QueueStalePacDocumentsHandler(clock, deps.uow_factory, policy),
+        },
+        jobs={
+            pac.SYNC_JOB: pac.sync_job(deps.messages),
+            pac.POLL_JOB: pac.poll_job(deps.messages),
+            pac.SEND_JOB: pac.send_job(sender),
+        },
+        schedules=[Schedule(kind=pac.POLL_JOB, interval=deps.get("pac_poll_every", timedelta(minutes=5)))],
+        webhook_processors={pac.PROVIDER: pac.PacWebhookProcessor(deps.messages)},
+    )
+
+
+PAC_MODULE = DomainModule(
+    name="pac",
+    needs=("uow_factory", "clock", "secrets", "pac_client", "storage", "mime", "file_policy"),
+    requires=("invoicing",),
+    register=register_pac,
+)

@@ -1,0 +1,101 @@
+"""Assembling the service from domain modules: needs, requirements, duplicates, order."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+import structlog
+
+from application.jobs.schedules import Schedule
+from application.modules import MODULES
+from application.shared.messages import Command
+from application.shared.modules import DomainModule, DuplicateRegistration, Registrations, assemble
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ping(Command):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pong(Command):
+    pass
+
+
+def _module(name: str, *, handles: type = Ping, needs: tuple[str, ...] = (), requires: tuple[str, ...] = (),
+            job: str | None = None, schedule: str | None = None, provider: str | None = None) -> DomainModule:
+    def register(deps: object) -> Registrations:
+        return Registrations(
+            handlers={handles: lambda message, uow: name},
+            jobs={job: lambda job: None} if job else {},
+            schedules=[Schedule(kind=schedule, interval=timedelta(minutes=1))] if schedule else [],
+            webhook_processors={provider: lambda event: None} if provider else {},
+        )
+
+    return DomainModule(name=name, needs=needs, requires=requires, register=register)
+
+
+class _Uow:
+    def collect_events(self) -> list[object]:
+        return []
+
+
+def _assemble(modules: list[DomainModule], **values: object):  # type: ignore[no-untyped-def]
+    return assemble(modules, lambda tenant_id: _Uow(), values)
+
+
+def test_a_module_whose_needs_are_not_configured_is_left_out_whole_and_the_log_says_why() -> None:
+    with structlog.testing.capture_logs() as logs:
+        service = _assemble([_module("a", needs=("clock", "storage"))], clock=object(), storage=None)
+    assert service.registered == () and service.left_out == {"a": "not configured: storage"}
+    assert {"module": "a", "reason": "not configured: storage", "event": "module.not_registered",
+            "log_level": "info"} in logs
+    with pytest.raises(LookupError, match="no handler registered for Ping"):
+        service.bus.handle(Ping(actor=None))
+
+
+def test_a_module_that_requires_one_left_out_is_left_out_too_whatever_the_order() -> None:
+    a = _module("a", needs=("missing",))
+    b = _module("b", handles=Pong, requires=("a",))
+    c = _module("c", handles=Ping, requires=("b",))
+    for order in itertools.permutations([a, b, c]):
+        service = _assemble(list(order))
+        assert service.left_out == {"a": "not configured: missing", "b": "needs the module(s) a",
+                                    "c": "needs the module(s) b"}
+    assert _assemble([b]).left_out == {"b": "needs the module(s) a"}  # a module not listed at all
+
+
+@pytest.mark.parametrize(
+    "second, what",
+    [
+        (_module("b"), "message type Ping"),
+        (_module("b", handles=Pong, job="j"), "job kind j"),
+        (_module("b", handles=Pong, schedule="s"), "schedule s"),
+        (_module("b", handles=Pong, provider="p"), "webhook provider p"),
+    ],
+)
+def test_a_registration_made_twice_is_an_error_at_start_up(second: DomainModule, what: str) -> None:
+    first = _module("a", job="j", schedule="s", provider="p")
+    for order in ([first, second], [second, first]):
+        with pytest.raises(DuplicateRegistration, match=what):
+            _assemble(order)
+    with pytest.raises(DuplicateRegistration, match="listed twice"):
+        _assemble([first, first])
+
+
+def test_handlers_jobs_schedules_and_processors_are_assembled_and_messages_go_through_the_bus() -> None:
+    service = _assemble([_module("a", job="j", schedule="s", provider="p"), _module("b", handles=Pong)])
+    assert service.registered == ("a", "b") and service.left_out == {}
+    assert (service.bus.handle(Ping(actor=None)), service.bus.handle(Pong(actor=None))) == ("a", "b")
+    assert (list(service.job_handlers), [s.kind for s in service.schedules], list(service.webhook_processors)) == (
+        ["j"], ["s"], ["p"]
+    )
+
+
+def test_every_module_of_the_service_is_listed_once_and_names_what_it_needs() -> None:
+    names = [module.name for module in MODULES]
+    assert len(names) == len(set(names))
+    assert all(required in names for module in MODULES for required in module.requires)
