@@ -27,10 +27,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,pdf-build]'
 	touch $@
 
-# WeasyPrint is pure Python: its hot modules, and our adapters/pdf/speedups.py, are compiled with
-# Cython (~18% fewer instructions per invoice). Only what changed is compiled again (~1 min at first).
+# The PDF accelerator (src/adapters/pdf/accelerated): WeasyPrint's hot modules and our patches,
+# compiled with Cython (~18% fewer instructions per invoice). Only what changed is compiled again
+# (~1 min at first); without a C compiler, or on a WeasyPrint it does not know, one line says so.
 pdf-modules: $(VENV)/.installed
-	$(BIN)/python tools/compile_pdf_modules.py
+	$(BIN)/python -m adapters.pdf.accelerated.compile
 
 serve: pdf-modules
 	$(BIN)/istmo db upgrade
