@@ -41,9 +41,13 @@ serve: pdf-modules
 	@echo "GraphQL (GraphiQL on GET): http://127.0.0.1:8000/graphql"
 	$(BIN)/istmo serve --dev --with-worker --host 127.0.0.1 --port 8000
 
+# The PDF tests run again on the stock path (accelerator off), as on a host where it stands aside.
+PDF_STOCK_TESTS := $(addprefix tests/integration/test_pdf_,render.py renderer_contract.py security.py)
+
 test: pdf-modules
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n auto --dist loadgroup
+	ISTMO_PDF_ACCELERATOR=off $(BIN)/python -m pytest -n auto --dist loadgroup $(PDF_STOCK_TESTS)
 
 # The webhook bench's load generator (issue 6): wrk, C, so that it leaves the two cores to the service.
 bench: pdf-modules
