@@ -4,13 +4,16 @@ modules are out of date, renders take the stock path with one notice; without a 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
 from importlib import metadata
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
@@ -24,34 +27,44 @@ from tests.integration.test_pdf_render import LAYOUT, LOGO, deflate_level
 PACKAGE = Path(accelerated.__file__).parent
 
 
+@pytest.fixture
+def logs() -> Iterator[list[dict[str, Any]]]:
+    """What is logged, at INFO and above whatever another test configured."""
+    config = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    try:
+        with structlog.testing.capture_logs() as captured:
+            yield captured
+    finally:
+        structlog.configure(**config)
+
+
 def test_an_unknown_weasyprint_release_renders_on_the_stock_path_with_one_notice(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, logs: list[dict[str, Any]]
 ) -> None:
     installed = metadata.version
     monkeypatch.setattr(
         releases.metadata, "version", lambda name: "71.0" if name == "weasyprint" else installed(name)
     )
-    with structlog.testing.capture_logs() as logs:
-        renderer = WeasyPrintPdfRenderer(RendererSettings(processes=1, timeout=60))
-    with renderer:
+    with WeasyPrintPdfRenderer(RendererSettings(processes=1, timeout=60)) as renderer:
         pdf = renderer.render(sample_invoice(), LAYOUT, LOGO)
-    assert [log["event"] for log in logs] == ["pdf.accelerator_off"]
+    assert [(log["event"], log["log_level"]) for log in logs] == [("pdf.accelerator_off", "warning")]
     assert "weasyprint 71.0" in logs[0]["reason"] and "weasyprint 70.x" in logs[0]["reason"]
     assert not renderer.accelerated
     assert deflate_level(pdf) == 9  # pydyf's own level: no patch was installed
 
 
-def test_compiled_modules_out_of_date_turn_it_off_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compiled_modules_out_of_date_turn_it_off_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, logs: list[dict[str, Any]]
+) -> None:
     monkeypatch.setattr(accelerated, "stale", lambda: ["weasyprint.css"])
-    with structlog.testing.capture_logs() as logs:
-        assert not accelerated.usable(True)
+    assert not accelerated.usable(True)
     assert [(log["event"], log["log_level"]) for log in logs] == [("pdf.accelerator_off", "warning")]
     assert "make pdf-modules" in logs[0]["reason"]
 
 
-def test_switched_off_it_is_not_used_and_nothing_is_logged() -> None:
-    with structlog.testing.capture_logs() as logs:
-        assert not accelerated.usable(False)
+def test_switched_off_it_is_not_used_and_nothing_is_logged(logs: list[dict[str, Any]]) -> None:
+    assert not accelerated.usable(False)
     assert logs == []
 
 

@@ -13,8 +13,8 @@ has three parts:
   DGI URL instead of ~1.7 ms; the tests compare it with segno module for module.
 
 When it stands aside: ``ISTMO_PDF_ACCELERATOR=off``; an installed WeasyPrint or pydyf release
-other than those above (``releases.py``; one notice is logged); a compiled module out of date
-with its source (one warning). Renders then take the stock path: no patch installed, segno's
+other than those above (``releases.py``); a compiled module out of date with its source. One
+warning says which. Renders then take the stock path: no patch installed, segno's
 own encoder, and workers that import WeasyPrint from its ``.py`` files (they import it
 themselves, ~1 s per worker start instead of ~0.3 s, as the pool's forkserver no longer
 preloads it). Without a C compiler ``make pdf-modules`` says so in one line and compiles
@@ -76,7 +76,7 @@ def usable(wanted: bool) -> bool:
     unknown = unknown_releases()
     if unknown:
         known = ", ".join(f"{name} {prefix}x" for name, prefix in KNOWN.items())
-        log.info("pdf.accelerator_off", reason=f"{', '.join(unknown)}: it knows {known}", path="stock")
+        log.warning("pdf.accelerator_off", reason=f"{', '.join(unknown)}: it knows {known}", path="stock")
         return False
     outdated = stale()
     if outdated:
