@@ -23,7 +23,6 @@ import time
 import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 INVOICE_P50_MS = 25.0
 INVOICES_PER_SECOND = 60.0
@@ -72,13 +71,12 @@ def _naive_html(composed: object, assets: Mapping[str, object], composer: object
 
 def _plain_weasyprint() -> None:
     """Pool initializer: this process imports WeasyPrint as installed from PyPI, every module that
-    tools/compile_pdf_modules.py compiled taken from its ``.py``; the naive baseline is stock."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    from compile_pdf_modules import SourcesFirst
+    ``make pdf-modules`` compiled taken from its ``.py``; the naive baseline is stock."""
+    from adapters.pdf.accelerated.modules import import_from_sources
 
     if "weasyprint" in sys.modules:
         raise RuntimeError("the naive baseline's process already imported WeasyPrint")
-    sys.meta_path.insert(0, SourcesFirst)
+    import_from_sources()
 
 
 def _naive_render(html: str) -> int:

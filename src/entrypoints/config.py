@@ -62,6 +62,7 @@ class Settings:
     pdf_processes: int | None = None  # None: one render worker per CPU
     pdf_timeout: timedelta = timedelta(seconds=30)
     pdf_memory_mb: int = 768
+    pdf_accelerator: bool = True
     job_max_attempts: int = 8
     job_lease: timedelta = timedelta(minutes=5)
     worker_concurrency: int = 4
@@ -179,6 +180,7 @@ class Settings:
             pdf_processes=integer("PDF_PROCESSES", os.cpu_count() or 1),
             pdf_timeout=_positive_duration(get("PDF_TIMEOUT", "30s") or "30s", name="ISTMO_PDF_TIMEOUT"),
             pdf_memory_mb=integer("PDF_MEMORY_MB", 768),
+            pdf_accelerator=(get("PDF_ACCELERATOR", "on") or "on").lower() not in ("off", "0", "false", "no"),
             job_max_attempts=integer("JOB_MAX_ATTEMPTS", 8),
             job_lease=_positive_duration(get("JOB_LEASE", "5m") or "5m", name="ISTMO_JOB_LEASE"),
             worker_concurrency=integer("WORKER_CONCURRENCY", 4),

@@ -84,6 +84,7 @@ def _pdf_renderer(settings: Settings) -> Iterator[WeasyPrintPdfRenderer]:
             processes=settings.pdf_processes,
             timeout=settings.pdf_timeout.total_seconds(),
             memory_limit_mb=settings.pdf_memory_mb,
+            accelerator=settings.pdf_accelerator,
         )
     )
     try:

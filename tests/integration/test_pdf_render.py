@@ -1,12 +1,15 @@
 """WeasyPrintPdfRenderer end to end: real worker processes, real WeasyPrint, text read back with pypdf.
 
-One renderer (two warm workers) serves the whole module.
+One renderer (two warm workers) serves the whole module. ``make test`` runs this module, the
+renderer contract and the security tests a second time with ``ISTMO_PDF_ACCELERATOR=off``: their
+renderers take the accelerator switch from the environment, as the service does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -16,6 +19,8 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
+from adapters.pdf.accelerated.modules import stale
+from adapters.pdf.accelerated.releases import unknown_releases
 from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
 from application.pdf.documents import (
     DocumentType,
@@ -29,6 +34,7 @@ from application.pdf.documents import (
     sample_statement,
 )
 from domain.pdf.errors import TemplateInvalid
+from entrypoints.config import Settings
 
 LAYOUT = PdfLayout(
     primary_color="#0B5394",
@@ -54,11 +60,33 @@ def png(width: int = 60, height: int = 20) -> bytes:
 LOGO = {"logo": PdfAsset(name="logo.png", mime="image/png", data=png())}
 
 
+def accelerator_wanted() -> bool:
+    """``ISTMO_PDF_ACCELERATOR`` read as the service reads it."""
+    switch = os.environ.get("ISTMO_PDF_ACCELERATOR", "")
+    return Settings.from_env({"ISTMO_PDF_ACCELERATOR": switch}).pdf_accelerator
+
+
+def deflate_level(pdf: bytes) -> int | None:
+    """The zlib level the first page's content stream was deflated at: 9 is pydyf's (stock
+    WeasyPrint), 6 the accelerator's."""
+    raw = read(pdf).pages[0]["/Contents"].get_object()._data
+    content = zlib.decompress(raw)
+    return next((level for level in (6, 9) if zlib.compress(content, level) == raw), None)
+
+
 @pytest.fixture(scope="module")
 def renderer() -> Iterator[WeasyPrintPdfRenderer]:
-    with WeasyPrintPdfRenderer(RendererSettings(processes=2, timeout=60)) as renderer:
+    settings = RendererSettings(processes=2, timeout=60, accelerator=accelerator_wanted())
+    with WeasyPrintPdfRenderer(settings) as renderer:
         renderer.start()
         yield renderer
+
+
+def test_the_renderer_takes_the_path_the_switch_asks_for(renderer: WeasyPrintPdfRenderer) -> None:
+    usable = accelerator_wanted() and not unknown_releases() and not stale()
+    assert renderer.accelerated == usable
+    pdf = renderer.render(sample_invoice(), LAYOUT, LOGO)
+    assert deflate_level(pdf) == (6 if usable else 9)  # stock: pydyf's level, no patch installed
 
 
 def read(pdf: bytes) -> PdfReader:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
 from application.pdf.documents import PdfAsset, PdfLayout, sample_invoice, sample_statement
 from domain.pdf.errors import TemplateInvalid
 from tests.fakes.pdf import FakePdfRenderer
+from tests.integration.test_pdf_render import accelerator_wanted
 
 LAYOUT = PdfLayout(header_text="Encabezado", footer_text="Pie de página")
 
@@ -34,11 +37,22 @@ def logo(red: int) -> dict[str, PdfAsset]:
     return {"logo": PdfAsset(name="logo.png", mime="image/png", data=png(red))}
 
 
+@pytest.fixture(scope="module")
+def real_renderer(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The session's renderer; with ``ISTMO_PDF_ACCELERATOR=off``, one on the stock path."""
+    if accelerator_wanted():
+        yield request.getfixturevalue("weasyprint_renderer")
+        return
+    with WeasyPrintPdfRenderer(RendererSettings(processes=1, timeout=60, accelerator=False)) as renderer:
+        assert not renderer.accelerated
+        yield renderer
+
+
 @pytest.fixture(params=["fake", "weasyprint"])
 def renderer(request: pytest.FixtureRequest) -> Any:
     if request.param == "fake":
         return FakePdfRenderer()
-    return request.getfixturevalue("weasyprint_renderer")
+    return request.getfixturevalue("real_renderer")
 
 
 def test_the_same_inputs_give_the_same_pdf_bytes(renderer: Any) -> None:

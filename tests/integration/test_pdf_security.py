@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
 from application.pdf.documents import PdfAsset, PdfLayout, sample_invoice
 from domain.pdf.errors import RenderFailed, RenderTimeout, RenderTooLarge
+from tests.integration.test_pdf_render import accelerator_wanted
 
 PASSWD_MARKERS = ("root:", "/bin/bash", "/usr/sbin/nologin", "daemon:")
 
@@ -79,7 +80,9 @@ def redirector() -> Iterator[_Server]:
 
 @pytest.fixture(scope="module")
 def renderer() -> Iterator[WeasyPrintPdfRenderer]:
-    settings = RendererSettings(processes=2, timeout=4, memory_limit_mb=256, max_html_chars=2_000_000)
+    settings = RendererSettings(
+        processes=2, timeout=4, memory_limit_mb=256, max_html_chars=2_000_000, accelerator=accelerator_wanted()
+    )
     with WeasyPrintPdfRenderer(settings) as renderer:
         renderer.start()
         yield renderer

@@ -1,9 +1,9 @@
-"""``speedups.install()`` and the Cython-compiled modules change how fast WeasyPrint renders, not
-what it draws.
+"""The accelerator (its patches and the Cython-compiled modules) changes how fast WeasyPrint
+renders, not what it draws.
 
-Each document is rendered twice, in two fresh processes: as the service renders it, and with
-plain WeasyPrint (every module compiled by tools/compile_pdf_modules.py imported from its
-``.py``, and ``install`` made a no-op before the engine starts). The speedups compress streams
+Each document is rendered twice, in two fresh processes: on the accelerated path, and on the
+stock path (``PdfEngine(accelerated=False)``, every module ``make pdf-modules`` compiled imported
+from its ``.py``, as a stock render worker does). The speedups compress streams
 at another level, so the raw bytes differ; what must not differ is what each page draws (its
 content stream, decompressed), the page count and sizes, and the fonts and images it uses.
 The documents cover the built-in bodies and a custom body with the text that takes the
@@ -47,16 +47,12 @@ y sigue</p>
 
 RENDER = """
 import json, sys
-sys.path[:0] = [sys.argv[1], sys.argv[5]]
-from compile_pdf_modules import SourcesFirst
+sys.path[:0] = [sys.argv[1]]
+from adapters.pdf.accelerated.modules import import_from_sources
 
-if sys.argv[2] == "plain":
-    sys.meta_path.insert(0, SourcesFirst)
-from adapters.pdf import speedups
-if sys.argv[2] == "plain":
-    import weasyprint.formatting_structure.boxes as boxes
-    assert speedups.__file__.endswith(".py") and boxes.__file__.endswith(".py")
-    speedups.install = lambda: None
+accelerated = sys.argv[2] == "speedups"
+if not accelerated:
+    import_from_sources()
 from adapters.pdf.engine import PdfEngine
 from application.pdf.documents import (
     PdfAsset, PdfLayout, sample_invoice, sample_quote, sample_report, sample_statement)
@@ -70,15 +66,18 @@ documents = {
     "report": (sample_report(), layout),
     "custom body": (sample_invoice(), PdfLayout(custom_body_template=sys.argv[4])),
 }
-engine = PdfEngine()
+engine = PdfEngine(accelerated=accelerated)
 out = {name: engine.render(doc, lay, LOGO).hex() for name, (doc, lay) in documents.items()}
+if not accelerated:
+    import weasyprint.formatting_structure.boxes as boxes
+    assert boxes.__file__.endswith(".py") and "adapters.pdf.accelerated.speedups" not in sys.modules
 print(json.dumps(out))
 """
 
 
 def render_all(mode: str) -> dict[str, bytes]:
     done = subprocess.run(
-        [sys.executable, "-c", RENDER, str(ROOT / "src"), mode, png().hex(), CUSTOM_BODY, str(ROOT / "tools")],
+        [sys.executable, "-c", RENDER, str(ROOT / "src"), mode, png().hex(), CUSTOM_BODY],
         capture_output=True,
         text=True,
         timeout=300,

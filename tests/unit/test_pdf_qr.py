@@ -6,7 +6,7 @@ import segno
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.pdf.qr import qr_matrix
+from adapters.pdf.accelerated.qr import qr_matrix
 from application.pdf.documents import sample_invoice
 
 URL_CHARACTERS = st.characters(min_codepoint=33, max_codepoint=126)

@@ -4,8 +4,8 @@ Everything costly that does not depend on the document is done once, in ``PdfEng
 templates compiled, the user-agent and base stylesheets parsed, the font configuration
 (fontconfig + Pango font map) built, and a first render done so cffi types, fonts and the
 HarfBuzz subsetter are loaded. A render then only composes the HTML and lays it out.
-``speedups.install()`` memoises what WeasyPrint would redo per render (image streams, font
-subsets, font descriptions) and short-cuts its hottest style and length code (see there).
+``PdfEngine(accelerated=True)`` installs the accelerator's patches and QR encoder (see
+``adapters.pdf.accelerated``); without it, the engine renders with stock WeasyPrint and segno.
 
 Determinism: the PDF's dates come from the document (``dcterms.created``), its identifier is a
 digest of the HTML and assets, and nothing else varies (no clock, no random ids, same fonts).
@@ -14,10 +14,9 @@ digest of the HTML and assets, and nothing else varies (no clock, no random ids,
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import weasyprint
@@ -25,9 +24,10 @@ from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError
 from weasyprint.text.fonts import FontConfiguration
 
-from adapters.pdf import digests, speedups
+from adapters.pdf import digests
+from adapters.pdf.accelerated.qr import qr_matrix
 from adapters.pdf.fetcher import AssetUrlFetcher
-from adapters.pdf.html import HtmlComposer, template_line_of
+from adapters.pdf.html import HtmlComposer, segno_matrix, template_line_of
 from application.pdf.documents import DEFAULT_LAYOUT, PdfAsset, PdfDocument, PdfLayout, sample_invoice
 from domain.pdf.errors import RenderFailed, RenderTooLarge, TemplateInvalid
 
@@ -50,33 +50,20 @@ class _DocumentHTML(weasyprint.HTML):
         return [self.ua_sheet]
 
 
-def _check_compiled_modules() -> None:
-    """Every module compiled by tools/compile_pdf_modules.py must come from its current source:
-    Python imports the extension whatever its ``.py`` says now (an edited ``speedups.py``, a
-    WeasyPrint upgraded by hand without running the script)."""
-    for module in list(sys.modules.values()):
-        file = getattr(module, "__file__", None)
-        if not file or not file.endswith(".so"):
-            continue
-        extension = Path(file)
-        record = extension.with_name(extension.name + ".source-sha256")
-        if not record.exists():
-            continue
-        source = extension.with_name(extension.name.split(".", 1)[0] + ".py")
-        built_from = record.read_text().strip()
-        if not source.exists() or built_from != hashlib.sha256(source.read_bytes()).hexdigest():
-            raise RuntimeError(
-                f"{extension} was not compiled from the current {source}: "
-                "run `make` (tools/compile_pdf_modules.py compiles it again) or delete the .so"
-            )
+def _installed_speedups() -> ModuleType:
+    from adapters.pdf.accelerated import speedups
+
+    speedups.install()
+    return speedups
 
 
 class PdfEngine:
-    def __init__(self, limits: RenderLimits | None = None) -> None:
+    def __init__(self, limits: RenderLimits | None = None, *, accelerated: bool = False) -> None:
         self.limits = limits or RenderLimits()
-        _check_compiled_modules()
-        speedups.install()
-        self.composer = HtmlComposer(max_html_chars=self.limits.max_html_chars)
+        self._speedups = _installed_speedups() if accelerated else None
+        self.composer = HtmlComposer(
+            max_html_chars=self.limits.max_html_chars, qr_matrix=qr_matrix if accelerated else segno_matrix
+        )
         self._ua_sheet = weasyprint.CSS(string=self.composer.ua_css)
         self._new_font_config()
         self._image_cache: dict[str, Any] = {}
@@ -123,7 +110,8 @@ class PdfEngine:
         fetcher = AssetUrlFetcher(assets)
         html = _DocumentHTML(string=composed.html, url_fetcher=fetcher)
         html.ua_sheet = self._ua_sheet
-        speedups.start_document()
+        if self._speedups:
+            self._speedups.start_document()
         try:
             rendering = html.render(
                 stylesheets=[self._base_sheet, self._layout_sheet(composed.layout_css)],
@@ -140,7 +128,8 @@ class PdfEngine:
             for name in sorted(assets):
                 digest.update(name.encode() + digests.sha256(assets[name].data))
             # Subsets of system fonts are memoised; never while a tenant's web font is loaded.
-            speedups.enabled = self._font_config._folder is None
+            if self._speedups:
+                self._speedups.enabled = self._font_config._folder is None
             pdf = rendering.write_pdf(pdf_identifier=digest.hexdigest()[:32].encode("ascii"))
         finally:
             if self._font_config._folder is not None:  # an @font-face was loaded: forget it

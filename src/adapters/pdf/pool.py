@@ -1,8 +1,8 @@
 """A pool of warm render worker processes with a wall-clock timeout per job.
 
 Workers are started lazily (first job or ``start()``), from a ``forkserver`` that has already
-imported WeasyPrint, so a new worker only builds its engine (~0.3 s) instead of starting an
-interpreter and importing everything (~1 s with ``spawn``). Each job is sent to an idle worker
+imported WeasyPrint (on the accelerated path), so a new worker only builds its engine (~0.3 s)
+instead of starting an interpreter and importing everything (~1 s with ``spawn``). Each job is sent to an idle worker
 over its own pipe; the caller's thread waits at most ``timeout`` seconds for the answer, then
 kills the worker, starts a replacement and raises ``RenderTimeout``. A worker that dies (killed
 by the kernel, crashed) is replaced the same way. Any number of threads may call ``submit``;
@@ -30,7 +30,9 @@ _ERRORS: dict[str, type[DomainError]] = {
     "RenderFailed": RenderFailed,
     "InvalidInput": InvalidInput,
 }
-_PRELOAD = ["weasyprint", "adapters.pdf.engine"]
+# What the forkserver imports for its workers. Stock workers import WeasyPrint themselves, from
+# its sources (see adapters.pdf.accelerated), after the finder that skips compiled modules.
+_PRELOAD = {True: ["weasyprint", "adapters.pdf.engine"], False: ["adapters.pdf.worker"]}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,7 +140,7 @@ class WorkerPool:
             self._idle = queue.Queue()
             self._ctx = multiprocessing.get_context(self.settings.start_method)
             if self.settings.start_method == "forkserver":
-                self._ctx.set_forkserver_preload(_PRELOAD)
+                self._ctx.set_forkserver_preload(_PRELOAD[self.settings.worker.accelerated])
             self._owner_pid = os.getpid()
             for _ in range(self.settings.processes):
                 self._idle.put(self._spawn_locked())

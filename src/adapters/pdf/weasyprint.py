@@ -4,7 +4,9 @@ The calling process only validates, checks templates and waits; composing the HT
 sandbox) and laying it out (WeasyPrint) happen in warm worker processes (see ``pool.py`` and
 ``worker.py``) with a wall-clock timeout and an address-space cap, so a hostile template can
 neither hang nor exhaust the service. Documents reach no file and no network: the URL fetcher
-serves ``data:`` URIs and the assets passed in, nothing else (see ``fetcher.py``).
+serves ``data:`` URIs and the assets passed in, nothing else (see ``fetcher.py``). The
+workers render through the accelerator where it is usable, else through stock WeasyPrint
+(see ``adapters.pdf.accelerated``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 import tinycss2
 
+from adapters.pdf.accelerated import usable
 from adapters.pdf.html import FILTERS, compile_template
 from adapters.pdf.pool import JobResult, PoolSettings, WorkerPool
 from adapters.pdf.sandbox import DocumentSandbox
@@ -47,12 +50,14 @@ class RendererSettings:
     max_pdf_mb: int = 50
     max_html_chars: int = 20_000_000
     start_method: str = "forkserver"
+    accelerator: bool = True  # wanted; used only where it knows the WeasyPrint release
 
 
 class WeasyPrintPdfRenderer:
     def __init__(self, settings: RendererSettings | None = None) -> None:
         self.settings = settings = settings or RendererSettings()
         memory = settings.memory_limit_mb * 1024 * 1024 if settings.memory_limit_mb else None
+        self.accelerated = usable(settings.accelerator)  # else the stock path
         self._pool = WorkerPool(
             PoolSettings(
                 processes=settings.processes or os.cpu_count() or 1,
@@ -63,6 +68,7 @@ class WeasyPrintPdfRenderer:
                     max_pages=settings.max_pages,
                     max_pdf_bytes=settings.max_pdf_mb * 1024 * 1024,
                     max_html_chars=settings.max_html_chars,
+                    accelerated=self.accelerated,
                 ),
             )
         )

@@ -44,6 +44,7 @@ class WorkerSettings:
     max_html_chars: int = 20_000_000
     max_pages: int = 2_000
     max_pdf_bytes: int = 50 * 1024 * 1024
+    accelerated: bool = False  # the accelerator's patches; else stock WeasyPrint, from its sources
 
 
 def proc_status_kb(pid: int | str = "self") -> dict[str, int]:
@@ -80,6 +81,10 @@ def _error(error: BaseException) -> tuple[str, str, str | None, int | None]:
 def serve(conn: Connection, settings: WorkerSettings) -> None:
     """Entry point of a worker process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    if not settings.accelerated:
+        from adapters.pdf.accelerated.modules import import_from_sources
+
+        import_from_sources()
     from adapters.pdf.engine import PdfEngine, RenderLimits
 
     try:
@@ -88,7 +93,8 @@ def serve(conn: Connection, settings: WorkerSettings) -> None:
                 max_html_chars=settings.max_html_chars,
                 max_pages=settings.max_pages,
                 max_pdf_bytes=settings.max_pdf_bytes,
-            )
+            ),
+            accelerated=settings.accelerated,
         )
         engine.warm_up()
         _limit_memory(settings.memory_limit_bytes)

@@ -1,45 +1,9 @@
-"""Work that WeasyPrint (70.0) repeats on every render of a warm worker, done once or faster.
+"""The accelerator's patches of WeasyPrint 70.x and pydyf 0.13.x: what WeasyPrint repeats on
+every render of a warm worker, done once or faster. What each does and why, and the bugs that
+belong upstream: see the package's docstring (``adapters/pdf/accelerated/__init__.py``).
 
-Installed once per worker process by ``PdfEngine`` (``install()``); nothing happens at import.
-Measured on the bench invoice: ~56 -> ~47.5 ms of CPU per render in one process.
-
-- Image XObjects: for a PNG, WeasyPrint decodes the image with Pillow and re-encodes it as PNG
-  on *every* ``write_pdf``, although the image object itself is kept across renders in the
-  engine's image cache (logo and zebra tile: content-addressed URLs). The encoded stream is
-  kept on the image object and a fresh ``pydyf.Stream`` is built from it for each PDF.
-- Font subsets: HarfBuzz subsets each embedded font on every render. Invoices mostly use the
-  same glyphs (digits, the labels), so the subset of a (font, glyph set) is kept in a small
-  LRU. Only used for fontconfig (system) fonts, never while a tenant ``@font-face`` is loaded
-  (``enabled`` is switched off by the engine then), so the key cannot mix two different files.
-- Computed styles: ``ComputedStyle.__missing__`` runs for every property of every element
-  that layout or drawing reads (~4,500 per invoice, the largest single cost of a render). Most
-  of those properties are neither set by a stylesheet nor special: their computed value is
-  the parent's (inherited) or the initial value. A short path returns exactly that and leaves
-  every other case to WeasyPrint's code. It is installed only on the WeasyPrint version it was
-  checked against (``STYLE_FAST_PATH_VERSIONS``).
-- Used lengths: ``resolve_percentages`` runs for every box at every layout step and resolves
-  each of its 14 lengths through two function calls. The same arithmetic, inlined, for the
-  plain cases (``auto``, pixels, percentages); anything else (``calc()``...) goes through
-  WeasyPrint's ``percentage`` as before. Installed with the computed-style short path.
-- Font descriptions: each text layout (several per line of text) builds a new Pango font
-  description from the style; Pango copies it into the layout, so one description per
-  distinct font (family, style, stretch, weight, size, variant, variations) is kept and reused.
-- HTML parsing: tinyhtml5's ``chars_until`` caches its regular expressions under the compiled
-  regex instead of the characters, so it misses every time and rebuilds the pattern (~180
-  times per invoice). A dict that builds the missing entry under the right key fixes that.
-
-- PDF writing: each object is serialised once per write (pydyf did it twice for the /ID),
-  compressed font streams are kept by content, and streams are deflated at level 6.
-- Text drawing: glyph arrays read in one go, operators of a glyph reused on the page.
-- Line layouts: a line ending at a preserved newline is not laid out a second time alone,
-  and a line's layout is kept for drawing instead of being rebuilt (~6% of an invoice).
-- Struts (line height and baseline of a style): kept on the style, not looked up under a
-  string built from 14 of its values twice per line (~3%).
-- Pango contexts kept per (font map, direction, language); computed and anonymous styles
-  start with the initial values nothing of theirs can change.
-
-All but the compression level are pure functions of their inputs: with them, the PDFs are
-byte-identical to WeasyPrint's own; the level changes the deflated bytes, not the content.
+``install()`` patches, once per process; ``PdfEngine`` calls it only where ``usable()`` said
+the installed releases are the ones these patches were checked against. Nothing happens at import.
 """
 
 from __future__ import annotations
@@ -50,7 +14,6 @@ from collections import OrderedDict
 from typing import Any
 
 import pydyf
-import weasyprint
 from tinyhtml5 import inputstream as html_input
 from weasyprint import css as wp_css
 from weasyprint import images as wp_images
@@ -62,7 +25,6 @@ COMPRESSED_ENTRIES = 32
 # level 6 packs in 0.2 ms into 131 bytes more (fonts: the same size within a few bytes).
 COMPRESSION_LEVEL = 6
 COMPRESSED_MIN_BYTES = 2048
-STYLE_FAST_PATH_VERSIONS = {"70.0"}
 KEPT_LAYOUTS = 2_000  # line layouts kept from layout to drawing, per document
 _kept_layouts = 0
 _installed = False
@@ -165,14 +127,13 @@ def install() -> None:
 
     _install_pdf_write_memo()
 
-    if weasyprint.__version__ in STYLE_FAST_PATH_VERSIONS:
-        _install_style_fast_path()
-        _install_percentages_fast_path()
-        _install_font_description_cache()
-        _install_strut_memo()
-        if _install_glyph_fast_path():
-            _install_line_layout_reuse()  # its kept layouts are drawn by that short path only
-        _install_pango_context_cache()
+    _install_style_fast_path()
+    _install_percentages_fast_path()
+    _install_font_description_cache()
+    _install_strut_memo()
+    if _install_glyph_fast_path():
+        _install_line_layout_reuse()  # its kept layouts are drawn by that short path only
+    _install_pango_context_cache()
 
 
 def _install_strut_memo() -> None:
