@@ -22,7 +22,7 @@ from domain.files.model import FileTooLarge
 from domain.tenancy.model import Actor
 from entrypoints.container import Container
 from entrypoints.graphql.limits import cached_parser, depth_limit
-from entrypoints.graphql.loaders import RequestLoaders
+from entrypoints.graphql.schema import request_loaders
 from entrypoints.http.errors import json_error
 from entrypoints.http.multipart import MalformedMultipart, MultipartForm, read_multipart
 from entrypoints.http.services import schema, services
@@ -112,7 +112,7 @@ def _run(container: Container, who: Actor, data: Any, *, upload_names: dict[str,
         "request": request,
         "actor": who,
         "bus": bus,
-        "loaders": RequestLoaders(bus, who),
+        "loaders": request_loaders(bus, who),
         "upload_names": upload_names,
     }
     rules: list[Any] = []
