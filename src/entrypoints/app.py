@@ -14,9 +14,7 @@ from werkzeug.exceptions import HTTPException
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.graphql.schema import build_schema
-from entrypoints.http import files, graphql, health
-from entrypoints.http import webhooks as webhook_routes
-from entrypoints.http import whatsapp as whatsapp_webhooks
+from entrypoints.http import files, graphql, health, services, webhooks, whatsapp
 from entrypoints.http.errors import json_error
 
 log = structlog.get_logger("istmo.http")
@@ -28,13 +26,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     container = container or build_container(settings)
     app = Flask("istmo")
     app.config["MAX_CONTENT_LENGTH"] = container.settings().max_upload_bytes + 4 * 1024 * 1024
-    app.extensions["istmo.container"] = container
-    app.extensions["istmo.schema"] = build_schema()
-    app.register_blueprint(health.blueprint)
-    app.register_blueprint(graphql.blueprint)
-    app.register_blueprint(files.blueprint)
-    webhook_routes.install(app, container.settings())  # webhooks (issue 6)
-    app.register_blueprint(whatsapp_webhooks.blueprint)  # whatsapp
+    services.install(app, container, build_schema())
+    for blueprint in (health.blueprint, graphql.blueprint, files.blueprint, webhooks.blueprint, whatsapp.blueprint):
+        app.register_blueprint(blueprint)
 
     @app.before_request
     def bind_request() -> None:

@@ -222,9 +222,6 @@ def jobs_retry(job_id: str) -> None:
     click.echo(f"job {job.id} queued again ({job.kind})", err=True)
 
 
-# --- webhooks (issue 6) -------------------------------------------------------------------------
-
-
 @main.group()
 def webhooks() -> None:
     """The webhook inbox: see stored deliveries, replay one."""
@@ -272,9 +269,6 @@ def webhooks_replay(event_id: str) -> None:
 
     event = _handle(_container(), ReplayWebhookEvent(actor=None, event_id=event_id))
     click.echo(f"webhook event {event.id} queued again ({event.provider} {event.provider_event_id})", err=True)
-# --- secrets (SecretBox) ----------------------------------------------------------------------
-
-
 @main.group("secrets")
 def secrets_group() -> None:
     """The keys that seal provider tokens and secrets at rest (ISTMO_SECRET_KEYS)."""

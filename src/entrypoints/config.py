@@ -66,7 +66,6 @@ class Settings:
     job_max_attempts: int = 8
     job_lease: timedelta = timedelta(minutes=5)
     worker_concurrency: int = 4
-    # --- webhooks (issue 6) ---
     webhook_max_bytes: int = 1024 * 1024
     polar_webhook_secret: str | None = None
     workos_webhook_secret: str | None = None
@@ -77,12 +76,9 @@ class Settings:
     pac_poll_after: timedelta = timedelta(minutes=10)
     pac_poll_every: timedelta = timedelta(minutes=5)
     pac_timeout: timedelta = timedelta(seconds=15)
-    # --- end webhooks ---
     secret_keys: tuple[str, ...] = ()
     """Fernet keys of the SecretBox, the first one primary (``ISTMO_SECRET_KEYS``)."""
-    # --- whatsapp ---
     whatsapp_graph_url: str = "https://graph.facebook.com/v23.0"
-    # --- aurinko ---
     aurinko_base_url: str = "https://api.aurinko.io"
     aurinko_client_id: str | None = None
     aurinko_client_secret: str | None = None
@@ -92,14 +88,13 @@ class Settings:
     aurinko_sync_days: int = 30
     aurinko_timeout: timedelta = timedelta(seconds=30)
 
-    @property
-    def aurinko_callback_url(self) -> str:
-        return self.aurinko_return_url or f"{self.public_url}/integrations/aurinko/callback"
-    # --- emails ---
     smtp_url: str | None = None  # unset: the local outbox (or each tenant's own SMTP URL)
     email_from: str = "no-reply@istmo.example.com"
     outbox_dir: Path | None = None  # None: $ISTMO_DATA_DIR/outbox
-    # --- end emails ---
+
+    @property
+    def aurinko_callback_url(self) -> str:
+        return self.aurinko_return_url or f"{self.public_url}/integrations/aurinko/callback"
 
     @property
     def pac_timeout_seconds(self) -> float:
@@ -184,7 +179,6 @@ class Settings:
             job_max_attempts=integer("JOB_MAX_ATTEMPTS", 8),
             job_lease=_positive_duration(get("JOB_LEASE", "5m") or "5m", name="ISTMO_JOB_LEASE"),
             worker_concurrency=integer("WORKER_CONCURRENCY", 4),
-            # --- webhooks ---
             webhook_max_bytes=integer("WEBHOOK_MAX_BYTES", 1024 * 1024),
             polar_webhook_secret=get("POLAR_WEBHOOK_SECRET"),
             workos_webhook_secret=get("WORKOS_WEBHOOK_SECRET"),
@@ -195,7 +189,6 @@ class Settings:
             pac_poll_after=_positive_duration(get("PAC_POLL_AFTER", "10m") or "10m", name="ISTMO_PAC_POLL_AFTER"),
             pac_poll_every=_positive_duration(get("PAC_POLL_EVERY", "5m") or "5m", name="ISTMO_PAC_POLL_EVERY"),
             pac_timeout=_positive_duration(get("PAC_TIMEOUT", "15s") or "15s", name="ISTMO_PAC_TIMEOUT"),
-            # --- end webhooks ---
             secret_keys=secret_keys,
             whatsapp_graph_url=_http_url(
                 get("WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v23.0") or "", name="ISTMO_WHATSAPP_GRAPH_URL"
@@ -210,11 +203,9 @@ class Settings:
             ),
             aurinko_sync_days=integer("AURINKO_SYNC_DAYS", 30),
             aurinko_timeout=_positive_duration(get("AURINKO_TIMEOUT", "30s") or "30s", name="ISTMO_AURINKO_TIMEOUT"),
-            # --- emails ---
             smtp_url=_smtp_url(get("SMTP_URL")),
             email_from=_email_from(get("EMAIL_FROM", "no-reply@istmo.example.com") or ""),
             outbox_dir=Path(outbox) if (outbox := get("OUTBOX_DIR")) else None,
-            # --- end emails ---
         )
 
 

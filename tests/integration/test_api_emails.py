@@ -54,7 +54,7 @@ NOWHERE = "3f1d7e8a-0000-4000-8000-000000000000"
 @pytest.fixture
 def api(make_service: Any) -> Any:
     service = make_service()
-    service.container.pdf_renderer.override(providers.Object(FakePdfRenderer()))
+    service.container.pdf.pdf_renderer.override(providers.Object(FakePdfRenderer()))
     return service
 
 

@@ -74,7 +74,7 @@ def clock() -> FakeClock:
 def api(make_service: Any, clock: FakeClock, weasyprint_renderer: WeasyPrintPdfRenderer) -> Any:
     service = make_service()
     service.container.clock.override(providers.Object(clock))
-    service.container.pdf_renderer.override(providers.Object(weasyprint_renderer))
+    service.container.pdf.pdf_renderer.override(providers.Object(weasyprint_renderer))
     return service
 
 
@@ -250,7 +250,7 @@ def test_a_template_that_fails_at_render_time_is_a_result_error(api: Any, acme: 
 def test_a_render_past_its_time_limit_is_a_result_error(make_service: Any) -> None:
     api = make_service()
     with WeasyPrintPdfRenderer(RendererSettings(processes=1, timeout=0.5)) as impatient:
-        api.container.pdf_renderer.override(providers.Object(impatient))
+        api.container.pdf.pdf_renderer.override(providers.Object(impatient))
         acme = api.headers("acme")
         loop = "{% for i in range(99999) %}{% for j in range(99999) %}{{ i }}{% endfor %}{% endfor %}"
         refused(api, acme, PREVIEW, "previewPdfTemplate", "RENDER_TIMEOUT", None,

@@ -341,7 +341,8 @@ def test_a_read_timeout_makes_the_message_uncertain_and_it_is_not_resent(connect
 
     provider_server.route("POST", rf"/{connected.graph.phone_number_id}/messages", slow)
     url = connected.service.container.settings().whatsapp_graph_url
-    connected.service.container.whatsapp_sender.override(providers.Object(GraphWhatsAppSender(url, read_timeout=0.1)))
+    impatient = GraphWhatsAppSender(url, read_timeout=0.1)
+    connected.service.container.gateways.whatsapp_sender.override(providers.Object(impatient))
     connected.service.container.service.reset()
     [message] = connected.send(c=connected.client(), template=TEMPLATE)["messages"]
     connected.jobs()

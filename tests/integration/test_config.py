@@ -315,13 +315,13 @@ def test_the_container_builds_the_renderer_from_the_settings_without_starting_wo
     base = settings(tmp_path, PDF_PROCESSES="2", PDF_TIMEOUT="45s", PDF_MEMORY_MB="256")
     container = build_container(replace(base, log_format="json", log_level="WARNING"))
     try:
-        renderer = container.pdf_renderer()
+        renderer = container.pdf.pdf_renderer()
         assert isinstance(renderer, WeasyPrintPdfRenderer)
         assert (renderer.settings.processes, renderer.settings.timeout, renderer.settings.memory_limit_mb) == (2, 45.0, 256)
         assert renderer.worker_pids() == [], "workers start on the first render, not with the container"
     finally:
         container.shutdown_resources()
-    assert container.pdf_renderer.initialized is False
+    assert container.pdf.pdf_renderer.initialized is False
 
 
 # --- the job runner -----------------------------------------------------------------------------
@@ -365,7 +365,7 @@ def test_the_container_builds_the_worker_from_the_settings(tmp_path: Path) -> No
         schedules = {s.kind: s.interval for s in worker._schedules}
         assert sorted(schedules) == ["aurinko.sync_all", "deliveries.sweep", "files.gc", "pac.poll"]
         assert schedules["aurinko.sync_all"] == timedelta(minutes=5)  # ISTMO_AURINKO_SYNC_EVERY
-        assert container.uow_factory(None)._job_max_attempts == 5
+        assert container.core.uow_factory(None)._job_max_attempts == 5
     finally:
         container.shutdown_resources()
 

@@ -24,12 +24,12 @@ def test_by_default_every_tenant_writes_to_the_local_outbox_under_the_data_dir(t
     container = build_container(config)
     try:
         upgrade(container.engine())  # the chooser reads the tenant's own settings first
-        senders = container.email_senders()
+        senders = container.emails.email_senders()
         assert isinstance(senders, TenantEmailSenders)
         outbox = senders.for_tenant("3f1d7e8a-0000-4000-8000-00000000000a")
         assert isinstance(outbox, LocalOutboxEmailSender)
         assert outbox.folder("t-1") == tmp_path.resolve() / "outbox" / "t-1"
-        assert container.email_policy().message_id_domain == "istmo.example.com"
+        assert container.emails.email_policy().message_id_domain == "istmo.example.com"
     finally:
         container.shutdown_resources()
 
@@ -42,8 +42,8 @@ def test_an_instance_smtp_url_is_used_by_every_tenant(tmp_path: Path) -> None:
     container = build_container(config)
     try:
         upgrade(container.engine())
-        assert isinstance(container.email_senders().for_tenant("t-1"), SmtpEmailSender)
-        assert container.email_policy().message_id_domain == "acme.com.pa"
+        assert isinstance(container.emails.email_senders().for_tenant("t-1"), SmtpEmailSender)
+        assert container.emails.email_policy().message_id_domain == "acme.com.pa"
     finally:
         container.shutdown_resources()
 

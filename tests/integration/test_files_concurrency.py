@@ -39,7 +39,8 @@ def _actor(tenant_id: str) -> Actor:
 
 def _add(service: Service, tenant_id: str, data: bytes, **kw: Any) -> FileView:
     storage = service.container.storage()
-    staged = stage_chunks(storage, [data[:7], data[7:]], max_size=service.container.file_policy().max_upload_bytes)
+    max_size = service.container.files.file_policy().max_upload_bytes
+    staged = stage_chunks(storage, [data[:7], data[7:]], max_size=max_size)
     return service.container.bus().handle(AddFile(actor=_actor(tenant_id), content=staged, **kw))
 
 
@@ -92,7 +93,7 @@ def _race_uploads(service: Service, tenant_ids: Sequence[str], data: bytes) -> d
     results: dict[str, list[FileView]] = {tenant_id: [] for tenant_id in tenant_ids}
     storage = service.container.storage()
     bus = service.container.bus()
-    max_size = service.container.file_policy().max_upload_bytes
+    max_size = service.container.files.file_policy().max_upload_bytes
 
     def upload(tenant_id: str) -> Callable[[], None]:
         def run() -> None:
@@ -324,16 +325,16 @@ def test_collection_keeps_a_temporary_file_promoted_after_it_was_found_expired(
 
     def hooked_uow(tenant_id: str | None) -> _UowHook:
         real = SqlAlchemyUnitOfWork(
-            tenant_id, session_factory=container.session_factory(), clock=container.clock()
+            tenant_id, session_factory=container.core.session_factory(), clock=container.clock()
         )
         return _UowHook(real, promote_once)
 
-    container.uow_factory.override(providers.Callable(hooked_uow))
+    container.core.uow_factory.override(providers.Callable(hooked_uow))
     container.service.reset()
     try:
         container.bus().handle(CollectFileGarbage(actor=None))
     finally:
-        container.uow_factory.reset_override()
+        container.core.uow_factory.reset_override()
 
     assert promoted and promoted[0].id == temporary.id and promoted[0].status is FileStatus.READY
     kept = container.bus().handle(GetFile(actor=_actor(acme), file_id=temporary.id))

@@ -58,7 +58,7 @@ class Flaky:
 def flaky_service(make_service: Callable[..., Service]) -> tuple[Service, Flaky]:
     service = make_service(job_max_attempts=3, polar_webhook_secret=POLAR_SECRET)
     flaky = Flaky(failures=3)
-    service.container.webhook_processors.override(providers.Object({"flaky": flaky}))
+    service.container.webhooks.webhook_processors.override(providers.Object({"flaky": flaky}))
     service.container.service.reset()  # assembled again, with the processors overridden
     return service, flaky
 
@@ -165,7 +165,7 @@ def test_istmo_webhooks_list_and_replay(flaky_service: tuple[Service, Flaky], mo
     assert "body" not in row and "headers" not in row
     busy = runner.invoke(main, ["webhooks", "replay", row["id"]])
     assert busy.exit_code != 0 and "WEBHOOK_EVENT_BUSY" in busy.output
-    service.container.webhook_processors.reset_override()
+    service.container.webhooks.webhook_processors.reset_override()
     run_jobs(service)
     replay = runner.invoke(main, ["webhooks", "replay", row["id"]], catch_exceptions=False)
     assert replay.exit_code == 0, replay.output

@@ -29,7 +29,7 @@ REGISTER = f"""mutation($n: String!, $b: Int!, $d: Boolean) {{
 
 @pytest.fixture
 def pdf(connected: Api, weasyprint_renderer: Any) -> Api:
-    connected.service.container.pdf_renderer.override(providers.Object(weasyprint_renderer))
+    connected.service.container.pdf.pdf_renderer.override(providers.Object(weasyprint_renderer))
     return connected
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
@@ -18,12 +20,15 @@ from application.files.commands import (
     LinkFile,
     PrepareDirectUploads,
     SearchFiles,
+    SignFiles,
     SignFileUrls,
 )
 from application.files.staging import StagedBlob
 from application.files.views import EntityRef, FileCursor, FileFilter, FileView
+from application.shared.bus import MessageBus
 from domain.files.model import EntityType, parse_entity_id
 from domain.shared.errors import DomainError, InvalidInput
+from domain.tenancy.model import Actor
 from entrypoints.graphql.common import actor, bus, business_result, then
 
 query = QueryType()
@@ -70,6 +75,20 @@ def resolve_entity_type(link: Any, _info: GraphQLResolveInfo) -> str:
 @temp_file_url_type.field("headers")
 def resolve_headers(upload: Any, _info: GraphQLResolveInfo) -> list[dict[str, str]]:
     return [{"name": name, "value": value} for name, value in upload.headers.items()]
+
+
+def signed_urls(messages: MessageBus, who: Actor, keys: Sequence[tuple[FileView, int | None, bool]]) -> list[Any]:
+    """The ``signed_urls`` loader's batch. Keys are (file, expires in, inline): signing needs no
+    query, one bus call per option pair."""
+    groups: dict[tuple[int | None, bool], list[FileView]] = defaultdict(list)
+    for view, expires_in, inline in keys:
+        groups[(expires_in, inline)].append(view)
+    urls: dict[tuple[str, int | None, bool], Any] = {}
+    for (expires_in, inline), views in groups.items():
+        signed = messages.handle(SignFiles(actor=who, files=tuple(views), expires_in=expires_in, inline=inline))
+        for url in signed:
+            urls[(url.file_id, expires_in, inline)] = url.url
+    return [urls[(view.id, expires_in, inline)] for view, expires_in, inline in keys]
 
 
 # --- queries ------------------------------------------------------------------------------

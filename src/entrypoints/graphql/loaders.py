@@ -7,17 +7,16 @@ is being completed is queued, and the batch runs once, on the next turn of the e
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+import functools
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
-from application.emails.commands import GetClientEmails  # emails
-from application.files.commands import FindFilesByEntities, GetFileLinks, SignFiles
-from application.files.views import EntityRef, FileView
-from application.invoicing.commands import GetClients
 from application.shared.bus import MessageBus
-from application.whatsapp.commands import GetClientWhatsapps
+from application.shared.messages import Query
 from domain.tenancy.model import Actor
+
+Batch = Callable[[MessageBus, Actor, Sequence[Any]], Sequence[Any]]
+"""Loads many keys with as few bus calls as it can: one result per key, in the keys' order."""
 
 
 class BatchLoader:
@@ -48,47 +47,26 @@ class BatchLoader:
             future.set_result(result)
 
 
+def keyed(query: Callable[..., Query], field: str) -> Batch:
+    """The batch of a query taking the keys as ``field`` and answering a mapping by key."""
+
+    def batch(bus: MessageBus, actor: Actor, keys: Sequence[Any]) -> list[Any]:
+        found = bus.handle(query(actor=actor, **{field: tuple(keys)}))
+        return [found[key] for key in keys]
+
+    return batch
+
+
 class RequestLoaders:
-    def __init__(self, bus: MessageBus, actor: Actor) -> None:
-        self._bus = bus
-        self._actor = actor
-        self.files_by_entity = BatchLoader(self._files_by_entity)
-        self.links_by_file = BatchLoader(self._links_by_file)
-        self.signed_urls = BatchLoader(self._signed_urls)
-        self.clients_by_id = BatchLoader(self._clients_by_id)
-        self.whatsapp_numbers_by_client = BatchLoader(self._whatsapp_numbers)  # whatsapp
-        self.client_emails = BatchLoader(self._client_emails)  # emails
+    """One request's loaders, by name (``info.context["loaders"].clients_by_id``)."""
 
-    def _files_by_entity(self, refs: Sequence[EntityRef]) -> list[Any]:
-        found = self._bus.handle(FindFilesByEntities(actor=self._actor, refs=tuple(refs)))
-        return [found[ref] for ref in refs]
+    def __init__(self, bus: MessageBus, actor: Actor, batches: Mapping[str, Batch]) -> None:
+        self._loaders = {
+            name: BatchLoader(functools.partial(batch, bus, actor)) for name, batch in batches.items()
+        }
 
-    def _links_by_file(self, file_ids: Sequence[str]) -> list[Any]:
-        found = self._bus.handle(GetFileLinks(actor=self._actor, file_ids=tuple(file_ids)))
-        return [found[file_id] for file_id in file_ids]
-
-    def _clients_by_id(self, client_ids: Sequence[str]) -> list[Any]:
-        found = self._bus.handle(GetClients(actor=self._actor, client_ids=tuple(client_ids)))
-        return [found[client_id] for client_id in client_ids]
-
-    def _whatsapp_numbers(self, client_ids: Sequence[str]) -> list[Any]:
-        found = self._bus.handle(GetClientWhatsapps(actor=self._actor, client_ids=tuple(client_ids)))
-        return [found[client_id] for client_id in client_ids]
-
-    def _client_emails(self, client_ids: Sequence[str]) -> list[Any]:  # emails
-        found = self._bus.handle(GetClientEmails(actor=self._actor, client_ids=tuple(client_ids)))
-        return [found[client_id] for client_id in client_ids]
-
-    def _signed_urls(self, keys: Sequence[tuple[FileView, int | None, bool]]) -> list[Any]:
-        """Keys are (file, expires in, inline): signing needs no query, one bus call per option pair."""
-        groups: dict[tuple[int | None, bool], list[FileView]] = defaultdict(list)
-        for view, expires_in, inline in keys:
-            groups[(expires_in, inline)].append(view)
-        urls: dict[tuple[str, int | None, bool], Any] = {}
-        for (expires_in, inline), views in groups.items():
-            signed = self._bus.handle(
-                SignFiles(actor=self._actor, files=tuple(views), expires_in=expires_in, inline=inline)
-            )
-            for url in signed:
-                urls[(url.file_id, expires_in, inline)] = url.url
-        return [urls[(view.id, expires_in, inline)] for view, expires_in, inline in keys]
+    def __getattr__(self, name: str) -> BatchLoader:
+        try:
+            return self._loaders[name]
+        except KeyError:
+            raise AttributeError(f"no loader named {name!r}") from None

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, current_app, request, send_file
+from flask import Blueprint, Response, request, send_file
 
 from adapters.storage.disposition import content_disposition
 from adapters.storage.local import LocalFileStorage
 from adapters.storage.signing import SignedUrlExpired, SignedUrlInvalid
 from entrypoints.http.errors import json_error
+from entrypoints.http.services import services
 
 blueprint = Blueprint("files", __name__)
 G = TypeVar("G")
@@ -22,7 +23,7 @@ CHUNK = 1 << 20
 
 
 def _local_storage() -> LocalFileStorage | None:
-    storage = current_app.extensions["istmo.container"].storage()
+    storage = services().storage()
     return storage if isinstance(storage, LocalFileStorage) else None
 
 

@@ -13,8 +13,8 @@ from ariadne.exceptions import HttpError
 from ariadne.explorer import ExplorerGraphiQL
 from ariadne.file_uploads import combine_multipart_data
 from ariadne.validation import cost_validator
-from flask import Blueprint, Response, current_app, jsonify, request
-from graphql import GraphQLError, GraphQLSchema
+from flask import Blueprint, Response, jsonify, request
+from graphql import GraphQLError
 
 from application.files.staging import BlobSink
 from application.tenancy.auth import AuthenticationFailed
@@ -22,9 +22,10 @@ from domain.files.model import FileTooLarge
 from domain.tenancy.model import Actor
 from entrypoints.container import Container
 from entrypoints.graphql.limits import cached_parser, depth_limit
-from entrypoints.graphql.loaders import RequestLoaders
+from entrypoints.graphql.schema import request_loaders
 from entrypoints.http.errors import json_error
 from entrypoints.http.multipart import MalformedMultipart, MultipartForm, read_multipart
+from entrypoints.http.services import schema, services
 
 log = structlog.get_logger(__name__)
 
@@ -33,13 +34,9 @@ blueprint = Blueprint("graphql", __name__)
 PREFLIGHT_HEADERS = ("GraphQL-Preflight", "Apollo-Require-Preflight")
 
 
-def _container() -> Container:
-    return current_app.extensions["istmo.container"]
-
-
 @blueprint.get("/graphql")
 def explorer() -> Any:
-    settings = _container().settings()
+    settings = services().settings()
     if settings.production:
         return json_error(405, "METHOD_NOT_ALLOWED", "send GraphQL operations with POST")
     return ExplorerGraphiQL(title="Istmo").html(None)
@@ -47,9 +44,9 @@ def explorer() -> Any:
 
 @blueprint.post("/graphql")
 def execute() -> Any:
-    container = _container()
+    container = services()
     try:
-        who = container.authenticator().authenticate(request.headers.get("Authorization"))
+        who = container.tenancy.authenticator().authenticate(request.headers.get("Authorization"))
     except AuthenticationFailed as failure:
         return json_error(
             401, failure.reason.upper(), failure.message,
@@ -110,13 +107,12 @@ def _run(container: Container, who: Actor, data: Any, *, upload_names: dict[str,
     if isinstance(data, list):
         return json_error(400, "BATCH_NOT_SUPPORTED", "send one GraphQL operation per request")
     settings = container.settings()
-    schema: GraphQLSchema = current_app.extensions["istmo.schema"]
     bus = container.bus()
     context = {
         "request": request,
         "actor": who,
         "bus": bus,
-        "loaders": RequestLoaders(bus, who),
+        "loaders": request_loaders(bus, who),
         "upload_names": upload_names,
     }
     rules: list[Any] = []
@@ -124,7 +120,7 @@ def _run(container: Container, who: Actor, data: Any, *, upload_names: dict[str,
     if settings.production:
         rules = [depth_limit(settings.graphql_max_depth), cost_validator(settings.graphql_max_cost, default_cost=1)]
     success, result = asyncio.run(graphql(
-        schema,
+        schema(),
         data,
         context_value=context,
         debug=not settings.production,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
+
+from entrypoints.http.services import services
 
 blueprint = Blueprint("health", __name__)
 log = structlog.get_logger(__name__)
@@ -19,7 +21,7 @@ def healthz() -> Any:
 
 @blueprint.get("/readyz")
 def readyz() -> Any:
-    container = current_app.extensions["istmo.container"]
+    container = services()
     checks: dict[str, str] = {}
     try:
         with container.engine().connect() as connection:

@@ -19,16 +19,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import structlog
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
-from adapters.webhooks.aurinko import AurinkoWebhookVerifier
-from adapters.webhooks.standard import StandardWebhooksVerifier
-from adapters.webhooks.workos import WorkOsWebhookVerifier
-from application.webhooks.commands import ReceivedWebhook, ReceiveWebhook
 from application.invoicing.pac import COMPANY_HEADER, PacCompanyUnknown, VerifyPacDelivery, pac_event_id
+from application.webhooks.commands import ReceivedWebhook, ReceiveWebhook
 from application.webhooks.ports import SignatureRejected, WebhookVerifier
 from domain.webhooks.model import MAX_PROVIDER_EVENT_ID
 from entrypoints.http.errors import json_error
+from entrypoints.http.services import services
 
 blueprint = Blueprint("webhooks", __name__)
 log = structlog.get_logger("istmo.webhooks")
@@ -68,8 +66,7 @@ def receive(
     """Store a verified delivery (and queue it) and answer 200: also for a duplicate."""
     if not provider_event_id or len(provider_event_id) > MAX_PROVIDER_EVENT_ID:
         provider_event_id = body_digest(provider_event_id.encode() or body)
-    container = current_app.extensions["istmo.container"]
-    result: ReceivedWebhook = container.bus().handle(
+    result: ReceivedWebhook = services().bus().handle(
         ReceiveWebhook(
             actor=None,
             provider=provider,
@@ -95,26 +92,16 @@ def json_or_none(body: bytes) -> Any:
         return None
 
 
-def _settings() -> Any:
-    return current_app.extensions["istmo.container"].settings()
-
-
 def _not_configured(provider: str) -> Response:
     # 503: the provider retries, so nothing is lost once the secret is configured.
     return json_error(503, "WEBHOOK_NOT_CONFIGURED", f"{provider} webhooks are not configured on this instance")
 
 
-# --- Polar (Standard Webhooks) ---------------------------------------------------------------
-
-
-def _polar_verifier() -> WebhookVerifier | None:
-    return current_app.extensions.get("istmo.webhooks.polar")
-
-
 @blueprint.post("/webhooks/polar")
 def polar() -> Any:
-    settings = _settings()
-    verifier = _polar_verifier()
+    """Polar: Standard Webhooks signatures (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``)."""
+    settings = services().settings()
+    verifier: WebhookVerifier | None = services().gateways.polar_verifier()
     if verifier is None:
         return _not_configured("Polar")
     try:
@@ -130,8 +117,6 @@ def polar() -> Any:
     return receive("polar", request.headers["webhook-id"].strip(), body, event_type=kind)
 
 
-# --- Aurinko (mail notifications) -----------------------------------------------------------
-
 MAX_VALIDATION_TOKEN = 1024
 
 
@@ -146,15 +131,14 @@ def aurinko() -> Any:
         response = Response(token, status=200, mimetype="text/plain")
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
-    container = current_app.extensions["istmo.container"]
-    settings = container.settings()
-    if not settings.aurinko_signing_secret:
+    settings = services().settings()
+    verifier: WebhookVerifier | None = services().gateways.aurinko_verifier()
+    if verifier is None:
         return _not_configured("Aurinko")
     try:
         body = raw_body(settings.webhook_max_bytes)
     except BodyTooLarge:
         return too_large(settings.webhook_max_bytes)
-    verifier = AurinkoWebhookVerifier(settings.aurinko_signing_secret, clock=container.clock())
     try:
         verifier.verify(body, request.headers)
     except SignatureRejected as error:
@@ -166,13 +150,10 @@ def aurinko() -> Any:
     return receive("aurinko", body_digest(timestamp.encode() + b":" + body), body, event_type=kind[:100] if kind else None)
 
 
-# --- WorkOS -------------------------------------------------------------------------------------------
-
-
 @blueprint.post("/webhooks/workos")
 def workos() -> Any:
-    settings = _settings()
-    verifier: WebhookVerifier | None = current_app.extensions.get("istmo.webhooks.workos")
+    settings = services().settings()
+    verifier: WebhookVerifier | None = services().gateways.workos_verifier()
     if verifier is None:
         return _not_configured("WorkOS")
     try:
@@ -190,19 +171,16 @@ def workos() -> Any:
     return receive("workos", event_id, body, event_type=kind)
 
 
-# --- the PAC (Alanube) ----------------------------------------------------------------------------
-
-
 @blueprint.post("/webhooks/pac/<company_id>")
 def pac(company_id: str) -> Any:
-    settings = _settings()
+    """The PAC (Alanube): verified by the invoicing domain against the tenant's PAC company."""
+    settings = services().settings()
     try:
         body = raw_body(settings.webhook_max_bytes)
     except BodyTooLarge:
         return too_large(settings.webhook_max_bytes)
-    bus = current_app.extensions["istmo.container"].bus()
     try:
-        tenant_id = bus.handle(
+        tenant_id = services().bus().handle(
             VerifyPacDelivery(
                 actor=None, company_id=company_id, signature=request.headers.get("X-Pac-Signature"), body=body
             )
@@ -220,11 +198,3 @@ def pac(company_id: str) -> Any:
         headers=headers,
     )
 
-
-def install(app: Any, settings: Any) -> None:
-    """Register the routes and build the verifiers the settings configure (once, at start-up)."""
-    if settings.polar_webhook_secret:
-        app.extensions["istmo.webhooks.polar"] = StandardWebhooksVerifier(settings.polar_webhook_secret)
-    if settings.workos_webhook_secret:
-        app.extensions["istmo.webhooks.workos"] = WorkOsWebhookVerifier(settings.workos_webhook_secret)
-    app.register_blueprint(blueprint)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from application.whatsapp.commands import RouteWhatsappWebhook, VerifyWhatsappSubscription
 from application.whatsapp.handlers import BadSignature, RoutedWebhook
 from domain.shared.errors import InvalidInput
 from entrypoints.http.errors import json_error
+from entrypoints.http.services import services
 from entrypoints.http.webhooks import BodyTooLarge, raw_body, receive, too_large
 
 log = structlog.get_logger(__name__)
@@ -27,13 +28,9 @@ PROVIDER = "whatsapp"
 _KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Hub-Signature-256")
 
 
-def _bus() -> Any:
-    return current_app.extensions["istmo.container"].bus()
-
-
 @blueprint.get("/webhooks/whatsapp")
 def handshake() -> Any:
-    challenge = _bus().handle(
+    challenge = services().bus().handle(
         VerifyWhatsappSubscription(
             actor=None,
             mode=request.args.get("hub.mode"),
@@ -48,14 +45,13 @@ def handshake() -> Any:
 
 @blueprint.post("/webhooks/whatsapp")
 def notification() -> Any:
-    limit = current_app.extensions["istmo.container"].settings().webhook_max_bytes
+    limit = services().settings().webhook_max_bytes
     try:
         body = raw_body(limit)
     except BodyTooLarge:
         return too_large(limit)
-    bus = _bus()
     try:
-        routed: RoutedWebhook = bus.handle(
+        routed: RoutedWebhook = services().bus().handle(
             RouteWhatsappWebhook(actor=None, body=body, signature=request.headers.get("X-Hub-Signature-256"))
         )
     except BadSignature as error:

@@ -1,0 +1,68 @@
+"""E-mail: addresses, templates, tenants' SMTP settings, and which sender each tenant's mail leaves by."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from adapters.db.emails import SqlAlchemyTenantSmtpUrls
+from adapters.email.addresses import EmailValidatorAddressValidator
+from adapters.email.chooser import TenantEmailSenders
+from adapters.email.smtp import SmtpUrlSummaries
+from adapters.email.templates import SandboxEmailTemplateRenderer
+from application.emails.commands import EmailPolicy
+from application.emails.ports import EmailSender
+from application.integrations.aurinko.sending import AurinkoSenderSource
+from entrypoints.config import Settings
+
+
+def _email_senders(
+    settings: Settings,
+    outbox: EmailSender,
+    tenant_smtp_urls: SqlAlchemyTenantSmtpUrls,
+    aurinko: AurinkoSenderSource,
+) -> TenantEmailSenders:
+    """Each tenant: its active Aurinko connection > its own SMTP URL (``setEmailSettings``) >
+    ``ISTMO_SMTP_URL`` > the local outbox."""
+    return TenantEmailSenders(
+        first=[aurinko.for_tenant],
+        outbox=outbox,
+        default_from=settings.email_from,
+        instance_smtp_url=settings.smtp_url,
+        tenant_smtp_url=tenant_smtp_urls,
+    )
+
+
+def _email_policy(settings: Settings) -> EmailPolicy:
+    return EmailPolicy(
+        message_id_domain=settings.email_from.rpartition("@")[2].encode("idna").decode("ascii"),
+        delivery_attempts=settings.job_max_attempts,
+    )
+
+
+class EmailsServices(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    core = providers.DependenciesContainer()
+    gateways = providers.DependenciesContainer()
+    aurinko_senders = providers.Dependency()
+    """The aurinko container's: a tenant's connected mailbox sends first."""
+
+    tenant_smtp_urls = providers.Singleton(SqlAlchemyTenantSmtpUrls, core.session_factory, core.secret_box)
+    smtp_urls = providers.Singleton(SmtpUrlSummaries)
+    email_addresses = providers.Singleton(EmailValidatorAddressValidator)
+    email_renderer = providers.Singleton(SandboxEmailTemplateRenderer)
+    email_policy = providers.Singleton(_email_policy, settings=settings)
+    email_senders = providers.Singleton(
+        _email_senders,
+        settings=settings,
+        outbox=gateways.outbox_sender,
+        tenant_smtp_urls=tenant_smtp_urls,
+        aurinko=aurinko_senders,
+    )
+
+    exports = providers.Dict(
+        email_senders=email_senders,
+        email_addresses=email_addresses,
+        email_renderer=email_renderer,
+        email_policy=email_policy,
+        smtp_urls=smtp_urls,
+    )

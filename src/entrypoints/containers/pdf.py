@@ -1,0 +1,34 @@
+"""PDF: the renderer (a pool of WeasyPrint processes) of documents and template previews."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dependency_injector import containers, providers
+
+from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
+from entrypoints.config import Settings
+
+
+def _pdf_renderer(settings: Settings) -> Iterator[WeasyPrintPdfRenderer]:
+    """Render workers start on the first render (or ``start()``): building the container stays cheap."""
+    renderer = WeasyPrintPdfRenderer(
+        RendererSettings(
+            processes=settings.pdf_processes,
+            timeout=settings.pdf_timeout.total_seconds(),
+            memory_limit_mb=settings.pdf_memory_mb,
+            accelerator=settings.pdf_accelerator,
+        )
+    )
+    try:
+        yield renderer
+    finally:
+        renderer.close()
+
+
+class PdfServices(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    pdf_renderer = providers.Resource(_pdf_renderer, settings=settings)
+
+    exports = providers.Dict(pdf_renderer=pdf_renderer)
