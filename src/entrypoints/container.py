@@ -18,8 +18,8 @@ from adapters.aurinko.oauth import AurinkoOAuthProvider
 from adapters.aurinko.sender import AurinkoEmailSender
 from adapters.clock import SystemClock
 from adapters.db.engine import build_engine
-from adapters.db.jobs import SqlAlchemyJobQueue
-from adapters.db.orm import start_mappers
+from adapters.db.jobs.queue import SqlAlchemyJobQueue
+from adapters.db.modules import start_mappers
 from adapters.db.uow import SqlAlchemyUnitOfWork
 from adapters.db.emails import SqlAlchemyTenantSmtpUrls  # emails
 from adapters.email.addresses import EmailValidatorAddressValidator  # emails

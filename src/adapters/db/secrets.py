@@ -39,7 +39,7 @@ class RotationReport:
 def _registry() -> list[SealedColumn]:
     entries: list[SealedColumn] = []
     # --- aurinko: sealed columns (added with 0006_aurinko) ---
-    from adapters.db.orm import aurinko_connections
+    from adapters.db.integrations.aurinko.tables import aurinko_connections
 
     entries.append(
         SealedColumn(
@@ -75,7 +75,7 @@ def _registry() -> list[SealedColumn]:
             )
         )
     # --- webhooks: the PAC settings (added with 0007_webhooks) ---
-    from adapters.db.orm import pac_settings
+    from adapters.db.invoicing.tables import pac_settings
     from domain.invoicing.pac import api_key_context, webhook_secret_context
 
     entries += [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from adapters.db.orm import directory_users, tenant_subscriptions, tenants, users
+from adapters.db.tenancy.tables import tenant_subscriptions, tenants, users
 from application.tenancy.ports import Principal
 from domain.tenancy.model import Tenant, User
 from domain.tenancy.directory import DirectoryUser
