@@ -40,6 +40,12 @@ class Binding(Enum):
     SYSTEM = "system"
     """Only one without a tenant (system work across tenants)."""
 
+    def offered(self, tenant_id: str | None) -> bool:
+        """Whether a unit of work bound to ``tenant_id`` (``None``: system work) offers it."""
+        if self is Binding.TENANT:
+            return tenant_id is not None
+        return self is Binding.ANY or tenant_id is None
+
 
 @dataclass(frozen=True, slots=True)
 class Scope:
@@ -65,11 +71,6 @@ class Scope:
 class Repository:
     build: Callable[[Scope], object]
     binding: Binding = Binding.TENANT
-
-    def offered(self, tenant_id: str | None) -> bool:
-        if self.binding is Binding.TENANT:
-            return tenant_id is not None
-        return self.binding is Binding.ANY or tenant_id is None
 
 
 @dataclass(frozen=True, slots=True)

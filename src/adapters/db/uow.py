@@ -70,7 +70,7 @@ class SqlAlchemyUnitOfWork:
         repository = REPOSITORIES.get(name)
         if repository is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        if not repository.offered(self._tenant_id):
+        if not repository.binding.offered(self._tenant_id):
             return _REFUSED
         if self._scope is None:
             raise RuntimeError("the unit of work is used outside its `with` block")
