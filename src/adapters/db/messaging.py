@@ -16,7 +16,11 @@ from adapters.db.emails import (
     SqlAlchemyEmailTemplateRepository,
 )
 from adapters.db.registry import Binding, DbModule, Repository
-from adapters.db.whatsapp import SqlAlchemyWhatsappDirectory, SqlAlchemyWhatsappReader, SqlAlchemyWhatsappRepository
+from adapters.db.whatsapp import (
+    SqlAlchemyWhatsappDirectory,
+    SqlAlchemyWhatsappReader,
+    SqlAlchemyWhatsappRepository,
+)
 
 DB_MODULE = DbModule(
     name="messaging (emails, whatsapp, deliveries)",
@@ -26,8 +30,12 @@ DB_MODULE = DbModule(
         "client_email_views": Repository(lambda s: SqlAlchemyClientEmailReader(s.session, s.tenant)),
         "email_messages": Repository(lambda s: SqlAlchemyEmailMessageRepository(s.session, s.tenant, s.seen)),
         "email_message_views": Repository(lambda s: SqlAlchemyEmailMessageReader(s.session, s.tenant)),
-        "email_templates": Repository(lambda s: SqlAlchemyEmailTemplateRepository(s.session, s.tenant, s.seen)),
-        "email_settings": Repository(lambda s: SqlAlchemyEmailSettingsRepository(s.session, s.tenant, s.seen)),
+        "email_templates": Repository(
+            lambda s: SqlAlchemyEmailTemplateRepository(s.session, s.tenant, s.seen)
+        ),
+        "email_settings": Repository(
+            lambda s: SqlAlchemyEmailSettingsRepository(s.session, s.tenant, s.seen)
+        ),
         "whatsapp": Repository(lambda s: SqlAlchemyWhatsappRepository(s.session, s.tenant, s.seen)),
         "whatsapp_views": Repository(lambda s: SqlAlchemyWhatsappReader(s.session, s.tenant)),
         "whatsapp_directory": Repository(lambda s: SqlAlchemyWhatsappDirectory(s.session), Binding.ANY),

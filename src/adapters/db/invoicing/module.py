@@ -4,7 +4,11 @@ PAC settings in every unit of work (the tenant's own, or every tenant's in syste
 from __future__ import annotations
 
 from adapters.db.invoicing.pac import SqlAlchemyPacSettingsRepository
-from adapters.db.invoicing.readers import SqlAlchemyClientReader, SqlAlchemyInvoiceReader, SqlAlchemyQuoteReader
+from adapters.db.invoicing.readers import (
+    SqlAlchemyClientReader,
+    SqlAlchemyInvoiceReader,
+    SqlAlchemyQuoteReader,
+)
 from adapters.db.invoicing.repositories import (
     SqlAlchemyClientRepository,
     SqlAlchemyInvoiceRepository,

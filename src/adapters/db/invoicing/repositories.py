@@ -75,7 +75,7 @@ class SqlAlchemyInvoiceRepository(TenantRepository[Invoice]):
     def _select(self, invoice_id: str) -> Select[Any]:
         return select(Invoice).where(invoices.c.id == invoice_id, invoices.c.tenant_id == self._tenant_id)
 
-    # --- the PAC (webhooks) ---
+    # what the PAC's webhooks and poller read
 
     def by_pac_document_id(self, document_id: str, *, for_update: bool = False) -> Invoice | None:
         found = self._session.execute(

@@ -41,7 +41,7 @@ clients = Table(
     Column("address", String(500), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
-    # whatsapp (0008_whatsapp): EMAIL, WHATSAPP or BOTH, what sendInvoice uses by default
+    # EMAIL, WHATSAPP or BOTH, what sendInvoice uses by default (added in 0008_whatsapp)
     Column("default_channel", StrEnumType(DeliveryChannel), nullable=False, default=DeliveryChannel.EMAIL,
            server_default=DeliveryChannel.EMAIL.value),
     Index("ix_clients_tenant_id_created_at", "tenant_id", "created_at", "id"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from adapters.db.pdf_templates.repositories import SqlAlchemyPdfTemplateReader, SqlAlchemyPdfTemplateRepository
+from adapters.db.pdf_templates.repositories import (
+    SqlAlchemyPdfTemplateReader,
+    SqlAlchemyPdfTemplateRepository,
+)
 from adapters.db.pdf_templates.tables import map_classes
 from adapters.db.registry import DbModule, Repository
 

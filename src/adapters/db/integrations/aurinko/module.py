@@ -20,7 +20,9 @@ DB_MODULE = DbModule(
         "aurinko_connections": Repository(
             lambda s: SqlAlchemyAurinkoConnectionRepository(s.session, s.tenant, s.seen)
         ),
-        "aurinko_connection_views": Repository(lambda s: SqlAlchemyAurinkoConnectionReader(s.session, s.tenant)),
+        "aurinko_connection_views": Repository(
+            lambda s: SqlAlchemyAurinkoConnectionReader(s.session, s.tenant)
+        ),
         "oauth_states": Repository(lambda s: SqlAlchemyOAuthStateStore(s.session, s.tenant)),
         "inbox": Repository(lambda s: SqlAlchemyInboxStore(s.session, s.tenant)),
         "inbox_views": Repository(lambda s: SqlAlchemyInboxReader(s.session, s.tenant)),
