@@ -121,7 +121,7 @@ class Service:
 def migrate(database_url: str) -> None:
     from adapters.db.engine import build_engine
     from adapters.db.migrate import upgrade
-    from adapters.db.orm import start_mappers
+    from adapters.db.modules import start_mappers
 
     start_mappers()
     engine = build_engine(database_url)

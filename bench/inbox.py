@@ -57,7 +57,7 @@ def _connect(service: Any, fake: Any) -> tuple[str, str]:
 def run(database_url: str | None = None) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from adapters.db.orm import inbox_messages
+    from adapters.db.integrations.aurinko.tables import inbox_messages
     from application.integrations.aurinko.commands import RunInboxSync
     from application.integrations.aurinko.handlers import system_actor
     from tests.providers.aurinko import CLIENT_ID, CLIENT_SECRET, FakeAurinko, record

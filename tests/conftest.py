@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from adapters.db.engine import build_engine
 from adapters.db.migrate import upgrade
-from adapters.db.orm import metadata, start_mappers
+from adapters.db.modules import metadata, start_mappers
 
 TEST_SECRET_KEY = "x9mQ2f8v7LpV3cK1nR5tW0yZ4aB6dE8gH2jK4mN6pQ8="
 """The SecretBox key of the services the tests build (a Fernet key, for tests only)."""

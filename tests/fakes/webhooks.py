@@ -4,8 +4,11 @@ tenant in a unit of work without one); newest first by (received_at, id)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from adapters.db.registry import Binding
 from application.jobs.ports import JobRequest
 from application.webhooks.views import (
     WebhookEventCursor,
@@ -13,10 +16,32 @@ from application.webhooks.views import (
     WebhookEventView,
     webhook_event_view,
 )
+from domain.shared.model import Aggregate
 from domain.webhooks.model import WebhookEvent
+from tests.fakes.state import FakeDomain, FakeRepository, States
 
 if TYPE_CHECKING:
     from tests.fakes.uow import FakeUnitOfWork
+
+
+@dataclass
+class WebhooksState:
+    """The events committed; in a unit of work's copy, the ones it inserted or saved."""
+
+    webhook_events: dict[str, WebhookEvent] = field(default_factory=dict)
+
+    def checkout(self) -> WebhooksState:
+        return WebhooksState()
+
+    def check(self, work: WebhooksState, store: States, workspace: States) -> None:
+        """Nothing to refuse: ``add_if_absent`` already kept one event per provider event id."""
+
+    def apply(self, work: WebhooksState) -> None:
+        self.webhook_events.update(work.webhook_events)
+        work.webhook_events.clear()
+
+    def aggregates(self) -> Iterable[Aggregate]:
+        return ()
 
 
 class _Scoped:
@@ -82,3 +107,17 @@ class FakeWebhookEventReader(_Scoped):
             (e for e in self._all().values() if keep(e)), key=lambda e: (e.received_at, e.id), reverse=True
         )
         return [webhook_event_view(e) for e in events[:first]]
+
+
+FAKE_DOMAIN = FakeDomain(
+    name="webhooks",
+    state=WebhooksState,
+    repositories={
+        "webhook_events": FakeRepository(
+            lambda uow: FakeWebhookEventRepository(uow, uow.tenant_id), Binding.ANY
+        ),
+        "webhook_event_views": FakeRepository(
+            lambda uow: FakeWebhookEventReader(uow, uow.tenant_id), Binding.ANY
+        ),
+    },
+)

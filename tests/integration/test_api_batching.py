@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import event
 
-from adapters.db.orm import file_entities, files
+from adapters.db.files.tables import file_entities, files
 from application.files.handlers import blob_key
 from application.files.staging import stage_chunks
 from domain.files.model import EntityType, FileStatus

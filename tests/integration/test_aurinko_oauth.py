@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import select
 
-from adapters.db.orm import aurinko_connections
+from adapters.db.integrations.aurinko.tables import aurinko_connections
 from adapters.secrets.fernet import FernetSecretBox
 from application.shared.secrets import SecretUnreadable
 from tests.conftest import TEST_SECRET_KEY

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from adapters.db.orm import aurinko_connections, inbox_message_addresses, inbox_messages
+from adapters.db.integrations.aurinko.tables import aurinko_connections, inbox_message_addresses, inbox_messages
 from application.integrations.aurinko.commands import RunInboxSync
 from application.integrations.aurinko.handlers import SyncNotReady, system_actor
 from application.integrations.aurinko.ports import TokenRejected

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from adapters.db.orm import inbox_messages, jobs, webhook_events
+from adapters.db.integrations.aurinko.tables import inbox_messages
+from adapters.db.jobs.tables import jobs
+from adapters.db.webhooks.tables import webhook_events
 from adapters.webhooks.aurinko import sign
 from domain.jobs.model import JobStatus
 from tests.integration.aurinko_api import SIGNING_SECRET, aurinko_settings, connect

@@ -14,7 +14,8 @@ from click.testing import CliRunner, Result
 from dependency_injector import providers
 from sqlalchemy import create_engine, inspect, select
 
-from adapters.db.orm import files, tenants, users
+from adapters.db.files.tables import files
+from adapters.db.tenancy.tables import tenants, users
 from application.files.commands import AddFile
 from application.files.staging import stage_chunks
 from domain.tenancy.model import Actor, Role

@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, update
 from sqlalchemy.orm import sessionmaker
 
 from adapters.clock import SystemClock
-from adapters.db.jobs import SqlAlchemyJobQueue
-from adapters.db.orm import jobs
+from adapters.db.jobs.queue import SqlAlchemyJobQueue
+from adapters.db.jobs.tables import jobs
 from domain.jobs.model import JobStatus
 from entrypoints.cli import main
 

@@ -1,6 +1,6 @@
 """One contract for the unit of work, ``FileRepository`` and ``FileReader``.
 
-It runs against the in-memory fakes (``tests/fakes/uow.py``) and against the SQLAlchemy
+It runs against the in-memory fakes (``tests/fakes/files.py``) and against the SQLAlchemy
 adapters on SQLite and PostgreSQL, so the fakes the unit tests rely on cannot drift from
 the real thing. Known defects of one implementation are marked ``xfail(strict=True)`` for
 that implementation only, with the reason.

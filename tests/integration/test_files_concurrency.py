@@ -18,7 +18,7 @@ import pytest
 from dependency_injector import providers
 from sqlalchemy import select
 
-from adapters.db.orm import files
+from adapters.db.files.tables import files
 from adapters.db.uow import SqlAlchemyUnitOfWork
 from application.files.commands import AddFile, CollectFileGarbage, DeleteFile, GetFile
 from application.files.handlers import blob_key

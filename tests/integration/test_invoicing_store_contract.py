@@ -1,6 +1,6 @@
 """One contract for the invoicing repositories and readers of the unit of work.
 
-It runs against the in-memory fakes (``tests/fakes/uow.py``) and against the SQLAlchemy adapters
+It runs against the in-memory fakes (``tests/fakes/invoicing.py``) and against the SQLAlchemy adapters
 on SQLite and PostgreSQL, so the fakes the unit tests rely on cannot drift from the real thing.
 Views are compared by ``repr``: a Decimal that comes back as ``107.0`` instead of ``107.00``, or a
 plain string instead of an enum, is a difference.

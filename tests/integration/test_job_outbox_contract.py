@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from adapters.db.jobs import SqlAlchemyJobQueue
+from adapters.db.jobs.queue import SqlAlchemyJobQueue
 from adapters.db.uow import SqlAlchemyUnitOfWork
 from application.shared.ports import UnitOfWork
 from domain.jobs.model import Job, JobStatus

@@ -23,8 +23,8 @@ from sqlalchemy.orm import sessionmaker
 
 from adapters.clock import SystemClock
 from adapters.db.engine import build_engine
-from adapters.db.jobs import SqlAlchemyJobQueue
-from adapters.db.orm import jobs
+from adapters.db.jobs.queue import SqlAlchemyJobQueue
+from adapters.db.jobs.tables import jobs
 from domain.jobs.model import JobStatus
 
 _runs_metadata = MetaData()

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import sessionmaker
 
-from adapters.db.jobs import SqlAlchemyJobQueue
-from adapters.db.orm import jobs as jobs_table
-from adapters.db.orm import tenants
+from adapters.db.jobs.queue import SqlAlchemyJobQueue
+from adapters.db.jobs.tables import jobs as jobs_table
+from adapters.db.tenancy.tables import tenants
 from adapters.db.uow import SqlAlchemyUnitOfWork
 from application.jobs.errors import PermanentJobError, TransientJobError
 from application.jobs.schedules import Schedule

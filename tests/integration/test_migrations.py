@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from adapters.db.engine import build_engine
 from adapters.db.migrate import MIGRATIONS, alembic_config, upgrade
-from adapters.db.orm import metadata
+from adapters.db.modules import metadata
 from tests.conftest import POSTGRES_ADMIN_URL, _postgres_unavailable_reason
 
 

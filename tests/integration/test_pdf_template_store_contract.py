@@ -1,6 +1,6 @@
 """One contract for the PDF template repository and reader of the unit of work.
 
-It runs against the in-memory fakes (``tests/fakes/uow.py``) and against the SQLAlchemy adapters
+It runs against the in-memory fakes (``tests/fakes/pdf_templates.py``) and against the SQLAlchemy adapters
 on SQLite and PostgreSQL, so the fakes the unit tests rely on cannot drift from the real thing.
 Views are compared by ``repr``: a plain string instead of an enum is a difference.
 """

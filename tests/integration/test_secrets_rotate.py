@@ -91,7 +91,7 @@ def test_a_value_moved_to_another_row_is_reported_by_key_and_left_untouched(tabl
 
 
 def test_the_registry_lists_columns_of_real_tables() -> None:
-    from adapters.db.orm import metadata
+    from adapters.db.modules import metadata
 
     for column in SEALED_COLUMNS:
         assert metadata.tables[column.table.name] is column.table

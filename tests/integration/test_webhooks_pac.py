@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from adapters.db.orm import file_entities, files, invoices, jobs, pac_settings
+from adapters.db.files.tables import file_entities, files
+from adapters.db.invoicing.tables import invoices, pac_settings
+from adapters.db.jobs.tables import jobs
 from application.invoicing.commands import CreateInvoice
 from application.webhooks.commands import ReplayWebhookEvent
 from application.invoicing.pac import ConfigurePac, SyncPacDocument, pac_actor

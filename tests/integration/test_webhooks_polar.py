@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.db.orm import tenant_subscriptions
+from adapters.db.tenancy.tables import tenant_subscriptions
 from adapters.webhooks.standard import StandardWebhooksVerifier
 from application.webhooks.ports import SignatureRejected
 from tests.conftest import Service

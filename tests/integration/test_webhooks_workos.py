@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.db.orm import tenants, users
+from adapters.db.tenancy.tables import tenants, users
 from tests.conftest import Service
 from tests.integration.webhooks_helpers import WORKOS_SECRET, count, events, run_jobs
 from tests.webhook_signing import workos_headers

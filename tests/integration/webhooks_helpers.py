@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import select, text, update
 
-from adapters.db.orm import jobs, webhook_events
+from adapters.db.jobs.tables import jobs
+from adapters.db.webhooks.tables import webhook_events
 
 POLAR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 WORKOS_SECRET = "workos-webhook-secret-for-tests"

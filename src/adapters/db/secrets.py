@@ -38,8 +38,8 @@ class RotationReport:
 
 def _registry() -> list[SealedColumn]:
     entries: list[SealedColumn] = []
-    # --- aurinko: sealed columns (added with 0006_aurinko) ---
-    from adapters.db.orm import aurinko_connections
+    # the Aurinko connection's access token
+    from adapters.db.integrations.aurinko.tables import aurinko_connections
 
     entries.append(
         SealedColumn(
@@ -49,7 +49,7 @@ def _registry() -> list[SealedColumn]:
             context=lambda row: f"aurinko:{row['tenant_id']}:{row['id']}",  # domain.integrations.aurinko.connection.token_context
         )
     )
-    # --- emails: a tenant's own SMTP URL (0005_emails) ---
+    # a tenant's own SMTP URL
     from adapters.db.orm import email_settings
     from domain.emails.model import smtp_secret_context
 
@@ -61,7 +61,7 @@ def _registry() -> list[SealedColumn]:
             context=lambda row: smtp_secret_context(row["tenant_id"]),
         )
     )
-    # --- whatsapp: sealed columns ---
+    # the WhatsApp connection's token and secrets
     from adapters.db.orm import whatsapp_connections
     from domain.whatsapp.model import secret_context
 
@@ -74,8 +74,8 @@ def _registry() -> list[SealedColumn]:
                 context=lambda row, name=name: secret_context(row["tenant_id"], row["id"], name),
             )
         )
-    # --- webhooks: the PAC settings (added with 0007_webhooks) ---
-    from adapters.db.orm import pac_settings
+    # the PAC settings' webhook secret and API key
+    from adapters.db.invoicing.tables import pac_settings
     from domain.invoicing.pac import api_key_context, webhook_secret_context
 
     entries += [
@@ -88,7 +88,6 @@ def _registry() -> list[SealedColumn]:
             context=lambda row: api_key_context(row["tenant_id"]),
         ),
     ]
-    # --- end webhooks ---
     return entries
 
 

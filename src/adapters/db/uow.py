@@ -3,124 +3,28 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.db.emails import (  # emails
-    SqlAlchemyClientEmailReader,
-    SqlAlchemyClientEmailRepository,
-    SqlAlchemyEmailMessageReader,
-    SqlAlchemyEmailMessageRepository,
-    SqlAlchemyEmailSettingsRepository,
-    SqlAlchemyEmailTemplateRepository,
-)
-from adapters.db.deliveries import SqlAlchemyStaleDeliveries
-from adapters.db.files import SqlAlchemyFileReader, SqlAlchemyFileRepository
-from adapters.db.invoicing import (
-    SqlAlchemyClientReader,
-    SqlAlchemyClientRepository,
-    SqlAlchemyInvoiceReader,
-    SqlAlchemyInvoiceRepository,
-    SqlAlchemyQuoteReader,
-    SqlAlchemyQuoteRepository,
-)
-from adapters.db.integrations import (  # aurinko
-    SqlAlchemyAurinkoConnectionReader,
-    SqlAlchemyAurinkoConnectionRepository,
-    SqlAlchemyAurinkoDirectory,
-    SqlAlchemyInboxReader,
-    SqlAlchemyInboxStore,
-    SqlAlchemyOAuthStateStore,
-)
-from adapters.db.jobs import SqlAlchemyJobOutbox
-from adapters.db.pdf_templates import SqlAlchemyPdfTemplateReader, SqlAlchemyPdfTemplateRepository
-from adapters.db.tenancy import SqlAlchemyTenantDirectory
-from adapters.db.pac import SqlAlchemyPacSettingsRepository
-from adapters.db.webhooks import SqlAlchemyWebhookEventReader, SqlAlchemyWebhookEventRepository
-from adapters.db.whatsapp import (
-    SqlAlchemyWhatsappDirectory,
-    SqlAlchemyWhatsappReader,
-    SqlAlchemyWhatsappRepository,
-)
-from application.emails.ports import (  # emails
-    ClientEmailReader,
-    ClientEmailRepository,
-    EmailMessageReader,
-    EmailMessageRepository,
-    EmailSettingsRepository,
-    EmailTemplateRepository,
-)
-from application.files.ports import FileReader, FileRepository
-from application.invoicing.ports import (
-    ClientReader,
-    ClientRepository,
-    InvoiceReader,
-    InvoiceRepository,
-    QuoteReader,
-    QuoteRepository,
-)
-from application.integrations.aurinko.ports import (  # aurinko
-    AurinkoConnectionReader,
-    AurinkoConnectionRepository,
-    AurinkoDirectory,
-    InboxReader,
-    InboxStore,
-    OAuthStateStore,
-)
-from application.jobs.ports import JobOutbox
-from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
-from application.shared.ports import Clock, DuplicateEntry, StaleDeliveries
-from application.tenancy.ports import TenantDirectory
-from application.webhooks.ports import PacSettingsRepository, WebhookEventReader, WebhookEventRepository
-from application.whatsapp.ports import WhatsappDirectory, WhatsappReader, WhatsappRepository
+from adapters.db.jobs.queue import SqlAlchemyJobOutbox
+from adapters.db.modules import REPOSITORIES
+from adapters.db.registry import Refused, Scope
+from application.shared.ports import Clock, DuplicateEntry
 from domain.shared.model import Aggregate, DomainEvent
 
 
-class _NoTenant:
-    """What a unit of work without a tenant offers instead of tenant-bound repositories."""
-
-    def __getattr__(self, name: str) -> object:
-        raise PermissionError("this unit of work is not bound to a tenant")
+_REFUSED = Refused()
 
 
 class SqlAlchemyUnitOfWork:
-    tenants: TenantDirectory
-    files: FileRepository
-    file_views: FileReader
-    clients: ClientRepository
-    client_views: ClientReader
-    invoices: InvoiceRepository
-    invoice_views: InvoiceReader
-    quotes: QuoteRepository
-    quote_views: QuoteReader
-    pdf_templates: PdfTemplateRepository
-    pdf_template_views: PdfTemplateReader
-    jobs: JobOutbox
-    # webhooks: bound to the tenant, or to every tenant in a unit of work without one (system work)
-    webhook_events: WebhookEventRepository
-    webhook_event_views: WebhookEventReader
-    # --- whatsapp ---
-    whatsapp: WhatsappRepository
-    whatsapp_views: WhatsappReader
-    whatsapp_directory: WhatsappDirectory
-    # --- aurinko ---
-    aurinko_connections: AurinkoConnectionRepository
-    aurinko_connection_views: AurinkoConnectionReader
-    oauth_states: OAuthStateStore
-    inbox: InboxStore
-    inbox_views: InboxReader
-    aurinko_directory: AurinkoDirectory
-    pac_settings: PacSettingsRepository
-    # --- emails ---
-    client_emails: ClientEmailRepository
-    client_email_views: ClientEmailReader
-    email_messages: EmailMessageRepository
-    email_message_views: EmailMessageReader
-    email_templates: EmailTemplateRepository
-    email_settings: EmailSettingsRepository
-    # --- end emails ---
-    stale_deliveries: StaleDeliveries
+    """Its repositories (``uow.files``, ``uow.jobs``, ...) come from the domains' registry
+    (``adapters.db.modules``): each is built the first time it is used in a ``with`` block, for
+    this block's session and tenant, and forgotten when the block ends. Without a tenant (system
+    work) the tenant-bound ones are refused (any use raises ``PermissionError``); the system-only
+    ones are refused with a tenant.
+    """
 
     def __init__(
         self,
@@ -137,6 +41,8 @@ class SqlAlchemyUnitOfWork:
         self._session: Session | None = None
         self._events: list[DomainEvent] = []
         self._seen: list[Aggregate] = []
+        self._scope: Scope | None = None
+        self._built: list[str] = []
 
     @property
     def session(self) -> Session:
@@ -147,65 +53,34 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         if self._session is not None:
             raise RuntimeError("the unit of work is already open")
-        session = self._session = self._session_factory()
+        self._session = self._session_factory()
         self._seen = []
-        self.tenants = SqlAlchemyTenantDirectory(session)
-        self.jobs = SqlAlchemyJobOutbox(session, self._tenant_id, self._clock, self._job_max_attempts)
-        # --- webhooks ---
-        self.webhook_events = SqlAlchemyWebhookEventRepository(session, self._tenant_id, self.jobs)
-        self.webhook_event_views = SqlAlchemyWebhookEventReader(session, self._tenant_id)
-        self.pac_settings = SqlAlchemyPacSettingsRepository(session, self._tenant_id)
-        # --- end webhooks ---
-        self.whatsapp_directory = SqlAlchemyWhatsappDirectory(session)  # whatsapp: across tenants
-        if self._tenant_id is None:
-            self.files = self.file_views = _NoTenant()  # type: ignore[assignment]
-            self.clients = self.client_views = _NoTenant()  # type: ignore[assignment]
-            self.invoices = self.invoice_views = _NoTenant()  # type: ignore[assignment]
-            self.quotes = self.quote_views = _NoTenant()  # type: ignore[assignment]
-            self.pdf_templates = self.pdf_template_views = _NoTenant()  # type: ignore[assignment]
-            self.whatsapp = self.whatsapp_views = _NoTenant()  # type: ignore[assignment]
-            # --- aurinko ---
-            self.aurinko_connections = self.aurinko_connection_views = _NoTenant()  # type: ignore[assignment]
-            self.oauth_states = _NoTenant()  # type: ignore[assignment]
-            self.inbox = self.inbox_views = _NoTenant()  # type: ignore[assignment]
-            self.aurinko_directory = SqlAlchemyAurinkoDirectory(session)
-            self.client_emails = self.client_email_views = _NoTenant()  # type: ignore[assignment]  # emails
-            self.email_messages = self.email_message_views = _NoTenant()  # type: ignore[assignment]  # emails
-            self.email_templates = self.email_settings = _NoTenant()  # type: ignore[assignment]  # emails
-            self.stale_deliveries = SqlAlchemyStaleDeliveries(session)
-        else:
-            self.files = SqlAlchemyFileRepository(session, self._tenant_id, self._clock, self._seen)
-            self.file_views = SqlAlchemyFileReader(session, self._tenant_id)
-            self.clients = SqlAlchemyClientRepository(session, self._tenant_id, self._seen)
-            self.client_views = SqlAlchemyClientReader(session, self._tenant_id)
-            self.invoices = SqlAlchemyInvoiceRepository(session, self._tenant_id, self._seen)
-            self.invoice_views = SqlAlchemyInvoiceReader(session, self._tenant_id)
-            self.quotes = SqlAlchemyQuoteRepository(session, self._tenant_id, self._seen)
-            self.quote_views = SqlAlchemyQuoteReader(session, self._tenant_id)
-            self.pdf_templates = SqlAlchemyPdfTemplateRepository(
-                session, self._tenant_id, self._clock, self._seen
-            )
-            self.pdf_template_views = SqlAlchemyPdfTemplateReader(session, self._tenant_id)
-            # --- whatsapp ---
-            self.whatsapp = SqlAlchemyWhatsappRepository(session, self._tenant_id, self._seen)
-            self.whatsapp_views = SqlAlchemyWhatsappReader(session, self._tenant_id)
-            # --- aurinko ---
-            self.aurinko_connections = SqlAlchemyAurinkoConnectionRepository(session, self._tenant_id, self._seen)
-            self.aurinko_connection_views = SqlAlchemyAurinkoConnectionReader(session, self._tenant_id)
-            self.oauth_states = SqlAlchemyOAuthStateStore(session, self._tenant_id)
-            self.inbox = SqlAlchemyInboxStore(session, self._tenant_id)
-            self.inbox_views = SqlAlchemyInboxReader(session, self._tenant_id)
-            self.aurinko_directory = _NoTenant()  # type: ignore[assignment]
-            self.stale_deliveries = _NoTenant()  # type: ignore[assignment]
-            # --- emails ---
-            self.client_emails = SqlAlchemyClientEmailRepository(session, self._tenant_id, self._seen)
-            self.client_email_views = SqlAlchemyClientEmailReader(session, self._tenant_id)
-            self.email_messages = SqlAlchemyEmailMessageRepository(session, self._tenant_id, self._seen)
-            self.email_message_views = SqlAlchemyEmailMessageReader(session, self._tenant_id)
-            self.email_templates = SqlAlchemyEmailTemplateRepository(session, self._tenant_id, self._seen)
-            self.email_settings = SqlAlchemyEmailSettingsRepository(session, self._tenant_id, self._seen)
-            # --- end emails ---
+        self._scope = Scope(
+            session=self._session,
+            tenant_id=self._tenant_id,
+            clock=self._clock,
+            seen=self._seen,
+            job_max_attempts=self._job_max_attempts,
+            outbox=self._outbox,
+        )
         return self
+
+    def __getattr__(self, name: str) -> Any:
+        """A repository of the registry, built on first use in this ``with`` block and kept in it."""
+        repository = REPOSITORIES.get(name)
+        if repository is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        if not repository.binding.offered(self._tenant_id):
+            return _REFUSED
+        if self._scope is None:
+            raise RuntimeError("the unit of work is used outside its `with` block")
+        built = repository.build(self._scope)
+        setattr(self, name, built)
+        self._built.append(name)
+        return built
+
+    def _outbox(self) -> SqlAlchemyJobOutbox:
+        return self.jobs  # type: ignore[no-any-return]
 
     def __exit__(
         self,
@@ -214,6 +89,10 @@ class SqlAlchemyUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session, self._session = self._session, None
+        self._scope = None
+        for name in self._built:
+            delattr(self, name)
+        self._built.clear()
         self._forget()
         if session is not None:
             try:

@@ -26,7 +26,7 @@ from application.files.commands import (
     SignFileUrls,
 )
 from application.files.keeping import FileKeeper, blob_key, file_view
-from application.files.ports import FileStorage
+from application.files.ports import FileStorage, FilesUnitOfWork
 from application.files.staging import HEAD, StagedBlob, too_large
 from application.files.views import (
     DirectUploadView,
@@ -37,8 +37,9 @@ from application.files.views import (
     GarbageReport,
     SignedUrlView,
 )
+from application.shared.actors import tenant_actor
 from application.shared.messages import Page, page_size
-from application.shared.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.shared.ports import Clock, UnitOfWorkFactory
 from domain.files.model import (
     ChecksumMismatch,
     EntityType,
@@ -83,21 +84,15 @@ def entity_ref(entity_type: str | None, entity_id: str | None) -> EntityRef | No
     return EntityRef(EntityType.parse(entity_type), parse_entity_id(entity_id))
 
 
-def _tenant(actor: Actor | None) -> Actor:
-    if actor is None:
-        raise PermissionError("a tenant's actor is required")
-    return actor
-
-
 class AddFileHandler:
     def __init__(self, keeper: FileKeeper, storage: FileStorage, policy: FilePolicy) -> None:
         self._keeper = keeper
         self._storage = storage
         self._policy = policy
 
-    def __call__(self, cmd: AddFile, uow: UnitOfWork) -> FileView:
+    def __call__(self, cmd: AddFile, uow: FilesUnitOfWork) -> FileView:
         try:
-            actor = _tenant(cmd.actor)
+            actor = tenant_actor(cmd.actor)
             entity = entity_ref(cmd.entity_type, cmd.entity_id)
             if cmd.content.size > self._policy.max_upload_bytes:
                 raise too_large(self._policy.max_upload_bytes)
@@ -118,8 +113,8 @@ class CreateFileHandler:
         self._clock = clock
         self._policy = policy
 
-    def __call__(self, cmd: CreateFile, uow: UnitOfWork) -> FileView:
-        actor = _tenant(cmd.actor)
+    def __call__(self, cmd: CreateFile, uow: FilesUnitOfWork) -> FileView:
+        actor = tenant_actor(cmd.actor)
         sha256 = parse_sha256(cmd.sha256)
         entity = entity_ref(cmd.entity_type, cmd.entity_id)
         with uow:
@@ -165,7 +160,7 @@ class LinkFileHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: LinkFile, uow: UnitOfWork) -> FileEntityView:
+    def __call__(self, cmd: LinkFile, uow: FilesUnitOfWork) -> FileEntityView:
         file_id = parse_id(cmd.file_id, field="fileId")
         entity_type = EntityType.parse(cmd.entity_type)
         entity_id = parse_entity_id(cmd.entity_id)
@@ -182,8 +177,8 @@ class DeleteFileHandler:
     def __init__(self, storage: FileStorage) -> None:
         self._storage = storage
 
-    def __call__(self, cmd: DeleteFile, uow: UnitOfWork) -> str:
-        actor = _tenant(cmd.actor)
+    def __call__(self, cmd: DeleteFile, uow: FilesUnitOfWork) -> str:
+        actor = tenant_actor(cmd.actor)
         file_id = parse_id(cmd.file_id, field="id")
         with uow:
             file = _locked(uow, file_id)
@@ -195,7 +190,7 @@ class DeleteFileHandler:
 
 
 def _delete_blob_if_unreferenced(
-    uow: UnitOfWork, storage: FileStorage, tenant_id: str, sha256: str
+    uow: FilesUnitOfWork, storage: FileStorage, tenant_id: str, sha256: str
 ) -> bool:
     with uow:
         uow.files.lock_content(sha256)
@@ -206,13 +201,13 @@ def _delete_blob_if_unreferenced(
         return True
 
 
-def _locked(uow: UnitOfWork, file_id: str, *, field: str = "id") -> File:
+def _locked(uow: FilesUnitOfWork, file_id: str, *, field: str = "id") -> File:
     """The file, re-read under its content lock: what GC or a concurrent delete did is seen."""
     uow.files.lock_content(_get(uow, file_id, field=field).sha256)
     return _get(uow, file_id, field=field)
 
 
-def _get(uow: UnitOfWork, file_id: str, *, field: str = "id") -> File:
+def _get(uow: FilesUnitOfWork, file_id: str, *, field: str = "id") -> File:
     file = uow.files.get(file_id)
     if file is None:
         raise NotFound(f"file {file_id} not found", field=field)
@@ -224,8 +219,8 @@ class PrepareDirectUploadsHandler:
         self._storage = storage
         self._policy = policy
 
-    def __call__(self, cmd: PrepareDirectUploads, uow: UnitOfWork) -> list[DirectUploadView]:
-        actor = _tenant(cmd.actor)
+    def __call__(self, cmd: PrepareDirectUploads, uow: FilesUnitOfWork) -> list[DirectUploadView]:
+        actor = tenant_actor(cmd.actor)
         if not cmd.uploads:
             raise InvalidInput("files must list at least one upload", field="files")
         if len(cmd.uploads) > 100:
@@ -279,14 +274,18 @@ class CollectFileGarbageHandler:
     """Safe while uploads run: every blob decision is taken under the content lock."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, storage: FileStorage, clock: Clock, policy: FilePolicy
+        self,
+        uow_factory: UnitOfWorkFactory[FilesUnitOfWork],
+        storage: FileStorage,
+        clock: Clock,
+        policy: FilePolicy,
     ) -> None:
         self._uow_factory = uow_factory
         self._storage = storage
         self._clock = clock
         self._policy = policy
 
-    def __call__(self, cmd: CollectFileGarbage, uow: UnitOfWork) -> GarbageReport:
+    def __call__(self, cmd: CollectFileGarbage, uow: FilesUnitOfWork) -> GarbageReport:
         now = self._clock.now()
         with uow:
             tenant_ids = uow.tenants.all_ids()
@@ -328,7 +327,7 @@ class CollectFileGarbageHandler:
 
 
 class GetFileHandler:
-    def __call__(self, query: GetFile, uow: UnitOfWork) -> FileView:
+    def __call__(self, query: GetFile, uow: FilesUnitOfWork) -> FileView:
         file_id = parse_id(query.file_id, field="id")
         with uow:
             view = uow.file_views.get(file_id)
@@ -341,7 +340,7 @@ class FindFilesHandler:
     def __init__(self, policy: FilePolicy) -> None:
         self._policy = policy
 
-    def __call__(self, query: FindFiles, uow: UnitOfWork) -> Page[FileView]:
+    def __call__(self, query: FindFiles, uow: FilesUnitOfWork) -> Page[FileView]:
         first = _page_size(query.first, self._policy)
         after = FileCursor.decode(query.after, field="after") if query.after else None
         with uow:
@@ -353,7 +352,7 @@ class SearchFilesHandler:
     def __init__(self, policy: FilePolicy) -> None:
         self._policy = policy
 
-    def __call__(self, query: SearchFiles, uow: UnitOfWork) -> list[FileView]:
+    def __call__(self, query: SearchFiles, uow: FilesUnitOfWork) -> list[FileView]:
         text = (query.text or "").strip()
         if not text:
             raise InvalidInput("search must not be empty", field="search")
@@ -365,7 +364,7 @@ class FindFilesByNameHandler:
     def __init__(self, policy: FilePolicy) -> None:
         self._policy = policy
 
-    def __call__(self, query: FindFilesByName, uow: UnitOfWork) -> list[FileView]:
+    def __call__(self, query: FindFilesByName, uow: FilesUnitOfWork) -> list[FileView]:
         if not (query.name or "").strip():
             raise InvalidInput("name must not be empty", field="name")
         with uow:
@@ -374,7 +373,7 @@ class FindFilesByNameHandler:
 
 class FindFilesByEntitiesHandler:
     def __call__(
-        self, query: FindFilesByEntities, uow: UnitOfWork
+        self, query: FindFilesByEntities, uow: FilesUnitOfWork
     ) -> dict[EntityRef, list[FileView]]:
         with uow:
             found = uow.file_views.by_entities(query.refs)
@@ -382,7 +381,7 @@ class FindFilesByEntitiesHandler:
 
 
 class GetFileLinksHandler:
-    def __call__(self, query: GetFileLinks, uow: UnitOfWork) -> dict[str, list[FileEntityView]]:
+    def __call__(self, query: GetFileLinks, uow: FilesUnitOfWork) -> dict[str, list[FileEntityView]]:
         with uow:
             found = uow.file_views.links_of(query.file_ids)
         return {file_id: found.get(file_id, []) for file_id in query.file_ids}
@@ -396,7 +395,7 @@ class SignFilesHandler:
         self._clock = clock
         self._policy = policy
 
-    def __call__(self, query: SignFiles, uow: UnitOfWork) -> list[SignedUrlView]:
+    def __call__(self, query: SignFiles, uow: FilesUnitOfWork) -> list[SignedUrlView]:
         return self.sign(query.actor, query.files, query.expires_in, query.inline)
 
     def sign(
@@ -427,7 +426,7 @@ class SignFilesHandler:
 class SignFileUrlsHandler(SignFilesHandler):
     """Signed download links for files named by id (each must be the tenant's)."""
 
-    def __call__(self, query: SignFileUrls, uow: UnitOfWork) -> list[SignedUrlView]:  # type: ignore[override]
+    def __call__(self, query: SignFileUrls, uow: FilesUnitOfWork) -> list[SignedUrlView]:  # type: ignore[override]
         ids = [parse_id(file_id, field="fileIds") for file_id in query.file_ids]
         if not ids:
             raise InvalidInput("fileIds must list at least one file", field="fileIds")

@@ -9,10 +9,10 @@ afterwards, whatever happened.
 from __future__ import annotations
 
 from application.files.commands import FilePolicy
-from application.files.ports import FileStorage, MimeDetector
+from application.files.ports import FileStorage, FilesUnitOfWork, MimeDetector
 from application.files.staging import StagedBlob
 from application.files.views import EntityRef, FileView
-from application.shared.ports import Clock, UnitOfWork
+from application.shared.ports import Clock
 from domain.files.model import File, sanitize_file_name
 from domain.tenancy.model import Actor
 
@@ -44,7 +44,7 @@ class FileKeeper:
 
     def keep(
         self,
-        uow: UnitOfWork,
+        uow: FilesUnitOfWork,
         actor: Actor,
         staged: StagedBlob,
         *,

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Protocol
 
 from application.files.views import EntityRef, FileCursor, FileEntityView, FileFilter, FileView
+from application.shared.ports import UnitOfWork
+from application.tenancy.ports import TenantDirectory
 from domain.files.model import File
 
 
@@ -126,3 +128,9 @@ class FileReader(Protocol):
     def by_entities(self, refs: Sequence[EntityRef]) -> dict[EntityRef, list[FileView]]: ...
 
     def links_of(self, file_ids: Sequence[str]) -> dict[str, list[FileEntityView]]: ...
+
+
+class FilesUnitOfWork(UnitOfWork, Protocol):
+    files: FileRepository
+    file_views: FileReader
+    tenants: TenantDirectory

@@ -37,8 +37,10 @@ from application.invoicing.views import (
     QuoteView,
     RegisteredPaymentView,
 )
+from application.invoicing.ports import InvoicingUnitOfWork
+from application.shared.actors import tenant_actor
 from application.shared.messages import Page, page_size
-from application.shared.ports import Clock, DuplicateEntry, UnitOfWork
+from application.shared.ports import Clock, DuplicateEntry
 from domain.invoicing.clients import BillTo, Client, ClientDetails, TaxpayerType
 from domain.invoicing.errors import DuplicateNumber
 from domain.invoicing.invoices import Invoice, LegalStatus, Payment, PaymentMethod, invoice_number
@@ -49,7 +51,6 @@ from domain.invoicing.values import Currency, business_date, parse_document_numb
 from domain.shared.channels import DeliveryChannel
 from domain.shared.errors import InvalidInput, NotFound
 from domain.shared.model import parse_id
-from domain.tenancy.model import Actor
 
 QUOTE_VALIDITY = timedelta(days=30)
 
@@ -161,13 +162,7 @@ def quote_view(quote: Quote, today: date) -> QuoteView:
 # --- shared steps -----------------------------------------------------------------------------
 
 
-def _tenant(actor: Actor | None) -> Actor:
-    if actor is None:
-        raise PermissionError("a tenant's actor is required")
-    return actor
-
-
-def _bill_to(uow: UnitOfWork, cmd: CreateInvoice | CreateQuote) -> BillTo:
+def _bill_to(uow: InvoicingUnitOfWork, cmd: CreateInvoice | CreateQuote) -> BillTo:
     """The registered client named by ``client_id``, or the ad-hoc party; never both."""
     if cmd.client_id is None:
         return BillTo.ad_hoc(
@@ -220,8 +215,8 @@ class CreateClientHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: CreateClient, uow: UnitOfWork) -> ClientView:
-        actor = _tenant(cmd.actor)
+    def __call__(self, cmd: CreateClient, uow: InvoicingUnitOfWork) -> ClientView:
+        actor = tenant_actor(cmd.actor)
         client = Client.create(
             tenant_id=actor.tenant_id, details=_details(cmd), contacts=cmd.contacts, now=self._clock.now()
         )
@@ -235,8 +230,8 @@ class UpdateClientHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: UpdateClient, uow: UnitOfWork) -> ClientView:
-        _tenant(cmd.actor)
+    def __call__(self, cmd: UpdateClient, uow: InvoicingUnitOfWork) -> ClientView:
+        tenant_actor(cmd.actor)
         client_id = parse_id(cmd.client_id, field="id")
         details = _details(cmd)
         with uow:
@@ -249,7 +244,7 @@ class UpdateClientHandler:
 
 
 class GetClientHandler:
-    def __call__(self, query: GetClient, uow: UnitOfWork) -> ClientView:
+    def __call__(self, query: GetClient, uow: InvoicingUnitOfWork) -> ClientView:
         client_id = parse_id(query.client_id, field="id")
         with uow:
             view = uow.client_views.get(client_id)
@@ -259,7 +254,7 @@ class GetClientHandler:
 
 
 class GetClientsHandler:
-    def __call__(self, query: GetClients, uow: UnitOfWork) -> dict[str, ClientView | None]:
+    def __call__(self, query: GetClients, uow: InvoicingUnitOfWork) -> dict[str, ClientView | None]:
         with uow:
             found = {view.id: view for view in uow.client_views.get_many(list(dict.fromkeys(query.client_ids)))}
         return {client_id: found.get(client_id) for client_id in query.client_ids}
@@ -269,7 +264,7 @@ class FindClientsHandler:
     def __init__(self, policy: InvoicingPolicy) -> None:
         self._policy = policy
 
-    def __call__(self, query: FindClients, uow: UnitOfWork) -> Page[ClientView]:
+    def __call__(self, query: FindClients, uow: InvoicingUnitOfWork) -> Page[ClientView]:
         first = _page_size(query.first, self._policy)
         after = ClientCursor.decode(query.after, field="after") if query.after else None
         search = (query.search or "").strip()[:200] or None
@@ -285,8 +280,8 @@ class CreateInvoiceHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: CreateInvoice, uow: UnitOfWork) -> InvoiceView:
-        actor = _tenant(cmd.actor)
+    def __call__(self, cmd: CreateInvoice, uow: InvoicingUnitOfWork) -> InvoiceView:
+        actor = tenant_actor(cmd.actor)
         now = self._clock.now()
         today = business_date(now)
         issue_date = cmd.issue_date or today
@@ -318,7 +313,7 @@ class CreateInvoiceHandler:
             return invoice_view(invoice, today)
 
     @staticmethod
-    def _next_free_number(uow: UnitOfWork) -> str:
+    def _next_free_number(uow: InvoicingUnitOfWork) -> str:
         """The counter's next number, skipping numbers already given by hand."""
         while True:
             number = invoice_number(uow.invoices.next_sequence())
@@ -330,8 +325,8 @@ class RegisterInvoicePaymentHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: RegisterInvoicePayment, uow: UnitOfWork) -> RegisteredPaymentView:
-        _tenant(cmd.actor)
+    def __call__(self, cmd: RegisterInvoicePayment, uow: InvoicingUnitOfWork) -> RegisteredPaymentView:
+        tenant_actor(cmd.actor)
         invoice_id = parse_id(cmd.invoice_id, field="invoiceId")
         now = self._clock.now()
         today = business_date(now)
@@ -354,8 +349,8 @@ class VoidInvoiceHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: VoidInvoice, uow: UnitOfWork) -> InvoiceView:
-        _tenant(cmd.actor)
+    def __call__(self, cmd: VoidInvoice, uow: InvoicingUnitOfWork) -> InvoiceView:
+        tenant_actor(cmd.actor)
         invoice_id = parse_id(cmd.invoice_id, field="id")
         now = self._clock.now()
         with uow:
@@ -371,7 +366,7 @@ class GetInvoiceHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, query: GetInvoice, uow: UnitOfWork) -> InvoiceView:
+    def __call__(self, query: GetInvoice, uow: InvoicingUnitOfWork) -> InvoiceView:
         invoice_id = parse_id(query.invoice_id, field="id")
         with uow:
             view = uow.invoice_views.get(invoice_id, today=business_date(self._clock.now()))
@@ -385,7 +380,7 @@ class FindInvoicesHandler:
         self._clock = clock
         self._policy = policy
 
-    def __call__(self, query: FindInvoices, uow: UnitOfWork) -> Page[InvoiceView]:
+    def __call__(self, query: FindInvoices, uow: InvoicingUnitOfWork) -> Page[InvoiceView]:
         first = _page_size(query.first, self._policy)
         after = InvoiceCursor.decode(query.after, query.sort, field="after") if query.after else None
         if query.filter.client_id is not None:
@@ -408,8 +403,8 @@ class CreateQuoteHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: CreateQuote, uow: UnitOfWork) -> QuoteView:
-        actor = _tenant(cmd.actor)
+    def __call__(self, cmd: CreateQuote, uow: InvoicingUnitOfWork) -> QuoteView:
+        actor = tenant_actor(cmd.actor)
         now = self._clock.now()
         today = business_date(now)
         issue_date = cmd.issue_date or today
@@ -440,7 +435,7 @@ class CreateQuoteHandler:
             return quote_view(quote, today)
 
     @staticmethod
-    def _next_free_number(uow: UnitOfWork) -> str:
+    def _next_free_number(uow: InvoicingUnitOfWork) -> str:
         while True:
             number = quote_number(uow.quotes.next_sequence())
             if not uow.quotes.number_taken(number):
@@ -451,7 +446,7 @@ class GetQuoteHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, query: GetQuote, uow: UnitOfWork) -> QuoteView:
+    def __call__(self, query: GetQuote, uow: InvoicingUnitOfWork) -> QuoteView:
         quote_id = parse_id(query.quote_id, field="id")
         with uow:
             view = uow.quote_views.get(quote_id, today=business_date(self._clock.now()))
@@ -465,7 +460,7 @@ class FindQuotesHandler:
         self._clock = clock
         self._policy = policy
 
-    def __call__(self, query: FindQuotes, uow: UnitOfWork) -> Page[QuoteView]:
+    def __call__(self, query: FindQuotes, uow: InvoicingUnitOfWork) -> Page[QuoteView]:
         first = _page_size(query.first, self._policy)
         after = QuoteCursor.decode(query.after, field="after") if query.after else None
         if query.filter.client_id is not None:
@@ -481,7 +476,7 @@ class FindQuotesHandler:
 
 
 def statement_client(
-    uow: UnitOfWork, client_id: str, period_from: date, period_to: date, currency: str
+    uow: InvoicingUnitOfWork, client_id: str, period_from: date, period_to: date, currency: str
 ) -> tuple[ClientView, Currency]:
     """What a statement request names, checked (``uow`` open): the tenant's client, the currency
     and the period."""
@@ -495,7 +490,7 @@ def statement_client(
 
 
 def client_statement(
-    uow: UnitOfWork, client_id: str, period_from: date, period_to: date, currency: str
+    uow: InvoicingUnitOfWork, client_id: str, period_from: date, period_to: date, currency: str
 ) -> ClientStatementView:
     """The statement of the tenant's client for a period (``uow`` not yet open)."""
     with uow:
@@ -513,5 +508,5 @@ def client_statement(
 
 
 class GetClientStatementHandler:
-    def __call__(self, query: GetClientStatement, uow: UnitOfWork) -> ClientStatementView:
+    def __call__(self, query: GetClientStatement, uow: InvoicingUnitOfWork) -> ClientStatementView:
         return client_statement(uow, query.client_id, query.period_from, query.period_to, query.currency)

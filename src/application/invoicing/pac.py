@@ -25,9 +25,10 @@ from application.files.ports import FileStorage
 from application.files.staging import stage_chunks
 from application.files.views import EntityRef
 from application.jobs.errors import PermanentJobError, TransientJobError
+from application.invoicing.ports import PacUnitOfWork
 from application.shared.bus import MessageBus
 from application.shared.messages import Command, Query
-from application.shared.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.shared.ports import Clock, UnitOfWorkFactory
 from application.shared.secrets import SecretBox, SecretUnreadable
 from application.webhooks.payloads import json_object, text
 from application.webhooks.ports import SignatureRejected, WebhookOutcome
@@ -226,7 +227,7 @@ class ConfigurePacHandler:
         self._clock = clock
         self._secrets = secrets
 
-    def __call__(self, cmd: ConfigurePac, uow: UnitOfWork) -> PacSettingsView:
+    def __call__(self, cmd: ConfigurePac, uow: PacUnitOfWork) -> PacSettingsView:
         actor = _admin(cmd.actor)
         company_id = parse_company_id(cmd.company_id)
         mode = SignatureMode.parse(cmd.signature_mode)
@@ -264,7 +265,7 @@ class ConfigurePacHandler:
 
 
 class GetPacSettingsHandler:
-    def __call__(self, query: GetPacSettings, uow: UnitOfWork) -> PacSettingsView:
+    def __call__(self, query: GetPacSettings, uow: PacUnitOfWork) -> PacSettingsView:
         actor = _admin(query.actor)
         with uow:
             settings = uow.pac_settings.get(actor.tenant_id)
@@ -311,7 +312,7 @@ class VerifyPacDeliveryHandler:
         self._secrets = secrets
         self._policy = policy
 
-    def __call__(self, cmd: VerifyPacDelivery, uow: UnitOfWork) -> str | None:
+    def __call__(self, cmd: VerifyPacDelivery, uow: PacUnitOfWork) -> str | None:
         try:
             company_id = parse_company_id(cmd.company_id)
         except InvalidInput:
@@ -359,7 +360,7 @@ class SyncPacDocumentHandler:
         self._file_policy = file_policy
         self._policy = policy
 
-    def __call__(self, cmd: SyncPacDocument, uow: UnitOfWork) -> PacSynced:
+    def __call__(self, cmd: SyncPacDocument, uow: PacUnitOfWork) -> PacSynced:
         actor = cmd.actor
         if actor is None:
             raise PermissionDenied("a PAC document belongs to a tenant")
@@ -405,7 +406,7 @@ class SyncPacDocumentHandler:
             file_id = self._keep_pdf(uow, actor, invoice_id, number, document.pdf_url)
         return PacSynced(invoice_id=invoice_id, legal_status=status, file_id=file_id)
 
-    def _queue_sending(self, uow: UnitOfWork, settings: _PacConfig | None, invoice: Invoice, before: LegalStatus) -> None:
+    def _queue_sending(self, uow: PacUnitOfWork, settings: _PacConfig | None, invoice: Invoice, before: LegalStatus) -> None:
         """Contract E: once, when the invoice first becomes authorised and the tenant asked for it."""
         now_status = LegalStatus(invoice.legal_status)
         if settings is None or not settings.send_authorized_invoice:
@@ -434,7 +435,7 @@ class SyncPacDocumentHandler:
             return self._policy.api_key
         raise PermanentJobError("no PAC API key is configured (tenant apiKey or ISTMO_PAC_API_KEY)")
 
-    def _keep_pdf(self, uow: UnitOfWork, actor: Actor, invoice_id: str, number: str, url: str) -> str:
+    def _keep_pdf(self, uow: PacUnitOfWork, actor: Actor, invoice_id: str, number: str, url: str) -> str:
         try:
             pdf = self._client.download(url, max_bytes=self._file_policy.max_upload_bytes)
         except PacUnavailable as error:
@@ -456,12 +457,12 @@ class QueueStalePacDocumentsHandler:
     PAC_AUTHORIZED ``poll_after`` after they were created (or PAC-authorised) get a ``pac.sync``
     job, one per invoice and poll slot."""
 
-    def __init__(self, clock: Clock, uow_factory: UnitOfWorkFactory, policy: PacPolicy) -> None:
+    def __init__(self, clock: Clock, uow_factory: UnitOfWorkFactory[PacUnitOfWork], policy: PacPolicy) -> None:
         self._clock = clock
         self._uow_factory = uow_factory
         self._policy = policy
 
-    def __call__(self, cmd: QueueStalePacDocuments, uow: UnitOfWork) -> int:
+    def __call__(self, cmd: QueueStalePacDocuments, uow: PacUnitOfWork) -> int:
         cutoff = self._clock.now() - self._policy.poll_after
         with uow:
             tenant_ids = uow.pac_settings.tenant_ids()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
+from application.files.ports import FilesUnitOfWork
 from application.invoicing.views import (
     ClientCursor,
     ClientView,
@@ -17,8 +18,11 @@ from application.invoicing.views import (
     QuoteFilter,
     QuoteView,
 )
+from application.jobs.ports import JobsUnitOfWork
+from application.shared.ports import UnitOfWork
 from domain.invoicing.clients import Client
 from domain.invoicing.invoices import Invoice
+from domain.invoicing.pac import PacSettings
 from domain.invoicing.quotes import Quote
 from domain.invoicing.statements import StatementInvoice, StatementPayment
 from domain.invoicing.values import Currency
@@ -112,3 +116,36 @@ class QuoteReader(Protocol):
     ) -> list[QuoteView]:
         """Newest issue date first, by (issue_date, id)."""
         ...
+
+
+class PacSettingsRepository(Protocol):
+    """``uow.pac_settings``: the tenant's PAC settings (every tenant's in a unit of work without one)."""
+
+    def get(self, tenant_id: str) -> PacSettings | None: ...
+
+    def by_company(self, company_id: str) -> PacSettings | None:
+        """Whichever tenant has this PAC company id (company ids are unique across tenants)."""
+        ...
+
+    def add(self, settings: PacSettings) -> None: ...
+
+    def tenant_ids(self) -> list[str]:
+        """The tenants with PAC settings (the poller's list)."""
+        ...
+
+
+class InvoicingUnitOfWork(UnitOfWork, Protocol):
+    clients: ClientRepository
+    client_views: ClientReader
+    invoices: InvoiceRepository
+    invoice_views: InvoiceReader
+    quotes: QuoteRepository
+    quote_views: QuoteReader
+
+
+class PacUnitOfWork(FilesUnitOfWork, JobsUnitOfWork, Protocol):
+    """The PAC's handlers: the settings, the invoices it authorises, the PDFs it keeps as files."""
+
+    invoices: InvoiceRepository
+    pac_settings: PacSettingsRepository
+    """The tenant's own, or every tenant's in a unit of work without one (by company id always)."""

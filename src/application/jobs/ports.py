@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from application.shared.ports import UnitOfWork
 from domain.jobs.model import Job, JobStatus
 
 
@@ -90,3 +91,8 @@ class JobHandler(Protocol):
 
 
 JobHandlers = Mapping[str, JobHandler]
+
+
+class JobsUnitOfWork(UnitOfWork, Protocol):
+    jobs: JobOutbox
+    """Jobs queued here commit (or roll back) with the rest of the unit of work."""

@@ -22,10 +22,11 @@ from application.invoicing.handlers import client_statement
 from application.pdf.commands import PreviewPdfTemplate, RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf
 from application.pdf.documents import DEFAULT_LAYOUT, Party, PdfAsset, PdfDocument, PdfLayout, sample_document
 from application.pdf.mapping import Design, invoice_document, pdf_layout, quote_document, statement_document
-from application.pdf.ports import PdfRenderer
+from application.pdf.ports import PdfRenderer, PdfUnitOfWork
 from application.pdf_templates.handlers import checked_design
 from application.pdf_templates.views import PdfTemplateView
-from application.shared.ports import Clock, UnitOfWork
+from application.shared.actors import tenant_actor
+from application.shared.ports import Clock
 from domain.files.model import EntityType
 from domain.invoicing.values import business_date
 from domain.pdf.layout import DocumentType
@@ -42,12 +43,6 @@ _TYPE_NAMES = {
     DocumentType.STATEMENT: "Estado de cuenta",
     DocumentType.REPORT: "Reporte",
 }
-
-
-def _tenant(actor: Actor | None) -> Actor:
-    if actor is None:
-        raise PermissionError("a tenant's actor is required")
-    return actor
 
 
 def _optional_id(value: str | None, *, field: str) -> str | None:
@@ -77,18 +72,18 @@ class _Renders:
         self._policy = policy
 
     @staticmethod
-    def _issuer(uow: UnitOfWork, actor: Actor) -> Party:
+    def _issuer(uow: PdfUnitOfWork, actor: Actor) -> Party:
         """The tenant as issuer: its name (tenants have no RUC or address yet)."""
         tenant = uow.tenants.get(actor.tenant_id)
         return Party(name=tenant.name if tenant else "")
 
     @staticmethod
-    def _client_address(uow: UnitOfWork, client_id: str | None) -> str:
+    def _client_address(uow: PdfUnitOfWork, client_id: str | None) -> str:
         client = uow.client_views.get(client_id) if client_id else None
         return (client.address or "") if client else ""
 
     @staticmethod
-    def _named_template(uow: UnitOfWork, template_id: str, document_type: DocumentType) -> PdfTemplateView:
+    def _named_template(uow: PdfUnitOfWork, template_id: str, document_type: DocumentType) -> PdfTemplateView:
         """The template named: it must be the tenant's, and of this document type."""
         template = uow.pdf_template_views.get(template_id)
         if template is None:
@@ -101,7 +96,7 @@ class _Renders:
         return template
 
     def _dressing(
-        self, uow: UnitOfWork, template_id: str | None, document_type: DocumentType
+        self, uow: PdfUnitOfWork, template_id: str | None, document_type: DocumentType
     ) -> tuple[PdfLayout, FileView | None]:
         """The layout of a document, and the logo file it shows (inside ``uow``)."""
         if template_id is not None:
@@ -113,14 +108,14 @@ class _Renders:
         return pdf_layout(template), self._saved_logo(uow, template.logo_file_id)
 
     @staticmethod
-    def _saved_logo(uow: UnitOfWork, logo_file_id: str | None) -> FileView | None:
+    def _saved_logo(uow: PdfUnitOfWork, logo_file_id: str | None) -> FileView | None:
         """A saved template's logo, if its file is still there (and still an image)."""
         logo = uow.file_views.get(logo_file_id) if logo_file_id else None
         return logo if logo is not None and logo.mime in LOGO_MIMES else None
 
     def _render_and_keep(
         self,
-        uow: UnitOfWork,
+        uow: PdfUnitOfWork,
         actor: Actor,
         document: PdfDocument,
         layout: PdfLayout,
@@ -140,8 +135,8 @@ class _Renders:
 
 
 class RenderInvoicePdfHandler(_Renders):
-    def __call__(self, cmd: RenderInvoicePdf, uow: UnitOfWork) -> FileView:
-        actor = _tenant(cmd.actor)
+    def __call__(self, cmd: RenderInvoicePdf, uow: PdfUnitOfWork) -> FileView:
+        actor = tenant_actor(cmd.actor)
         invoice_id = parse_id(cmd.invoice_id, field="invoiceId")
         template_id = _optional_id(cmd.template_id, field="templateId")
         with uow:
@@ -160,8 +155,8 @@ class RenderInvoicePdfHandler(_Renders):
 
 
 class RenderQuotePdfHandler(_Renders):
-    def __call__(self, cmd: RenderQuotePdf, uow: UnitOfWork) -> FileView:
-        actor = _tenant(cmd.actor)
+    def __call__(self, cmd: RenderQuotePdf, uow: PdfUnitOfWork) -> FileView:
+        actor = tenant_actor(cmd.actor)
         quote_id = parse_id(cmd.quote_id, field="quoteId")
         template_id = _optional_id(cmd.template_id, field="templateId")
         with uow:
@@ -180,8 +175,8 @@ class RenderQuotePdfHandler(_Renders):
 
 
 class RenderStatementPdfHandler(_Renders):
-    def __call__(self, cmd: RenderStatementPdf, uow: UnitOfWork) -> FileView:
-        actor = _tenant(cmd.actor)
+    def __call__(self, cmd: RenderStatementPdf, uow: PdfUnitOfWork) -> FileView:
+        actor = tenant_actor(cmd.actor)
         template_id = _optional_id(cmd.template_id, field="templateId")
         statement = client_statement(uow, cmd.client_id, cmd.period_from, cmd.period_to, cmd.currency)
         with uow:
@@ -199,8 +194,8 @@ class RenderStatementPdfHandler(_Renders):
 class PreviewPdfTemplateHandler(_Renders):
     """Sample data in a saved template, or in a design not yet saved (checked as saving would)."""
 
-    def __call__(self, cmd: PreviewPdfTemplate, uow: UnitOfWork) -> FileView:
-        actor = _tenant(cmd.actor)
+    def __call__(self, cmd: PreviewPdfTemplate, uow: PdfUnitOfWork) -> FileView:
+        actor = tenant_actor(cmd.actor)
         document_type = DocumentType.parse(cmd.document_type)
         template_id = _optional_id(cmd.template_id, field="templateId")
         if (template_id is None) == (cmd.template is None):
@@ -225,7 +220,7 @@ class PreviewPdfTemplateHandler(_Renders):
         )
 
     @staticmethod
-    def _unsaved_logo(uow: UnitOfWork, logo_file_id: str | None) -> FileView | None:
+    def _unsaved_logo(uow: PdfUnitOfWork, logo_file_id: str | None) -> FileView | None:
         """The logo of a design being edited: the tenant's own image, as saving would require."""
         if logo_file_id is None:
             return None

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from application.files.ports import FilesUnitOfWork
+from application.invoicing.ports import ClientReader, InvoiceReader, QuoteReader
 from application.pdf.documents import PdfAsset, PdfDocument, PdfLayout
+from application.pdf_templates.ports import PdfTemplateReader
 
 
 class PdfRenderer(Protocol):
@@ -25,3 +28,12 @@ class PdfRenderer(Protocol):
     def check_template(self, body_template: str | None, custom_css: str | None) -> None:
         """Raise ``TemplateInvalid`` naming the field and line if either does not compile."""
         ...
+
+
+class PdfUnitOfWork(FilesUnitOfWork, Protocol):
+    """What a PDF is made of (invoicing's documents, the tenant's template) and where it is kept."""
+
+    client_views: ClientReader
+    invoice_views: InvoiceReader
+    quote_views: QuoteReader
+    pdf_template_views: PdfTemplateReader

@@ -19,7 +19,9 @@ from application.pdf_templates.commands import (
     UpdatePdfTemplate,
 )
 from application.pdf_templates.views import PdfTemplateView
-from application.shared.ports import Clock, DuplicateEntry, UnitOfWork
+from application.pdf_templates.ports import PdfTemplatesUnitOfWork
+from application.shared.actors import tenant_actor
+from application.shared.ports import Clock, DuplicateEntry
 from domain.files.model import EntityType, File
 from domain.pdf.layout import DocumentType, Locale, PaperSize
 from domain.pdf_templates.model import (
@@ -31,7 +33,6 @@ from domain.pdf_templates.model import (
 )
 from domain.shared.errors import Conflict, InvalidInput, NotFound
 from domain.shared.model import parse_id
-from domain.tenancy.model import Actor
 
 
 def pdf_template_view(template: PdfTemplate) -> PdfTemplateView:
@@ -55,12 +56,6 @@ def pdf_template_view(template: PdfTemplate) -> PdfTemplateView:
     )
 
 
-def _tenant(actor: Actor | None) -> Actor:
-    if actor is None:
-        raise PermissionError("a tenant's actor is required")
-    return actor
-
-
 def checked_design(given: PdfTemplateInput, renderer: PdfRenderer) -> TemplateDesign:
     """The design, validated, with its custom CSS and body compiled by the renderer."""
     design = TemplateDesign.parse(given)
@@ -68,7 +63,7 @@ def checked_design(given: PdfTemplateInput, renderer: PdfRenderer) -> TemplateDe
     return design
 
 
-def tenant_logo(uow: UnitOfWork, logo_file_id: str | None) -> File | None:
+def tenant_logo(uow: PdfTemplatesUnitOfWork, logo_file_id: str | None) -> File | None:
     """The tenant's own image file (re-read under its content lock); another tenant's reads as missing."""
     if logo_file_id is None:
         return None
@@ -83,7 +78,7 @@ def tenant_logo(uow: UnitOfWork, logo_file_id: str | None) -> File | None:
 
 
 def _hand_over_default(
-    uow: UnitOfWork, document_type: DocumentType, new_default_id: str, now: datetime
+    uow: PdfTemplatesUnitOfWork, document_type: DocumentType, new_default_id: str, now: datetime
 ) -> None:
     """The type's current default (if another) gives up its flag, written before the new one takes it."""
     current = uow.pdf_templates.default_for(document_type)
@@ -92,7 +87,7 @@ def _hand_over_default(
         uow.pdf_templates.save(current)
 
 
-def _commit(uow: UnitOfWork) -> None:
+def _commit(uow: PdfTemplatesUnitOfWork) -> None:
     try:
         uow.commit()
     except DuplicateEntry:
@@ -113,8 +108,8 @@ class CreatePdfTemplateHandler:
         self._clock = clock
         self._renderer = renderer
 
-    def __call__(self, cmd: CreatePdfTemplate, uow: UnitOfWork) -> PdfTemplateView:
-        actor = _tenant(cmd.actor)
+    def __call__(self, cmd: CreatePdfTemplate, uow: PdfTemplatesUnitOfWork) -> PdfTemplateView:
+        actor = tenant_actor(cmd.actor)
         document_type = DocumentType.parse(cmd.document_type)
         name = parse_template_name(cmd.template.name)
         design = checked_design(cmd.template, self._renderer)
@@ -144,8 +139,8 @@ class UpdatePdfTemplateHandler:
         self._clock = clock
         self._renderer = renderer
 
-    def __call__(self, cmd: UpdatePdfTemplate, uow: UnitOfWork) -> PdfTemplateView:
-        _tenant(cmd.actor)
+    def __call__(self, cmd: UpdatePdfTemplate, uow: PdfTemplatesUnitOfWork) -> PdfTemplateView:
+        tenant_actor(cmd.actor)
         template_id = parse_id(cmd.template_id, field="id")
         version = _version(cmd.version)
         name = parse_template_name(cmd.template.name)
@@ -176,8 +171,8 @@ class UpdatePdfTemplateHandler:
 
 
 class DeletePdfTemplateHandler:
-    def __call__(self, cmd: DeletePdfTemplate, uow: UnitOfWork) -> str:
-        _tenant(cmd.actor)
+    def __call__(self, cmd: DeletePdfTemplate, uow: PdfTemplatesUnitOfWork) -> str:
+        tenant_actor(cmd.actor)
         template_id = parse_id(cmd.template_id, field="id")
         with uow:
             template = uow.pdf_templates.get(template_id)
@@ -190,7 +185,7 @@ class DeletePdfTemplateHandler:
 
 
 class GetPdfTemplateHandler:
-    def __call__(self, query: GetPdfTemplate, uow: UnitOfWork) -> PdfTemplateView:
+    def __call__(self, query: GetPdfTemplate, uow: PdfTemplatesUnitOfWork) -> PdfTemplateView:
         template_id = parse_id(query.template_id, field="id")
         with uow:
             view = uow.pdf_template_views.get(template_id)
@@ -200,7 +195,7 @@ class GetPdfTemplateHandler:
 
 
 class FindPdfTemplatesHandler:
-    def __call__(self, query: FindPdfTemplates, uow: UnitOfWork) -> list[PdfTemplateView]:
+    def __call__(self, query: FindPdfTemplates, uow: PdfTemplatesUnitOfWork) -> list[PdfTemplateView]:
         document_type = None if query.document_type is None else DocumentType.parse(query.document_type)
         with uow:
             return uow.pdf_template_views.find(document_type)

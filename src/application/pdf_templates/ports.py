@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from application.files.ports import FilesUnitOfWork
 from application.pdf_templates.views import PdfTemplateView
 from domain.pdf.layout import DocumentType
 from domain.pdf_templates.model import PdfTemplate
@@ -39,3 +40,10 @@ class PdfTemplateReader(Protocol):
     def find(self, document_type: DocumentType | None) -> list[PdfTemplateView]:
         """By document type, the default first, then oldest first."""
         ...
+
+
+class PdfTemplatesUnitOfWork(FilesUnitOfWork, Protocol):
+    """The templates, and the files their logos are."""
+
+    pdf_templates: PdfTemplateRepository
+    pdf_template_views: PdfTemplateReader

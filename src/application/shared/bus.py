@@ -22,13 +22,15 @@ log = structlog.get_logger(__name__)
 
 
 class Handler(Protocol):
-    def __call__(self, message: Any, uow: UnitOfWork) -> Any: ...
+    def __call__(self, message: Any, uow: Any) -> Any:
+        """``uow``: typed by each handler as the repositories it uses (its domain's unit of work)."""
+        ...
 
 
 class MessageBus:
     def __init__(
         self,
-        uow_factory: UnitOfWorkFactory,
+        uow_factory: UnitOfWorkFactory[UnitOfWork],
         handlers: Mapping[type, Handler],
         event_handlers: Mapping[type, Sequence[Handler]] | None = None,
     ) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from application.shared.ports import UnitOfWorkFactory
+from application.tenancy.ports import TenancyUnitOfWork
 from domain.tenancy.model import Actor, Role
 
 
@@ -39,7 +40,7 @@ _ROLES = {"owner": Role.OWNER, "admin": Role.ADMIN}
 
 
 class Authenticator:
-    def __init__(self, verifier: TokenVerifier, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(self, verifier: TokenVerifier, uow_factory: UnitOfWorkFactory[TenancyUnitOfWork]) -> None:
         self._verifier = verifier
         self._uow_factory = uow_factory
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.tenancy.ports import TenancyUnitOfWork
 from application.shared.messages import Command
-from application.shared.ports import Clock, UnitOfWork
+from application.shared.ports import Clock
 from domain.shared.errors import InvalidInput
 from domain.shared.model import new_id
 from domain.tenancy.directory import DirectoryUser, is_newer, placeholder_email, role_from_slug, slug_for
@@ -78,7 +79,7 @@ class SyncOrganizationHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: SyncOrganization, uow: UnitOfWork) -> DirectorySynced:
+    def __call__(self, cmd: SyncOrganization, uow: TenancyUnitOfWork) -> DirectorySynced:
         with uow:
             tenant = uow.tenants.by_external_id(cmd.organization_id)
             if tenant is None:
@@ -108,7 +109,7 @@ class SyncOrganizationHandler:
 
 
 class SyncDirectoryUserHandler:
-    def __call__(self, cmd: SyncDirectoryUser, uow: UnitOfWork) -> DirectorySynced:
+    def __call__(self, cmd: SyncDirectoryUser, uow: TenancyUnitOfWork) -> DirectorySynced:
         email = _email(cmd.email, field="data.email")
         with uow:
             known = uow.tenants.directory_user(cmd.user_id)
@@ -136,7 +137,7 @@ class SyncMembershipHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: SyncMembership, uow: UnitOfWork) -> DirectorySynced:
+    def __call__(self, cmd: SyncMembership, uow: TenancyUnitOfWork) -> DirectorySynced:
         with uow:
             tenant = uow.tenants.by_external_id(cmd.organization_id)
             if tenant is None:
@@ -171,7 +172,7 @@ class SyncDirectorySyncUserHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: SyncDirectorySyncUser, uow: UnitOfWork) -> DirectorySynced:
+    def __call__(self, cmd: SyncDirectorySyncUser, uow: TenancyUnitOfWork) -> DirectorySynced:
         email = _email(cmd.email, field="data.emails")
         assert email is not None
         with uow:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.tenancy.ports import TenancyUnitOfWork
 from application.shared.messages import Command
-from application.shared.ports import Clock, DuplicateEntry, UnitOfWork
+from application.shared.ports import Clock, DuplicateEntry
 from domain.shared.errors import Conflict, InvalidInput
 from domain.shared.model import new_id
 from domain.tenancy.model import Role, Tenant, User, parse_slug
@@ -47,7 +48,7 @@ class CreateTenantHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: CreateTenant, uow: UnitOfWork) -> TenantCreated:
+    def __call__(self, cmd: CreateTenant, uow: TenancyUnitOfWork) -> TenantCreated:
         slug = parse_slug(cmd.slug)
         with uow:
             existing = uow.tenants.by_slug(slug)
@@ -70,7 +71,7 @@ class EnsureUserHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: EnsureUser, uow: UnitOfWork) -> UserView:
+    def __call__(self, cmd: EnsureUser, uow: TenancyUnitOfWork) -> UserView:
         email = (cmd.email or "").strip().lower()
         if "@" not in email or len(email) > 254:
             raise InvalidInput(f"{cmd.email!r} is not an email address", field="user")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from application.shared.ports import UnitOfWork
 from domain.tenancy.model import Tenant, User
 from domain.tenancy.directory import DirectoryUser
 from domain.tenancy.subscription import TenantSubscription
@@ -67,3 +68,8 @@ class TenantDirectory(Protocol):
     def directory_user(self, user_id: str) -> DirectoryUser | None: ...
 
     def add_directory_user(self, user: DirectoryUser) -> None: ...
+
+
+class TenancyUnitOfWork(UnitOfWork, Protocol):
+    tenants: TenantDirectory
+    """Across tenants, in every unit of work."""

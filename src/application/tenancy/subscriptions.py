@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.tenancy.ports import TenancyUnitOfWork
 from application.shared.messages import Command
-from application.shared.ports import Clock, UnitOfWork
+from application.shared.ports import Clock
 from domain.shared.model import parse_id
 from domain.tenancy.model import Tenant
 from domain.tenancy.subscription import TenantSubscription
@@ -34,7 +35,7 @@ class SubscriptionEventApplied:
     applied: bool  # False: an event newer than this one was applied already
 
 
-def find_tenant(uow: UnitOfWork, reference: str) -> Tenant | None:
+def find_tenant(uow: TenancyUnitOfWork, reference: str) -> Tenant | None:
     """The tenant named by id, external id (WorkOS organization) or slug."""
     reference = (reference or "").strip()
     if not reference:
@@ -50,7 +51,7 @@ class ApplySubscriptionEventHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: ApplySubscriptionEvent, uow: UnitOfWork) -> SubscriptionEventApplied:
+    def __call__(self, cmd: ApplySubscriptionEvent, uow: TenancyUnitOfWork) -> SubscriptionEventApplied:
         now = self._clock.now()
         state = {
             "subscription_id": cmd.subscription_id,

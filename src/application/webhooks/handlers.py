@@ -6,8 +6,9 @@ from dataclasses import replace
 
 from application.jobs.errors import PermanentJobError
 from application.jobs.ports import JobRequest
+from application.webhooks.ports import WebhooksUnitOfWork
 from application.shared.messages import Page, page_size
-from application.shared.ports import Clock, UnitOfWork
+from application.shared.ports import Clock
 from application.webhooks.commands import (
     PROCESS_JOB,
     BeginWebhookProcessing,
@@ -60,7 +61,7 @@ class ReceiveWebhookHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: ReceiveWebhook, uow: UnitOfWork) -> ReceivedWebhook:
+    def __call__(self, cmd: ReceiveWebhook, uow: WebhooksUnitOfWork) -> ReceivedWebhook:
         now = self._clock.now()
         event_type = (cmd.event_type or "").strip()[:MAX_EVENT_TYPE] or None
         event = WebhookEvent(
@@ -84,7 +85,7 @@ class ReceiveWebhookHandler:
 
 
 class BeginWebhookProcessingHandler:
-    def __call__(self, cmd: BeginWebhookProcessing, uow: UnitOfWork) -> WebhookEventView | None:
+    def __call__(self, cmd: BeginWebhookProcessing, uow: WebhooksUnitOfWork) -> WebhookEventView | None:
         event_id = parse_id(cmd.event_id, field="eventId")
         with uow:
             event = uow.webhook_events.get(event_id)
@@ -97,7 +98,7 @@ class RecordWebhookOutcomeHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: RecordWebhookOutcome, uow: UnitOfWork) -> WebhookEventView:
+    def __call__(self, cmd: RecordWebhookOutcome, uow: WebhooksUnitOfWork) -> WebhookEventView:
         status = WebhookStatus.parse(cmd.status)
         now = self._clock.now()
         with uow:
@@ -121,7 +122,7 @@ class ReplayWebhookEventHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: ReplayWebhookEvent, uow: UnitOfWork) -> WebhookEventView:
+    def __call__(self, cmd: ReplayWebhookEvent, uow: WebhooksUnitOfWork) -> WebhookEventView:
         _admin(cmd.actor)
         event_id = parse_id(cmd.event_id, field="id")
         with uow:
@@ -138,7 +139,7 @@ class ReplayWebhookEventHandler:
 
 
 class GetWebhookEventHandler:
-    def __call__(self, query: GetWebhookEvent, uow: UnitOfWork) -> WebhookEventView:
+    def __call__(self, query: GetWebhookEvent, uow: WebhooksUnitOfWork) -> WebhookEventView:
         _admin(query.actor)
         event_id = parse_id(query.event_id, field="id")
         with uow:
@@ -163,7 +164,7 @@ def _filter(
 
 
 class FindWebhookEventsHandler:
-    def __call__(self, query: FindWebhookEvents, uow: UnitOfWork) -> Page[WebhookEventView]:
+    def __call__(self, query: FindWebhookEvents, uow: WebhooksUnitOfWork) -> Page[WebhookEventView]:
         _admin(query.actor)
         first = page_size(query.first, default=DEFAULT_PAGE, maximum=MAX_PAGE)
         after = WebhookEventCursor.decode(query.after, field="cursor") if query.after else None
@@ -177,7 +178,7 @@ class FindWebhookEventsHandler:
 
 
 class ListWebhookEventsHandler:
-    def __call__(self, cmd: ListWebhookEvents, uow: UnitOfWork) -> list[WebhookEventView]:
+    def __call__(self, cmd: ListWebhookEvents, uow: WebhooksUnitOfWork) -> list[WebhookEventView]:
         _admin(cmd.actor)
         if not 1 <= cmd.limit <= 1000:
             raise InvalidInput("limit must be between 1 and 1000", field="limit")

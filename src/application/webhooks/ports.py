@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.jobs.ports import JobRequest
+from application.jobs.ports import JobRequest, JobsUnitOfWork
 from application.webhooks.views import WebhookEventCursor, WebhookEventFilter, WebhookEventView
 from domain.webhooks.model import WebhookEvent, WebhookStatus
-from domain.invoicing.pac import PacSettings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,22 +68,6 @@ class WebhookEventRepository(Protocol):
         ...
 
 
-class PacSettingsRepository(Protocol):
-    """``uow.pac_settings``: the tenant's PAC settings (every tenant's in a unit of work without one)."""
-
-    def get(self, tenant_id: str) -> PacSettings | None: ...
-
-    def by_company(self, company_id: str) -> PacSettings | None:
-        """Whichever tenant has this PAC company id (company ids are unique across tenants)."""
-        ...
-
-    def add(self, settings: PacSettings) -> None: ...
-
-    def tenant_ids(self) -> list[str]:
-        """The tenants with PAC settings (the poller's list)."""
-        ...
-
-
 class WebhookEventReader(Protocol):
     def get(self, event_id: str) -> WebhookEventView | None: ...
 
@@ -108,3 +91,9 @@ class WebhookVerifier(Protocol):
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         """Return if the raw ``body`` and ``headers`` carry a valid signature; raise ``SignatureRejected``."""
         ...
+
+
+class WebhooksUnitOfWork(JobsUnitOfWork, Protocol):
+    webhook_events: WebhookEventRepository
+    """The inbox: the tenant's events, or every tenant's in a unit of work without one."""
+    webhook_event_views: WebhookEventReader

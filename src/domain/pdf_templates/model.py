@@ -173,12 +173,6 @@ class PdfTemplateCreated(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PdfTemplateUpdated(DomainEvent):
-    template_id: str
-    version: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class PdfTemplateDeleted(DomainEvent):
     template_id: str
 
@@ -300,7 +294,6 @@ class PdfTemplate(Aggregate):
     def _changed(self, now: datetime) -> None:
         self.version += 1
         self.updated_at = now
-        self.record(PdfTemplateUpdated(tenant_id=self.tenant_id, template_id=self.id, version=self.version))
 
 
 def _design_fields(design: TemplateDesign) -> dict[str, object]:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import sessionmaker
 
 from adapters.clock import SystemClock
 from adapters.db.engine import build_engine
-from adapters.db.jobs import SqlAlchemyJobQueue
-from adapters.db.orm import start_mappers
+from adapters.db.jobs.queue import SqlAlchemyJobQueue
+from adapters.db.modules import start_mappers
 from adapters.db.uow import SqlAlchemyUnitOfWork
 from adapters.secrets.fernet import FernetSecretBox
 from adapters.storage.local import LocalFileStorage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import TypeDecorator, create_engine
 
-from adapters.db.orm import metadata
+from adapters.db.modules import metadata
 
 config = context.config
 

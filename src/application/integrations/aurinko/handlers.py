@@ -9,7 +9,7 @@ message is idempotent).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import structlog
 
@@ -28,6 +28,7 @@ from application.integrations.aurinko.commands import (
 )
 from application.integrations.aurinko.oauth_state import OAuthStateCodec
 from application.integrations.aurinko.ports import (
+    AurinkoUnitOfWork,
     ConnectionRef,
     InboxProvider,
     MessageWrite,
@@ -49,7 +50,7 @@ from application.integrations.aurinko.views import (
     SyncReport,
 )
 from application.shared.messages import Page, page_size
-from application.shared.ports import Clock, DuplicateEntry, UnitOfWork
+from application.shared.ports import Clock, DuplicateEntry
 from application.shared.secrets import SecretBox, SecretUnreadable
 from domain.integrations.aurinko.connection import (
     AurinkoConnection,
@@ -123,7 +124,7 @@ class GetAurinkoAuthorizationUrlHandler:
     def __init__(self, oauth: OAuthProvider, codec: OAuthStateCodec, clock: Clock, policy: AurinkoPolicy) -> None:
         self._oauth, self._codec, self._clock, self._policy = oauth, codec, clock, policy
 
-    def __call__(self, query: GetAurinkoAuthorizationUrl, uow: UnitOfWork) -> AuthorizationUrlView:
+    def __call__(self, query: GetAurinkoAuthorizationUrl, uow: AurinkoUnitOfWork) -> AuthorizationUrlView:
         actor = _admin(query.actor, "connect a mailbox")
         if not self._policy.configured:
             raise AurinkoNotConfigured("Aurinko is not configured on this instance (ISTMO_AURINKO_CLIENT_ID/SECRET)")
@@ -153,7 +154,7 @@ class ConnectAurinkoHandler:
     ) -> None:
         self._oauth, self._codec, self._secrets, self._clock, self._policy = oauth, codec, secrets, clock, policy
 
-    def __call__(self, cmd: ConnectAurinko, uow: UnitOfWork) -> AurinkoConnectionView:
+    def __call__(self, cmd: ConnectAurinko, uow: AurinkoUnitOfWork) -> AurinkoConnectionView:
         actor = _admin(cmd.actor, "connect a mailbox")
         if not self._policy.configured:
             raise AurinkoNotConfigured("Aurinko is not configured on this instance (ISTMO_AURINKO_CLIENT_ID/SECRET)")
@@ -220,7 +221,7 @@ class DisconnectAurinkoHandler:
     def __init__(self, oauth: OAuthProvider, secrets: SecretBox, clock: Clock) -> None:
         self._oauth, self._secrets, self._clock = oauth, secrets, clock
 
-    def __call__(self, cmd: DisconnectAurinko, uow: UnitOfWork) -> AurinkoConnectionView:
+    def __call__(self, cmd: DisconnectAurinko, uow: AurinkoUnitOfWork) -> AurinkoConnectionView:
         _admin(cmd.actor, "disconnect the mailbox")
         with uow:
             connection = uow.aurinko_connections.get()
@@ -254,7 +255,7 @@ class DisconnectAurinkoHandler:
 
 
 class GetAurinkoConnectionHandler:
-    def __call__(self, query: GetAurinkoConnection, uow: UnitOfWork) -> AurinkoConnectionView | None:
+    def __call__(self, query: GetAurinkoConnection, uow: AurinkoUnitOfWork) -> AurinkoConnectionView | None:
         _admin(query.actor, "see the mailbox connection")
         with uow:
             return uow.aurinko_connection_views.get()
@@ -264,7 +265,7 @@ class MarkAurinkoNeedsReconnectHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: MarkAurinkoNeedsReconnect, uow: UnitOfWork) -> bool:
+    def __call__(self, cmd: MarkAurinkoNeedsReconnect, uow: AurinkoUnitOfWork) -> bool:
         _member(cmd.actor)
         with uow:
             connection = uow.aurinko_connections.get()
@@ -284,7 +285,7 @@ class SyncInboxHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: SyncInbox, uow: UnitOfWork) -> str:
+    def __call__(self, cmd: SyncInbox, uow: AurinkoUnitOfWork) -> str:
         _member(cmd.actor)
         with uow:
             connection = uow.aurinko_connections.get()
@@ -302,7 +303,7 @@ class SyncInboxHandler:
 
 
 class SyncAllInboxesHandler:
-    def __call__(self, cmd: SyncAllInboxes, uow: UnitOfWork) -> int:
+    def __call__(self, cmd: SyncAllInboxes, uow: AurinkoUnitOfWork) -> int:
         with uow:
             refs = uow.aurinko_directory.active_connections()
             for ref in refs:
@@ -315,7 +316,7 @@ class SyncAllInboxesHandler:
 
 
 class QueueAccountSyncHandler:
-    def __call__(self, cmd: QueueAccountSync, uow: UnitOfWork) -> ConnectionRef | None:
+    def __call__(self, cmd: QueueAccountSync, uow: AurinkoUnitOfWork) -> ConnectionRef | None:
         with uow:
             ref = uow.aurinko_directory.by_account(cmd.account_id)
             if ref is None:
@@ -347,7 +348,7 @@ class RunInboxSyncHandler:
     def __init__(self, inbox: InboxProvider, secrets: SecretBox, clock: Clock, policy: AurinkoPolicy) -> None:
         self._inbox, self._secrets, self._clock, self._policy = inbox, secrets, clock, policy
 
-    def __call__(self, cmd: RunInboxSync, uow: UnitOfWork) -> SyncReport:
+    def __call__(self, cmd: RunInboxSync, uow: AurinkoUnitOfWork) -> SyncReport:
         _member(cmd.actor)
         connection_id = parse_id(cmd.connection_id, field="connectionId")
         now = self._clock.now()
@@ -376,7 +377,7 @@ class RunInboxSyncHandler:
                 uow.commit()
 
     def _run(
-        self, uow: UnitOfWork, connection_id: str, account_id: str, token: str, tokens: tuple[str | None, str | None]
+        self, uow: AurinkoUnitOfWork, connection_id: str, account_id: str, token: str, tokens: tuple[str | None, str | None]
     ) -> SyncReport:
         report = SyncReport()
         updated_token, deleted_token = tokens
@@ -415,7 +416,7 @@ class RunInboxSyncHandler:
 
     def _page(
         self,
-        uow: UnitOfWork,
+        uow: AurinkoUnitOfWork,
         connection_id: str,
         fetch: Callable[[str | None, str | None], SyncPage],  # type: ignore[type-arg]
         delta_token: str,
@@ -446,7 +447,7 @@ class RunInboxSyncHandler:
             page = fetch(None, page.next_page_token)
         raise ProviderUnavailable(f"the sync did not end within {MAX_PAGES} pages")
 
-    def _store_updated(self, uow: UnitOfWork, account_id: str, page: SyncPage[InboundMessage]) -> SyncReport:
+    def _store_updated(self, uow: AurinkoUnitOfWork, account_id: str, page: SyncPage[InboundMessage]) -> SyncReport:
         messages = list({message.provider_id: message for message in page.records}.values())
         if not messages:
             return SyncReport()
@@ -493,7 +494,7 @@ class RunInboxSyncHandler:
             uow.commit()
         return SyncReport(inserted=len(inserts), updated=len(updates), unchanged=unchanged)
 
-    def _store_deleted(self, uow: UnitOfWork, account_id: str, page: SyncPage[str]) -> SyncReport:
+    def _store_deleted(self, uow: AurinkoUnitOfWork, account_id: str, page: SyncPage[str]) -> SyncReport:
         ids = list(dict.fromkeys(page.records))
         if not ids:
             return SyncReport()
@@ -504,7 +505,7 @@ class RunInboxSyncHandler:
 
     def _save_tokens(
         self,
-        uow: UnitOfWork,
+        uow: AurinkoUnitOfWork,
         connection_id: str,
         account_id: str,
         updated_token: str | None,
@@ -528,7 +529,7 @@ class RunInboxSyncHandler:
             uow.commit()
 
     def _record(
-        self, uow: UnitOfWork, connection_id: str, account_id: str, *, error: str, dead: str | None = None
+        self, uow: AurinkoUnitOfWork, connection_id: str, account_id: str, *, error: str, dead: str | None = None
     ) -> None:
         with uow:
             connection = uow.aurinko_connections.get()
@@ -545,7 +546,7 @@ class RunInboxSyncHandler:
 
 
 class FindInboxMessagesHandler:
-    def __call__(self, query: FindInboxMessages, uow: UnitOfWork) -> Page[InboxMessageView]:
+    def __call__(self, query: FindInboxMessages, uow: AurinkoUnitOfWork) -> Page[InboxMessageView]:
         _member(query.actor)
         first = page_size(query.first, default=50, maximum=200)
         after = InboxCursor.decode(query.after, field="after") if query.after else None

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from application.integrations.aurinko.views import AurinkoConnectionView, InboxCursor, InboxFilter, InboxMessageView
+from application.jobs.ports import JobsUnitOfWork
 from domain.integrations.aurinko.connection import AurinkoConnection, ServiceType
 from domain.integrations.aurinko.inbox import InboundMessage
 
@@ -216,3 +217,13 @@ class AurinkoDirectory(Protocol):
     def by_account(self, account_id: str) -> ConnectionRef | None:
         """The ACTIVE connection of this Aurinko account, if any."""
         ...
+
+
+class AurinkoUnitOfWork(JobsUnitOfWork, Protocol):
+    aurinko_connections: AurinkoConnectionRepository
+    aurinko_connection_views: AurinkoConnectionReader
+    oauth_states: OAuthStateStore
+    inbox: InboxStore
+    inbox_views: InboxReader
+    aurinko_directory: AurinkoDirectory
+    """Across tenants: only in a unit of work without a tenant (system work)."""

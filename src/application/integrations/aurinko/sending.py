@@ -13,6 +13,7 @@ from collections.abc import Callable
 import structlog
 
 from application.emails.ports import EmailSender
+from application.integrations.aurinko.ports import AurinkoUnitOfWork
 from application.shared.ports import Clock, UnitOfWorkFactory
 from application.shared.secrets import SecretBox, SecretUnreadable
 
@@ -25,7 +26,11 @@ SenderFactory = Callable[[str, str | None, Callable[[str], None]], EmailSender]
 
 class AurinkoSenderSource:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, secrets: SecretBox, clock: Clock, make_sender: SenderFactory
+        self,
+        uow_factory: UnitOfWorkFactory[AurinkoUnitOfWork],
+        secrets: SecretBox,
+        clock: Clock,
+        make_sender: SenderFactory,
     ) -> None:
         self._uow_factory = uow_factory
         self._secrets = secrets

@@ -9,12 +9,11 @@ inbox is synced. One per tenant; its access token is kept sealed (never here in 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from domain.shared.errors import DomainError, InvalidInput
-from domain.shared.model import Aggregate, DomainEvent, new_id
+from domain.shared.model import Aggregate, new_id
 
 
 class ServiceType(StrEnum):
@@ -93,25 +92,6 @@ class AurinkoRefused(DomainError):
     """Aurinko refused the request (an unknown or used authorization code, ...)."""
 
     code = "AURINKO_REFUSED"
-
-
-# --- events ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AurinkoConnected(DomainEvent):
-    connection_id: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AurinkoDisconnected(DomainEvent):
-    connection_id: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AurinkoNeedsReconnection(DomainEvent):
-    connection_id: str
-    reason: str
 
 
 # --- the connection -----------------------------------------------------------------------------
@@ -203,7 +183,6 @@ class AurinkoConnection(Aggregate):
             connected_at=now,
             updated_at=now,
         )
-        connection.record(AurinkoConnected(tenant_id=tenant_id, connection_id=id))
         return connection
 
     def reconnect(
@@ -233,7 +212,6 @@ class AurinkoConnection(Aggregate):
         self.connected_by = user_id
         self.connected_at = now
         self.updated_at = now
-        self.record(AurinkoConnected(tenant_id=self.tenant_id, connection_id=self.id))
 
     def mark_needs_reconnect(self, reason: str, *, now: datetime) -> bool:
         """Aurinko no longer takes the token. False if it was not ACTIVE (nothing changes)."""
@@ -242,7 +220,6 @@ class AurinkoConnection(Aggregate):
         self.status = ConnectionStatus.NEEDS_RECONNECT
         self.reconnect_reason = reason[:MAX_REASON]
         self.updated_at = now
-        self.record(AurinkoNeedsReconnection(tenant_id=self.tenant_id, connection_id=self.id, reason=reason))
         return True
 
     def disconnect(self, *, now: datetime) -> None:
@@ -253,7 +230,6 @@ class AurinkoConnection(Aggregate):
         self.sync_updated_token = self.sync_deleted_token = None
         self.sync_lease_until = None
         self.updated_at = now
-        self.record(AurinkoDisconnected(tenant_id=self.tenant_id, connection_id=self.id))
 
     def synced(self, *, updated_token: str | None, deleted_token: str | None, now: datetime) -> None:
         self.sync_updated_token = updated_token

@@ -17,8 +17,9 @@ from sqlalchemy import Row, and_, bindparam, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from adapters.db.jobs import SqlAlchemyJobOutbox
-from adapters.db.orm import jobs, webhook_events
+from adapters.db.jobs.queue import SqlAlchemyJobOutbox
+from adapters.db.jobs.tables import jobs
+from adapters.db.webhooks.tables import webhook_events
 from application.jobs.ports import JobRequest
 from application.webhooks.views import (
     WebhookEventCursor,

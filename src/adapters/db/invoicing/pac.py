@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters.db.orm import pac_settings
+from adapters.db.invoicing.tables import pac_settings
 from domain.invoicing.pac import PacSettings
 
 

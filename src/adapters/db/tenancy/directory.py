@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from adapters.db.orm import directory_users, tenant_subscriptions, tenants, users
+from adapters.db.tenancy.tables import tenant_subscriptions, tenants, users
 from application.tenancy.ports import Principal
 from domain.tenancy.model import Tenant, User
 from domain.tenancy.directory import DirectoryUser
@@ -72,7 +72,7 @@ class SqlAlchemyTenantDirectory:
             .limit(1)
         ).one_or_none()
 
-    # --- the tenant's subscription (Polar webhooks) ---
+    # the tenant's subscription, from Polar's webhooks
 
     def lock_subscription(self, tenant_id: str) -> None:
         """Hold the tenant's row until the transaction ends: its subscription events apply one at a time."""
@@ -91,7 +91,7 @@ class SqlAlchemyTenantDirectory:
     def add_subscription(self, subscription: TenantSubscription) -> None:
         self._session.add(subscription)
 
-    # --- the directory (WorkOS webhooks) ---
+    # the directory, from WorkOS's webhooks
 
     def by_external_id(self, external_id: str) -> Tenant | None:
         return self._session.scalars(

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
-from adapters.db.orm import pdf_template_locks, pdf_templates
+from adapters.db.pdf_templates.tables import pdf_template_locks, pdf_templates
 from adapters.db.repository import TenantRepository, hold_lock
 from application.pdf_templates.views import PdfTemplateView
 from application.shared.ports import Clock

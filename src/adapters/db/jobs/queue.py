@@ -16,7 +16,7 @@ from sqlalchemy import Row, and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.db.orm import jobs
+from adapters.db.jobs.tables import jobs
 from application.jobs.ports import JobRequest
 from application.shared.ports import Clock
 from domain.jobs.model import Job, JobStatus, retried_by_hand

@@ -1,0 +1,1 @@
+"""The files domain's persistence: files, their links to entities, the per-content locks."""

@@ -1,0 +1,1 @@
+"""Invoicing's persistence: clients, invoices, quotes and the tenants' PAC settings."""

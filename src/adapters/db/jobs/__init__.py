@@ -1,0 +1,1 @@
+"""The jobs' persistence: the transactional outbox and the queue the workers drain."""

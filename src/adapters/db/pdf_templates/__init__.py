@@ -1,0 +1,1 @@
+"""PDF templates' persistence: the templates and the per-document-type locks."""

@@ -1,0 +1,1 @@
+"""Tenancy's persistence: tenants, their users, subscriptions and the directory's users."""

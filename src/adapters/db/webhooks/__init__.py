@@ -1,0 +1,1 @@
+"""The webhooks' persistence: the inbox of verified deliveries."""
