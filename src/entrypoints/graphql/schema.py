@@ -26,7 +26,7 @@ from application.modules import MODULES
 from application.shared.bus import MessageBus
 from application.whatsapp.commands import GetClientWhatsapps
 from domain.tenancy.model import Actor
-from entrypoints.graphql import aurinko, emails, files, invoicing, pdf, pdf_templates, tenancy, webhooks, whatsapp
+from entrypoints.graphql import aurinko, emails, files, invoicing, pac, pdf, pdf_templates, tenancy, webhooks, whatsapp
 from entrypoints.graphql.common import date_scalar, datetime_scalar, decimal_scalar
 from entrypoints.graphql.loaders import Batch, RequestLoaders, keyed
 
@@ -55,6 +55,7 @@ DOMAINS: tuple[ApiDomain, ...] = (
     ApiDomain("pdf_templates", pdf_templates.bindables),
     ApiDomain("pdf", pdf.bindables),
     ApiDomain("webhooks", webhooks.bindables),
+    ApiDomain("pac", pac.bindables),
     ApiDomain("whatsapp", whatsapp.bindables, {"whatsapp_numbers_by_client": keyed(GetClientWhatsapps, "client_ids")}),
     ApiDomain("aurinko", aurinko.bindables),
     ApiDomain("emails", emails.bindables, {"client_emails": keyed(GetClientEmails, "client_ids")}),

@@ -9,16 +9,14 @@ from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
 from application.webhooks.commands import FindWebhookEvents, ReplayWebhookEvent
-from application.invoicing.pac import ConfigurePac, GetPacSettings
 from application.webhooks.views import WebhookEventCursor, WebhookEventView
 from entrypoints.graphql.common import actor, bus, business_result
 
 query = QueryType()
 mutation = MutationType()
 event_type = ObjectType("WebhookEvent")
-pac_settings_type = ObjectType("PacSettings")
 
-bindables = [query, mutation, event_type, pac_settings_type]
+bindables = [query, mutation, event_type]
 
 EMPTY_PAGE = {"edges": [], "page_info": {"end_cursor": None, "has_next_page": False}}
 
@@ -80,31 +78,3 @@ def _cursor(view: WebhookEventView) -> str:
 @business_result(event=None)
 def resolve_replay_webhook_event(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
     return {"event": bus(info).handle(ReplayWebhookEvent(actor=actor(info), event_id=id))}
-
-
-# --- the PAC settings --------------------------------------------------------------------------------
-
-
-@query.field("pacSettings")
-@business_result(settings=None)
-def resolve_pac_settings(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
-    return {"settings": bus(info).handle(GetPacSettings(actor=actor(info)))}
-
-
-@mutation.field("configurePac")
-@business_result(settings=None)
-def resolve_configure_pac(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
-    command = ConfigurePac(
-        actor=actor(info),
-        company_id=input["company_id"],
-        webhook_secret=input.get("webhook_secret"),
-        api_key=input.get("api_key"),
-        signature_mode=input.get("signature_mode") or "SECRET",
-        send_authorized_invoice=bool(input.get("send_authorized_invoice")),
-    )
-    return {"settings": bus(info).handle(command)}
-
-
-@pac_settings_type.field("signatureMode")
-def resolve_signature_mode(settings: Any, _info: GraphQLResolveInfo) -> str:
-    return str(settings.signature_mode)
