@@ -1,4 +1,4 @@
-"""The list of domain modules: the one place a new domain adds a line (see docs/adding-a-domain.md).
+"""The list of business domains: the one place a new domain adds a line (docs/adding-a-domain.md).
 
 The order does not matter: a registration made twice is refused at start-up, and a module whose
 needs are not configured is left out whole (the start-up log says so).
@@ -8,32 +8,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from application.deliveries import module as deliveries
-from application.emails import module as emails
-from application.files import module as files
-from application.integrations.aurinko import module as aurinko
-from application.invoicing import module as invoicing
-from application.pdf import module as pdf
-from application.pdf_templates import module as pdf_templates
 from application.shared.bus import MessageBus
-from application.shared.modules import Assembly, DomainModule, assemble
-from application.tenancy import module as tenancy
-from application.webhooks import module as webhooks
-from application.whatsapp import module as whatsapp
+from application.shared.modules import Assembly, DomainModule, assemble, domain_parts
 
-MODULES: tuple[DomainModule, ...] = (
-    tenancy.MODULE,
-    files.MODULE,
-    invoicing.MODULE,
-    invoicing.PAC_MODULE,
-    pdf_templates.MODULE,
-    pdf.MODULE,
-    webhooks.MODULE,
-    deliveries.MODULE,
-    emails.MODULE,
-    whatsapp.MODULE,
-    aurinko.MODULE,
+DOMAINS: tuple[str, ...] = (
+    "tenancy",
+    "jobs",
+    "files",
+    "invoicing",
+    "pdf_templates",
+    "pdf",
+    "webhooks",
+    "deliveries",
+    "emails",
+    "whatsapp",
+    "integrations.aurinko",
 )
+"""The business domains, by package name. Each layer finds a domain's part by this name:
+``application.<name>.module`` (its ``MODULE``, or ``MODULES`` where it registers more than one),
+``adapters.db.<name>.module``, ``entrypoints.containers.<name>`` and ``entrypoints.graphql.<name>``
+where the domain has them."""
+
+
+def _modules() -> tuple[DomainModule, ...]:
+    return tuple(
+        module
+        for _, part in domain_parts("application.{domain}.module", DOMAINS)
+        for module in getattr(part, "MODULES", None) or (part.MODULE,)
+    )
+
+
+MODULES: tuple[DomainModule, ...] = _modules()
 
 
 def build_service(*, modules: tuple[DomainModule, ...] = MODULES, **dependencies: Any) -> Assembly:

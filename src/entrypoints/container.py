@@ -3,8 +3,8 @@
 ``Container`` is made of the containers under ``entrypoints.containers`` (the way the
 dependency-injector examples split theirs): ``core``, ``gateways``, and one per domain, each
 providing (``exports``) what its module in ``application.modules`` needs, by name. The service
-(bus, job handlers, schedules, webhook processors) is assembled from those; a new domain adds
-its container here, once in the class and once in ``service``'s list.
+(bus, job handlers, schedules, webhook processors) is assembled from those; a new domain's
+container is found by its name in ``application.modules.DOMAINS``, not listed here.
 
 Tests override providers where they live (``container.core.clock``, ``container.pdf.pdf_renderer``);
 ``settings``, ``engine``, ``clock``, ``storage``, ``secret_box`` and ``job_queue`` are also
@@ -19,20 +19,12 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from application.jobs.worker import Worker
-from application.modules import build_service
-from application.shared.modules import Assembly
+from application.modules import DOMAINS, build_service
+from application.shared.modules import Assembly, domain_parts
 from domain.jobs.model import RetryPolicy
 from entrypoints.config import Settings
-from entrypoints.containers.aurinko import AurinkoServices
 from entrypoints.containers.core import Core
-from entrypoints.containers.emails import EmailsServices
-from entrypoints.containers.files import FilesServices
 from entrypoints.containers.gateways import Gateways
-from entrypoints.containers.invoicing import InvoicingServices
-from entrypoints.containers.pdf import PdfServices
-from entrypoints.containers.tenancy import TenancyServices
-from entrypoints.containers.webhooks import WebhooksServices
-from entrypoints.containers.whatsapp import WhatsappServices
 
 
 def assemble_service(*provided: Mapping[str, Any]) -> Assembly:
@@ -46,39 +38,20 @@ def assemble_service(*provided: Mapping[str, Any]) -> Assembly:
     return build_service(**dependencies)
 
 
-class Container(containers.DeclarativeContainer):
+def _container_class() -> type[containers.DeclarativeContainer]:
+    """``Container``: core, gateways, and each domain's ``Services`` (``entrypoints/containers/<domain>.py``,
+    found by the names of ``application.modules.DOMAINS``) under its name's last part
+    (``container.emails``, ``container.aurinko``); the service is assembled from their ``exports``."""
     settings = providers.Dependency(instance_of=Settings)
-
     core = providers.Container(Core, settings=settings)
     gateways = providers.Container(Gateways, settings=settings, core=core)
-
-    tenancy = providers.Container(TenancyServices, core=core, gateways=gateways)
-    files = providers.Container(FilesServices, settings=settings)
-    invoicing = providers.Container(InvoicingServices, settings=settings, gateways=gateways)
-    pdf = providers.Container(PdfServices, settings=settings)
-    webhooks = providers.Container(WebhooksServices)
-    whatsapp = providers.Container(WhatsappServices, settings=settings, gateways=gateways)
-    aurinko = providers.Container(AurinkoServices, settings=settings, core=core, gateways=gateways)
-    emails = providers.Container(
-        EmailsServices, settings=settings, core=core, gateways=gateways, aurinko_senders=aurinko.aurinko_senders
-    )
-
-    service = providers.Singleton(
-        assemble_service,
-        core.exports,
-        tenancy.exports,
-        files.exports,
-        invoicing.exports,
-        pdf.exports,
-        webhooks.exports,
-        whatsapp.exports,
-        aurinko.exports,
-        emails.exports,
-    )
-    bus = service.provided.bus
+    domains = {
+        name.rpartition(".")[2]: providers.Container(part.Services, settings=settings, core=core, gateways=gateways)
+        for name, part in domain_parts("entrypoints.containers.{domain}", DOMAINS)
+    }
+    service = providers.Singleton(assemble_service, core.exports, *(domain.exports for domain in domains.values()))
     job_handlers = service.provided.job_handlers
     schedules = service.provided.schedules
-
     retry_policy = providers.Singleton(RetryPolicy, max_attempts=settings.provided.job_max_attempts)
     worker = providers.Factory(
         Worker,
@@ -90,13 +63,32 @@ class Container(containers.DeclarativeContainer):
         policy=retry_policy,
         schedules=schedules,
     )
+    return type(
+        "Container",
+        (containers.DeclarativeContainer,),
+        {
+            "__module__": __name__,
+            "settings": settings,
+            "core": core,
+            "gateways": gateways,
+            **domains,
+            "service": service,
+            "bus": service.provided.bus,
+            "job_handlers": job_handlers,
+            "schedules": schedules,
+            "retry_policy": retry_policy,
+            "worker": worker,
+            # The core providers the app, the CLI and the tests use most, reachable from the top.
+            "engine": core.engine,
+            "clock": core.clock,
+            "storage": core.storage,
+            "secret_box": core.secret_box,
+            "job_queue": core.job_queue,
+        },
+    )
 
-    # The core providers the app, the CLI and the tests use most, reachable from the top.
-    engine = core.engine
-    clock = core.clock
-    storage = core.storage
-    secret_box = core.secret_box
-    job_queue = core.job_queue
+
+Container = _container_class()
 
 
 def build_container(settings: Settings | None = None) -> Container:

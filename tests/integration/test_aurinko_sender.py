@@ -57,7 +57,7 @@ def test_an_active_connection_sends_the_documented_body_with_base64_attachments(
     connected: tuple[Any, str, dict[str, str]], fake: FakeAurinko
 ) -> None:
     service, tenant_id, _ = connected
-    sender = service.container.aurinko.aurinko_senders().for_tenant(tenant_id)
+    sender = service.container.gateways.aurinko_senders().for_tenant(tenant_id)
 
     sent = sender.send(email(tenant_id))
 
@@ -78,7 +78,7 @@ def test_an_active_connection_sends_the_documented_body_with_base64_attachments(
 
 def test_a_text_only_message_is_sent_as_escaped_html(connected: tuple[Any, str, dict[str, str]], fake: FakeAurinko) -> None:
     service, tenant_id, _ = connected
-    service.container.aurinko.aurinko_senders().for_tenant(tenant_id).send(
+    service.container.gateways.aurinko_senders().for_tenant(tenant_id).send(
         email(tenant_id, html=None, text="Total: <5> & más", attachments=(), from_address=None)
     )
 
@@ -88,7 +88,7 @@ def test_a_text_only_message_is_sent_as_escaped_html(connected: tuple[Any, str, 
 
 def test_a_from_other_than_the_mailbox_is_left_out(connected: tuple[Any, str, dict[str, str]], fake: FakeAurinko) -> None:
     service, tenant_id, _ = connected
-    sender = service.container.aurinko.aurinko_senders().for_tenant(tenant_id)
+    sender = service.container.gateways.aurinko_senders().for_tenant(tenant_id)
 
     sender.send(email(tenant_id, from_address="no-reply@istmo.pa"))
     sender.send(email(tenant_id, from_address="Ventas@PYME.pa"))
@@ -112,7 +112,7 @@ def test_throttling_and_server_errors_are_deferred(
     fake.server.route("POST", r"/v1/email/messages", reply)
 
     with pytest.raises(EmailDeferred) as error:
-        service.container.aurinko.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
+        service.container.gateways.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
 
     assert error.value.retry_after == deferred_for
     assert TOKEN not in error.value.reason
@@ -122,7 +122,7 @@ def test_an_unreachable_aurinko_is_deferred(make_service: Callable[..., Any], fa
     service = make_service(**aurinko_settings(fake))
     connect(service, service.headers("acme", role="admin"), fake, token=TOKEN)
     tenant_id = service.tenant("acme")
-    sender = service.container.aurinko.aurinko_senders().for_tenant(tenant_id)
+    sender = service.container.gateways.aurinko_senders().for_tenant(tenant_id)
     fake.server.stop()
 
     with pytest.raises(EmailDeferred):
@@ -147,7 +147,7 @@ def test_an_answer_lost_after_the_request_went_out_is_an_unknown_outcome(
     fake.server.route("POST", r"/v1/email/messages", slow)
     try:
         with pytest.raises(EmailOutcomeUnknown) as error:
-            service.container.aurinko.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
+            service.container.gateways.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
     finally:
         released.set()
 
@@ -160,7 +160,7 @@ def test_a_refused_message_is_rejected(connected: tuple[Any, str, dict[str, str]
     fake.server.route("POST", r"/v1/email/messages", Reply.json({"code": "invalidRecipient"}, status=400))
 
     with pytest.raises(EmailRejected) as error:
-        service.container.aurinko.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
+        service.container.gateways.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
 
     assert "400 invalidRecipient" in error.value.reason
     connection = data(service, GET_CONNECTION, headers=headers)["getAurinkoConnection"]["connection"]
@@ -173,7 +173,7 @@ def test_a_2xx_with_a_malformed_body_counts_as_sent_never_as_retryable(
     service, tenant_id, _ = connected
     fake.server.route("POST", r"/v1/email/messages", Reply(status=201, body=b"{oops"))
 
-    sent = service.container.aurinko.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
+    sent = service.container.gateways.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
 
     assert sent.provider == "aurinko" and sent.provider_message_id is None
 
@@ -183,7 +183,7 @@ def test_token_dead_rejects_and_marks_the_connection_so_it_is_no_longer_chosen(
 ) -> None:
     service, tenant_id, headers = connected
     fake.dead_tokens.add(TOKEN)
-    senders = service.container.aurinko.aurinko_senders()
+    senders = service.container.gateways.aurinko_senders()
 
     with pytest.raises(EmailRejected) as error:
         senders.for_tenant(tenant_id).send(email(tenant_id))
@@ -196,7 +196,7 @@ def test_token_dead_rejects_and_marks_the_connection_so_it_is_no_longer_chosen(
 
 def test_no_sender_without_an_active_connection(connected: tuple[Any, str, dict[str, str]]) -> None:
     service, tenant_id, headers = connected
-    senders = service.container.aurinko.aurinko_senders()
+    senders = service.container.gateways.aurinko_senders()
     assert senders.for_tenant(service.tenant("globex")) is None
 
     data(service, DISCONNECT, headers=headers)

@@ -1,30 +1,20 @@
 """The persistence of every domain, from one list: the whole schema on one ``MetaData`` (Alembic,
 ``create_all``), the mapping of every domain's classes, and the unit of work's repository registry.
-Adding a domain adds its ``adapters/db/<domain>/module.py`` to ``DB_MODULES``."""
+A domain's part is its ``adapters/db/<domain>/module.py`` (its ``DB_MODULE``), found by the
+domain's name in ``application.modules.DOMAINS``."""
 
 from __future__ import annotations
 
 from adapters.db import messaging
-from adapters.db.files import module as files
-from adapters.db.integrations.aurinko import module as aurinko
-from adapters.db.invoicing import module as invoicing
-from adapters.db.jobs import module as jobs
 from adapters.db.metadata import mapper_registry, metadata
-from adapters.db.pdf_templates import module as pdf_templates
 from adapters.db.registry import DbModule, repository_registry
-from adapters.db.tenancy import module as tenancy
-from adapters.db.webhooks import module as webhooks
+from application.modules import DOMAINS
+from application.shared.modules import domain_parts
 
 __all__ = ["DB_MODULES", "REPOSITORIES", "metadata", "start_mappers"]
 
 DB_MODULES: tuple[DbModule, ...] = (
-    tenancy.DB_MODULE,
-    files.DB_MODULE,
-    invoicing.DB_MODULE,
-    pdf_templates.DB_MODULE,
-    jobs.DB_MODULE,
-    webhooks.DB_MODULE,
-    aurinko.DB_MODULE,
+    *(part.DB_MODULE for _, part in domain_parts("adapters.db.{domain}.module", DOMAINS)),
     messaging.DB_MODULE,
 )
 

@@ -70,3 +70,4 @@ PAC_MODULE = DomainModule(
     requires=("invoicing",),
     register=register_pac,
 )
+MODULES = (MODULE, PAC_MODULE)

@@ -17,8 +17,11 @@ module registered it (bound once the bus exists), so a handler never calls anoth
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Protocol
 
 import structlog
@@ -142,6 +145,24 @@ def assemble(modules: Sequence[DomainModule], uow_factory: Any, values: Mapping[
         registered=tuple(registered),
         left_out=left_out,
     )
+
+
+def domain_parts(template: str, domains: Iterable[str]) -> list[tuple[str, ModuleType]]:
+    """Each domain's part in one layer, found by name: ``template.format(domain=name)`` (e.g.
+    ``"adapters.db.{domain}.module"``) for every domain that has one, in the order of ``domains``.
+    A domain without that part is skipped; an error inside a part that exists propagates."""
+    found = []
+    for domain in domains:
+        name = template.format(domain=domain)
+        try:
+            spec = importlib.util.find_spec(name)
+        except ModuleNotFoundError as error:  # a parent package is missing: no such part
+            if error.name is None or not (name + ".").startswith(error.name + "."):
+                raise
+            spec = None
+        if spec is not None:
+            found.append((domain, importlib.import_module(name)))
+    return found
 
 
 def _left_out(modules: Sequence[DomainModule], deps: Dependencies) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
 from adapters.db.emails import SqlAlchemyTenantSmtpUrls
 from adapters.email.addresses import EmailValidatorAddressValidator
@@ -13,6 +13,7 @@ from application.emails.commands import EmailPolicy
 from application.emails.ports import EmailSender
 from application.integrations.aurinko.sending import AurinkoSenderSource
 from entrypoints.config import Settings
+from entrypoints.containers.base import DomainServices
 
 
 def _email_senders(
@@ -39,12 +40,10 @@ def _email_policy(settings: Settings) -> EmailPolicy:
     )
 
 
-class EmailsServices(containers.DeclarativeContainer):
+class Services(DomainServices):
     settings = providers.Dependency(instance_of=Settings)
     core = providers.DependenciesContainer()
     gateways = providers.DependenciesContainer()
-    aurinko_senders = providers.Dependency()
-    """The aurinko container's: a tenant's connected mailbox sends first."""
 
     tenant_smtp_urls = providers.Singleton(SqlAlchemyTenantSmtpUrls, core.session_factory, core.secret_box)
     smtp_urls = providers.Singleton(SmtpUrlSummaries)
@@ -56,7 +55,7 @@ class EmailsServices(containers.DeclarativeContainer):
         settings=settings,
         outbox=gateways.outbox_sender,
         tenant_smtp_urls=tenant_smtp_urls,
-        aurinko=aurinko_senders,
+        aurinko=gateways.aurinko_senders,
     )
 
     exports = providers.Dict(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
 from adapters.storage.mime import SniffingMimeDetector
 from application.files.commands import FilePolicy
 from entrypoints.config import Settings
+from entrypoints.containers.base import DomainServices
 
 
 def _file_policy(settings: Settings) -> FilePolicy:
@@ -20,7 +21,7 @@ def _file_policy(settings: Settings) -> FilePolicy:
     )
 
 
-class FilesServices(containers.DeclarativeContainer):
+class Services(DomainServices):
     settings = providers.Dependency(instance_of=Settings)
 
     mime_detector = providers.Singleton(SniffingMimeDetector)

@@ -24,6 +24,7 @@ from adapters.webhooks.workos import WorkOsWebhookVerifier
 from adapters.whatsapp.graph import GraphWhatsAppSender
 from application.shared.ports import Clock
 from application.webhooks.ports import WebhookVerifier
+from application.integrations.aurinko.sending import AurinkoSenderSource
 from entrypoints.config import Settings
 
 
@@ -78,6 +79,14 @@ class Gateways(containers.DeclarativeContainer):
     inbox_provider = providers.Singleton(AurinkoInboxProvider, aurinko_http)
     aurinko_sender_factory = providers.Callable(_aurinko_sender_factory, aurinko_http)
     """Makes the sender of one connected mailbox (its token, its mailbox, what to do when refused)."""
+    aurinko_senders = providers.Singleton(
+        AurinkoSenderSource,
+        core.uow_factory.provider,
+        core.secret_box,
+        core.clock,
+        make_sender=aurinko_sender_factory,
+    )
+    """A tenant's ACTIVE connection's sender, or None: what the e-mail chooser asks first."""
 
     whatsapp_sender = providers.Singleton(GraphWhatsAppSender, base_url=settings.provided.whatsapp_graph_url)
     pac_client = providers.Singleton(

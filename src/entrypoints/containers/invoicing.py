@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
 from application.invoicing.pac import PacPolicy
 from domain.invoicing.pac import SignatureMode
 from entrypoints.config import Settings
+from entrypoints.containers.base import DomainServices
 
 
 def _pac_policy(settings: Settings) -> PacPolicy:
@@ -18,7 +19,7 @@ def _pac_policy(settings: Settings) -> PacPolicy:
     )
 
 
-class InvoicingServices(containers.DeclarativeContainer):
+class Services(DomainServices):
     settings = providers.Dependency(instance_of=Settings)
     gateways = providers.DependenciesContainer()
 

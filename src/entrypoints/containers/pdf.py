@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
 from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
 from entrypoints.config import Settings
+from entrypoints.containers.base import DomainServices
 
 
 def _pdf_renderer(settings: Settings) -> Iterator[WeasyPrintPdfRenderer]:
@@ -26,7 +27,7 @@ def _pdf_renderer(settings: Settings) -> Iterator[WeasyPrintPdfRenderer]:
         renderer.close()
 
 
-class PdfServices(containers.DeclarativeContainer):
+class Services(DomainServices):
     settings = providers.Dependency(instance_of=Settings)
 
     pdf_renderer = providers.Resource(_pdf_renderer, settings=settings)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
+
+from entrypoints.containers.base import DomainServices
 
 from application.tenancy.auth import Authenticator
 
 
-class TenancyServices(containers.DeclarativeContainer):
+class Services(DomainServices):
     core = providers.DependenciesContainer()
     gateways = providers.DependenciesContainer()
 

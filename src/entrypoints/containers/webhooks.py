@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
+
+from entrypoints.containers.base import DomainServices
 
 
-class WebhooksServices(containers.DeclarativeContainer):
+class Services(DomainServices):
     webhook_processors = providers.Object(None)
     """Replaces the processors the modules register, by provider (tests); ``None``: theirs."""
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
 from adapters.phones.libphonenumber import LibPhoneNumbers
 from application.whatsapp.commands import WhatsappPolicy
 from entrypoints.config import Settings
+from entrypoints.containers.base import DomainServices
 
 
-class WhatsappServices(containers.DeclarativeContainer):
+class Services(DomainServices):
     settings = providers.Dependency(instance_of=Settings)
     gateways = providers.DependenciesContainer()
 

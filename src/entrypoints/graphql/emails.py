@@ -25,6 +25,9 @@ from application.emails.commands import (
 )
 from application.emails.views import EmailMessageCursor
 from entrypoints.graphql.common import actor, bus, business_result
+from entrypoints.graphql.api import ApiDomain
+from entrypoints.graphql.loaders import keyed
+from application.emails.commands import GetClientEmails
 
 query = QueryType()
 mutation = MutationType()
@@ -32,6 +35,7 @@ client_type = ObjectType("Client")
 attempt_type = ObjectType("EmailAttempt")
 
 bindables = [query, mutation, client_type, attempt_type]
+API = ApiDomain(bindables, sdl=("emails.graphql",), loaders={"client_emails": keyed(GetClientEmails, "client_ids")})
 
 EMPTY_PAGE = {"edges": [], "page_info": {"end_cursor": None, "has_next_page": False}}
 

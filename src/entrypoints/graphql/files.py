@@ -30,6 +30,9 @@ from domain.files.model import EntityType, parse_entity_id
 from domain.shared.errors import DomainError, InvalidInput
 from domain.tenancy.model import Actor
 from entrypoints.graphql.common import actor, bus, business_result, then
+from entrypoints.graphql.api import ApiDomain
+from entrypoints.graphql.loaders import keyed
+from application.files.commands import FindFilesByEntities, GetFileLinks
 
 query = QueryType()
 mutation = MutationType()
@@ -38,6 +41,7 @@ file_entity_type = ObjectType("FileEntity")
 temp_file_url_type = ObjectType("TempFileUrl")
 
 bindables = [query, mutation, file_type, file_entity_type, temp_file_url_type]
+
 
 
 def _upload(value: Any) -> StagedBlob:
@@ -261,3 +265,14 @@ def resolve_create_file(_: Any, info: GraphQLResolveInfo, input: dict[str, Any])
 def content_name(info: GraphQLResolveInfo, content: StagedBlob) -> str | None:
     """The file name the client gave its multipart part."""
     return info.context.get("upload_names", {}).get(content.ref)
+
+
+API = ApiDomain(
+    bindables,
+    sdl=("files.graphql",),
+    loaders={
+        "files_by_entity": keyed(FindFilesByEntities, "refs"),
+        "links_by_file": keyed(GetFileLinks, "file_ids"),
+        "signed_urls": signed_urls,
+    },
+)

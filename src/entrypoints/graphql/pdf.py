@@ -10,10 +10,12 @@ from graphql import GraphQLResolveInfo
 from application.pdf.commands import PreviewPdfTemplate, RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf
 from entrypoints.graphql.common import actor, bus, business_result
 from entrypoints.graphql.pdf_templates import template_input
+from entrypoints.graphql.api import ApiDomain
 
 mutation = MutationType()
 
 bindables = [mutation]
+API = ApiDomain(bindables, sdl=("pdf.graphql",))
 
 
 @mutation.field("renderInvoicePdf")

@@ -16,11 +16,13 @@ from application.pdf_templates.commands import (
 )
 from domain.pdf_templates.model import PdfTemplateInput
 from entrypoints.graphql.common import actor, bus, business_result
+from entrypoints.graphql.api import ApiDomain
 
 query = QueryType()
 mutation = MutationType()
 
 bindables = [query, mutation]
+API = ApiDomain(bindables, sdl=("pdf_templates.graphql",))
 
 
 def template_input(input: dict[str, Any]) -> PdfTemplateInput:

@@ -1,65 +1,34 @@
 """The GraphQL API, assembled from its domains.
 
-Each domain has a resolver module ``entrypoints/graphql/<name>.py`` exposing its ``bindables``,
-its SDL in ``schema/<name>.graphql``, and the batch loaders its resolvers use
-(``info.context["loaders"].<loader>``). ``DOMAINS`` lists them, one line each, by the names
-of ``application.modules``; ``schema/base.graphql`` holds the shared types and scalars.
+Each domain's ``entrypoints/graphql/<name>.py`` (by the names of ``application.modules.DOMAINS``)
+declares its ``API``: its resolvers, its SDL under ``schema/`` and the batch loaders its resolvers
+use (``info.context["loaders"].<loader>``); ``schema/base.graphql`` holds the shared types and scalars.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from ariadne import convert_camel_case_to_snake, load_schema_from_path, make_executable_schema, upload_scalar
-from ariadne.types import SchemaBindable
 from graphql import GraphQLSchema
 
-from application.emails.commands import GetClientEmails
-from application.files.commands import FindFilesByEntities, GetFileLinks
-from application.invoicing.commands import GetClients
-from application.modules import MODULES
+from application.modules import DOMAINS
 from application.shared.bus import MessageBus
-from application.whatsapp.commands import GetClientWhatsapps
+from application.shared.modules import domain_parts
 from domain.tenancy.model import Actor
-from entrypoints.graphql import aurinko, emails, files, invoicing, pac, pdf, pdf_templates, tenancy, webhooks, whatsapp
+from entrypoints.graphql.api import ApiDomain
 from entrypoints.graphql.common import date_scalar, datetime_scalar, decimal_scalar
-from entrypoints.graphql.loaders import Batch, RequestLoaders, keyed
+from entrypoints.graphql.loaders import Batch, RequestLoaders
 
 SDL = Path(__file__).parent / "schema"
 BASE_SDL = "base.graphql"
 
 
-@dataclass(frozen=True, slots=True)
-class ApiDomain:
-    name: str
-    """The domain's name in ``application.modules``; its SDL is ``schema/<name>.graphql``."""
-    bindables: Sequence[SchemaBindable]
-    loaders: Mapping[str, Batch] = field(default_factory=lambda: MappingProxyType({}))
-    sdl: bool = True
-    """False: the domain's types are in ``base.graphql``."""
-
-
-DOMAINS: tuple[ApiDomain, ...] = (
-    ApiDomain("tenancy", tenancy.bindables, sdl=False),
-    ApiDomain("files", files.bindables, {
-        "files_by_entity": keyed(FindFilesByEntities, "refs"),
-        "links_by_file": keyed(GetFileLinks, "file_ids"),
-        "signed_urls": files.signed_urls,
-    }),
-    ApiDomain("invoicing", invoicing.bindables, {"clients_by_id": keyed(GetClients, "client_ids")}),
-    ApiDomain("pdf_templates", pdf_templates.bindables),
-    ApiDomain("pdf", pdf.bindables),
-    ApiDomain("webhooks", webhooks.bindables),
-    ApiDomain("pac", pac.bindables),
-    ApiDomain("whatsapp", whatsapp.bindables, {"whatsapp_numbers_by_client": keyed(GetClientWhatsapps, "client_ids")}),
-    ApiDomain("aurinko", aurinko.bindables),
-    ApiDomain("emails", emails.bindables, {"client_emails": keyed(GetClientEmails, "client_ids")}),
-)
+def api_domains() -> list[ApiDomain]:
+    """Each domain's ``API``, from ``entrypoints/graphql/<domain>.py``, by the names of ``DOMAINS``."""
+    return [part.API for _, part in domain_parts("entrypoints.graphql.{domain}", DOMAINS)]
 
 
 def python_name(graphql_name: str, *_: Any) -> str:
@@ -68,13 +37,14 @@ def python_name(graphql_name: str, *_: Any) -> str:
 
 
 def build_schema() -> GraphQLSchema:
-    _check_names()
-    files = [SDL / BASE_SDL, *(SDL / f"{domain.name}.graphql" for domain in DOMAINS if domain.sdl)]
+    domains = api_domains()
+    _check_sdl(domains)
+    files = [SDL / BASE_SDL, *(SDL / name for domain in domains for name in domain.sdl)]
     # In file-name order, as ``load_schema_from_path`` reads a folder: the schema's type order.
     type_defs = "\n".join(load_schema_from_path(path) for path in sorted(files))
     return make_executable_schema(
         type_defs,
-        *(bindable for domain in DOMAINS for bindable in domain.bindables),
+        *(bindable for domain in domains for bindable in domain.bindables),
         datetime_scalar,
         date_scalar,
         decimal_scalar,
@@ -86,7 +56,7 @@ def build_schema() -> GraphQLSchema:
 def loader_batches() -> dict[str, Batch]:
     """Every domain's loaders, by name; a name declared twice is an error."""
     batches: dict[str, Batch] = {}
-    for domain in DOMAINS:
+    for domain in api_domains():
         for name, batch in domain.loaders.items():
             if name in batches:
                 raise ValueError(f"two API domains declare the loader {name!r}")
@@ -98,14 +68,11 @@ def request_loaders(bus: MessageBus, actor: Actor) -> RequestLoaders:
     return RequestLoaders(bus, actor, loader_batches())
 
 
-def _check_names() -> None:
-    """Every domain is one of the application's modules, and every SDL file is some domain's."""
-    modules = {module.name for module in MODULES}
-    unknown = [domain.name for domain in DOMAINS if domain.name not in modules]
-    if unknown:
-        raise ValueError(f"API domains that are no application module: {unknown}")
-    claimed = {BASE_SDL} | {f"{domain.name}.graphql" for domain in DOMAINS if domain.sdl}
+def _check_sdl(domains: list[ApiDomain]) -> None:
+    """Every SDL file is one domain's, once."""
+    claimed = [BASE_SDL, *(name for domain in domains for name in domain.sdl)]
+    twice = sorted({name for name in claimed if claimed.count(name) > 1})
     stray = sorted(path.name for path in SDL.glob("*.graphql") if path.name not in claimed)
-    if stray:
-        raise ValueError(f"SDL files no API domain claims: {stray}")
+    if twice or stray:
+        raise ValueError(f"SDL files claimed twice: {twice}; claimed by no API domain: {stray}")
     loader_batches()

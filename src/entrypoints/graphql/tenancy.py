@@ -8,9 +8,11 @@ from ariadne import QueryType
 from graphql import GraphQLResolveInfo
 
 from entrypoints.graphql.common import actor
+from entrypoints.graphql.api import ApiDomain
 
 query = QueryType()
 bindables = [query]
+API = ApiDomain(bindables)  # its types are in schema/base.graphql
 
 
 @query.field("me")

@@ -11,12 +11,14 @@ from graphql import GraphQLResolveInfo
 from application.webhooks.commands import FindWebhookEvents, ReplayWebhookEvent
 from application.webhooks.views import WebhookEventCursor, WebhookEventView
 from entrypoints.graphql.common import actor, bus, business_result
+from entrypoints.graphql.api import ApiDomain
 
 query = QueryType()
 mutation = MutationType()
 event_type = ObjectType("WebhookEvent")
 
 bindables = [query, mutation, event_type]
+API = ApiDomain(bindables, sdl=("webhooks.graphql",))
 
 EMPTY_PAGE = {"edges": [], "page_info": {"end_cursor": None, "has_next_page": False}}
 

@@ -30,6 +30,9 @@ from application.whatsapp.views import WhatsappMessageCursor, WhatsappMessageFil
 from domain.shared.errors import InvalidInput
 from domain.whatsapp.model import Direction, MessageStatus
 from entrypoints.graphql.common import actor, bus, business_result
+from entrypoints.graphql.api import ApiDomain
+from entrypoints.graphql.loaders import keyed
+from application.whatsapp.commands import GetClientWhatsapps
 
 query = QueryType()
 mutation = MutationType()
@@ -37,6 +40,10 @@ client_type = ObjectType("Client")
 message_type = ObjectType("WhatsappMessage")
 
 bindables = [query, mutation, client_type, message_type]
+API = ApiDomain(
+    bindables, sdl=("whatsapp.graphql",),
+    loaders={"whatsapp_numbers_by_client": keyed(GetClientWhatsapps, "client_ids")},
+)
 
 EMPTY_PAGE = {"edges": [], "page_info": {"end_cursor": None, "has_next_page": False}}
 

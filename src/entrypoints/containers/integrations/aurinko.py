@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
 from application.integrations.aurinko.commands import AurinkoPolicy
 from application.integrations.aurinko.oauth_state import OAuthStateCodec
-from application.integrations.aurinko.sending import AurinkoSenderSource
 from entrypoints.config import Settings
+from entrypoints.containers.base import DomainServices
 
 
 def _aurinko_policy(settings: Settings) -> AurinkoPolicy:
@@ -27,21 +27,12 @@ def _oauth_state_codec(settings: Settings) -> OAuthStateCodec:
     return OAuthStateCodec(key)
 
 
-class AurinkoServices(containers.DeclarativeContainer):
+class Services(DomainServices):
     settings = providers.Dependency(instance_of=Settings)
-    core = providers.DependenciesContainer()
     gateways = providers.DependenciesContainer()
 
     aurinko_policy = providers.Singleton(_aurinko_policy, settings=settings)
     oauth_state_codec = providers.Singleton(_oauth_state_codec, settings=settings)
-    aurinko_senders = providers.Singleton(
-        AurinkoSenderSource,
-        core.uow_factory.provider,
-        core.secret_box,
-        core.clock,
-        make_sender=gateways.aurinko_sender_factory,
-    )
-    """A tenant's ACTIVE connection's sender, or None: what the e-mail chooser asks first."""
 
     exports = providers.Dict(
         aurinko_oauth=gateways.aurinko_oauth,
