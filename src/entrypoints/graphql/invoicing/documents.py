@@ -39,10 +39,6 @@ from domain.invoicing.invoices import InvoiceStatus
 from domain.invoicing.lines import ZERO, LineInput
 from domain.shared.errors import InvalidInput
 from entrypoints.graphql.common import actor, bus, business_result
-from entrypoints.graphql import pac
-from entrypoints.graphql.api import ApiDomain
-from entrypoints.graphql.loaders import keyed
-from application.invoicing.commands import GetClients
 
 query = QueryType()
 mutation = MutationType()
@@ -50,11 +46,6 @@ invoice_type = ObjectType("Invoice")
 quote_type = ObjectType("Quote")
 
 bindables = [query, mutation, invoice_type, quote_type]
-API = ApiDomain(
-    [*bindables, *pac.bindables],
-    sdl=("invoicing.graphql", "pac.graphql"),
-    loaders={"clients_by_id": keyed(GetClients, "client_ids")},
-)
 
 EMPTY_PAGE = {"edges": [], "page_info": {"end_cursor": None, "has_next_page": False}}
 
