@@ -30,6 +30,7 @@ MODULES: tuple[DomainModule, ...] = (
     pdf.MODULE,
     webhooks.MODULE,
     deliveries.MODULE,
+    deliveries.INVOICES_MODULE,
     emails.MODULE,
     whatsapp.MODULE,
     aurinko.MODULE,

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from adapters.db.uow import SqlAlchemyUnitOfWork
-from application.emails.handlers import client_email_view, email_message_view
+from application.emails.views import client_email_view, email_message_view
 from application.emails.views import EmailMessageCursor, EmailMessageFilter
 from application.shared.ports import DuplicateEntry, UnitOfWork
 from domain.emails.model import (

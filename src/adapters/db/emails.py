@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.db.orm import client_emails, email_messages, email_settings, email_templates
 from adapters.db.repository import TenantRepository
-from application.emails.ports import EmailRejected
+from application.deliveries.ports import DeliveryRejected
 from application.emails.views import ClientEmailView, EmailMessageCursor, EmailMessageFilter, EmailMessageView
 from application.shared.secrets import SecretBox, SecretUnreadable
 from domain.emails.model import (
@@ -205,7 +205,7 @@ class SqlAlchemyTenantSmtpUrls:
                 url = self._box.open(sealed, context=smtp_secret_context(tenant_id))
             except SecretUnreadable:
                 log.error("email.smtp_url_unreadable", tenant_id=tenant_id)
-                raise EmailRejected("the tenant's SMTP URL cannot be opened with the current secret keys") from None
+                raise DeliveryRejected("the tenant's SMTP URL cannot be opened with the current secret keys") from None
         with self._lock:
             self._cache[tenant_id] = (now, url)
         return url

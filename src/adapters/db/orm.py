@@ -56,16 +56,9 @@ from domain.tenancy.model import Role, Tenant, User
 from domain.tenancy.directory import DirectoryUser
 from domain.tenancy.subscription import SubscriptionStatus, TenantSubscription
 from domain.webhooks.model import WebhookStatus
-from domain.whatsapp.model import (
-    ClientWhatsapp,
-    ConnectionStatus,
-    Direction,
-    MessageKind,
-    MessageStatus,
-    WhatsappConnection,
-    WhatsappMessage,
-    WhatsappTemplate,
-)
+from domain.whatsapp.connection import ClientWhatsapp, ConnectionStatus, WhatsappConnection, WhatsappTemplate
+from domain.whatsapp.content import MessageKind
+from domain.whatsapp.messages import Direction, InboundWhatsapp, MessageStatus, WhatsappDelivery
 from domain.invoicing.pac import PacSettings, SignatureMode
 
 metadata = MetaData(
@@ -613,7 +606,7 @@ whatsapp_messages = Table(
     Column("text", Text, nullable=True),
     Column("template_name", String(512), nullable=True),
     Column("template_language", String(16), nullable=True),
-    Column("template_parameters", JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+    Column("template_parameters", JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False, default=list),
     _id("file_id", nullable=True),
     Column("filename", String(255), nullable=True),
     Column("caption", String(1024), nullable=True),
@@ -624,8 +617,8 @@ whatsapp_messages = Table(
     Column("provider", String(32), nullable=True),
     Column("error_code", Integer, nullable=True),
     Column("last_error", String(500), nullable=True),
-    Column("attempts", DeliveryAttempts(), nullable=False),
-    Column("retries", Integer, nullable=False),
+    Column("attempts", DeliveryAttempts(), nullable=False, default=()),
+    Column("retries", Integer, nullable=False, default=0),
     Column("provider_at", UtcDateTime(), nullable=True),
     Column("created_by", String(254), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
@@ -865,11 +858,19 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(WhatsappConnection, whatsapp_connections)
     mapper_registry.map_imperatively(ClientWhatsapp, client_whatsapps)
     mapper_registry.map_imperatively(WhatsappTemplate, whatsapp_templates)
-    mapper_registry.map_imperatively(WhatsappMessage, whatsapp_messages)
+    # one log, two kinds of row (told apart by ``direction``): outbound deliveries and inbound messages
+    mapper_registry.map_imperatively(WhatsappDelivery, whatsapp_messages, exclude_properties=["provider_at"])
+    mapper_registry.map_imperatively(InboundWhatsapp, whatsapp_messages, include_properties=_INBOUND_COLUMNS)
     _map_emails()
     mapper_registry.map_imperatively(AurinkoConnection, aurinko_connections)  # aurinko
     mapper_registry.map_imperatively(PacSettings, pac_settings)  # webhooks (PAC)
     mapper_registry.map_imperatively(DirectoryUser, directory_users)  # webhooks (WorkOS)
+
+
+_INBOUND_COLUMNS = [
+    "id", "tenant_id", "direction", "status", "provider", "phone", "client_id", "wamid", "kind", "text",
+    "provider_at", "created_at", "updated_at",
+]
 
 
 def _map_emails() -> None:

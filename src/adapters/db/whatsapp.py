@@ -21,13 +21,8 @@ from application.whatsapp.views import (
     WhatsappTemplateView,
 )
 from domain.shared.model import Aggregate
-from domain.whatsapp.model import (
-    ClientWhatsapp,
-    Direction,
-    WhatsappConnection,
-    WhatsappMessage,
-    WhatsappTemplate,
-)
+from domain.whatsapp.connection import ClientWhatsapp, WhatsappConnection, WhatsappTemplate
+from domain.whatsapp.messages import Direction, InboundWhatsapp, WhatsappDelivery
 
 
 class SqlAlchemyWhatsappRepository:
@@ -104,16 +99,11 @@ class SqlAlchemyWhatsappRepository:
         self._session.delete(self._own(template))
 
     # messages
-    def add_message(self, message: WhatsappMessage) -> None:
+    def add_delivery(self, message: WhatsappDelivery) -> None:
         self._session.add(self._own(message))
 
-    def message(self, message_id: str) -> WhatsappMessage | None:
-        return self._one(self._message(message_id))
-
-    def _message(self, message_id: str) -> Any:
-        return select(WhatsappMessage).where(
-            whatsapp_messages.c.id == message_id, whatsapp_messages.c.tenant_id == self._tenant_id
-        )
+    def add_inbound(self, message: InboundWhatsapp) -> None:
+        self._session.add(self._own(message))
 
     def _lock_sqlite(self, *where: Any) -> bool:
         """SQLite has no row locks: a no-op write takes the database's write lock until the end of
@@ -127,17 +117,20 @@ class SqlAlchemyWhatsappRepository:
         )
         return True
 
-    def message_for_update(self, message_id: str) -> WhatsappMessage | None:
-        statement = self._message(message_id)
-        if not self._lock_sqlite(whatsapp_messages.c.id == message_id):
+    def message_for_update(self, message_id: str) -> WhatsappDelivery | None:
+        m = whatsapp_messages.c
+        statement = select(WhatsappDelivery).where(
+            m.id == message_id, m.tenant_id == self._tenant_id, m.direction == Direction.OUTBOUND
+        )
+        if not self._lock_sqlite(m.id == message_id):
             statement = statement.with_for_update()
         return self._one(statement)
 
-    def outbound_by_wamid(self, wamids: Sequence[str]) -> dict[str, WhatsappMessage]:
+    def outbound_by_wamid(self, wamids: Sequence[str]) -> dict[str, WhatsappDelivery]:
         if not wamids:
             return {}
         where = (whatsapp_messages.c.wamid.in_(list(wamids)), whatsapp_messages.c.direction == Direction.OUTBOUND)
-        statement = select(WhatsappMessage).where(whatsapp_messages.c.tenant_id == self._tenant_id, *where)
+        statement = select(WhatsappDelivery).where(whatsapp_messages.c.tenant_id == self._tenant_id, *where)
         if not self._lock_sqlite(*where):
             statement = statement.order_by(whatsapp_messages.c.id).with_for_update()
         found = list(self._session.scalars(statement.execution_options(populate_existing=True)))

@@ -7,7 +7,17 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.emails.model import Direction, EmailKind, EmailLocale, RecipientKind
+from application.emails.templates import BUILT_IN
+from domain.emails.model import (
+    ClientEmail,
+    Direction,
+    EmailKind,
+    EmailLocale,
+    EmailMessage,
+    EmailSettings,
+    EmailTemplate,
+    RecipientKind,
+)
 from domain.shared.delivery import DeliveryAttempt, DeliveryStatus
 from domain.shared.errors import InvalidInput
 from domain.shared.model import parse_id
@@ -104,3 +114,60 @@ class EmailMessageCursor:
             return cls(created_at, parse_id(message_id, field=field))
         except (ValueError, UnicodeDecodeError, binascii.Error, InvalidInput):
             raise InvalidInput(f"{field} is not a cursor this API returned", field=field) from None
+
+
+def client_email_view(email: ClientEmail) -> ClientEmailView:
+    return ClientEmailView(
+        id=email.id, client_id=email.client_id, email=email.email, kind=RecipientKind(email.kind),
+        created_at=email.created_at,
+    )
+
+
+def email_message_view(message: EmailMessage) -> EmailMessageView:
+    return EmailMessageView(
+        id=message.id,
+        direction=Direction(message.direction),
+        kind=EmailKind(message.kind),
+        status=DeliveryStatus(message.status),
+        message_id=message.internet_message_id,
+        from_address=message.from_address,
+        reply_to=tuple(message.reply_to),
+        to=tuple(message.to),
+        cc=tuple(message.cc),
+        bcc=tuple(message.bcc),
+        subject=message.subject,
+        html=message.html,
+        text=message.text,
+        attachment_file_ids=tuple(message.attachment_file_ids),
+        entity_type=message.entity_type,
+        entity_id=message.entity_id,
+        provider=message.provider,
+        provider_message_id=message.provider_message_id,
+        last_error=message.last_error,
+        attempts=tuple(message.attempts),
+        retries=message.retries,
+        created_by=message.created_by,
+        created_at=message.created_at,
+        updated_at=message.updated_at,
+        sent_at=message.sent_at,
+    )
+
+
+def email_template_view(kind: EmailKind, locale: EmailLocale, custom: EmailTemplate | None) -> EmailTemplateView:
+    """The tenant's own template, or the built-in one (``custom`` None)."""
+    if custom is not None:
+        return EmailTemplateView(
+            kind=kind, locale=locale, subject=custom.subject, html=custom.html, text=custom.text, custom=True,
+            updated_at=custom.updated_at,
+        )
+    built_in = BUILT_IN[(kind, locale)]
+    return EmailTemplateView(
+        kind=kind, locale=locale, subject=built_in.subject, html=built_in.html, text=built_in.text,
+        custom=False, updated_at=None,
+    )
+
+
+def email_settings_view(settings: EmailSettings | None) -> EmailSettingsView:
+    if settings is None:
+        return EmailSettingsView(smtp=None, from_address=None, updated_at=None)
+    return EmailSettingsView(smtp=settings.smtp_summary, from_address=settings.from_address, updated_at=settings.updated_at)

@@ -10,7 +10,9 @@ from datetime import datetime
 from domain.shared.delivery import DeliveryAttempt
 from domain.shared.errors import InvalidInput
 from domain.shared.model import parse_id
-from domain.whatsapp.model import ConnectionStatus, Direction, MessageKind, MessageStatus
+from domain.whatsapp.connection import ClientWhatsapp, ConnectionStatus, WhatsappConnection, WhatsappTemplate
+from domain.whatsapp.content import MessageKind
+from domain.whatsapp.messages import Direction, InboundWhatsapp, MessageStatus, WhatsappDelivery
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,3 +121,54 @@ class WhatsappMessageCursor:
             return cls(created_at, parse_id(message_id, field=field))
         except (ValueError, UnicodeDecodeError, binascii.Error, InvalidInput):
             raise InvalidInput(f"{field} is not a cursor this API returned", field=field) from None
+
+
+def connection_view(connection: WhatsappConnection) -> WhatsappConnectionView:
+    return WhatsappConnectionView(
+        id=connection.id,
+        phone_number_id=connection.phone_number_id,
+        waba_id=connection.waba_id,
+        status=ConnectionStatus(connection.status),
+        last_error=connection.last_error,
+        connected_at=connection.connected_at,
+        updated_at=connection.updated_at,
+    )
+
+
+def number_view(number: ClientWhatsapp) -> ClientWhatsappView:
+    return ClientWhatsappView(id=number.id, client_id=number.client_id, phone=number.phone, created_at=number.created_at)
+
+
+def template_view(template: WhatsappTemplate) -> WhatsappTemplateView:
+    return WhatsappTemplateView(
+        id=template.id, name=template.name, language=template.language,
+        body_parameters=template.body_parameters, document_header=template.document_header,
+        created_at=template.created_at,
+    )
+
+
+def message_view(message: WhatsappDelivery) -> WhatsappMessageView:
+    return WhatsappMessageView(
+        id=message.id, direction=Direction.OUTBOUND, phone=message.phone, client_id=message.client_id,
+        kind=MessageKind(message.kind), text=message.text, template_name=message.template_name,
+        template_language=message.template_language,
+        template_parameters=tuple(message.template_parameters or ()), file_id=message.file_id,
+        filename=message.filename, caption=message.caption, entity_type=message.entity_type,
+        entity_id=message.entity_id, status=MessageStatus(message.status), wamid=message.wamid,
+        error_code=message.error_code, error_title=message.last_error, attempts=len(message.attempts),
+        attempt_log=tuple(message.attempts),
+        created_by=message.created_by, created_at=message.created_at, updated_at=message.updated_at,
+        sent_at=message.sent_at, delivered_at=message.delivered_at, read_at=message.read_at,
+        failed_at=message.failed_at,
+    )
+
+
+def inbound_view(message: InboundWhatsapp) -> WhatsappMessageView:
+    return WhatsappMessageView(
+        id=message.id, direction=Direction.INBOUND, phone=message.phone, client_id=message.client_id,
+        kind=MessageKind(message.kind), text=message.text, template_name=None, template_language=None,
+        template_parameters=(), file_id=None, filename=None, caption=None, entity_type=None, entity_id=None,
+        status=MessageStatus.RECEIVED, wamid=message.wamid, error_code=None, error_title=None, attempts=0,
+        attempt_log=(), created_by=None, created_at=message.created_at, updated_at=message.updated_at,
+        sent_at=None, delivered_at=None, read_at=None, failed_at=None,
+    )

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from domain.shared.delivery import Delivery, DeliveryAttempt, DeliveryStatus
 from domain.shared.errors import InvalidInput
-from domain.shared.model import Aggregate, DomainEvent, new_id
+from domain.shared.model import Aggregate, new_id
 
 MAX_RECIPIENTS = 50
 MAX_ATTACHMENTS = 10
@@ -164,11 +164,6 @@ class EmailContent:
         return content
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EmailQueued(DomainEvent):
-    message_id: str
-
-
 class ClientEmail(Aggregate):
     """One of a client's default addresses, and whether it goes in To, Cc or Bcc."""
 
@@ -194,6 +189,8 @@ def message_id_header(message_id: str, domain: str) -> str:
 
 class EmailMessage(Delivery):
     """One message of the log. Outbound ones are delivered by the ``emails.send`` job."""
+
+    retry_operation = "retryEmail"
 
     def __init__(
         self,
@@ -274,7 +271,7 @@ class EmailMessage(Delivery):
         if len(attachment_file_ids) > MAX_ATTACHMENTS:
             raise InvalidInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachmentFileIds")
         message_id = new_id()
-        message = cls(
+        return cls(
             id=message_id,
             tenant_id=tenant_id,
             direction=Direction.OUTBOUND,
@@ -303,12 +300,10 @@ class EmailMessage(Delivery):
             updated_at=now,
             sent_at=None,
         )
-        message.record(EmailQueued(tenant_id=tenant_id, message_id=message_id))
-        return message
 
-    def send_job_key(self) -> str:
-        """The idempotency key of the job that delivers this message now (one per hand retry)."""
-        return f"{self.idempotency_key}:{self.retries}"
+    @property
+    def delivery_key(self) -> str:
+        return self.idempotency_key
 
 
 class EmailTemplate(Aggregate):

@@ -14,7 +14,7 @@ import structlog
 from flask import Blueprint, Response, current_app, request
 
 from application.whatsapp.commands import RouteWhatsappWebhook, VerifyWhatsappSubscription
-from application.whatsapp.handlers import BadSignature, RoutedWebhook
+from application.whatsapp.webhooks import BadSignature, RoutedWebhook
 from domain.shared.errors import InvalidInput
 from entrypoints.http.errors import json_error
 from entrypoints.http.webhooks import BodyTooLarge, raw_body, receive, too_large

@@ -1,0 +1,60 @@
+"""A client's default recipients: the addresses a document goes to when a send names none."""
+
+from __future__ import annotations
+
+from application.deliveries.flows import tenant_actor
+from application.emails.commands import CreateClientEmail, DeleteClientEmail, GetClientEmails
+from application.emails.ports import AddressValidator, EmailsUnitOfWork
+from application.emails.views import ClientEmailView, client_email_view
+from application.shared.ports import Clock, DuplicateEntry
+from domain.emails.model import MAX_CLIENT_EMAILS, ClientEmail, ClientEmailExists, RecipientKind
+from domain.shared.errors import InvalidInput, NotFound
+from domain.shared.model import parse_id
+
+
+class CreateClientEmailHandler:
+    def __init__(self, addresses: AddressValidator, clock: Clock) -> None:
+        self._addresses = addresses
+        self._clock = clock
+
+    def __call__(self, cmd: CreateClientEmail, uow: EmailsUnitOfWork) -> ClientEmailView:
+        actor = tenant_actor(cmd.actor)
+        client_id = parse_id(cmd.client_id, field="clientId")
+        email = self._addresses.normalize(cmd.email, field="email")
+        kind = RecipientKind.parse(cmd.kind)
+        with uow:
+            if uow.client_views.get(client_id) is None:
+                raise NotFound(f"client {client_id} not found", field="clientId")
+            existing = uow.client_emails.of_client(client_id)
+            if any(e.email.lower() == email.lower() for e in existing):
+                raise ClientEmailExists(f"{email} is already one of this client's emails", field="email")
+            if len(existing) >= MAX_CLIENT_EMAILS:
+                raise InvalidInput(f"a client has at most {MAX_CLIENT_EMAILS} emails", field="email")
+            created = ClientEmail.create(
+                tenant_id=actor.tenant_id, client_id=client_id, email=email, kind=kind, now=self._clock.now()
+            )
+            uow.client_emails.add(created)
+            try:
+                uow.commit()
+            except DuplicateEntry:
+                raise ClientEmailExists(f"{email} is already one of this client's emails", field="email") from None
+            return client_email_view(created)
+
+
+class DeleteClientEmailHandler:
+    def __call__(self, cmd: DeleteClientEmail, uow: EmailsUnitOfWork) -> str:
+        tenant_actor(cmd.actor)
+        email_id = parse_id(cmd.client_email_id, field="id")
+        with uow:
+            email = uow.client_emails.get(email_id)
+            if email is None:
+                raise NotFound(f"client email {email_id} not found", field="id")
+            uow.client_emails.delete(email)
+            uow.commit()
+        return email_id
+
+
+class GetClientEmailsHandler:
+    def __call__(self, query: GetClientEmails, uow: EmailsUnitOfWork) -> dict[str, list[ClientEmailView]]:
+        with uow:
+            return uow.client_email_views.of_clients(list(query.client_ids))
