@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
+from adapters.db.deliveries import lock_sqlite, log_page
 from adapters.db.orm import client_whatsapps, whatsapp_connections, whatsapp_messages, whatsapp_templates
 from application.whatsapp.views import (
     ClientWhatsappView,
@@ -106,16 +107,7 @@ class SqlAlchemyWhatsappRepository:
         self._session.add(self._own(message))
 
     def _lock_sqlite(self, *where: Any) -> bool:
-        """SQLite has no row locks: a no-op write takes the database's write lock until the end of
-        the transaction, so a concurrent change waits and then reads this one's result."""
-        if self._session.get_bind().dialect.name != "sqlite":
-            return False
-        self._session.execute(
-            update(whatsapp_messages)
-            .where(whatsapp_messages.c.tenant_id == self._tenant_id, *where)
-            .values(retries=whatsapp_messages.c.retries)
-        )
-        return True
+        return lock_sqlite(self._session, whatsapp_messages, whatsapp_messages.c.tenant_id == self._tenant_id, *where)
 
     def message_for_update(self, message_id: str) -> WhatsappDelivery | None:
         m = whatsapp_messages.c
@@ -224,21 +216,10 @@ class SqlAlchemyWhatsappReader:
         statement = select(whatsapp_messages).where(m.tenant_id == self._tenant_id)
         if filter.statuses:
             statement = statement.where(m.status.in_(sorted(s.value for s in filter.statuses)))
-        if filter.direction is not None:
-            statement = statement.where(m.direction == filter.direction)
-        if filter.client_id is not None:
-            statement = statement.where(m.client_id == filter.client_id)
-        if filter.phone is not None:
-            statement = statement.where(m.phone == filter.phone)
-        if filter.entity_type is not None:
-            statement = statement.where(m.entity_type == filter.entity_type)
-        if filter.entity_id is not None:
-            statement = statement.where(m.entity_id == filter.entity_id)
-        if after is not None:
-            statement = statement.where(
-                or_(m.created_at < after.created_at, and_(m.created_at == after.created_at, m.id < after.message_id))
-            )
-        statement = statement.order_by(m.created_at.desc(), m.id.desc()).limit(first)
+        statement = log_page(
+            statement, whatsapp_messages, first=first, after=after, direction=filter.direction,
+            client_id=filter.client_id, phone=filter.phone, entity_type=filter.entity_type, entity_id=filter.entity_id,
+        )
         return [_message_view(row) for row in self._session.execute(statement)]
 
     def last_inbound_at(self, phones: Sequence[str]) -> dict[str, datetime]:

@@ -26,11 +26,11 @@ from domain.emails.model import (
     EmailKind,
     EmailLocale,
     EmailMessage,
-    NoRecipients,
     RecipientKind,
     Recipients,
 )
 from domain.files.model import EntityType
+from domain.shared.delivery import NoRecipients
 from domain.invoicing.values import parse_text
 from domain.shared.errors import InvalidInput, NotFound
 from domain.shared.model import parse_id

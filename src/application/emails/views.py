@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.deliveries.views import LogCursor, view_of
 from application.emails.templates import BUILT_IN
 from domain.emails.model import (
     ClientEmail,
@@ -19,8 +18,6 @@ from domain.emails.model import (
     RecipientKind,
 )
 from domain.shared.delivery import DeliveryAttempt, DeliveryStatus
-from domain.shared.errors import InvalidInput
-from domain.shared.model import parse_id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,32 +85,11 @@ class EmailMessageFilter:
     entity_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EmailMessageCursor:
-    """A position in the newest-first message log."""
+class EmailMessageCursor(LogCursor):
+    """A position in the newest-first email log."""
 
-    created_at: datetime
-    message_id: str
-
-    @classmethod
-    def of(cls, view: EmailMessageView) -> EmailMessageCursor:
-        return cls(view.created_at, view.id)
-
-    def encode(self) -> str:
-        raw = f"email|{self.created_at.isoformat()}|{self.message_id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, text: str, *, field: str = "after") -> EmailMessageCursor:
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            kind, moment, message_id = raw.split("|")
-            created_at = datetime.fromisoformat(moment)
-            if kind != "email" or created_at.tzinfo is None:
-                raise ValueError("not an email cursor")
-            return cls(created_at, parse_id(message_id, field=field))
-        except (ValueError, UnicodeDecodeError, binascii.Error, InvalidInput):
-            raise InvalidInput(f"{field} is not a cursor this API returned", field=field) from None
+    __slots__ = ()
+    log = "email"
 
 
 def client_email_view(email: ClientEmail) -> ClientEmailView:
@@ -124,33 +100,7 @@ def client_email_view(email: ClientEmail) -> ClientEmailView:
 
 
 def email_message_view(message: EmailMessage) -> EmailMessageView:
-    return EmailMessageView(
-        id=message.id,
-        direction=Direction(message.direction),
-        kind=EmailKind(message.kind),
-        status=DeliveryStatus(message.status),
-        message_id=message.internet_message_id,
-        from_address=message.from_address,
-        reply_to=tuple(message.reply_to),
-        to=tuple(message.to),
-        cc=tuple(message.cc),
-        bcc=tuple(message.bcc),
-        subject=message.subject,
-        html=message.html,
-        text=message.text,
-        attachment_file_ids=tuple(message.attachment_file_ids),
-        entity_type=message.entity_type,
-        entity_id=message.entity_id,
-        provider=message.provider,
-        provider_message_id=message.provider_message_id,
-        last_error=message.last_error,
-        attempts=tuple(message.attempts),
-        retries=message.retries,
-        created_by=message.created_by,
-        created_at=message.created_at,
-        updated_at=message.updated_at,
-        sent_at=message.sent_at,
-    )
+    return view_of(EmailMessageView, message, message_id=message.internet_message_id)
 
 
 def email_template_view(kind: EmailKind, locale: EmailLocale, custom: EmailTemplate | None) -> EmailTemplateView:

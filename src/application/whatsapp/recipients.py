@@ -9,10 +9,10 @@ from datetime import datetime
 
 from application.whatsapp.commands import TemplateInput
 from application.whatsapp.ports import PhoneNumbers, WhatsappUnitOfWork
+from domain.shared.delivery import NoRecipients
 from domain.shared.errors import InvalidInput, NotFound
 from domain.shared.model import parse_id
 from domain.whatsapp.content import MessageContent, check_window
-from domain.whatsapp.errors import NoRecipients
 
 
 @dataclass(frozen=True, slots=True)

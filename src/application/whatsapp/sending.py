@@ -28,11 +28,11 @@ from application.whatsapp.recipients import Recipient, check_template, check_win
 from application.whatsapp.views import WhatsappMessageView, message_view
 from domain.files.model import EntityType
 from domain.invoicing.values import business_date
+from domain.shared.delivery import NoRecipients
 from domain.shared.errors import InvalidInput, NotFound
 from domain.shared.model import parse_id
 from domain.tenancy.model import Actor
 from domain.whatsapp.content import MessageContent, document_content
-from domain.whatsapp.errors import NoRecipients
 from domain.whatsapp.messages import WhatsappDelivery
 
 

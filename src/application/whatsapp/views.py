@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.deliveries.views import LogCursor, view_of
 from domain.shared.delivery import DeliveryAttempt
-from domain.shared.errors import InvalidInput
-from domain.shared.model import parse_id
 from domain.whatsapp.connection import ClientWhatsapp, ConnectionStatus, WhatsappConnection, WhatsappTemplate
 from domain.whatsapp.content import MessageKind
 from domain.whatsapp.messages import Direction, InboundWhatsapp, MessageStatus, WhatsappDelivery
@@ -95,44 +92,15 @@ class WhatsappRoute:
     sealed: str
 
 
-@dataclass(frozen=True, slots=True)
-class WhatsappMessageCursor:
-    """A position in the newest-first message log."""
+class WhatsappMessageCursor(LogCursor):
+    """A position in the newest-first whatsapp log."""
 
-    created_at: datetime
-    message_id: str
-
-    @classmethod
-    def of(cls, view: WhatsappMessageView) -> WhatsappMessageCursor:
-        return cls(view.created_at, view.id)
-
-    def encode(self) -> str:
-        raw = f"whatsapp|{self.created_at.isoformat()}|{self.message_id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, text: str, *, field: str = "after") -> WhatsappMessageCursor:
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            kind, moment, message_id = raw.split("|")
-            created_at = datetime.fromisoformat(moment)
-            if kind != "whatsapp" or created_at.tzinfo is None:
-                raise ValueError("not a whatsapp cursor")
-            return cls(created_at, parse_id(message_id, field=field))
-        except (ValueError, UnicodeDecodeError, binascii.Error, InvalidInput):
-            raise InvalidInput(f"{field} is not a cursor this API returned", field=field) from None
+    __slots__ = ()
+    log = "whatsapp"
 
 
 def connection_view(connection: WhatsappConnection) -> WhatsappConnectionView:
-    return WhatsappConnectionView(
-        id=connection.id,
-        phone_number_id=connection.phone_number_id,
-        waba_id=connection.waba_id,
-        status=ConnectionStatus(connection.status),
-        last_error=connection.last_error,
-        connected_at=connection.connected_at,
-        updated_at=connection.updated_at,
-    )
+    return view_of(WhatsappConnectionView, connection, status=ConnectionStatus(connection.status))
 
 
 def number_view(number: ClientWhatsapp) -> ClientWhatsappView:
@@ -148,18 +116,10 @@ def template_view(template: WhatsappTemplate) -> WhatsappTemplateView:
 
 
 def message_view(message: WhatsappDelivery) -> WhatsappMessageView:
-    return WhatsappMessageView(
-        id=message.id, direction=Direction.OUTBOUND, phone=message.phone, client_id=message.client_id,
-        kind=MessageKind(message.kind), text=message.text, template_name=message.template_name,
-        template_language=message.template_language,
-        template_parameters=tuple(message.template_parameters or ()), file_id=message.file_id,
-        filename=message.filename, caption=message.caption, entity_type=message.entity_type,
-        entity_id=message.entity_id, status=MessageStatus(message.status), wamid=message.wamid,
-        error_code=message.error_code, error_title=message.last_error, attempts=len(message.attempts),
-        attempt_log=tuple(message.attempts),
-        created_by=message.created_by, created_at=message.created_at, updated_at=message.updated_at,
-        sent_at=message.sent_at, delivered_at=message.delivered_at, read_at=message.read_at,
-        failed_at=message.failed_at,
+    return view_of(
+        WhatsappMessageView, message, status=MessageStatus(message.status),
+        template_parameters=tuple(message.template_parameters or ()), error_title=message.last_error,
+        attempts=len(message.attempts), attempt_log=tuple(message.attempts),
     )
 
 

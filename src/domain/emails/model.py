@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain.shared.delivery import Delivery, DeliveryAttempt, DeliveryStatus
+from domain.shared.delivery import Delivery, DeliveryAttempt, DeliveryStatus, NoRecipients
 from domain.shared.errors import InvalidInput
 from domain.shared.model import Aggregate, new_id
 
@@ -72,10 +72,6 @@ class EmailLocale(StrEnum):
 class Direction(StrEnum):
     OUTBOUND = "OUTBOUND"
     INBOUND = "INBOUND"
-
-
-class NoRecipients(InvalidInput):
-    code = "NO_RECIPIENTS"
 
 
 class TooManyRecipients(InvalidInput):
@@ -223,11 +219,12 @@ class EmailMessage(Delivery):
         updated_at: datetime,
         sent_at: datetime | None,
     ) -> None:
-        self.id = id
-        self.tenant_id = tenant_id
+        super().__init__(
+            id=id, tenant_id=tenant_id, status=status, provider=provider, last_error=last_error, attempts=attempts,
+            retries=retries, created_by=created_by, created_at=created_at, updated_at=updated_at, sent_at=sent_at,
+        )
         self.direction = direction
         self.kind = kind
-        self.status = status
         self.internet_message_id = internet_message_id
         self.idempotency_key = idempotency_key
         self.from_address = from_address
@@ -241,15 +238,7 @@ class EmailMessage(Delivery):
         self.attachment_file_ids = attachment_file_ids
         self.entity_type = entity_type
         self.entity_id = entity_id
-        self.provider = provider
         self.provider_message_id = provider_message_id
-        self.last_error = last_error
-        self.attempts = attempts
-        self.retries = retries
-        self.created_by = created_by
-        self.created_at = created_at
-        self.updated_at = updated_at
-        self.sent_at = sent_at
 
     @classmethod
     def queue(

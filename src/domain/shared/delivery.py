@@ -24,7 +24,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from domain.shared.errors import Conflict
+from domain.shared.errors import Conflict, InvalidInput
 from domain.shared.model import Aggregate
 
 MAX_RESPONSE_LENGTH = 500
@@ -65,6 +65,12 @@ class NotRetryable(Conflict):
     code = "NOT_RETRYABLE"
 
 
+class NoRecipients(InvalidInput):
+    """A send with nobody to send to (no address, no number, and none on the client)."""
+
+    code = "NO_RECIPIENTS"
+
+
 def clip_response(text: str) -> str:
     """One bounded line (provider responses are kept; adapters must leave secrets out)."""
     line = " ".join(str(text).split())
@@ -103,26 +109,39 @@ class DeliveryAttempt:
 
 
 class Delivery(Aggregate):
-    """The delivery state of an outbound message; subclasses add what the message is.
-
-    Subclasses set in ``__init__``: ``id``, ``tenant_id``, ``status``, ``attempts`` (a tuple,
-    replaced on change), ``provider``, ``provider_message_id``, ``last_error``, ``retries``,
-    ``sent_at``, ``updated_at``; and name the operation that retries them (``retry_operation``) and
-    the key every attempt of one message carries (``delivery_key``).
-    """
+    """The delivery state of an outbound message; subclasses add what the message is, name the
+    operation that retries them (``retry_operation``) and the key every attempt of one message
+    carries (``delivery_key``), and keep ``provider_message_id``."""
 
     retry_operation = "retry"
-    id: str
-    tenant_id: str
-
-    status: DeliveryStatus
-    attempts: tuple[DeliveryAttempt, ...]
-    provider: str | None
     provider_message_id: str | None
-    last_error: str | None
-    retries: int
-    sent_at: datetime | None
-    updated_at: datetime
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        tenant_id: str,
+        status: DeliveryStatus,
+        provider: str | None,
+        last_error: str | None,
+        attempts: tuple[DeliveryAttempt, ...],
+        retries: int,
+        created_by: str | None,
+        created_at: datetime,
+        updated_at: datetime,
+        sent_at: datetime | None,
+    ) -> None:
+        self.id = id
+        self.tenant_id = tenant_id
+        self.status = status
+        self.provider = provider
+        self.last_error = last_error
+        self.attempts = attempts  # a tuple, replaced on change
+        self.retries = retries
+        self.created_by = created_by
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.sent_at = sent_at
 
     @property
     def delivery_key(self) -> str:

@@ -86,8 +86,10 @@ class WhatsappDelivery(Delivery):
         read_at: datetime | None,
         failed_at: datetime | None,
     ) -> None:
-        self.id = id
-        self.tenant_id = tenant_id
+        super().__init__(
+            id=id, tenant_id=tenant_id, status=status, provider=provider, last_error=last_error, attempts=attempts,
+            retries=retries, created_by=created_by, created_at=created_at, updated_at=updated_at, sent_at=sent_at,
+        )
         self.direction = Direction.OUTBOUND
         self.phone = phone
         self.client_id = client_id
@@ -101,17 +103,8 @@ class WhatsappDelivery(Delivery):
         self.caption = caption
         self.entity_type = entity_type
         self.entity_id = entity_id
-        self.status = status
         self.wamid = wamid
-        self.provider = provider
         self.error_code = error_code
-        self.last_error = last_error
-        self.attempts = attempts
-        self.retries = retries
-        self.created_by = created_by
-        self.created_at = created_at
-        self.updated_at = updated_at
-        self.sent_at = sent_at
         self.delivered_at = delivered_at
         self.read_at = read_at
         self.failed_at = failed_at
