@@ -34,6 +34,7 @@ from application.whatsapp.views import (
     template_view,
 )
 from domain.invoicing.errors import InvalidPhone
+from domain.shared.delivery import Delivery, DeliveryState
 from domain.whatsapp.connection import ClientWhatsapp, WhatsappConnection, WhatsappTemplate
 from domain.whatsapp.messages import InboundWhatsapp, WhatsappDelivery
 
@@ -45,8 +46,13 @@ if TYPE_CHECKING:
 
 def _copy(item: Any) -> Any:
     """A new object of the same class, built through ``__init__`` (mapped classes stay unmapped copies)."""
-    names = [n for n in inspect.signature(type(item).__init__).parameters if n != "self"]
-    return type(item)(**{name: copy.copy(getattr(item, name)) for name in names})
+    return type(item)(**{name: copy.copy(getattr(item, name)) for name in _init_names(type(item))})
+
+
+def _init_names(cls: type) -> list[str]:
+    """The keyword arguments of ``cls.__init__``, with a delivery's state (passed on to ``Delivery``)."""
+    names = [n for n, p in inspect.signature(cls.__init__).parameters.items() if p.kind is p.KEYWORD_ONLY]
+    return names + list(DeliveryState.__annotations__) if issubclass(cls, Delivery) else names
 
 
 @dataclass

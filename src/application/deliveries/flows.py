@@ -34,7 +34,7 @@ from application.deliveries.ports import (
 )
 from application.jobs.errors import PermanentJobError, TransientJobError
 from application.jobs.ports import JobHandler
-from application.shared.messages import Command
+from application.shared.messages import Command, Query
 from application.shared.modules import Messages
 from application.shared.ports import Clock
 from domain.jobs.model import Job
@@ -90,6 +90,26 @@ class RetryHandler(Generic[ChannelUow, Message, View]):
             uow.commit()
             log.info("delivery.retried", channel=self._rules.name, message_id=message.id, retries=message.retries)
             return self._rules.view(message)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetMessage(Query):
+    """One message of a channel's log."""
+
+    message_id: str
+
+
+class GetMessageHandler(Generic[ChannelUow, View]):
+    def __init__(self, rules: ChannelRules[ChannelUow, Any, Any, View]) -> None:
+        self._rules = rules
+
+    def __call__(self, query: GetMessage, uow: ChannelUow) -> View:
+        message_id = parse_id(query.message_id, field="id")
+        with uow:
+            found = self._rules.read(uow, message_id)
+        if found is None:
+            raise self._rules.not_found(message_id)
+        return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -123,6 +123,10 @@ class ChannelRules(Protocol[ChannelUow, Message, Prepared, View]):
 
     def view(self, message: Message) -> View: ...
 
+    def read(self, uow: ChannelUow, message_id: str) -> View | None:
+        """The message as the log shows it (the read side)."""
+        ...
+
     def may_retry(self, uow: ChannelUow) -> None:
         """Refuse a retry by hand the channel cannot send now (raise a domain error)."""
         ...

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from application.deliveries.flows import tenant_actor
+from application.deliveries.recipients import add_contact
 from application.emails.commands import CreateClientEmail, DeleteClientEmail, GetClientEmails
 from application.emails.ports import AddressValidator, EmailsUnitOfWork
 from application.emails.views import ClientEmailView, client_email_view
-from application.shared.ports import Clock, DuplicateEntry
+from application.shared.ports import Clock
 from domain.emails.model import MAX_CLIENT_EMAILS, ClientEmail, ClientEmailExists, RecipientKind
 from domain.shared.errors import InvalidInput, NotFound
 from domain.shared.model import parse_id
@@ -22,23 +23,21 @@ class CreateClientEmailHandler:
         client_id = parse_id(cmd.client_id, field="clientId")
         email = self._addresses.normalize(cmd.email, field="email")
         kind = RecipientKind.parse(cmd.kind)
-        with uow:
-            if uow.client_views.get(client_id) is None:
-                raise NotFound(f"client {client_id} not found", field="clientId")
+        taken = ClientEmailExists(f"{email} is already one of this client's emails", field="email")
+
+        def add() -> ClientEmailView:
             existing = uow.client_emails.of_client(client_id)
             if any(e.email.lower() == email.lower() for e in existing):
-                raise ClientEmailExists(f"{email} is already one of this client's emails", field="email")
+                raise taken
             if len(existing) >= MAX_CLIENT_EMAILS:
                 raise InvalidInput(f"a client has at most {MAX_CLIENT_EMAILS} emails", field="email")
             created = ClientEmail.create(
                 tenant_id=actor.tenant_id, client_id=client_id, email=email, kind=kind, now=self._clock.now()
             )
             uow.client_emails.add(created)
-            try:
-                uow.commit()
-            except DuplicateEntry:
-                raise ClientEmailExists(f"{email} is already one of this client's emails", field="email") from None
             return client_email_view(created)
+
+        return add_contact(uow, client_id, add, taken)
 
 
 class DeleteClientEmailHandler:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from application.deliveries.flows import DeliverMessage, RetryMessage
+from application.deliveries.flows import DeliverMessage, GetMessage, RetryMessage
 from application.shared.messages import Command, Query
 
 
@@ -119,8 +119,8 @@ class DeliverEmail(DeliverMessage):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GetEmailMessage(Query):
-    message_id: str
+class GetEmailMessage(GetMessage):
+    """One message of the e-mail log."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -53,6 +53,9 @@ class EmailChannel:
     def view(self, message: EmailMessage) -> EmailMessageView:
         return email_message_view(message)
 
+    def read(self, uow: EmailsUnitOfWork, message_id: str) -> EmailMessageView | None:
+        return uow.email_message_views.get(message_id)
+
     def may_retry(self, uow: EmailsUnitOfWork) -> None:
         """Any e-mail may be retried: the tenant's sender is chosen again when it is sent."""
 

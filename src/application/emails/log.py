@@ -1,8 +1,8 @@
-"""The e-mail log: one message, and the messages of the tenant by status, kind, direction or document."""
+"""The e-mail log: the tenant's messages by status, kind, direction or document."""
 
 from __future__ import annotations
 
-from application.emails.commands import EmailPolicy, FindEmailMessages, GetEmailMessage
+from application.emails.commands import EmailPolicy, FindEmailMessages
 from application.emails.ports import EmailsUnitOfWork
 from application.emails.views import EmailMessageCursor, EmailMessageFilter, EmailMessageView
 from application.shared.messages import Page, page_size
@@ -10,18 +10,7 @@ from domain.emails.model import Direction, EmailKind
 from domain.files.model import EntityType
 from domain.invoicing.values import parse_text
 from domain.shared.delivery import DeliveryStatus
-from domain.shared.errors import InvalidInput, NotFound
-from domain.shared.model import parse_id
-
-
-class GetEmailMessageHandler:
-    def __call__(self, query: GetEmailMessage, uow: EmailsUnitOfWork) -> EmailMessageView:
-        message_id = parse_id(query.message_id, field="id")
-        with uow:
-            view = uow.email_message_views.get(message_id)
-        if view is None:
-            raise NotFound(f"email message {message_id} not found", field="id")
-        return view
+from domain.shared.errors import InvalidInput
 
 
 class FindEmailMessagesHandler:

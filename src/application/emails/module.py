@@ -3,12 +3,12 @@ messages (composed here, queued, retried and delivered by the shared flows of ``
 
 from __future__ import annotations
 
-from application.deliveries.flows import DeliverHandler, RetryHandler, SendDocumentHandler, delivery_job
+from application.deliveries.flows import DeliverHandler, GetMessageHandler, RetryHandler, SendDocumentHandler, delivery_job
 from application.emails import commands as c
 from application.emails.clients import CreateClientEmailHandler, DeleteClientEmailHandler, GetClientEmailsHandler
 from application.emails.composing import EmailComposer
 from application.emails.delivery import EMAILS_SEND, EmailChannel
-from application.emails.log import FindEmailMessagesHandler, GetEmailMessageHandler
+from application.emails.log import FindEmailMessagesHandler
 from application.emails.sending import EmailDocuments, SendEmailHandler
 from application.emails.settings import (
     DeleteEmailTemplateHandler,
@@ -37,7 +37,7 @@ def register(deps: Dependencies) -> Registrations:
             c.SendStatementEmail: documents,
             c.RetryEmail: RetryHandler(channel, clock),
             c.DeliverEmail: DeliverHandler(channel, clock),
-            c.GetEmailMessage: GetEmailMessageHandler(),
+            c.GetEmailMessage: GetMessageHandler(channel),
             c.FindEmailMessages: FindEmailMessagesHandler(policy),
             c.SetEmailTemplate: SetEmailTemplateHandler(renderer, clock),
             c.DeleteEmailTemplate: DeleteEmailTemplateHandler(),

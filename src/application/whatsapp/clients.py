@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from application.deliveries.flows import tenant_actor
+from application.deliveries.recipients import add_contact
 from application.invoicing.handlers import client_view
 from application.invoicing.views import ClientView
-from application.shared.ports import Clock, DuplicateEntry
+from application.shared.ports import Clock
 from application.whatsapp.commands import (
     CreateClientWhatsapp,
     DeleteClientWhatsapp,
@@ -29,19 +30,16 @@ class CreateClientWhatsappHandler:
         actor = tenant_actor(cmd.actor)
         client_id = parse_id(cmd.client_id, field="clientId")
         phone = self._phones.normalize(cmd.phone, field="phone")
-        with uow:
-            if uow.client_views.get(client_id) is None:
-                raise NotFound(f"client {client_id} not found", field="clientId")
+        taken = Conflict(f"client {client_id} already has {phone}", field="phone")
+
+        def add() -> ClientWhatsappView:
             if uow.whatsapp.number_exists(client_id, phone):
-                raise Conflict(f"client {client_id} already has {phone}", field="phone")
-            number = ClientWhatsapp.create(tenant_id=actor.tenant_id, client_id=client_id, phone=phone,
-                                           now=self._clock.now())
+                raise taken
+            number = ClientWhatsapp.create(tenant_id=actor.tenant_id, client_id=client_id, phone=phone, now=self._clock.now())
             uow.whatsapp.add_number(number)
-            try:
-                uow.commit()
-            except DuplicateEntry:
-                raise Conflict(f"client {client_id} already has {phone}", field="phone") from None
             return number_view(number)
+
+        return add_contact(uow, client_id, add, taken)
 
 
 class DeleteClientWhatsappHandler:

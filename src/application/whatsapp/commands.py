@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from application.deliveries.flows import DeliverMessage, RetryMessage
+from application.deliveries.flows import DeliverMessage, GetMessage, RetryMessage
 from application.shared.messages import Command, Query
 from application.whatsapp.views import WhatsappMessageFilter
 
@@ -163,8 +163,8 @@ class FindWhatsappMessages(Query):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GetWhatsappMessage(Query):
-    message_id: str
+class GetWhatsappMessage(GetMessage):
+    """One message of the WhatsApp log (outbound or inbound)."""
 
 
 # --- system work (jobs, webhooks) --------------------------------------------------------------

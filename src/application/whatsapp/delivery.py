@@ -68,6 +68,9 @@ class WhatsappChannel:
     def view(self, message: WhatsappDelivery) -> WhatsappMessageView:
         return message_view(message)
 
+    def read(self, uow: WhatsappUnitOfWork, message_id: str) -> WhatsappMessageView | None:
+        return uow.whatsapp_views.message(message_id)
+
     def may_retry(self, uow: WhatsappUnitOfWork) -> None:
         connected(uow)
 

@@ -1,14 +1,12 @@
-"""The WhatsApp log: one message, and the tenant's messages by status, direction, client or document."""
+"""The WhatsApp log: the tenant's messages by status, direction, client or document."""
 
 from __future__ import annotations
 
 from application.deliveries.flows import tenant_actor
 from application.shared.messages import Page, page_size
-from application.whatsapp.commands import FindWhatsappMessages, GetWhatsappMessage, WhatsappPolicy
+from application.whatsapp.commands import FindWhatsappMessages, WhatsappPolicy
 from application.whatsapp.ports import WhatsappUnitOfWork
 from application.whatsapp.views import WhatsappMessageCursor, WhatsappMessageView
-from domain.shared.model import parse_id
-from domain.whatsapp.errors import MessageNotFound
 
 
 class FindWhatsappMessagesHandler:
@@ -22,14 +20,3 @@ class FindWhatsappMessagesHandler:
         with uow:
             rows = uow.whatsapp_views.messages(query.filter, first=first + 1, after=after)
         return Page.of(rows, first, lambda item: WhatsappMessageCursor.of(item).encode())
-
-
-class GetWhatsappMessageHandler:
-    def __call__(self, query: GetWhatsappMessage, uow: WhatsappUnitOfWork) -> WhatsappMessageView:
-        tenant_actor(query.actor)
-        message_id = parse_id(query.message_id, field="id")
-        with uow:
-            found = uow.whatsapp_views.message(message_id)
-        if found is None:
-            raise MessageNotFound(f"WhatsApp message {message_id} not found", field="id")
-        return found

@@ -4,7 +4,7 @@ the webhook's inbound messages and statuses."""
 
 from __future__ import annotations
 
-from application.deliveries.flows import DeliverHandler, RetryHandler, SendDocumentHandler, delivery_job
+from application.deliveries.flows import DeliverHandler, GetMessageHandler, RetryHandler, SendDocumentHandler, delivery_job
 from application.shared.modules import Dependencies, DomainModule, Registrations
 from application.whatsapp import commands as c
 from application.whatsapp.clients import (
@@ -19,7 +19,7 @@ from application.whatsapp.connection import (
     GetWhatsappConnectionHandler,
 )
 from application.whatsapp.delivery import SEND_JOB, WhatsappChannel
-from application.whatsapp.log import FindWhatsappMessagesHandler, GetWhatsappMessageHandler
+from application.whatsapp.log import FindWhatsappMessagesHandler
 from application.whatsapp.notifications import ApplyWhatsappWebhookHandler
 from application.whatsapp.sending import CheckPdfWhatsappHandler, SendWhatsappHandler, WhatsappDocuments
 from application.whatsapp.templates import (
@@ -60,7 +60,7 @@ def register(deps: Dependencies) -> Registrations:
             c.RetryWhatsapp: RetryHandler(channel, clock),
             c.DeliverWhatsapp: DeliverHandler(channel, clock),
             c.FindWhatsappMessages: FindWhatsappMessagesHandler(policy),
-            c.GetWhatsappMessage: GetWhatsappMessageHandler(),
+            c.GetWhatsappMessage: GetMessageHandler(channel),
             c.RouteWhatsappWebhook: RouteWhatsappWebhookHandler(secrets, deps.webhook_signatures),
             c.VerifyWhatsappSubscription: VerifyWhatsappSubscriptionHandler(secrets),
             c.ApplyWhatsappWebhook: ApplyWhatsappWebhookHandler(clock),

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.deliveries.recipients import require_client
 from application.whatsapp.commands import TemplateInput
 from application.whatsapp.ports import PhoneNumbers, WhatsappUnitOfWork
 from domain.shared.delivery import NoRecipients
-from domain.shared.errors import InvalidInput, NotFound
+from domain.shared.errors import InvalidInput
 from domain.shared.model import parse_id
 from domain.whatsapp.content import MessageContent, check_window
 
@@ -41,8 +42,7 @@ def recipients(
     if wanted is None:
         raise NoRecipients("give to (a number) or clientId", field="to")
     parsed = parse_id(wanted, field="clientId")
-    if uow.client_views.get(parsed) is None:
-        raise NotFound(f"client {parsed} not found", field="clientId")
+    require_client(uow, parsed)
     numbers = uow.whatsapp_views.numbers_of([parsed]).get(parsed, [])
     if not numbers:
         raise NoRecipients(

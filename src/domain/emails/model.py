@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Unpack
 
-from domain.shared.delivery import Delivery, DeliveryAttempt, DeliveryStatus, NoRecipients
+from domain.shared.delivery import Delivery, DeliveryState, NoRecipients, queued
 from domain.shared.errors import InvalidInput
 from domain.shared.model import Aggregate, new_id
 
@@ -191,11 +192,8 @@ class EmailMessage(Delivery):
     def __init__(
         self,
         *,
-        id: str,
-        tenant_id: str,
         direction: Direction,
         kind: EmailKind,
-        status: DeliveryStatus,
         internet_message_id: str,
         idempotency_key: str,
         from_address: str | None,
@@ -207,22 +205,10 @@ class EmailMessage(Delivery):
         html: str | None,
         text: str | None,
         attachment_file_ids: tuple[str, ...],
-        entity_type: str | None,
-        entity_id: str | None,
-        provider: str | None,
         provider_message_id: str | None,
-        last_error: str | None,
-        attempts: tuple[DeliveryAttempt, ...],
-        retries: int,
-        created_by: str | None,
-        created_at: datetime,
-        updated_at: datetime,
-        sent_at: datetime | None,
+        **delivery: Unpack[DeliveryState],
     ) -> None:
-        super().__init__(
-            id=id, tenant_id=tenant_id, status=status, provider=provider, last_error=last_error, attempts=attempts,
-            retries=retries, created_by=created_by, created_at=created_at, updated_at=updated_at, sent_at=sent_at,
-        )
+        super().__init__(**delivery)
         self.direction = direction
         self.kind = kind
         self.internet_message_id = internet_message_id
@@ -236,8 +222,6 @@ class EmailMessage(Delivery):
         self.html = html
         self.text = text
         self.attachment_file_ids = attachment_file_ids
-        self.entity_type = entity_type
-        self.entity_id = entity_id
         self.provider_message_id = provider_message_id
 
     @classmethod
@@ -251,23 +235,19 @@ class EmailMessage(Delivery):
         from_address: str | None,
         reply_to: Sequence[str] = (),
         attachment_file_ids: Sequence[str] = (),
-        entity_type: str | None = None,
-        entity_id: str | None = None,
+        entity: tuple[str, str] | None = None,
         message_id_domain: str,
         created_by: str | None,
         now: datetime,
     ) -> EmailMessage:
         if len(attachment_file_ids) > MAX_ATTACHMENTS:
             raise InvalidInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachmentFileIds")
-        message_id = new_id()
+        state = queued(tenant_id=tenant_id, entity=entity, created_by=created_by, now=now)
         return cls(
-            id=message_id,
-            tenant_id=tenant_id,
             direction=Direction.OUTBOUND,
             kind=kind,
-            status=DeliveryStatus.QUEUED,
-            internet_message_id=message_id_header(message_id, message_id_domain),
-            idempotency_key=f"email:{message_id}",
+            internet_message_id=message_id_header(state["id"], message_id_domain),
+            idempotency_key=f"email:{state['id']}",
             from_address=from_address,
             reply_to=tuple(reply_to),
             to=recipients.to,
@@ -277,17 +257,8 @@ class EmailMessage(Delivery):
             html=content.html,
             text=content.text,
             attachment_file_ids=tuple(dict.fromkeys(attachment_file_ids)),
-            entity_type=entity_type,
-            entity_id=entity_id,
-            provider=None,
             provider_message_id=None,
-            last_error=None,
-            attempts=(),
-            retries=0,
-            created_by=created_by,
-            created_at=now,
-            updated_at=now,
-            sent_at=None,
+            **state,
         )
 
     @property

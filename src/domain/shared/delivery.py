@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from domain.shared.errors import Conflict, InvalidInput
-from domain.shared.model import Aggregate
+from domain.shared.model import Aggregate, new_id
 
 MAX_RESPONSE_LENGTH = 500
 MAX_ATTEMPTS_KEPT = 50
@@ -108,6 +108,35 @@ class DeliveryAttempt:
         )
 
 
+class DeliveryState(TypedDict):
+    """What every outbound message keeps of its delivery (``Delivery.__init__``)."""
+
+    id: str
+    tenant_id: str
+    status: DeliveryStatus
+    provider: str | None
+    last_error: str | None
+    attempts: tuple[DeliveryAttempt, ...]
+    retries: int
+    entity_type: str | None  # what the message is about (a document), if anything
+    entity_id: str | None
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+
+def queued(
+    *, tenant_id: str, entity: tuple[str, str] | None, created_by: str | None, now: datetime, id: str | None = None
+) -> DeliveryState:
+    """The delivery state of a message queued ``now`` (a new id unless given)."""
+    return DeliveryState(
+        id=id or new_id(), tenant_id=tenant_id, status=DeliveryStatus.QUEUED, provider=None, last_error=None,
+        attempts=(), retries=0, entity_type=entity[0] if entity else None, entity_id=entity[1] if entity else None,
+        created_by=created_by, created_at=now, updated_at=now, sent_at=None,
+    )
+
+
 class Delivery(Aggregate):
     """The delivery state of an outbound message; subclasses add what the message is, name the
     operation that retries them (``retry_operation``) and the key every attempt of one message
@@ -116,32 +145,20 @@ class Delivery(Aggregate):
     retry_operation = "retry"
     provider_message_id: str | None
 
-    def __init__(
-        self,
-        *,
-        id: str,
-        tenant_id: str,
-        status: DeliveryStatus,
-        provider: str | None,
-        last_error: str | None,
-        attempts: tuple[DeliveryAttempt, ...],
-        retries: int,
-        created_by: str | None,
-        created_at: datetime,
-        updated_at: datetime,
-        sent_at: datetime | None,
-    ) -> None:
-        self.id = id
-        self.tenant_id = tenant_id
-        self.status = status
-        self.provider = provider
-        self.last_error = last_error
-        self.attempts = attempts  # a tuple, replaced on change
-        self.retries = retries
-        self.created_by = created_by
-        self.created_at = created_at
-        self.updated_at = updated_at
-        self.sent_at = sent_at
+    def __init__(self, **state: Unpack[DeliveryState]) -> None:
+        self.id = state["id"]
+        self.tenant_id = state["tenant_id"]
+        self.entity_type = state["entity_type"]
+        self.entity_id = state["entity_id"]
+        self.status = state["status"]
+        self.provider = state["provider"]
+        self.last_error = state["last_error"]
+        self.attempts = state["attempts"]  # a tuple, replaced on change
+        self.retries = state["retries"]
+        self.created_by = state["created_by"]
+        self.created_at = state["created_at"]
+        self.updated_at = state["updated_at"]
+        self.sent_at = state["sent_at"]
 
     @property
     def delivery_key(self) -> str:

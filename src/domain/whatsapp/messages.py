@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Unpack
 
-from domain.shared.delivery import Delivery, DeliveryAttempt, DeliveryStatus, clip_response
+from domain.shared.delivery import Delivery, DeliveryState, DeliveryStatus, clip_response, queued
 from domain.shared.model import new_id
 from domain.whatsapp.connection import check_e164
 from domain.whatsapp.content import MAX_TEXT, DocumentContent, MessageContent, MessageKind, TemplateContent
@@ -57,8 +58,6 @@ class WhatsappDelivery(Delivery):
     def __init__(
         self,
         *,
-        id: str,
-        tenant_id: str,
         phone: str,
         client_id: str | None,
         kind: MessageKind,
@@ -69,27 +68,14 @@ class WhatsappDelivery(Delivery):
         file_id: str | None,
         filename: str | None,
         caption: str | None,
-        entity_type: str | None,
-        entity_id: str | None,
-        status: DeliveryStatus,
         wamid: str | None,
-        provider: str | None,
         error_code: int | None,
-        last_error: str | None,
-        attempts: tuple[DeliveryAttempt, ...],
-        retries: int,
-        created_by: str | None,
-        created_at: datetime,
-        updated_at: datetime,
-        sent_at: datetime | None,
         delivered_at: datetime | None,
         read_at: datetime | None,
         failed_at: datetime | None,
+        **delivery: Unpack[DeliveryState],
     ) -> None:
-        super().__init__(
-            id=id, tenant_id=tenant_id, status=status, provider=provider, last_error=last_error, attempts=attempts,
-            retries=retries, created_by=created_by, created_at=created_at, updated_at=updated_at, sent_at=sent_at,
-        )
+        super().__init__(**delivery)
         self.direction = Direction.OUTBOUND
         self.phone = phone
         self.client_id = client_id
@@ -101,8 +87,6 @@ class WhatsappDelivery(Delivery):
         self.file_id = file_id
         self.filename = filename
         self.caption = caption
-        self.entity_type = entity_type
-        self.entity_id = entity_id
         self.wamid = wamid
         self.error_code = error_code
         self.delivered_at = delivered_at
@@ -123,18 +107,15 @@ class WhatsappDelivery(Delivery):
     ) -> WhatsappDelivery:
         template, document = content.template, content.document
         return cls(
-            id=new_id(), tenant_id=tenant_id, phone=check_e164(phone),
-            client_id=client_id, kind=content.kind, text=content.text,
+            phone=check_e164(phone), client_id=client_id, kind=content.kind, text=content.text,
             template_name=template.name if template else None,
             template_language=template.language if template else None,
             template_parameters=list(template.parameters) if template else [],
             file_id=document.file_id if document else None,
             filename=document.filename if document else None,
             caption=document.caption if document else None,
-            entity_type=entity[0] if entity else None, entity_id=entity[1] if entity else None,
-            status=DeliveryStatus.QUEUED, wamid=None, provider=None, error_code=None, last_error=None, attempts=(),
-            retries=0, created_by=created_by, created_at=now, updated_at=now,
-            sent_at=None, delivered_at=None, read_at=None, failed_at=None,
+            wamid=None, error_code=None, delivered_at=None, read_at=None, failed_at=None,
+            **queued(tenant_id=tenant_id, entity=entity, created_by=created_by, now=now),
         )
 
     @property
