@@ -8,8 +8,8 @@ from application.emails.commands import CreateClientEmail, DeleteClientEmail, Ge
 from application.emails.ports import AddressValidator, EmailsUnitOfWork
 from application.emails.views import ClientEmailView, client_email_view
 from application.shared.ports import Clock
-from domain.emails.model import MAX_CLIENT_EMAILS, ClientEmail, ClientEmailExists, RecipientKind
-from domain.shared.errors import InvalidInput, NotFound
+from domain.emails.model import ClientEmail, ClientEmailExists, RecipientKind
+from domain.shared.errors import NotFound
 from domain.shared.model import parse_id
 
 
@@ -26,13 +26,9 @@ class CreateClientEmailHandler:
         taken = ClientEmailExists(f"{email} is already one of this client's emails", field="email")
 
         def add() -> ClientEmailView:
-            existing = uow.client_emails.of_client(client_id)
-            if any(e.email.lower() == email.lower() for e in existing):
-                raise taken
-            if len(existing) >= MAX_CLIENT_EMAILS:
-                raise InvalidInput(f"a client has at most {MAX_CLIENT_EMAILS} emails", field="email")
-            created = ClientEmail.create(
-                tenant_id=actor.tenant_id, client_id=client_id, email=email, kind=kind, now=self._clock.now()
+            created = ClientEmail.add_to(
+                uow.client_emails.of_client(client_id), tenant_id=actor.tenant_id, client_id=client_id, email=email,
+                kind=kind, now=self._clock.now(),
             )
             uow.client_emails.add(created)
             return client_email_view(created)

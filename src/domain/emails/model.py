@@ -175,7 +175,16 @@ class ClientEmail(Aggregate):
         self.created_at = created_at
 
     @classmethod
-    def create(cls, *, tenant_id: str, client_id: str, email: str, kind: RecipientKind, now: datetime) -> ClientEmail:
+    def add_to(
+        cls, existing: Sequence[ClientEmail], *, tenant_id: str, client_id: str, email: str, kind: RecipientKind,
+        now: datetime,
+    ) -> ClientEmail:
+        """A new address of a client that has ``existing`` ones: not one of them, and at most
+        ``MAX_CLIENT_EMAILS`` in all."""
+        if any(e.email.lower() == email.lower() for e in existing):
+            raise ClientEmailExists(f"{email} is already one of this client's emails", field="email")
+        if len(existing) >= MAX_CLIENT_EMAILS:
+            raise InvalidInput(f"a client has at most {MAX_CLIENT_EMAILS} emails", field="email")
         return cls(id=new_id(), tenant_id=tenant_id, client_id=client_id, email=email, kind=kind, created_at=now)
 
 
