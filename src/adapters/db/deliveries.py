@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, Select, Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db.orm import email_messages, whatsapp_messages
+from application.deliveries.ports import StaleDelivery
 from application.deliveries.views import LogCursor
-from application.shared.ports import StaleDelivery
 from domain.shared.delivery import DeliveryStatus
 
 def log_page(

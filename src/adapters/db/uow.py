@@ -70,7 +70,8 @@ from application.integrations.aurinko.ports import (  # aurinko
 )
 from application.jobs.ports import JobOutbox
 from application.pdf_templates.ports import PdfTemplateReader, PdfTemplateRepository
-from application.shared.ports import Clock, DuplicateEntry, StaleDeliveries
+from application.deliveries.ports import StaleDeliveries
+from application.shared.ports import Clock, DuplicateEntry
 from application.tenancy.ports import TenantDirectory
 from application.webhooks.ports import PacSettingsRepository, WebhookEventReader, WebhookEventRepository
 from application.whatsapp.ports import WhatsappDirectory, WhatsappReader, WhatsappRepository

@@ -92,6 +92,21 @@ class MessageChannel(Protocol[Outgoing]):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class StaleDelivery:
+    """An outbound message (``channel``: ``email`` or ``whatsapp``) claimed for sending long ago."""
+
+    channel: str
+    tenant_id: str
+    message_id: str
+
+
+class StaleDeliveries(Protocol):
+    """Across tenants (a unit of work without one): messages SENDING since before ``cutoff``."""
+
+    def sending_since_before(self, cutoff: datetime, *, limit: int) -> list[StaleDelivery]: ...
+
+
 class DeliveriesUnitOfWork(UnitOfWork, Protocol):
     jobs: JobOutbox
     """Delivery jobs queued here commit (or roll back) with the messages they deliver."""

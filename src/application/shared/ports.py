@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
@@ -41,21 +40,7 @@ if TYPE_CHECKING:
     from application.tenancy.ports import TenantDirectory
     from application.webhooks.ports import PacSettingsRepository, WebhookEventReader, WebhookEventRepository
     from application.whatsapp.ports import WhatsappDirectory, WhatsappReader, WhatsappRepository
-
-
-@dataclass(frozen=True, slots=True)
-class StaleDelivery:
-    """An outbound message (``channel``: ``email`` or ``whatsapp``) claimed for sending long ago."""
-
-    channel: str
-    tenant_id: str
-    message_id: str
-
-
-class StaleDeliveries(Protocol):
-    """Across tenants (a unit of work without one): messages SENDING since before ``cutoff``."""
-
-    def sending_since_before(self, cutoff: datetime, *, limit: int) -> list[StaleDelivery]: ...
+    from application.deliveries.ports import StaleDeliveries
 
 
 class Clock(Protocol):
