@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from adapters.whatsapp.graph import GraphApiError, GraphUnreachable, GraphWhatsAppSender, SentWhatsapp
 from application.shared.ports import DuplicateEntry
 from application.shared.secrets import SecretUnreadable
-from adapters.whatsapp.graph import GraphApiError, GraphUnreachable, GraphWhatsAppSender, SentWhatsapp
 from application.whatsapp.ports import GraphCredentials, OutgoingWhatsapp
 from application.whatsapp.views import (
     ClientWhatsappView,
@@ -28,7 +28,6 @@ from application.whatsapp.views import (
     WhatsappRoute,
     WhatsappTemplateView,
     connection_view,
-    inbound_view,
     message_view,
     number_view,
     template_view,
@@ -36,7 +35,8 @@ from application.whatsapp.views import (
 from domain.invoicing.errors import InvalidPhone
 from domain.shared.delivery import Delivery, DeliveryState
 from domain.whatsapp.connection import ClientWhatsapp, WhatsappConnection, WhatsappTemplate
-from domain.whatsapp.messages import InboundWhatsapp, WhatsappDelivery
+from domain.whatsapp.content import MessageKind
+from domain.whatsapp.messages import Direction, InboundWhatsapp, MessageStatus, WhatsappDelivery
 
 LogEntry = WhatsappDelivery | InboundWhatsapp
 
@@ -209,7 +209,18 @@ class FakeWhatsappReader(_Scoped):
 
 
 def _view(message: LogEntry) -> WhatsappMessageView:
-    return message_view(message) if isinstance(message, WhatsappDelivery) else inbound_view(message)
+    return message_view(message) if isinstance(message, WhatsappDelivery) else _inbound_view(message)
+
+
+def _inbound_view(message: InboundWhatsapp) -> WhatsappMessageView:
+    return WhatsappMessageView(
+        id=message.id, direction=Direction.INBOUND, phone=message.phone, client_id=message.client_id,
+        kind=MessageKind(message.kind), text=message.text, template_name=None, template_language=None,
+        template_parameters=(), file_id=None, filename=None, caption=None, entity_type=None, entity_id=None,
+        status=MessageStatus.RECEIVED, wamid=message.wamid, error_code=None, error_title=None, attempts=0,
+        attempt_log=(), created_by=None, created_at=message.created_at, updated_at=message.updated_at,
+        sent_at=None, delivered_at=None, read_at=None, failed_at=None,
+    )
 
 
 class FakeWhatsappDirectory:

@@ -9,7 +9,7 @@ from application.deliveries.views import LogCursor, view_of
 from domain.shared.delivery import DeliveryAttempt
 from domain.whatsapp.connection import ClientWhatsapp, ConnectionStatus, WhatsappConnection, WhatsappTemplate
 from domain.whatsapp.content import MessageKind
-from domain.whatsapp.messages import Direction, InboundWhatsapp, MessageStatus, WhatsappDelivery
+from domain.whatsapp.messages import Direction, MessageStatus, WhatsappDelivery
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,15 +120,4 @@ def message_view(message: WhatsappDelivery) -> WhatsappMessageView:
         WhatsappMessageView, message, status=MessageStatus(message.status),
         template_parameters=tuple(message.template_parameters or ()), error_title=message.last_error,
         attempts=len(message.attempts), attempt_log=tuple(message.attempts),
-    )
-
-
-def inbound_view(message: InboundWhatsapp) -> WhatsappMessageView:
-    return WhatsappMessageView(
-        id=message.id, direction=Direction.INBOUND, phone=message.phone, client_id=message.client_id,
-        kind=MessageKind(message.kind), text=message.text, template_name=None, template_language=None,
-        template_parameters=(), file_id=None, filename=None, caption=None, entity_type=None, entity_id=None,
-        status=MessageStatus.RECEIVED, wamid=message.wamid, error_code=None, error_title=None, attempts=0,
-        attempt_log=(), created_by=None, created_at=message.created_at, updated_at=message.updated_at,
-        sent_at=None, delivered_at=None, read_at=None, failed_at=None,
     )
