@@ -126,7 +126,7 @@ class ChannelRules(Protocol[ChannelUow, Message, Prepared, View]):
     job: str
     """The job kind that delivers one message (``emails.send``, ``whatsapp.send``)."""
     attempts: int
-    """Delivery attempts of one message; its job gets one more, the spare run (see ``Deliver``)."""
+    """Delivery attempts of one message; its job gets one more, the spare run (see ``DeliverMessage``)."""
 
     def add(self, uow: ChannelUow, message: Message) -> None: ...
 
