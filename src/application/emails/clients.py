@@ -2,38 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from application.deliveries.flows import tenant_actor
-from application.deliveries.recipients import add_contact
 from application.emails.commands import CreateClientEmail, DeleteClientEmail, GetClientEmails
 from application.emails.ports import AddressValidator, EmailsUnitOfWork
 from application.emails.views import ClientEmailView, client_email_view
-from application.shared.ports import Clock
 from domain.emails.model import ClientEmail, ClientEmailExists, RecipientKind
-from domain.shared.errors import NotFound
+from domain.shared.errors import DomainError, NotFound
 from domain.shared.model import parse_id
+from domain.tenancy.model import Actor
 
 
-class CreateClientEmailHandler:
-    def __init__(self, addresses: AddressValidator, clock: Clock) -> None:
+class ClientEmails:
+    """The e-mail ``ContactBook``: a client's addresses, each in To, Cc or Bcc."""
+
+    def __init__(self, addresses: AddressValidator) -> None:
         self._addresses = addresses
-        self._clock = clock
 
-    def __call__(self, cmd: CreateClientEmail, uow: EmailsUnitOfWork) -> ClientEmailView:
-        actor = tenant_actor(cmd.actor)
-        client_id = parse_id(cmd.client_id, field="clientId")
-        email = self._addresses.normalize(cmd.email, field="email")
-        kind = RecipientKind.parse(cmd.kind)
-        taken = ClientEmailExists(f"{email} is already one of this client's emails", field="email")
+    def read(self, cmd: CreateClientEmail) -> tuple[str, RecipientKind]:
+        return self._addresses.normalize(cmd.email, field="email"), RecipientKind.parse(cmd.kind)
 
-        def add() -> ClientEmailView:
-            created = ClientEmail.add_to(
-                uow.client_emails.of_client(client_id), tenant_id=actor.tenant_id, client_id=client_id, email=email,
-                kind=kind, now=self._clock.now(),
-            )
-            uow.client_emails.add(created)
-            return client_email_view(created)
+    def taken(self, client_id: str, contact: tuple[str, RecipientKind]) -> DomainError:
+        return ClientEmailExists(f"{contact[0]} is already one of this client's emails", field="email")
 
-        return add_contact(uow, client_id, add, taken)
+    def add(
+        self, uow: EmailsUnitOfWork, actor: Actor, client_id: str, contact: tuple[str, RecipientKind],
+        taken: DomainError, now: datetime,
+    ) -> ClientEmailView:
+        email, kind = contact
+        created = ClientEmail.add_to(
+            uow.client_emails.of_client(client_id), tenant_id=actor.tenant_id, client_id=client_id, email=email,
+            kind=kind, now=now,
+        )
+        uow.client_emails.add(created)
+        return client_email_view(created)
 
 
 class DeleteClientEmailHandler:

@@ -4,8 +4,9 @@ messages (composed here, queued, retried and delivered by the shared flows of ``
 from __future__ import annotations
 
 from application.deliveries.flows import DeliverHandler, GetMessageHandler, RetryHandler, SendDocumentHandler, delivery_job
+from application.deliveries.recipients import AddContactHandler
 from application.emails import commands as c
-from application.emails.clients import CreateClientEmailHandler, DeleteClientEmailHandler, GetClientEmailsHandler
+from application.emails.clients import ClientEmails, DeleteClientEmailHandler, GetClientEmailsHandler
 from application.emails.composing import EmailComposer
 from application.emails.delivery import EMAILS_SEND, EmailChannel
 from application.emails.log import FindEmailMessagesHandler
@@ -28,7 +29,7 @@ def register(deps: Dependencies) -> Registrations:
     documents = SendDocumentHandler(EmailDocuments(composer), deps.messages)
     return Registrations(
         handlers={
-            c.CreateClientEmail: CreateClientEmailHandler(addresses, clock),
+            c.CreateClientEmail: AddContactHandler(ClientEmails(addresses), clock),
             c.DeleteClientEmail: DeleteClientEmailHandler(),
             c.GetClientEmails: GetClientEmailsHandler(),
             c.SendEmail: SendEmailHandler(composer),

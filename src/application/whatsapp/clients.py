@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from application.deliveries.flows import tenant_actor
-from application.deliveries.recipients import add_contact
 from application.invoicing.handlers import client_view
 from application.invoicing.views import ClientView
 from application.shared.ports import Clock
@@ -16,30 +17,32 @@ from application.whatsapp.commands import (
 from application.whatsapp.ports import PhoneNumbers, WhatsappUnitOfWork
 from application.whatsapp.views import ClientWhatsappView, number_view
 from domain.shared.channels import DeliveryChannel
-from domain.shared.errors import Conflict, NotFound
+from domain.shared.errors import Conflict, DomainError, NotFound
 from domain.shared.model import parse_id
+from domain.tenancy.model import Actor
 from domain.whatsapp.connection import ClientWhatsapp
 
 
-class CreateClientWhatsappHandler:
-    def __init__(self, phones: PhoneNumbers, clock: Clock) -> None:
+class ClientNumbers:
+    """The WhatsApp ``ContactBook``: a client's numbers (E.164, a Panama number without its code)."""
+
+    def __init__(self, phones: PhoneNumbers) -> None:
         self._phones = phones
-        self._clock = clock
 
-    def __call__(self, cmd: CreateClientWhatsapp, uow: WhatsappUnitOfWork) -> ClientWhatsappView:
-        actor = tenant_actor(cmd.actor)
-        client_id = parse_id(cmd.client_id, field="clientId")
-        phone = self._phones.normalize(cmd.phone, field="phone")
-        taken = Conflict(f"client {client_id} already has {phone}", field="phone")
+    def read(self, cmd: CreateClientWhatsapp) -> str:
+        return self._phones.normalize(cmd.phone, field="phone")
 
-        def add() -> ClientWhatsappView:
-            if uow.whatsapp.number_exists(client_id, phone):
-                raise taken
-            number = ClientWhatsapp.create(tenant_id=actor.tenant_id, client_id=client_id, phone=phone, now=self._clock.now())
-            uow.whatsapp.add_number(number)
-            return number_view(number)
+    def taken(self, client_id: str, contact: str) -> DomainError:
+        return Conflict(f"client {client_id} already has {contact}", field="phone")
 
-        return add_contact(uow, client_id, add, taken)
+    def add(
+        self, uow: WhatsappUnitOfWork, actor: Actor, client_id: str, contact: str, taken: DomainError, now: datetime
+    ) -> ClientWhatsappView:
+        if uow.whatsapp.number_exists(client_id, contact):
+            raise taken
+        number = ClientWhatsapp.create(tenant_id=actor.tenant_id, client_id=client_id, phone=contact, now=now)
+        uow.whatsapp.add_number(number)
+        return number_view(number)
 
 
 class DeleteClientWhatsappHandler:

@@ -5,10 +5,11 @@ the webhook's inbound messages and statuses."""
 from __future__ import annotations
 
 from application.deliveries.flows import DeliverHandler, GetMessageHandler, RetryHandler, SendDocumentHandler, delivery_job
+from application.deliveries.recipients import AddContactHandler
 from application.shared.modules import Dependencies, DomainModule, Registrations
 from application.whatsapp import commands as c
 from application.whatsapp.clients import (
-    CreateClientWhatsappHandler,
+    ClientNumbers,
     DeleteClientWhatsappHandler,
     GetClientWhatsappsHandler,
     SetClientDefaultChannelHandler,
@@ -46,7 +47,7 @@ def register(deps: Dependencies) -> Registrations:
             c.ConnectWhatsapp: ConnectWhatsappHandler(secrets, clock),
             c.DisconnectWhatsapp: DisconnectWhatsappHandler(),
             c.GetWhatsappConnection: GetWhatsappConnectionHandler(),
-            c.CreateClientWhatsapp: CreateClientWhatsappHandler(phones, clock),
+            c.CreateClientWhatsapp: AddContactHandler(ClientNumbers(phones), clock),
             c.DeleteClientWhatsapp: DeleteClientWhatsappHandler(),
             c.GetClientWhatsapps: GetClientWhatsappsHandler(),
             c.SetClientDefaultChannel: SetClientDefaultChannelHandler(clock),
