@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from application.emails.handlers import client_email_view, email_message_view
-from application.emails.ports import EmailDeferred, EmailRejected, EmailSender, OutgoingEmail, SentEmail
+from application.emails.views import client_email_view, email_message_view
+from application.deliveries.ports import DeliveryDeferred, DeliveryRejected, Receipt
+from application.emails.ports import EmailSender, OutgoingEmail
 from application.emails.views import ClientEmailView, EmailMessageCursor, EmailMessageFilter, EmailMessageView
 from application.shared.ports import DuplicateEntry
 from domain.emails.model import ClientEmail, EmailKind, EmailLocale, EmailMessage, EmailSettings, EmailTemplate
@@ -216,12 +217,12 @@ class FakeEmailSettingsRepository(_Bound):
 # --- senders ---------------------------------------------------------------------------------
 
 
-Script = Callable[[OutgoingEmail], SentEmail | Exception | None]
+Script = Callable[[OutgoingEmail], Receipt | Exception | None]
 
 
 class FakeEmailSender:
     """Records what it was given; ``script`` may answer an email with an exception to raise
-    (``EmailDeferred``, ``EmailRejected``, anything) or a ``SentEmail``."""
+    (``DeliveryDeferred``, ``DeliveryRejected``, anything) or a ``Receipt``."""
 
     def __init__(self, provider: str = "fake", script: Script | None = None) -> None:
         self.provider = provider
@@ -230,7 +231,7 @@ class FakeEmailSender:
         self.calls = 0
         self._lock = threading.Lock()
 
-    def send(self, email: OutgoingEmail) -> SentEmail:
+    def deliver(self, email: OutgoingEmail) -> Receipt:
         with self._lock:
             self.calls += 1
         answer = self.script(email) if self.script else None
@@ -238,7 +239,7 @@ class FakeEmailSender:
             raise answer
         with self._lock:
             self.sent.append(email)
-        return answer or SentEmail(provider=self.provider, provider_message_id=f"fake-{len(self.sent)}", response="250 OK")
+        return answer or Receipt(provider=self.provider, provider_message_id=f"fake-{len(self.sent)}", response="250 OK")
 
 
 class FakeEmailSenders:
@@ -250,9 +251,9 @@ class FakeEmailSenders:
         return self.per_tenant.get(tenant_id, self.default)
 
 
-def deferred(reason: str = "421 try later") -> EmailDeferred:
-    return EmailDeferred(reason)
+def deferred(reason: str = "421 try later") -> DeliveryDeferred:
+    return DeliveryDeferred(reason)
 
 
-def rejected(reason: str = "550 no such user") -> EmailRejected:
-    return EmailRejected(reason)
+def rejected(reason: str = "550 no such user") -> DeliveryRejected:
+    return DeliveryRejected(reason)

@@ -15,16 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from adapters.whatsapp.graph import GraphApiError, GraphUnreachable, GraphWhatsAppSender, SentWhatsapp
 from application.shared.ports import DuplicateEntry
 from application.shared.secrets import SecretUnreadable
-from application.whatsapp.handlers import connection_view, message_view, number_view, template_view
-from application.whatsapp.ports import (
-    GraphApiError,
-    GraphCredentials,
-    GraphUnreachable,
-    OutgoingWhatsapp,
-    SentWhatsapp,
-)
+from application.whatsapp.ports import GraphCredentials, OutgoingWhatsapp
 from application.whatsapp.views import (
     ClientWhatsappView,
     WhatsappConnectionView,
@@ -33,9 +27,18 @@ from application.whatsapp.views import (
     WhatsappMessageView,
     WhatsappRoute,
     WhatsappTemplateView,
+    connection_view,
+    message_view,
+    number_view,
+    template_view,
 )
 from domain.invoicing.errors import InvalidPhone
-from domain.whatsapp.model import ClientWhatsapp, Direction, WhatsappConnection, WhatsappMessage, WhatsappTemplate
+from domain.shared.delivery import Delivery, DeliveryState
+from domain.whatsapp.connection import ClientWhatsapp, WhatsappConnection, WhatsappTemplate
+from domain.whatsapp.content import MessageKind
+from domain.whatsapp.messages import Direction, InboundWhatsapp, MessageStatus, WhatsappDelivery
+
+LogEntry = WhatsappDelivery | InboundWhatsapp
 
 if TYPE_CHECKING:
     from tests.fakes.uow import FakeUnitOfWork
@@ -43,8 +46,13 @@ if TYPE_CHECKING:
 
 def _copy(item: Any) -> Any:
     """A new object of the same class, built through ``__init__`` (mapped classes stay unmapped copies)."""
-    names = [n for n in inspect.signature(type(item).__init__).parameters if n != "self"]
-    return type(item)(**{name: copy.copy(getattr(item, name)) for name in names})
+    return type(item)(**{name: copy.copy(getattr(item, name)) for name in _init_names(type(item))})
+
+
+def _init_names(cls: type) -> list[str]:
+    """The keyword arguments of ``cls.__init__``, with a delivery's state (passed on to ``Delivery``)."""
+    names = [n for n, p in inspect.signature(cls.__init__).parameters.items() if p.kind is p.KEYWORD_ONLY]
+    return names + list(DeliveryState.__annotations__) if issubclass(cls, Delivery) else names
 
 
 @dataclass
@@ -54,7 +62,7 @@ class WhatsappData:
     connections: dict[str, WhatsappConnection] = field(default_factory=dict)
     numbers: dict[str, ClientWhatsapp] = field(default_factory=dict)
     templates: dict[str, WhatsappTemplate] = field(default_factory=dict)
-    messages: dict[str, WhatsappMessage] = field(default_factory=dict)
+    messages: dict[str, LogEntry] = field(default_factory=dict)
 
     def copy(self) -> WhatsappData:
         return WhatsappData(**{name: {k: _copy(v) for k, v in getattr(self, name).items()} for name in
@@ -129,20 +137,21 @@ class FakeWhatsappRepository(_Scoped):
     def delete_template(self, template: WhatsappTemplate) -> None:
         self._data.templates.pop(self._own(template).id, None)
 
-    def add_message(self, message: WhatsappMessage) -> None:
+    def add_delivery(self, message: WhatsappDelivery) -> None:
         self._data.messages[message.id] = self._own(message)
 
-    def message(self, message_id: str) -> WhatsappMessage | None:
+    def add_inbound(self, message: InboundWhatsapp) -> None:
+        self._data.messages[message.id] = self._own(message)
+
+    def message_for_update(self, message_id: str) -> WhatsappDelivery | None:
         found = self._data.messages.get(message_id)
-        return found if found is not None and found.tenant_id == self._tenant_id else None
+        mine = isinstance(found, WhatsappDelivery) and found.tenant_id == self._tenant_id
+        return found if mine else None  # type: ignore[return-value]
 
-    def message_for_update(self, message_id: str) -> WhatsappMessage | None:
-        return self.message(message_id)
-
-    def outbound_by_wamid(self, wamids: Sequence[str]) -> dict[str, WhatsappMessage]:
+    def outbound_by_wamid(self, wamids: Sequence[str]) -> dict[str, WhatsappDelivery]:
         wanted = set(wamids)
         return {m.wamid: m for m in self._mine(self._data.messages)
-                if m.direction == Direction.OUTBOUND and m.wamid in wanted}
+                if isinstance(m, WhatsappDelivery) and m.wamid in wanted}
 
     def inbound_exists(self, wamid: str) -> bool:
         return any(m.wamid == wamid for m in self._mine(self._data.messages))
@@ -172,31 +181,46 @@ class FakeWhatsappReader(_Scoped):
 
     def message(self, message_id: str) -> WhatsappMessageView | None:
         found = self._data.messages.get(message_id)
-        return message_view(found) if found is not None and found.tenant_id == self._tenant_id else None
+        return _view(found) if found is not None and found.tenant_id == self._tenant_id else None
 
     def messages(
         self, filter: WhatsappMessageFilter, *, first: int, after: WhatsappMessageCursor | None
     ) -> list[WhatsappMessageView]:
-        def keep(m: WhatsappMessage) -> bool:
+        def keep(m: LogEntry) -> bool:
             return (
                 (not filter.statuses or m.status in filter.statuses)
                 and (filter.direction is None or m.direction == filter.direction)
                 and (filter.client_id is None or m.client_id == filter.client_id)
                 and (filter.phone is None or m.phone == filter.phone)
-                and (filter.entity_type is None or m.entity_type == filter.entity_type)
-                and (filter.entity_id is None or m.entity_id == filter.entity_id)
+                and (filter.entity_type is None or getattr(m, "entity_type", None) == filter.entity_type)
+                and (filter.entity_id is None or getattr(m, "entity_id", None) == filter.entity_id)
                 and (after is None or (m.created_at, m.id) < (after.created_at, after.message_id))
             )
 
         found = sorted((m for m in self._mine(self._data.messages) if keep(m)), key=lambda m: (m.created_at, m.id), reverse=True)
-        return [message_view(m) for m in found[:first]]
+        return [_view(m) for m in found[:first]]
 
     def last_inbound_at(self, phones: Sequence[str]) -> dict[str, datetime]:
         found: dict[str, datetime] = {}
         for m in self._mine(self._data.messages):
-            if m.direction == Direction.INBOUND and m.phone in phones and m.provider_at is not None:
+            if isinstance(m, InboundWhatsapp) and m.phone in phones:
                 found[m.phone] = max(found.get(m.phone, m.provider_at), m.provider_at)
         return found
+
+
+def _view(message: LogEntry) -> WhatsappMessageView:
+    return message_view(message) if isinstance(message, WhatsappDelivery) else _inbound_view(message)
+
+
+def _inbound_view(message: InboundWhatsapp) -> WhatsappMessageView:
+    return WhatsappMessageView(
+        id=message.id, direction=Direction.INBOUND, phone=message.phone, client_id=message.client_id,
+        kind=MessageKind(message.kind), text=message.text, template_name=None, template_language=None,
+        template_parameters=(), file_id=None, filename=None, caption=None, entity_type=None, entity_id=None,
+        status=MessageStatus.RECEIVED, wamid=message.wamid, error_code=None, error_title=None, attempts=0,
+        attempt_log=(), created_by=None, created_at=message.created_at, updated_at=message.updated_at,
+        sent_at=None, delivered_at=None, read_at=None, failed_at=None,
+    )
 
 
 class FakeWhatsappDirectory:
@@ -250,10 +274,12 @@ class FakePhoneNumbers:
         raise InvalidPhone(f"{field} is not a phone number: {text!r}", field=field)
 
 
-class FakeWhatsAppSender:
-    """Records what it was asked to send; answers with the next scripted error, else a new wamid."""
+class FakeWhatsAppSender(GraphWhatsAppSender):
+    """The Graph channel with the HTTP calls faked: records what it was asked to send; answers with
+    the next scripted error, else a new wamid."""
 
-    def __init__(self) -> None:
+    def __init__(self) -> None:  # no HTTP session: ``send`` and ``upload_media`` are faked
+
         self.sent: list[tuple[GraphCredentials, OutgoingWhatsapp]] = []
         self.uploads: list[tuple[str, int]] = []
         self.script: list[Exception] = []

@@ -12,13 +12,8 @@ from typing import Any
 
 import pytest
 
-from application.emails.ports import (
-    EmailAttachment,
-    EmailDeferred,
-    EmailOutcomeUnknown,
-    EmailRejected,
-    OutgoingEmail,
-)
+from application.deliveries.ports import DeliveryDeferred, DeliveryOutcomeUnknown, DeliveryRejected
+from application.emails.ports import EmailAttachment, OutgoingEmail
 from tests.integration.api import data
 from tests.integration.aurinko_api import DISCONNECT, GET_CONNECTION, aurinko_settings, connect
 from tests.providers.aurinko import FakeAurinko
@@ -59,7 +54,7 @@ def test_an_active_connection_sends_the_documented_body_with_base64_attachments(
     service, tenant_id, _ = connected
     sender = service.container.gateways.aurinko_senders().for_tenant(tenant_id)
 
-    sent = sender.send(email(tenant_id))
+    sent = sender.deliver(email(tenant_id))
 
     assert sent.provider == "aurinko" and sent.provider_message_id == "sent-1"
     assert TOKEN not in sent.response
@@ -78,7 +73,7 @@ def test_an_active_connection_sends_the_documented_body_with_base64_attachments(
 
 def test_a_text_only_message_is_sent_as_escaped_html(connected: tuple[Any, str, dict[str, str]], fake: FakeAurinko) -> None:
     service, tenant_id, _ = connected
-    service.container.gateways.aurinko_senders().for_tenant(tenant_id).send(
+    service.container.gateways.aurinko_senders().for_tenant(tenant_id).deliver(
         email(tenant_id, html=None, text="Total: <5> & más", attachments=(), from_address=None)
     )
 
@@ -90,8 +85,8 @@ def test_a_from_other_than_the_mailbox_is_left_out(connected: tuple[Any, str, di
     service, tenant_id, _ = connected
     sender = service.container.gateways.aurinko_senders().for_tenant(tenant_id)
 
-    sender.send(email(tenant_id, from_address="no-reply@istmo.pa"))
-    sender.send(email(tenant_id, from_address="Ventas@PYME.pa"))
+    sender.deliver(email(tenant_id, from_address="no-reply@istmo.pa"))
+    sender.deliver(email(tenant_id, from_address="Ventas@PYME.pa"))
 
     first, second = (r.json() for r in fake.server.received("POST", r"/v1/email/messages"))
     assert "from" not in first and second["from"] == {"address": "Ventas@PYME.pa"}
@@ -111,8 +106,8 @@ def test_throttling_and_server_errors_are_deferred(
     service, tenant_id, _ = connected
     fake.server.route("POST", r"/v1/email/messages", reply)
 
-    with pytest.raises(EmailDeferred) as error:
-        service.container.gateways.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
+    with pytest.raises(DeliveryDeferred) as error:
+        service.container.gateways.aurinko_senders().for_tenant(tenant_id).deliver(email(tenant_id))
 
     assert error.value.retry_after == deferred_for
     assert TOKEN not in error.value.reason
@@ -125,8 +120,8 @@ def test_an_unreachable_aurinko_is_deferred(make_service: Callable[..., Any], fa
     sender = service.container.gateways.aurinko_senders().for_tenant(tenant_id)
     fake.server.stop()
 
-    with pytest.raises(EmailDeferred):
-        sender.send(email(tenant_id))
+    with pytest.raises(DeliveryDeferred):
+        sender.deliver(email(tenant_id))
 
 
 def test_an_answer_lost_after_the_request_went_out_is_an_unknown_outcome(
@@ -146,8 +141,8 @@ def test_an_answer_lost_after_the_request_went_out_is_an_unknown_outcome(
 
     fake.server.route("POST", r"/v1/email/messages", slow)
     try:
-        with pytest.raises(EmailOutcomeUnknown) as error:
-            service.container.gateways.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
+        with pytest.raises(DeliveryOutcomeUnknown) as error:
+            service.container.gateways.aurinko_senders().for_tenant(tenant_id).deliver(email(tenant_id))
     finally:
         released.set()
 
@@ -159,8 +154,8 @@ def test_a_refused_message_is_rejected(connected: tuple[Any, str, dict[str, str]
     service, tenant_id, headers = connected
     fake.server.route("POST", r"/v1/email/messages", Reply.json({"code": "invalidRecipient"}, status=400))
 
-    with pytest.raises(EmailRejected) as error:
-        service.container.gateways.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
+    with pytest.raises(DeliveryRejected) as error:
+        service.container.gateways.aurinko_senders().for_tenant(tenant_id).deliver(email(tenant_id))
 
     assert "400 invalidRecipient" in error.value.reason
     connection = data(service, GET_CONNECTION, headers=headers)["getAurinkoConnection"]["connection"]
@@ -173,7 +168,7 @@ def test_a_2xx_with_a_malformed_body_counts_as_sent_never_as_retryable(
     service, tenant_id, _ = connected
     fake.server.route("POST", r"/v1/email/messages", Reply(status=201, body=b"{oops"))
 
-    sent = service.container.gateways.aurinko_senders().for_tenant(tenant_id).send(email(tenant_id))
+    sent = service.container.gateways.aurinko_senders().for_tenant(tenant_id).deliver(email(tenant_id))
 
     assert sent.provider == "aurinko" and sent.provider_message_id is None
 
@@ -185,8 +180,8 @@ def test_token_dead_rejects_and_marks_the_connection_so_it_is_no_longer_chosen(
     fake.dead_tokens.add(TOKEN)
     senders = service.container.gateways.aurinko_senders()
 
-    with pytest.raises(EmailRejected) as error:
-        senders.for_tenant(tenant_id).send(email(tenant_id))
+    with pytest.raises(DeliveryRejected) as error:
+        senders.for_tenant(tenant_id).deliver(email(tenant_id))
 
     assert "token.dead" in error.value.reason and TOKEN not in error.value.reason
     connection = data(service, GET_CONNECTION, headers=headers)["getAurinkoConnection"]["connection"]

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from adapters.db.uow import SqlAlchemyUnitOfWork
-from application.emails.handlers import client_email_view, email_message_view
+from application.emails.views import client_email_view, email_message_view
 from application.emails.views import EmailMessageCursor, EmailMessageFilter
 from application.shared.ports import DuplicateEntry, UnitOfWork
 from domain.emails.model import (
@@ -68,8 +68,7 @@ class Backend:
             from_address=None,
             reply_to=["r@x.com"],
             attachment_file_ids=["3f1d7e8a-0000-4000-8000-000000000001", "3f1d7e8a-0000-4000-8000-000000000002"],
-            entity_type=entity[0] if entity else None,
-            entity_id=entity[1] if entity else None,
+            entity=entity,
             message_id_domain="istmo.test",
             created_by="owner@acme.pa",
             now=at,
@@ -151,9 +150,9 @@ class EmailStoreContract:
 
     def test_client_emails_are_unique_per_client_and_listed_oldest_first(self, backend: Backend, acme: str) -> None:
         client_id = backend.client(acme)
-        first = ClientEmail.create(tenant_id=acme, client_id=client_id, email="a@x.com", kind=RecipientKind.TO, now=T0)
-        second = ClientEmail.create(
-            tenant_id=acme, client_id=client_id, email="b@x.com", kind=RecipientKind.BCC, now=T0 + timedelta(seconds=1)
+        first = ClientEmail.add_to([], tenant_id=acme, client_id=client_id, email="a@x.com", kind=RecipientKind.TO, now=T0)
+        second = ClientEmail.add_to(
+            [], tenant_id=acme, client_id=client_id, email="b@x.com", kind=RecipientKind.BCC, now=T0 + timedelta(seconds=1)
         )
         with backend.uow(acme) as uow:
             uow.client_emails.add(first)
@@ -168,7 +167,7 @@ class EmailStoreContract:
             )
         with backend.uow(acme) as uow:
             uow.client_emails.add(
-                ClientEmail.create(tenant_id=acme, client_id=client_id, email="a@x.com", kind=RecipientKind.CC, now=T0)
+                ClientEmail.add_to([], tenant_id=acme, client_id=client_id, email="a@x.com", kind=RecipientKind.CC, now=T0)
             )
             with pytest.raises(DuplicateEntry):
                 uow.commit()
@@ -182,7 +181,7 @@ class EmailStoreContract:
 
     def test_client_emails_of_another_tenant_are_not_seen(self, backend: Backend, acme: str, globex: str) -> None:
         client_id = backend.client(globex)
-        theirs = ClientEmail.create(tenant_id=globex, client_id=client_id, email="a@x.com", kind=RecipientKind.TO, now=T0)
+        theirs = ClientEmail.add_to([], tenant_id=globex, client_id=client_id, email="a@x.com", kind=RecipientKind.TO, now=T0)
         with backend.uow(globex) as uow:
             uow.client_emails.add(theirs)
             uow.commit()

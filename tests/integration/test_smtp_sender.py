@@ -1,5 +1,5 @@
 """``SmtpEmailSender`` against a real SMTP server on loopback (aiosmtpd): plain, STARTTLS, implicit
-TLS, AUTH; SMTP 4xx is transient (``EmailDeferred``), 5xx permanent (``EmailRejected``); the
+TLS, AUTH; SMTP 4xx is transient (``DeliveryDeferred``), 5xx permanent (``DeliveryRejected``); the
 password is never in an error. Also the local outbox and the per-tenant chooser."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 from adapters.email.chooser import TenantEmailSenders
 from adapters.email.outbox import LocalOutboxEmailSender
 from adapters.email.smtp import SmtpEmailSender, SmtpSettings, SmtpUrlInvalid
-from application.emails.ports import EmailAttachment, EmailDeferred, EmailOutcomeUnknown, EmailRejected, OutgoingEmail
+from application.deliveries.ports import DeliveryDeferred, DeliveryOutcomeUnknown, DeliveryRejected
+from application.emails.ports import EmailAttachment, OutgoingEmail
 from tests.smtpserver import SmtpServer, free_port
 
 FROM = "facturas@acme.com.pa"
@@ -45,7 +46,7 @@ def sender(url: str) -> SmtpEmailSender:
 
 def test_a_message_goes_through_plain_smtp_with_its_message_id_and_bcc_only_in_the_envelope() -> None:
     with SmtpServer() as server:
-        result = sender(server.url(starttls="false")).send(outgoing())
+        result = sender(server.url(starttls="false")).deliver(outgoing())
     [got] = server.received
     assert result.provider == "smtp" and result.provider_message_id == "Q000001"
     assert result.response.startswith("250")
@@ -64,9 +65,9 @@ def test_a_message_goes_through_plain_smtp_with_its_message_id_and_bcc_only_in_t
 
 def test_starttls_with_auth(tmp_path: Path) -> None:
     with SmtpServer(folder=tmp_path, tls="starttls", credentials=("acme", SECRET)) as server:
-        result = sender(server.url(user="acme", password=SECRET)).send(outgoing(from_address="otra@acme.com.pa"))
-        with pytest.raises(EmailRejected) as wrong:
-            sender(server.url(user="acme", password="wrong-" + SECRET)).send(outgoing())
+        result = sender(server.url(user="acme", password=SECRET)).deliver(outgoing(from_address="otra@acme.com.pa"))
+        with pytest.raises(DeliveryRejected) as wrong:
+            sender(server.url(user="acme", password="wrong-" + SECRET)).deliver(outgoing())
     assert result.response.startswith("250")
     [got] = server.received
     assert got.mail_from == "otra@acme.com.pa"
@@ -75,32 +76,32 @@ def test_starttls_with_auth(tmp_path: Path) -> None:
 
 def test_implicit_tls(tmp_path: Path) -> None:
     with SmtpServer(folder=tmp_path, tls="implicit") as server:
-        sender(server.url("smtps")).send(outgoing())
+        sender(server.url("smtps")).deliver(outgoing())
     assert len(server.received) == 1
 
 
 def test_starttls_is_required_unless_turned_off() -> None:
     with SmtpServer() as server:  # this server offers no STARTTLS
-        with pytest.raises(EmailRejected) as error:
-            sender(server.url()).send(outgoing())
+        with pytest.raises(DeliveryRejected) as error:
+            sender(server.url()).deliver(outgoing())
     assert "STARTTLS" in error.value.reason and server.received == []
 
 
 def test_a_certificate_that_is_not_trusted_is_refused(tmp_path: Path) -> None:
     with SmtpServer(folder=tmp_path, tls="starttls") as server:
         url = f"smtp://127.0.0.1:{server.port}"  # no cafile: the self-signed certificate is not trusted
-        with pytest.raises(EmailRejected) as error:
-            sender(url).send(outgoing())
+        with pytest.raises(DeliveryRejected) as error:
+            sender(url).deliver(outgoing())
     assert "TLS" in error.value.reason and server.received == []
 
 
 @pytest.mark.parametrize(
     ("rcpt", "data", "raised", "code"),
     [
-        ("450 4.2.1 mailbox busy", None, EmailDeferred, "450"),
-        ("550 5.1.1 no such user", None, EmailRejected, "550"),
-        (None, "451 4.3.0 try again later", EmailDeferred, "451"),
-        (None, "554 5.7.1 message refused", EmailRejected, "554"),
+        ("450 4.2.1 mailbox busy", None, DeliveryDeferred, "450"),
+        ("550 5.1.1 no such user", None, DeliveryRejected, "550"),
+        (None, "451 4.3.0 try again later", DeliveryDeferred, "451"),
+        (None, "554 5.7.1 message refused", DeliveryRejected, "554"),
     ],
 )
 def test_smtp_4xx_is_transient_and_5xx_permanent(rcpt: str | None, data: str | None, raised: type, code: str) -> None:
@@ -108,7 +109,7 @@ def test_smtp_4xx_is_transient_and_5xx_permanent(rcpt: str | None, data: str | N
         server.handler.rcpt_reply = (lambda address: rcpt) if rcpt else None
         server.handler.data_reply = (lambda content: data) if data else None
         with pytest.raises(raised) as error:
-            sender(server.url(starttls="false")).send(outgoing())
+            sender(server.url(starttls="false")).deliver(outgoing())
     assert code in error.value.reason
     assert server.received == []
 
@@ -116,7 +117,7 @@ def test_smtp_4xx_is_transient_and_5xx_permanent(rcpt: str | None, data: str | N
 def test_some_recipients_refused_the_others_still_get_it_once() -> None:
     with SmtpServer() as server:
         server.handler.rcpt_reply = lambda address: "550 5.1.1 unknown" if address.startswith("jefe") else None
-        result = sender(server.url(starttls="false")).send(outgoing())
+        result = sender(server.url(starttls="false")).deliver(outgoing())
     [got] = server.received
     assert got.rcpt_tos == ["ana@cliente.com.pa", "archivo@acme.com.pa"]
     assert "refused: jefe@cliente.com.pa 550" in result.response
@@ -126,32 +127,32 @@ def test_one_connection_carries_many_messages_and_a_stale_one_is_replaced() -> N
     with SmtpServer() as server:
         smtp = sender(server.url(starttls="false"))
         for n in range(3):
-            smtp.send(outgoing(message_id=f"<m-{n}@istmo.test>"))
+            smtp.deliver(outgoing(message_id=f"<m-{n}@istmo.test>"))
         port = server.port
     assert len({r.session for r in server.received}) == 1
     with SmtpServer(port=port) as restarted:  # the kept connection died with the old server
-        smtp.send(outgoing(message_id="<m-9@istmo.test>"))
+        smtp.deliver(outgoing(message_id="<m-9@istmo.test>"))
     assert [r.message_id for r in restarted.received] == ["<m-9@istmo.test>"]
 
 
 def test_an_answer_lost_after_the_message_was_handed_over_is_an_unknown_outcome() -> None:
     with SmtpServer() as server:
         server.handler.drop_after_data = True
-        with pytest.raises(EmailOutcomeUnknown) as error:
-            sender(server.url(starttls="false")).send(outgoing())
+        with pytest.raises(DeliveryOutcomeUnknown) as error:
+            sender(server.url(starttls="false")).deliver(outgoing())
     assert len(server.received) == 1  # the server had it: sending it again would duplicate it
     assert "may have been accepted" in error.value.reason
 
 
 def test_a_server_that_is_not_there_is_transient() -> None:
-    with pytest.raises(EmailDeferred) as error:
-        sender(f"smtp://127.0.0.1:{free_port()}?starttls=false&timeout=5").send(outgoing())
+    with pytest.raises(DeliveryDeferred) as error:
+        sender(f"smtp://127.0.0.1:{free_port()}?starttls=false&timeout=5").deliver(outgoing())
     assert "cannot connect" in error.value.reason
 
 
 def test_internationalised_domains_are_sent_in_idna() -> None:
     with SmtpServer() as server:
-        sender(server.url(starttls="false")).send(outgoing(to=("ventas@peña.com.pa",), cc=(), bcc=()))
+        sender(server.url(starttls="false")).deliver(outgoing(to=("ventas@peña.com.pa",), cc=(), bcc=()))
     [got] = server.received
     assert got.rcpt_tos == ["ventas@xn--pea-8ma.com.pa"]
 
@@ -174,9 +175,9 @@ def test_settings_never_show_the_password() -> None:
 
 def test_the_local_outbox_keeps_one_eml_per_message_per_tenant(tmp_path: Path) -> None:
     outbox = LocalOutboxEmailSender(tmp_path, default_from=FROM)
-    first = outbox.send(outgoing())
-    again = outbox.send(outgoing())
-    other = outbox.send(outgoing(message_id="<m-2@istmo.test>", tenant_id="3f1d7e8a-0000-4000-8000-00000000000b"))
+    first = outbox.deliver(outgoing())
+    again = outbox.deliver(outgoing())
+    other = outbox.deliver(outgoing(message_id="<m-2@istmo.test>", tenant_id="3f1d7e8a-0000-4000-8000-00000000000b"))
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert files == [
         "3f1d7e8a-0000-4000-8000-00000000000a/m-1@istmo.test.eml",
@@ -186,8 +187,8 @@ def test_the_local_outbox_keeps_one_eml_per_message_per_tenant(tmp_path: Path) -
     assert again.response == "already in the local outbox" and other.provider == "outbox"
     parsed = email.message_from_bytes((tmp_path / files[0]).read_bytes(), policy=email.policy.default)
     assert parsed["Message-ID"] == "<m-1@istmo.test>" and parsed["Bcc"] == "archivo@acme.com.pa"
-    with pytest.raises(EmailRejected):
-        outbox.send(outgoing(tenant_id="../etc"))
+    with pytest.raises(DeliveryRejected):
+        outbox.deliver(outgoing(tenant_id="../etc"))
 
 
 def test_the_chooser_prefers_the_tenants_smtp_then_the_instances_then_the_outbox(tmp_path: Path) -> None:

@@ -390,7 +390,7 @@ def test_without_the_setting_nothing_is_sent(pac: Service, alanube: Alanube) -> 
 
 def test_the_default_sender_dispatches_send_invoice_to_the_default_channel() -> None:
     from application.invoicing.pac import send_invoice_through
-    from application.whatsapp.commands import SendInvoice
+    from application.deliveries.invoices import SendInvoice
 
     class Bus:
         messages: list[object] = []

@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.whatsapp.graph import GraphWhatsAppSender
-from application.whatsapp.ports import GraphApiError, GraphCredentials, GraphUnreachable, OutgoingWhatsapp
-from domain.whatsapp.model import DocumentContent, MessageKind, TemplateContent, graph_disposition
+from adapters.whatsapp.graph import GraphApiError, GraphUnreachable, GraphWhatsAppSender
+from application.whatsapp.ports import GraphCredentials, OutgoingWhatsapp
+from domain.whatsapp.content import DocumentContent, MessageKind, TemplateContent
+from domain.whatsapp.graph import graph_disposition
 from tests.providers.graph import PHONE_NUMBER_ID, TOKEN, GraphApi, graph_error
 from tests.providers.server import ProviderServer, Reply, provider_server  # noqa: F401 - fixture
 

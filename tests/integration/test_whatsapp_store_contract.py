@@ -17,17 +17,9 @@ from application.shared.ports import DuplicateEntry, UnitOfWork
 from application.whatsapp.views import WhatsappMessageCursor, WhatsappMessageFilter
 from domain.invoicing.clients import Client, ClientDetails
 from domain.tenancy.model import Tenant
-from domain.whatsapp.model import (
-    ClientWhatsapp,
-    ConnectionStatus,
-    Direction,
-    MessageContent,
-    MessageKind,
-    MessageStatus,
-    WhatsappConnection,
-    WhatsappMessage,
-    WhatsappTemplate,
-)
+from domain.whatsapp.connection import ClientWhatsapp, ConnectionStatus, WhatsappConnection, WhatsappTemplate
+from domain.whatsapp.content import MessageContent, MessageKind
+from domain.whatsapp.messages import PROVIDER, Direction, InboundWhatsapp, MessageStatus, WhatsappDelivery
 from domain.shared.model import new_id
 from tests.fakes.clock import FakeClock
 from tests.fakes.uow import FakeStore, fake_uow_factory
@@ -63,8 +55,8 @@ def connection(tenant_id: str, pnid: str, digest: str) -> WhatsappConnection:
     )
 
 
-def outbound(tenant_id: str, phone: str, at: datetime, client_id: str | None = None) -> WhatsappMessage:
-    return WhatsappMessage.outbound(
+def outbound(tenant_id: str, phone: str, at: datetime, client_id: str | None = None) -> WhatsappDelivery:
+    return WhatsappDelivery.outbound(
         tenant_id=tenant_id, phone=phone, client_id=client_id,
         content=MessageContent.of_template(name="hola", language="es", parameters=["a", "b"]), created_by="u", now=at,
     )
@@ -140,18 +132,18 @@ class WhatsappStoreContract:
         messages = [outbound(acme, "+50761234567", T0 + timedelta(seconds=i), client if i % 2 else None) for i in range(5)]
         with backend.uow(acme) as uow:
             for message in messages:
-                uow.whatsapp.add_message(message)
-            uow.whatsapp.add_message(WhatsappMessage.inbound(
+                uow.whatsapp.add_delivery(message)
+            uow.whatsapp.add_inbound(InboundWhatsapp.receive(
                 tenant_id=acme, phone="+50761234567", client_id=client, wamid="wamid.IN1", kind=MessageKind.TEXT,
                 text="hola", provider_at=T0 - timedelta(hours=1), now=T0))
-            uow.whatsapp.add_message(WhatsappMessage.inbound(
+            uow.whatsapp.add_inbound(InboundWhatsapp.receive(
                 tenant_id=acme, phone="+50761234567", client_id=client, wamid="wamid.IN2", kind=MessageKind.TEXT,
                 text="otra", provider_at=T0 - timedelta(minutes=5), now=T0))
             uow.commit()
         with backend.uow(acme) as uow:
             message = uow.whatsapp.message_for_update(messages[0].id)
             message.begin_attempt(now=T0)
-            message.sent(wamid="wamid.OUT0", now=T0)
+            message.record_sent(provider=PROVIDER, provider_message_id="wamid.OUT0", response="accepted", now=T0)
             uow.commit()
         with backend.uow(acme) as uow:
             views = uow.whatsapp_views
@@ -169,23 +161,23 @@ class WhatsappStoreContract:
             assert views.last_inbound_at(["+50761234567", "+1"]) == {"+50761234567": T0 - timedelta(minutes=5)}
             assert list(uow.whatsapp.outbound_by_wamid(["wamid.OUT0", "wamid.IN1"])) == ["wamid.OUT0"]
             assert uow.whatsapp.inbound_exists("wamid.IN1") and not uow.whatsapp.inbound_exists("wamid.X")
-            uow.whatsapp.add_message(WhatsappMessage.inbound(
+            uow.whatsapp.add_inbound(InboundWhatsapp.receive(
                 tenant_id=acme, phone="+50761234567", client_id=None, wamid="wamid.IN1", kind=MessageKind.TEXT,
                 text="again", provider_at=T0, now=T0))
             with pytest.raises(DuplicateEntry):
                 uow.commit()
         with backend.uow(globex) as uow:
             assert uow.whatsapp_views.messages(WhatsappMessageFilter(), first=10, after=None) == []
-            assert uow.whatsapp.message(messages[0].id) is None
+            assert uow.whatsapp.message_for_update(messages[0].id) is None
             assert uow.whatsapp_views.last_inbound_at(["+50761234567"]) == {}
 
     def test_nothing_is_kept_without_commit(self, backend: Backend) -> None:
         acme = backend.tenant("acme")
         message = outbound(acme, "+50761234567", T0)
         with backend.uow(acme) as uow:
-            uow.whatsapp.add_message(message)
+            uow.whatsapp.add_delivery(message)
         with backend.uow(acme) as uow:
-            assert uow.whatsapp.message(message.id) is None
+            assert uow.whatsapp.message_for_update(message.id) is None
 
 
 class TestFakeWhatsappStore(WhatsappStoreContract):

@@ -21,7 +21,7 @@ from adapters.email.smtp import SmtpUrlSummaries
 from adapters.secrets.fernet import FernetSecretBox, generate_key
 from adapters.email.templates import SandboxEmailTemplateRenderer
 from adapters.storage.mime import SniffingMimeDetector
-from application.emails.handlers import EMAILS_SEND
+from application.emails.delivery import EMAILS_SEND
 from application.modules import build_service
 from application.emails.commands import (
     CreateClientEmail,
@@ -41,7 +41,7 @@ from application.emails.commands import (
     SetEmailSettings,
     SetEmailTemplate,
 )
-from application.emails.ports import EmailDeferred, EmailOutcomeUnknown, EmailRejected
+from application.deliveries.ports import DeliveryDeferred, DeliveryOutcomeUnknown, DeliveryRejected
 from application.emails.views import EmailMessageView
 from application.files.commands import AddFile, FilePolicy
 from application.files.staging import stage_chunks
@@ -307,7 +307,7 @@ def test_an_attachment_of_another_tenant_is_not_found(world: World, acme: Actor,
 
 
 def test_a_deferred_send_is_queued_again_then_dead_when_the_attempts_are_spent(world: World, acme: Actor) -> None:
-    world.sender.script = lambda email: EmailDeferred("421 4.7.0 try again later")
+    world.sender.script = lambda email: DeliveryDeferred("421 4.7.0 try again later")
     queued = world.send(acme)
     [error] = world.run_jobs()
     assert isinstance(error, TransientJobError) and "421" in error.reason
@@ -327,7 +327,7 @@ def test_a_deferred_send_is_queued_again_then_dead_when_the_attempts_are_spent(w
 
 
 def test_a_rejected_send_fails_at_once(world: World, acme: Actor) -> None:
-    world.sender.script = lambda email: EmailRejected("550 5.1.1 no such user")
+    world.sender.script = lambda email: DeliveryRejected("550 5.1.1 no such user")
     queued = world.send(acme)
     [error] = world.run_jobs()
     assert isinstance(error, PermanentJobError)
@@ -336,7 +336,7 @@ def test_a_rejected_send_fails_at_once(world: World, acme: Actor) -> None:
 
 
 def test_a_lost_answer_makes_the_message_uncertain_and_the_job_ends(world: World, acme: Actor) -> None:
-    world.sender.script = lambda email: EmailOutcomeUnknown("connection lost after the final dot")
+    world.sender.script = lambda email: DeliveryOutcomeUnknown("connection lost after the final dot")
     queued = world.send(acme)
     assert world.run_jobs() == []
     uncertain = world.message(acme, queued.id)
@@ -607,7 +607,7 @@ def test_email_messages_filter_and_page_newest_first(world: World, acme: Actor, 
     world.clock.advance(timedelta(seconds=1))
     second = world.send(acme, entity_type="CLIENT", entity_id="c-9")
     world.clock.advance(timedelta(seconds=1))
-    world.sender.script = lambda email: EmailRejected("550 no")
+    world.sender.script = lambda email: DeliveryRejected("550 no")
     world.run_jobs()
     world.sender.script = None
     third = world.send(acme)

@@ -19,46 +19,38 @@ from domain.whatsapp.errors import (
     TextTooLong,
     WindowClosed,
 )
-from domain.whatsapp.model import (
-    MAX_TEXT,
-    WINDOW,
-    MessageContent,
-    MessageKind,
-    MessageStatus,
-    WhatsappMessage,
-    WhatsappTemplate,
-    check_window,
-    document_content,
-    graph_disposition,
-    window_open,
-)
+from domain.whatsapp.connection import WhatsappTemplate
+from domain.whatsapp.content import MAX_TEXT, WINDOW, MessageContent, MessageKind, check_window, document_content, window_open
+from domain.whatsapp.graph import graph_disposition
+from domain.whatsapp.messages import PROVIDER, InboundWhatsapp, MessageStatus, WhatsappDelivery
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 RANK = {"sent": 1, "delivered": 2, "read": 3}
 
 
-def message(content: MessageContent | None = None) -> WhatsappMessage:
-    return WhatsappMessage.outbound(
+def message(content: MessageContent | None = None) -> WhatsappDelivery:
+    return WhatsappDelivery.outbound(
         tenant_id="t", phone="+50761234567", client_id=None,
         content=content or MessageContent.of_template(name="hola", language="es"), created_by="u", now=NOW,
     )
 
 
-def sent() -> WhatsappMessage:
+def sent() -> WhatsappDelivery:
     m = message()
     assert m.begin_attempt(now=NOW) is Begin.SEND
-    m.sent(wamid="wamid.1", now=NOW)
+    m.record_sent(provider=PROVIDER, provider_message_id="wamid.1", response="accepted", now=NOW)
     return m
 
 
 def test_delivery_happy_path_and_a_rerun_that_finds_it_sending_makes_it_uncertain() -> None:
     m = message()
-    assert m.status is MessageStatus.QUEUED
-    assert m.begin_attempt(now=NOW) is Begin.SEND and m.status is MessageStatus.SENDING and len(m.attempts) == 1
-    assert m.begin_attempt(now=NOW) is Begin.UNCERTAIN and m.status is MessageStatus.UNCERTAIN  # the first run died
-    assert m.begin_attempt(now=NOW) is Begin.SKIP and m.status is MessageStatus.UNCERTAIN  # and stays so
-    m.sent(wamid="wamid.9", now=NOW)  # the first run's outcome arrives after all: now it is known
-    assert (m.status, m.wamid) == (MessageStatus.SENT, "wamid.9")
+    assert m.status is DeliveryStatus.QUEUED
+    assert m.begin_attempt(now=NOW) is Begin.SEND and m.status is DeliveryStatus.SENDING and len(m.attempts) == 1
+    assert m.begin_attempt(now=NOW) is Begin.UNCERTAIN and m.status is DeliveryStatus.UNCERTAIN  # the first run died
+    assert m.begin_attempt(now=NOW) is Begin.SKIP and m.status is DeliveryStatus.UNCERTAIN  # and stays so
+    # the first run's outcome arrives after all: now it is known
+    m.record_sent(provider=PROVIDER, provider_message_id="wamid.9", response="accepted", now=NOW)
+    assert (m.status, m.wamid) == (DeliveryStatus.SENT, "wamid.9")
     assert [a.outcome for a in m.attempts] == [AttemptOutcome.INTERRUPTED]  # the shared Delivery's record
 
 
@@ -67,22 +59,22 @@ def test_the_sweep_abandons_a_message_left_sending_but_never_a_delivered_one() -
     m.begin_attempt(now=NOW)
     later = NOW + timedelta(hours=2)
     assert m.abandon(now=later, claimed_before=later - timedelta(hours=1))
-    assert m.status is MessageStatus.UNCERTAIN and m.error_code is None
+    assert m.status is DeliveryStatus.UNCERTAIN and m.error_code is None
     assert [a.outcome for a in m.attempts] == [AttemptOutcome.INTERRUPTED]
     delivered = sent()
-    delivered.status = MessageStatus.DELIVERED  # the webhook's states are not the delivery's
+    delivered.apply_status("delivered", at=NOW, now=NOW)
     assert not delivered.abandon(now=later, claimed_before=later)
-    assert delivered.status is MessageStatus.DELIVERED
+    assert delivered.status is DeliveryStatus.DELIVERED
 
 
 def test_transient_refusals_queue_again_and_the_last_one_is_dead() -> None:
     m = message()
     m.begin_attempt(now=NOW)
-    m.not_sent(code=130429, title="Rate limit hit", now=NOW)
-    assert (m.status, m.error_code) == (MessageStatus.QUEUED, 130429)
+    m.record_deferred(provider=PROVIDER, reason="Rate limit hit", now=NOW, last=False, code=130429)
+    assert (m.status, m.error_code, m.failed_at) == (DeliveryStatus.QUEUED, 130429, None)
     m.begin_attempt(now=NOW)
-    m.dead(code=130429, title="Rate limit hit", now=NOW)
-    assert m.status is MessageStatus.DEAD and len(m.attempts) == 2
+    m.record_deferred(provider=PROVIDER, reason="Rate limit hit", now=NOW, last=True, code=130429)
+    assert (m.status, m.error_code, m.failed_at) == (DeliveryStatus.DEAD, 130429, NOW) and len(m.attempts) == 2
     assert [a.outcome for a in m.attempts] == [AttemptOutcome.DEFERRED, AttemptOutcome.DEFERRED]
 
 
@@ -91,11 +83,15 @@ def test_retry_is_only_for_failed_dead_or_uncertain_and_starts_a_new_round() -> 
         sent().retry(now=NOW)
     m = message()
     m.begin_attempt(now=NOW)
-    m.failed(code=131026, title="Message Undeliverable", now=NOW)
-    assert m.retry(now=NOW) == 1 and m.status is MessageStatus.QUEUED and m.error_code is None
+    m.record_rejected(provider=PROVIDER, reason="Message Undeliverable", now=NOW, code=131026)
+    assert (m.status, m.error_code, m.failed_at) == (DeliveryStatus.FAILED, 131026, NOW)
+    m.retry(now=NOW)
+    assert m.retries == 1 and m.status is DeliveryStatus.QUEUED and (m.error_code, m.failed_at) == (None, None)
     m.begin_attempt(now=NOW)
-    m.maybe_sent("read timeout", now=NOW)
-    assert m.status is MessageStatus.UNCERTAIN and m.retry(now=NOW) == 2
+    m.record_unknown(provider=PROVIDER, reason="read timeout", now=NOW)
+    assert m.status is DeliveryStatus.UNCERTAIN
+    m.retry(now=NOW)
+    assert m.retries == 2
 
 
 @given(st.lists(st.sampled_from(["sent", "delivered", "read"]), min_size=1, max_size=12))
@@ -104,7 +100,7 @@ def test_statuses_in_any_order_end_at_the_furthest_one(order: list[str]) -> None
     for index, state in enumerate(order):
         m.apply_status(state, at=NOW + timedelta(seconds=index), now=NOW)
     furthest = max(order, key=RANK.__getitem__)
-    assert m.status is MessageStatus(furthest.upper())
+    assert m.status is DeliveryStatus(furthest.upper())
 
 
 @given(st.lists(st.sampled_from(["sent", "delivered", "read", "failed"]), min_size=1, max_size=12))
@@ -121,19 +117,26 @@ def test_a_repeated_status_changes_nothing(order: list[str]) -> None:
 def test_failed_records_the_error_and_is_final_but_not_after_delivery() -> None:
     m = sent()
     assert m.apply_status("failed", at=NOW, now=NOW, error_code=131026, error_title="Message Undeliverable")
-    assert (m.status, m.error_code, m.last_error) == (MessageStatus.FAILED, 131026, "Message Undeliverable")
+    assert (m.status, m.error_code, m.last_error) == (DeliveryStatus.FAILED, 131026, "Message Undeliverable")
     assert not m.apply_status("read", at=NOW, now=NOW)
     delivered = sent()
     delivered.apply_status("delivered", at=NOW, now=NOW)
     assert not delivered.apply_status("failed", at=NOW, now=NOW, error_code=1)
-    assert delivered.status is MessageStatus.DELIVERED
+    assert delivered.status is DeliveryStatus.DELIVERED
 
 
-def test_an_inbound_message_takes_no_status() -> None:
-    m = WhatsappMessage.inbound(tenant_id="t", phone="+50761234567", client_id=None, wamid="w", kind=MessageKind.TEXT, text="hola", provider_at=NOW, now=NOW)
-    assert not m.apply_status("read", at=NOW, now=NOW) and m.status is MessageStatus.RECEIVED
-    with pytest.raises(MessageNotRetryable):
-        m.retry(now=NOW)
+def test_an_answer_that_comes_back_after_the_webhook_only_adds_the_wamid() -> None:
+    m = message()
+    m.begin_attempt(now=NOW)
+    assert m.apply_status("delivered", at=NOW, now=NOW, wamid="wamid.7")
+    m.record_sent(provider=PROVIDER, provider_message_id="wamid.8", response="accepted", now=NOW)
+    assert (m.status, m.wamid, m.sent_at) == (DeliveryStatus.DELIVERED, "wamid.7", NOW)
+
+
+def test_an_inbound_message_is_received_and_kept_short() -> None:
+    m = InboundWhatsapp.receive(tenant_id="t", phone="+50761234567", client_id=None, wamid="w" * 200,
+                                kind=MessageKind.TEXT, text="x" * (MAX_TEXT + 5), provider_at=NOW, now=NOW)
+    assert m.status is MessageStatus.RECEIVED and len(m.wamid) == 128 and len(m.text or "") == MAX_TEXT
 
 
 @given(st.integers(min_value=0, max_value=3 * 24 * 3600))
@@ -195,8 +198,8 @@ def test_what_an_error_code_means(code: int | None, status: int, meaning: str) -
     assert graph_disposition(code, status) == meaning
 
 
-def test_the_statuses_extend_the_shared_delivery_states() -> None:
-    assert {s.value for s in DeliveryStatus} <= {s.value for s in MessageStatus}
+def test_the_log_statuses_are_the_delivery_states_and_received() -> None:
+    assert {s.value for s in MessageStatus} == {s.value for s in DeliveryStatus} | {"RECEIVED"}
 
 
 def test_channels() -> None:

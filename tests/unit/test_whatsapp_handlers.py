@@ -31,11 +31,13 @@ from application.whatsapp.commands import (
     VerifyWhatsappSubscription,
     WhatsappPolicy,
 )
-from application.whatsapp.handlers import BadSignature
-from application.whatsapp.ports import GraphApiError, GraphUnreachable
+from adapters.whatsapp.graph import GraphApiError, GraphUnreachable
+from application.whatsapp.webhooks import BadSignature
+from domain.shared.delivery import DeliveryStatus
 from domain.shared.errors import DomainError
 from domain.tenancy.model import Actor, Role
-from domain.whatsapp.model import ConnectionStatus, MessageStatus
+from domain.whatsapp.connection import ConnectionStatus
+from domain.whatsapp.messages import MessageStatus
 from tests.fakes.clock import FakeClock
 from tests.fakes.storage import FakeFileStorage
 from tests.fakes.uow import FakeStore, fake_uow_factory
@@ -76,13 +78,14 @@ class World:
         return self.bus.handle(SendWhatsapp(actor=self.owner, **kw))
 
     def deliver(self, message_id: str, **kw: Any) -> Any:
-        return self.bus.handle(DeliverWhatsapp(actor=None, tenant_id=self.owner.tenant_id, message_id=message_id, **kw))
+        return self.bus.handle(DeliverWhatsapp(actor=None, message_id=message_id, **kw), tenant_id=self.owner.tenant_id)
 
     def message(self, message_id: str) -> Any:
         return self.store.whatsapp.messages[message_id]
 
     def webhook(self, payload: dict[str, Any]) -> Any:
-        return self.bus.handle(ApplyWhatsappWebhook(actor=None, tenant_id=self.owner.tenant_id, body=json.dumps(payload).encode()))
+        tenant_id = self.owner.tenant_id
+        return self.bus.handle(ApplyWhatsappWebhook(actor=None, tenant_id=tenant_id, body=json.dumps(payload).encode()), tenant_id=tenant_id)
 
 
 def statuses(*items: dict[str, Any], pnid: str = PNID) -> dict[str, Any]:
@@ -121,11 +124,11 @@ def test_a_template_is_queued_with_its_job_and_delivered_with_the_opened_token(w
     [job] = world.store.jobs.values()
     assert (job.kind, job.payload, job.idempotency_key) == ("whatsapp.send", {"message_id": queued.id}, f"whatsapp:{queued.id}:0")
     assert TOKEN not in json.dumps(job.payload)
-    assert world.deliver(queued.id) is MessageStatus.SENT
+    assert world.deliver(queued.id) is DeliveryStatus.SENT
     credentials, outgoing = world.sender.sent[0]
     assert (credentials.access_token, outgoing.to, outgoing.callback_data) == (TOKEN, "+50761234567", queued.id)
     assert world.message(queued.id).wamid == "wamid.FAKE1"
-    assert world.deliver(queued.id) is None and len(world.sender.sent) == 1  # a re-run sends nothing
+    assert world.deliver(queued.id) is DeliveryStatus.SENT and len(world.sender.sent) == 1  # a re-run sends nothing
 
 
 def test_bad_input_writes_nothing(world: World) -> None:
@@ -146,7 +149,7 @@ def test_an_inbound_message_opens_the_window_for_24_hours(world: World) -> None:
     assert closed.value.code == "WINDOW_CLOSED"
     with pytest.raises(PermanentJobError):
         world.deliver(message.id)  # queued inside the window, delivered after it: refused before calling
-    assert world.message(message.id).status is MessageStatus.FAILED and world.sender.sent == []
+    assert world.message(message.id).status is DeliveryStatus.FAILED and world.sender.sent == []
 
 
 def test_transient_errors_queue_again_then_the_last_attempt_is_dead(world: World) -> None:
@@ -155,11 +158,11 @@ def test_transient_errors_queue_again_then_the_last_attempt_is_dead(world: World
     with pytest.raises(TransientJobError) as retried:
         world.deliver(message.id)
     assert retried.value.retry_after == timedelta(seconds=9)
-    assert (world.message(message.id).status, world.message(message.id).error_code) == (MessageStatus.QUEUED, 130429)
+    assert (world.message(message.id).status, world.message(message.id).error_code) == (DeliveryStatus.QUEUED, 130429)
     world.sender.script = [GraphApiError(code=None, title="HTTP 503", http_status=503)]
     with pytest.raises(PermanentJobError):
         world.deliver(message.id, last_attempt=True)
-    assert world.message(message.id).status is MessageStatus.DEAD
+    assert world.message(message.id).status is DeliveryStatus.DEAD
 
 
 def test_190_needs_reauth(world: World) -> None:
@@ -178,24 +181,24 @@ def test_no_answer_after_the_request_left_is_uncertain_and_a_refused_connection_
     client = world.client()
     [maybe, never] = [world.send(client_id=client, template=TEMPLATE)[0] for _ in range(2)]
     world.sender.script = [GraphUnreachable("read timeout", maybe_delivered=True)]
-    assert world.deliver(maybe.id) is MessageStatus.UNCERTAIN
+    assert world.deliver(maybe.id) is DeliveryStatus.UNCERTAIN
     world.sender.script = [GraphUnreachable("connection refused", maybe_delivered=False)]
     with pytest.raises(TransientJobError):
         world.deliver(never.id)
-    assert world.message(never.id).status is MessageStatus.QUEUED
+    assert world.message(never.id).status is DeliveryStatus.QUEUED
 
 
 def test_a_run_that_finds_sending_and_the_spare_run_make_it_uncertain_without_calling(world: World) -> None:
     client = world.client()
     [first, second] = [world.send(client_id=client, template=TEMPLATE)[0] for _ in range(2)]
     for message_id in (first.id, second.id):
-        world.store.whatsapp.messages[message_id].status = MessageStatus.SENDING
+        world.store.whatsapp.messages[message_id].status = DeliveryStatus.SENDING
     world.deliver(first.id)
     world.deliver(second.id, spare=True)
-    assert {world.message(first.id).status, world.message(second.id).status} == {MessageStatus.UNCERTAIN}
+    assert {world.message(first.id).status, world.message(second.id).status} == {DeliveryStatus.UNCERTAIN}
     assert world.sender.sent == []
     again = world.bus.handle(RetryWhatsapp(actor=world.owner, message_id=first.id))
-    assert again.status is MessageStatus.QUEUED
+    assert again.status is MessageStatus.QUEUED  # the log's view
     assert any(job.idempotency_key == f"whatsapp:{first.id}:1" for job in world.store.jobs.values())
 
 
@@ -209,7 +212,7 @@ def test_webhook_statuses_in_any_order_end_read(order: list[str]) -> None:
     wamid = world.message(message.id).wamid
     for index, state in enumerate(order):
         world.webhook(statuses({"id": wamid, "status": state, "timestamp": str(1000 + index)}))
-    assert world.message(message.id).status is MessageStatus.READ
+    assert world.message(message.id).status is DeliveryStatus.READ
 
 
 def test_routing_a_webhook_checks_the_tenants_signature(world: World) -> None:

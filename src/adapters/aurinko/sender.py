@@ -2,11 +2,11 @@
 
 One sender per tenant and send, holding that tenant's access token (opened from its SecretBox
 seal by ``application.integrations.aurinko.sending``). 429 (with ``Retry-After``), 408, 5xx, timeouts and
-malformed answers are ``EmailDeferred``; other 4xx ``EmailRejected``; 401 (``token.dead``,
+malformed answers are ``DeliveryDeferred``; other 4xx ``DeliveryRejected``; 401 (``token.dead``,
 ``token.refresh.failed``, ``unauthorized``) marks the connection NEEDS_RECONNECT and is
-``EmailRejected``. Aurinko documents no idempotency key or Message-ID field for this call, so
+``DeliveryRejected``. Aurinko documents no idempotency key or Message-ID field for this call, so
 neither is sent: a send whose answer was lost after the request went out (read timeout, dropped
-connection) is ``EmailOutcomeUnknown``, and the emails domain marks the message UNCERTAIN. The
+connection) is ``DeliveryOutcomeUnknown``, and the emails domain marks the message UNCERTAIN. The
 message leaves from the connected mailbox; a ``from_address`` other than its own is left out.
 """
 
@@ -17,13 +17,8 @@ import html
 from collections.abc import Callable
 
 from adapters.aurinko.http import AurinkoHttp
-from application.emails.ports import (
-    EmailDeferred,
-    EmailOutcomeUnknown,
-    EmailRejected,
-    OutgoingEmail,
-    SentEmail,
-)
+from application.deliveries.ports import DeliveryDeferred, DeliveryOutcomeUnknown, DeliveryRejected, Receipt
+from application.emails.ports import OutgoingEmail
 from application.integrations.aurinko.ports import ProviderError, ProviderUnavailable, TokenRejected
 
 
@@ -77,7 +72,7 @@ class AurinkoEmailSender:
             payload["from"] = {"address": email.from_address}
         return payload
 
-    def send(self, email: OutgoingEmail) -> SentEmail:
+    def deliver(self, email: OutgoingEmail) -> Receipt:
         try:
             answer = self._http.request(
                 "POST",
@@ -90,16 +85,16 @@ class AurinkoEmailSender:
         except TokenRejected as error:
             if self._on_token_rejected is not None:
                 self._on_token_rejected(error.code)
-            raise EmailRejected(f"aurinko: {error.reason}; the mailbox must be connected again") from None
+            raise DeliveryRejected(f"aurinko: {error.reason}; the mailbox must be connected again") from None
         except ProviderUnavailable as error:
             if error.maybe_processed:
-                raise EmailOutcomeUnknown(f"aurinko: {error.reason}; the message may have been sent") from None
-            raise EmailDeferred(f"aurinko: {error.reason}", retry_after=error.retry_after) from None
+                raise DeliveryOutcomeUnknown(f"aurinko: {error.reason}; the message may have been sent") from None
+            raise DeliveryDeferred(f"aurinko: {error.reason}", retry_after=error.retry_after) from None
         except ProviderError as error:
-            raise EmailRejected(f"aurinko: {error.reason}") from None
+            raise DeliveryRejected(f"aurinko: {error.reason}") from None
         message_id = answer.get("id") if isinstance(answer, dict) else None
         provider_id = str(message_id)[:255] if isinstance(message_id, str | int) and str(message_id) else None
-        return SentEmail(
+        return Receipt(
             provider="aurinko",
             provider_message_id=provider_id,
             response=f"accepted by Aurinko (id {provider_id})" if provider_id else "accepted by Aurinko",

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.db.deliveries import lock_sqlite, log_page
 from adapters.db.orm import client_emails, email_messages, email_settings, email_templates
 from adapters.db.repository import TenantRepository
-from application.emails.ports import EmailRejected
+from application.deliveries.ports import DeliveryRejected
+from application.deliveries.views import view_of
 from application.emails.views import ClientEmailView, EmailMessageCursor, EmailMessageFilter, EmailMessageView
 from application.shared.secrets import SecretBox, SecretUnreadable
 from domain.emails.model import (
@@ -72,49 +74,15 @@ class SqlAlchemyEmailMessageRepository(TenantRepository[EmailMessage]):
     kind = "email message"
 
     def get_for_update(self, message_id: str) -> EmailMessage | None:
-        statement = select(EmailMessage).where(
-            email_messages.c.id == message_id, email_messages.c.tenant_id == self._tenant_id
-        )
-        if self._session.get_bind().dialect.name == "sqlite":
-            # No row locks on SQLite: a write takes the database's write lock until the transaction ends.
-            self._session.execute(
-                update(email_messages)
-                .where(email_messages.c.id == message_id, email_messages.c.tenant_id == self._tenant_id)
-                .values(retries=email_messages.c.retries)
-            )
-        else:
+        where = (email_messages.c.id == message_id, email_messages.c.tenant_id == self._tenant_id)
+        statement = select(EmailMessage).where(*where)
+        if not lock_sqlite(self._session, email_messages, *where):
             statement = statement.with_for_update(of=email_messages)
         return self._one(statement)
 
 
 def _message_view(row: Row[Any]) -> EmailMessageView:
-    return EmailMessageView(
-        id=row.id,
-        direction=row.direction,
-        kind=row.kind,
-        status=row.status,
-        message_id=row.internet_message_id,
-        from_address=row.from_address,
-        reply_to=row.reply_to,
-        to=row.to,
-        cc=row.cc,
-        bcc=row.bcc,
-        subject=row.subject,
-        html=row.html,
-        text=row.text,
-        attachment_file_ids=row.attachment_file_ids,
-        entity_type=row.entity_type,
-        entity_id=row.entity_id,
-        provider=row.provider,
-        provider_message_id=row.provider_message_id,
-        last_error=row.last_error,
-        attempts=row.attempts,
-        retries=row.retries,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        sent_at=row.sent_at,
-    )
+    return view_of(EmailMessageView, row, message_id=row.internet_message_id)
 
 
 class SqlAlchemyEmailMessageReader:
@@ -137,19 +105,10 @@ class SqlAlchemyEmailMessageReader:
         statement = select(email_messages).where(c.tenant_id == self._tenant_id)
         if filter.statuses:
             statement = statement.where(c.status.in_([str(s) for s in filter.statuses]))
-        if filter.kind is not None:
-            statement = statement.where(c.kind == filter.kind)
-        if filter.direction is not None:
-            statement = statement.where(c.direction == filter.direction)
-        if filter.entity_type is not None:
-            statement = statement.where(c.entity_type == filter.entity_type)
-        if filter.entity_id is not None:
-            statement = statement.where(c.entity_id == filter.entity_id)
-        if after is not None:
-            statement = statement.where(
-                or_(c.created_at < after.created_at, and_(c.created_at == after.created_at, c.id < after.message_id))
-            )
-        statement = statement.order_by(c.created_at.desc(), c.id.desc()).limit(first)
+        statement = log_page(
+            statement, email_messages, first=first, after=after, kind=filter.kind, direction=filter.direction,
+            entity_type=filter.entity_type, entity_id=filter.entity_id,
+        )
         return [_message_view(row) for row in self._session.execute(statement)]
 
 
@@ -205,7 +164,7 @@ class SqlAlchemyTenantSmtpUrls:
                 url = self._box.open(sealed, context=smtp_secret_context(tenant_id))
             except SecretUnreadable:
                 log.error("email.smtp_url_unreadable", tenant_id=tenant_id)
-                raise EmailRejected("the tenant's SMTP URL cannot be opened with the current secret keys") from None
+                raise DeliveryRejected("the tenant's SMTP URL cannot be opened with the current secret keys") from None
         with self._lock:
             self._cache[tenant_id] = (now, url)
         return url

@@ -35,16 +35,9 @@ from domain.emails.model import (
     RecipientKind,
 )
 from domain.shared.delivery import DeliveryAttempt, DeliveryStatus
-from domain.whatsapp.model import (
-    ClientWhatsapp,
-    ConnectionStatus,
-    Direction,
-    MessageKind,
-    MessageStatus,
-    WhatsappConnection,
-    WhatsappMessage,
-    WhatsappTemplate,
-)
+from domain.whatsapp.connection import ClientWhatsapp, ConnectionStatus, WhatsappConnection, WhatsappTemplate
+from domain.whatsapp.content import MessageKind
+from domain.whatsapp.messages import Direction, InboundWhatsapp, MessageStatus, WhatsappDelivery
 
 
 class DeliveryAttempts(TypeDecorator[tuple[DeliveryAttempt, ...]]):
@@ -118,7 +111,7 @@ whatsapp_messages = Table(
     Column("text", Text, nullable=True),
     Column("template_name", String(512), nullable=True),
     Column("template_language", String(16), nullable=True),
-    Column("template_parameters", JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+    Column("template_parameters", JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False, default=list),
     id_column("file_id", nullable=True),
     Column("filename", String(255), nullable=True),
     Column("caption", String(1024), nullable=True),
@@ -129,8 +122,8 @@ whatsapp_messages = Table(
     Column("provider", String(32), nullable=True),
     Column("error_code", Integer, nullable=True),
     Column("last_error", String(500), nullable=True),
-    Column("attempts", DeliveryAttempts(), nullable=False),
-    Column("retries", Integer, nullable=False),
+    Column("attempts", DeliveryAttempts(), nullable=False, default=()),
+    Column("retries", Integer, nullable=False, default=0),
     Column("provider_at", UtcDateTime(), nullable=True),
     Column("created_by", String(254), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
@@ -197,8 +190,8 @@ email_messages = Table(
     Column("provider", String(50), nullable=True),
     Column("provider_message_id", String(300), nullable=True),
     Column("last_error", Text, nullable=True),
-    Column("attempts", DeliveryAttempts(), nullable=False),
-    Column("retries", Integer, nullable=False),
+    Column("attempts", DeliveryAttempts(), nullable=False, default=()),
+    Column("retries", Integer, nullable=False, default=0),
     Column("created_by", String(320), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
@@ -237,8 +230,16 @@ def map_classes() -> None:
     mapper_registry.map_imperatively(WhatsappConnection, whatsapp_connections)
     mapper_registry.map_imperatively(ClientWhatsapp, client_whatsapps)
     mapper_registry.map_imperatively(WhatsappTemplate, whatsapp_templates)
-    mapper_registry.map_imperatively(WhatsappMessage, whatsapp_messages)
+    # one log, two kinds of row (told apart by ``direction``): outbound deliveries and inbound messages
+    mapper_registry.map_imperatively(WhatsappDelivery, whatsapp_messages, exclude_properties=["provider_at"])
+    mapper_registry.map_imperatively(InboundWhatsapp, whatsapp_messages, include_properties=_INBOUND_COLUMNS)
     mapper_registry.map_imperatively(ClientEmail, client_emails)
     mapper_registry.map_imperatively(EmailMessage, email_messages)
     mapper_registry.map_imperatively(EmailTemplate, email_templates)
     mapper_registry.map_imperatively(EmailSettings, email_settings)
+
+
+_INBOUND_COLUMNS = [
+    "id", "tenant_id", "direction", "status", "provider", "phone", "client_id", "wamid", "kind", "text",
+    "provider_at", "created_at", "updated_at",
+]

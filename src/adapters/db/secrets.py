@@ -63,7 +63,7 @@ def _registry() -> list[SealedColumn]:
     )
     # the WhatsApp connection's token and secrets
     from adapters.db.orm import whatsapp_connections
-    from domain.whatsapp.model import secret_context
+    from domain.whatsapp.connection import secret_context
 
     for name in ("access_token", "app_secret", "verify_token"):
         entries.append(

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
+from adapters.db.deliveries import lock_sqlite, log_page
 from adapters.db.orm import client_whatsapps, whatsapp_connections, whatsapp_messages, whatsapp_templates
 from application.whatsapp.views import (
     ClientWhatsappView,
@@ -21,13 +22,8 @@ from application.whatsapp.views import (
     WhatsappTemplateView,
 )
 from domain.shared.model import Aggregate
-from domain.whatsapp.model import (
-    ClientWhatsapp,
-    Direction,
-    WhatsappConnection,
-    WhatsappMessage,
-    WhatsappTemplate,
-)
+from domain.whatsapp.connection import ClientWhatsapp, WhatsappConnection, WhatsappTemplate
+from domain.whatsapp.messages import Direction, InboundWhatsapp, WhatsappDelivery
 
 
 class SqlAlchemyWhatsappRepository:
@@ -104,40 +100,29 @@ class SqlAlchemyWhatsappRepository:
         self._session.delete(self._own(template))
 
     # messages
-    def add_message(self, message: WhatsappMessage) -> None:
+    def add_delivery(self, message: WhatsappDelivery) -> None:
         self._session.add(self._own(message))
 
-    def message(self, message_id: str) -> WhatsappMessage | None:
-        return self._one(self._message(message_id))
-
-    def _message(self, message_id: str) -> Any:
-        return select(WhatsappMessage).where(
-            whatsapp_messages.c.id == message_id, whatsapp_messages.c.tenant_id == self._tenant_id
-        )
+    def add_inbound(self, message: InboundWhatsapp) -> None:
+        self._session.add(self._own(message))
 
     def _lock_sqlite(self, *where: Any) -> bool:
-        """SQLite has no row locks: a no-op write takes the database's write lock until the end of
-        the transaction, so a concurrent change waits and then reads this one's result."""
-        if self._session.get_bind().dialect.name != "sqlite":
-            return False
-        self._session.execute(
-            update(whatsapp_messages)
-            .where(whatsapp_messages.c.tenant_id == self._tenant_id, *where)
-            .values(retries=whatsapp_messages.c.retries)
-        )
-        return True
+        return lock_sqlite(self._session, whatsapp_messages, whatsapp_messages.c.tenant_id == self._tenant_id, *where)
 
-    def message_for_update(self, message_id: str) -> WhatsappMessage | None:
-        statement = self._message(message_id)
-        if not self._lock_sqlite(whatsapp_messages.c.id == message_id):
+    def message_for_update(self, message_id: str) -> WhatsappDelivery | None:
+        m = whatsapp_messages.c
+        statement = select(WhatsappDelivery).where(
+            m.id == message_id, m.tenant_id == self._tenant_id, m.direction == Direction.OUTBOUND
+        )
+        if not self._lock_sqlite(m.id == message_id):
             statement = statement.with_for_update()
         return self._one(statement)
 
-    def outbound_by_wamid(self, wamids: Sequence[str]) -> dict[str, WhatsappMessage]:
+    def outbound_by_wamid(self, wamids: Sequence[str]) -> dict[str, WhatsappDelivery]:
         if not wamids:
             return {}
         where = (whatsapp_messages.c.wamid.in_(list(wamids)), whatsapp_messages.c.direction == Direction.OUTBOUND)
-        statement = select(WhatsappMessage).where(whatsapp_messages.c.tenant_id == self._tenant_id, *where)
+        statement = select(WhatsappDelivery).where(whatsapp_messages.c.tenant_id == self._tenant_id, *where)
         if not self._lock_sqlite(*where):
             statement = statement.order_by(whatsapp_messages.c.id).with_for_update()
         found = list(self._session.scalars(statement.execution_options(populate_existing=True)))
@@ -231,21 +216,10 @@ class SqlAlchemyWhatsappReader:
         statement = select(whatsapp_messages).where(m.tenant_id == self._tenant_id)
         if filter.statuses:
             statement = statement.where(m.status.in_(sorted(s.value for s in filter.statuses)))
-        if filter.direction is not None:
-            statement = statement.where(m.direction == filter.direction)
-        if filter.client_id is not None:
-            statement = statement.where(m.client_id == filter.client_id)
-        if filter.phone is not None:
-            statement = statement.where(m.phone == filter.phone)
-        if filter.entity_type is not None:
-            statement = statement.where(m.entity_type == filter.entity_type)
-        if filter.entity_id is not None:
-            statement = statement.where(m.entity_id == filter.entity_id)
-        if after is not None:
-            statement = statement.where(
-                or_(m.created_at < after.created_at, and_(m.created_at == after.created_at, m.id < after.message_id))
-            )
-        statement = statement.order_by(m.created_at.desc(), m.id.desc()).limit(first)
+        statement = log_page(
+            statement, whatsapp_messages, first=first, after=after, direction=filter.direction,
+            client_id=filter.client_id, phone=filter.phone, entity_type=filter.entity_type, entity_id=filter.entity_id,
+        )
         return [_message_view(row) for row in self._session.execute(statement)]
 
     def last_inbound_at(self, phones: Sequence[str]) -> dict[str, datetime]:

@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 
 from adapters.email.mime import build_mime
-from application.emails.ports import EmailRejected, OutgoingEmail, SentEmail
+from application.deliveries.ports import DeliveryRejected, Receipt
+from application.emails.ports import OutgoingEmail
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._-]")
 _TENANT = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -33,16 +34,16 @@ class LocalOutboxEmailSender:
 
     def folder(self, tenant_id: str) -> Path:
         if not _TENANT.match(tenant_id):
-            raise EmailRejected("the tenant id cannot name an outbox folder")
+            raise DeliveryRejected("the tenant id cannot name an outbox folder")
         return self._root / tenant_id
 
-    def send(self, email: OutgoingEmail) -> SentEmail:
+    def deliver(self, email: OutgoingEmail) -> Receipt:
         folder = self.folder(email.tenant_id)
         folder.mkdir(parents=True, exist_ok=True)
         name = eml_name(email.message_id)
         path = folder / name
         if path.exists():
-            return SentEmail(provider=self.provider, provider_message_id=name, response="already in the local outbox")
+            return Receipt(provider=self.provider, provider_message_id=name, response="already in the local outbox")
         data = build_mime(email, from_address=email.from_address or self._from, include_bcc=True).as_bytes()
         descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".part")
         try:
@@ -54,4 +55,4 @@ class LocalOutboxEmailSender:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        return SentEmail(provider=self.provider, provider_message_id=name, response=f"written to the local outbox ({len(data)} bytes)")
+        return Receipt(provider=self.provider, provider_message_id=name, response=f"written to the local outbox ({len(data)} bytes)")

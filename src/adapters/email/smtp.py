@@ -11,9 +11,9 @@ Query options: ``from`` (the envelope and From address when the message names no
 User and password are percent-decoded; they never appear in an error, a log line or a response.
 
 Outcomes: the server's reply decides. 2xx: sent (``queued as <id>`` becomes the provider
-message id). 4xx, a dropped connection or a timeout: ``EmailDeferred`` (tried again later).
-5xx: ``EmailRejected``. A connection lost after the whole message went out (before the server's
-answer to the final ".") is ``EmailOutcomeUnknown``: the message may have been accepted, so it
+message id). 4xx, a dropped connection or a timeout: ``DeliveryDeferred`` (tried again later).
+5xx: ``DeliveryRejected``. A connection lost after the whole message went out (before the server's
+answer to the final ".") is ``DeliveryOutcomeUnknown``: the message may have been accepted, so it
 becomes UNCERTAIN instead of being sent again. If some recipients are refused and others accepted, the message is
 sent to those accepted and the refused ones are named in the response (never sent twice to the
 others). The Message-ID header is the one of the message: the same on every attempt.
@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from adapters.email.mime import ascii_address, build_mime, needs_smtputf8
-from application.emails.ports import EmailDeferred, EmailOutcomeUnknown, EmailRejected, OutgoingEmail, SentEmail
+from application.deliveries.ports import DeliveryDeferred, DeliveryOutcomeUnknown, DeliveryRejected, Receipt
+from application.emails.ports import OutgoingEmail
 from domain.shared.errors import InvalidInput
 
 _DOT_LINE = re.compile(rb"(?m)^\.")
@@ -112,7 +113,7 @@ def _text(reply: bytes | str) -> str:
 
 def _refused(code: int, reply: bytes | str, what: str) -> Exception:
     message = f"{code} {_text(reply)} ({what})"
-    return EmailDeferred(message) if 400 <= code < 500 else EmailRejected(message)
+    return DeliveryDeferred(message) if 400 <= code < 500 else DeliveryRejected(message)
 
 
 @dataclass
@@ -168,9 +169,9 @@ class SmtpEmailSender:
             else:
                 connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout, local_hostname=self._local_hostname)
         except ssl.SSLError as error:
-            raise EmailRejected(f"TLS with {s.host} failed: {error.reason or type(error).__name__}") from None
+            raise DeliveryRejected(f"TLS with {s.host} failed: {error.reason or type(error).__name__}") from None
         except (OSError, smtplib.SMTPException) as error:
-            raise EmailDeferred(f"cannot connect to {s.host}:{s.port}: {type(error).__name__}") from None
+            raise DeliveryDeferred(f"cannot connect to {s.host}:{s.port}: {type(error).__name__}") from None
         try:
             self._greet(connection)
         except BaseException:
@@ -183,7 +184,7 @@ class SmtpEmailSender:
         connection.ehlo()
         if s.security == "starttls":
             if not connection.has_extn("starttls"):
-                raise EmailRejected(f"{s.host} does not offer STARTTLS (use ?starttls=false for a plain relay)")
+                raise DeliveryRejected(f"{s.host} does not offer STARTTLS (use ?starttls=false for a plain relay)")
             connection.starttls(context=self._tls())
             connection.ehlo()
         if s.username:
@@ -212,11 +213,11 @@ class SmtpEmailSender:
         if pooled is not None:
             _close(pooled.connection)
 
-    def send(self, email: OutgoingEmail) -> SentEmail:
+    def deliver(self, email: OutgoingEmail) -> Receipt:
         from_address = email.from_address or self._from
         recipients = list(dict.fromkeys([*email.to, *email.cc, *email.bcc]))
         if not recipients:
-            raise EmailRejected("no recipients")
+            raise DeliveryRejected("no recipients")
         utf8 = needs_smtputf8([from_address, *recipients])
         data = build_mime(email, from_address=from_address).as_bytes()
         for _ in range(2):
@@ -230,13 +231,13 @@ class SmtpEmailSender:
                 if connection is not None:
                     _close(connection)
                 if progress.handed_over:
-                    raise EmailOutcomeUnknown(
+                    raise DeliveryOutcomeUnknown(
                         f"the connection to {self._settings.host} was lost after the message was handed over "
                         f"({type(error).__name__}): it may have been accepted"
                     ) from None
                 if reused and not progress.started:
                     continue  # the kept connection had gone stale: once more on a new one
-                raise EmailDeferred(f"connection to {self._settings.host} lost: {type(error).__name__}") from None
+                raise DeliveryDeferred(f"connection to {self._settings.host} lost: {type(error).__name__}") from None
             except smtplib.SMTPException as error:  # (an OSError too: mapped before the socket errors)
                 if connection is not None:
                     _close(connection)
@@ -245,37 +246,37 @@ class SmtpEmailSender:
                 if connection is not None:
                     _close(connection)
                 if isinstance(error, ssl.SSLError) and not progress.handed_over:
-                    raise EmailRejected(f"TLS with {self._settings.host} failed: {error.reason or type(error).__name__}") from None
+                    raise DeliveryRejected(f"TLS with {self._settings.host} failed: {error.reason or type(error).__name__}") from None
                 if progress.handed_over:
-                    raise EmailOutcomeUnknown(
+                    raise DeliveryOutcomeUnknown(
                         f"the connection to {self._settings.host} was lost after the message was handed over "
                         f"({type(error).__name__}): it may have been accepted"
                     ) from None
                 if reused and not progress.started:
                     continue  # the kept connection had gone stale: once more on a new one
-                raise EmailDeferred(f"connection to {self._settings.host} lost: {type(error).__name__}") from None
+                raise DeliveryDeferred(f"connection to {self._settings.host} lost: {type(error).__name__}") from None
             except BaseException as error:
                 if connection is not None:
                     _close(connection)
                 raise self._mapped(error) from None
             self._keep(connection)
             return result
-        raise EmailDeferred(f"connection to {self._settings.host} lost twice")  # pragma: no cover
+        raise DeliveryDeferred(f"connection to {self._settings.host} lost twice")  # pragma: no cover
 
     def _mapped(self, error: BaseException) -> BaseException:
-        if isinstance(error, (EmailDeferred, EmailRejected, EmailOutcomeUnknown)):
+        if isinstance(error, (DeliveryDeferred, DeliveryRejected, DeliveryOutcomeUnknown)):
             return error
         if isinstance(error, smtplib.SMTPAuthenticationError):
             # 535: wrong credentials (permanent); 454 and other 4xx: try later. Never the credentials.
             return _refused(error.smtp_code, error.smtp_error, "authentication")
         if isinstance(error, smtplib.SMTPNotSupportedError):
-            return EmailRejected(
+            return DeliveryRejected(
                 f"{self._settings.host} does not support what this URL requires (STARTTLS, AUTH or SMTPUTF8)"
             )
         if isinstance(error, smtplib.SMTPResponseException):
             return _refused(error.smtp_code, error.smtp_error, "server reply")
         if isinstance(error, smtplib.SMTPException):  # e.g. no AUTH method in common: the text has no secret
-            return EmailRejected(f"{self._settings.host}: {type(error).__name__}: {_text(str(error))}")
+            return DeliveryRejected(f"{self._settings.host}: {type(error).__name__}: {_text(str(error))}")
         return error
 
     def _transaction(
@@ -286,12 +287,12 @@ class SmtpEmailSender:
         data: bytes,
         utf8: bool,
         progress: _Progress,
-    ) -> SentEmail:
+    ) -> Receipt:
         s = self._settings
         options = []
         if utf8:
             if not connection.has_extn("smtputf8"):
-                raise EmailRejected(f"{s.host} does not accept internationalised addresses (SMTPUTF8)")
+                raise DeliveryRejected(f"{s.host} does not accept internationalised addresses (SMTPUTF8)")
             options.append("SMTPUTF8")
         code, reply = connection.mail(from_address if utf8 else ascii_address(from_address), options)
         progress.started = True
@@ -305,7 +306,7 @@ class SmtpEmailSender:
         if len(refused) == len(recipients):
             transient = any(400 <= code < 500 for code, _ in refused.values())
             summary = "; ".join(f"{r}: {code} {text}" for r, (code, text) in refused.items())
-            raise (EmailDeferred if transient else EmailRejected)(f"every recipient was refused: {summary}"[:500])
+            raise (DeliveryDeferred if transient else DeliveryRejected)(f"every recipient was refused: {summary}"[:500])
         code, reply = connection.docmd("DATA")
         if code != 354:
             raise _refused(code, reply, "DATA")
@@ -321,7 +322,7 @@ class SmtpEmailSender:
         if refused:
             response += " (refused: " + "; ".join(f"{r} {c} {t}" for r, (c, t) in refused.items()) + ")"
         queued = _QUEUED_AS.search(_text(reply))
-        return SentEmail(provider=self.provider, provider_message_id=queued.group(1) if queued else None, response=response[:500])
+        return Receipt(provider=self.provider, provider_message_id=queued.group(1) if queued else None, response=response[:500])
 
 
 def _close(connection: smtplib.SMTP) -> None:

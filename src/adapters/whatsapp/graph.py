@@ -1,30 +1,61 @@
-"""``GraphWhatsAppSender``: the WhatsApp Cloud API over ``requests`` (base URL and version from config).
+"""``GraphWhatsAppSender``: the WhatsApp ``MessageChannel`` over the Cloud API with ``requests``
+(base URL and version from config).
 
-Errors come back as ``{"error": {"message", "type", "code", "error_subcode"?, "error_data"?:
-{"details"}, "fbtrace_id"}}``; the adapter hands the code, a short title and the HTTP status to the
-application, which decides (``graph_disposition``). A connection refused means the request never
-left (retry); a read timeout or a connection dropped after sending means it may have been
-delivered (the message becomes UNCERTAIN). The token goes in the Authorization header only, never
-in a log line or an error text.
+``deliver`` uploads a message's document (``POST /{phone-number-id}/media``), then sends it
+(``POST /{phone-number-id}/messages``). Errors come back as ``{"error": {"message", "type", "code",
+"error_subcode"?, "error_data"?: {"details"}, "fbtrace_id"}}``; their code decides the outcome
+(``domain.whatsapp.graph.graph_disposition``): retry is deferred, the rest rejected (a refused token
+says so: the connection must be made again). A connection refused means the request never left
+(deferred); a read timeout or a connection dropped after sending means it may have been delivered
+(the unknown outcome: the message becomes UNCERTAIN); a failed upload sent nothing. The token goes
+in the Authorization header only, never in a log line or an error text.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 import requests
 
-from application.whatsapp.ports import (
-    GraphApiError,
-    GraphCredentials,
-    GraphUnreachable,
-    OutgoingWhatsapp,
-    SentWhatsapp,
-)
-from domain.whatsapp.model import MessageKind
+from application.deliveries.ports import DeliveryDeferred, DeliveryOutcomeUnknown, DeliveryRejected, Receipt
+from application.whatsapp.ports import GraphCredentials, GraphDelivery, OutgoingWhatsapp
+from domain.whatsapp.content import MessageKind
+from domain.whatsapp.graph import graph_disposition
+from domain.whatsapp.messages import PROVIDER
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v23.0"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SentWhatsapp:
+    wamid: str
+    wa_id: str | None = None
+
+
+class GraphApiError(Exception):
+    """The Graph API answered with an error: ``code`` (e.g. 131047, 130429, 190), its title,
+    the HTTP status, and a ``Retry-After`` when one was given. No token in the text."""
+
+    def __init__(
+        self, *, code: int | None, title: str, http_status: int | None, retry_after: timedelta | None = None
+    ) -> None:
+        super().__init__(f"{code}: {title}")
+        self.code = code
+        self.title = title
+        self.http_status = http_status
+        self.retry_after = retry_after
+
+
+class GraphUnreachable(Exception):
+    """No answer. ``maybe_delivered``: the request may have reached the provider (a read timeout, a
+    dropped connection after sending); False when it certainly did not (connection refused)."""
+
+    def __init__(self, reason: str, *, maybe_delivered: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.maybe_delivered = maybe_delivered
 
 
 class GraphWhatsAppSender:
@@ -42,7 +73,31 @@ class GraphWhatsAppSender:
         self._upload_timeout = (connect_timeout, upload_timeout)
         self._http = session or requests.Session()
 
+    def deliver(self, delivery: GraphDelivery) -> Receipt:
+        message, credentials = delivery.message, delivery.credentials
+        if delivery.document is not None:
+            assert message.document is not None
+            try:
+                media_id = self.upload_media(
+                    credentials, data=delivery.document, filename=message.document.filename, mime=delivery.mime
+                )
+            except GraphUnreachable as error:  # the upload sent no message: nothing reached the customer
+                raise DeliveryDeferred(f"WhatsApp unreachable: {error.reason}", provider=PROVIDER) from None
+            except GraphApiError as error:
+                raise _outcome(error) from None
+            message = replace(message, media_id=media_id)
+        try:
+            sent = self.send(credentials, message)
+        except GraphUnreachable as error:
+            if error.maybe_delivered:
+                raise DeliveryOutcomeUnknown(f"no answer from WhatsApp: {error.reason}", provider=PROVIDER) from None
+            raise DeliveryDeferred(f"WhatsApp unreachable: {error.reason}", provider=PROVIDER) from None
+        except GraphApiError as error:
+            raise _outcome(error) from None
+        return Receipt(provider=PROVIDER, provider_message_id=sent.wamid, response=f"accepted as {sent.wamid}")
+
     def send(self, credentials: GraphCredentials, message: OutgoingWhatsapp) -> SentWhatsapp:
+        """``POST /{phone-number-id}/messages``. Raises ``GraphApiError`` or ``GraphUnreachable``."""
         body = message_body(message)
         data = self._post(
             credentials, f"{credentials.phone_number_id}/messages", json=body, timeout=self._timeout, sends=True
@@ -57,6 +112,7 @@ class GraphWhatsAppSender:
         return SentWhatsapp(wamid=wamid, wa_id=wa_id)
 
     def upload_media(self, credentials: GraphCredentials, *, data: bytes, filename: str, mime: str) -> str:
+        """``POST /{phone-number-id}/media`` (multipart); the media id."""
         answer = self._post(
             credentials,
             f"{credentials.phone_number_id}/media",
@@ -94,6 +150,18 @@ class GraphWhatsAppSender:
         except ValueError:
             raise GraphUnreachable(f"HTTP {response.status_code} with a body that is not JSON", maybe_delivered=sends) from None
         return data if isinstance(data, dict) else {}
+
+
+def _outcome(error: GraphApiError) -> DeliveryDeferred | DeliveryRejected:
+    disposition = graph_disposition(error.code, error.http_status)
+    if disposition == "retry":
+        return DeliveryDeferred(error.title, retry_after=error.retry_after, provider=PROVIDER, code=error.code)
+    title = error.title
+    if disposition == "reauth":
+        title = f"{title} (the access token is no longer valid: connect WhatsApp again, then retry)"
+    elif disposition == "window":
+        title = f"{title}: the 24-hour window is closed, send a template instead"
+    return DeliveryRejected(title, provider=PROVIDER, code=error.code, credentials_refused=disposition == "reauth")
 
 
 def _error(response: requests.Response) -> GraphApiError:

@@ -1,10 +1,12 @@
-"""The deliveries module: what every outbound channel shares (today: the sweep of messages left SENDING)."""
+"""The deliveries modules: the sweep of messages left SENDING (every channel), and ``sendInvoice``
+(which needs both channels: left out with either)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from application.deliveries import sweep as s
+from application.deliveries.invoices import SendInvoice, SendInvoiceHandler
 from application.jobs.schedules import Schedule
 from application.shared.modules import Dependencies, DomainModule, Registrations
 from domain.jobs.model import Job
@@ -33,3 +35,13 @@ def register(deps: Dependencies) -> Registrations:
 
 
 MODULE = DomainModule(name="deliveries", needs=("clock",), register=register)
+
+
+def register_invoices(deps: Dependencies) -> Registrations:
+    return Registrations(handlers={SendInvoice: SendInvoiceHandler(deps.messages, deps.clock)})
+
+
+INVOICES_MODULE = DomainModule(
+    name="invoice_delivery", needs=("clock",), requires=("emails", "whatsapp"), register=register_invoices
+)
+MODULES = (MODULE, INVOICES_MODULE)

@@ -13,19 +13,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 import structlog
 
+from application.deliveries.ports import StaleDeliveries, StaleDelivery
+from application.emails.ports import EmailMessageRepository
 from application.shared.messages import Command
-from application.shared.ports import Clock, StaleDelivery, UnitOfWork
+from application.shared.ports import Clock, UnitOfWork
+from application.whatsapp.ports import WhatsappRepository
+from domain.shared.delivery import Delivery
 
 SWEEP_JOB = "deliveries.sweep"
 SWEEP_BATCH = 500
 log = structlog.get_logger(__name__)
 
+
+class SweepUnitOfWork(UnitOfWork, Protocol):
+    stale_deliveries: StaleDeliveries
+    """Across tenants: only in a unit of work without one."""
+    email_messages: EmailMessageRepository
+    whatsapp: WhatsappRepository
+
+
 # Each channel's message, locked for update, from the tenant's unit of work (a ``Delivery``).
-_LOCKED: dict[str, Callable[[UnitOfWork, str], Any]] = {
+_LOCKED: dict[str, Callable[[SweepUnitOfWork, str], Delivery | None]] = {
     "email": lambda uow, message_id: uow.email_messages.get_for_update(message_id),
     "whatsapp": lambda uow, message_id: uow.whatsapp.message_for_update(message_id),
 }
@@ -49,7 +61,7 @@ class FindStaleDeliveriesHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: FindStaleDeliveries, uow: UnitOfWork) -> StaleDeliveriesFound:
+    def __call__(self, cmd: FindStaleDeliveries, uow: SweepUnitOfWork) -> StaleDeliveriesFound:
         cutoff = self._clock.now() - cmd.older_than
         with uow:
             found = uow.stale_deliveries.sending_since_before(cutoff, limit=SWEEP_BATCH)
@@ -69,7 +81,7 @@ class AbandonStaleDeliveryHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: AbandonStaleDelivery, uow: UnitOfWork) -> bool:
+    def __call__(self, cmd: AbandonStaleDelivery, uow: SweepUnitOfWork) -> bool:
         with uow:
             message = _LOCKED[cmd.channel](uow, cmd.message_id)
             if message is None or not message.abandon(now=self._clock.now(), claimed_before=cmd.claimed_before):

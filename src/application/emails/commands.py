@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from application.deliveries.flows import DeliverMessage, GetMessage, RetryMessage
 from application.shared.messages import Command, Query
 
 
@@ -13,7 +14,7 @@ class EmailPolicy:
     """Instance-wide settings of sending: the Message-ID domain, list sizes, attachment limit."""
 
     message_id_domain: str = "istmo.example.com"
-    delivery_attempts: int = 8  # its job gets one more: the spare run (see DeliverEmail)
+    delivery_attempts: int = 8  # its job gets one more: the spare run (see DeliverMessage)
     default_locale: str = "es"
     max_attachment_bytes: int = 25 * 1024 * 1024  # all attachments of one message together
     default_page_size: int = 50
@@ -105,31 +106,21 @@ class SendStatementEmail(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RetryEmail(Command):
+class RetryEmail(RetryMessage):
     """Queue a FAILED, DEAD or UNCERTAIN message again (same Message-ID and idempotency key)."""
-
-    message_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DeliverEmail(Command):
-    """The ``emails.send`` job: deliver one queued message (system work, ``actor=None``).
-
-    The job has one attempt more than the delivery: on that ``spare`` run nothing is sent; a
-    message left SENDING by a worker that died on the last attempt becomes UNCERTAIN there (the
-    runner would otherwise end the job DEAD without running it, leaving the message SENDING)."""
-
-    message_id: str
-    last_attempt: bool = False
-    spare: bool = False
+class DeliverEmail(DeliverMessage):
+    """The ``emails.send`` job: one delivery attempt of one queued message (see ``DeliverMessage``)."""
 
 
 # --- the log ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GetEmailMessage(Query):
-    message_id: str
+class GetEmailMessage(GetMessage):
+    """One message of the e-mail log."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,13 +1,10 @@
-"""Ports of the emails domain: how a message leaves the service (contract C of the plan).
+"""Ports of the emails domain: how a message leaves the service, and where the domain keeps its own.
 
-An ``EmailSender`` delivers one ``OutgoingEmail`` and says how it went: it returns a
-``SentEmail``, or raises ``EmailDeferred`` (transient: try again later), ``EmailRejected``
-(permanent: trying again cannot help) or ``EmailOutcomeUnknown`` (maybe taken: the answer was
-lost; the message becomes UNCERTAIN). Anything else it raises counts as transient.
-
-Every attempt of one message carries the same ``message_id`` (the RFC 5322 Message-ID header)
-and ``idempotency_key``; a sender passes them on to its provider (header, API field) so the
-provider or the recipient can tell a repeat from a new message.
+An ``EmailSender`` is the e-mail ``MessageChannel`` (``application.deliveries.ports``): it
+delivers one ``OutgoingEmail`` and returns a ``Receipt`` or raises the deferred, rejected or
+unknown outcome. Every attempt of one message carries the same ``message_id`` (the RFC 5322
+Message-ID header) and ``idempotency_key``; a sender passes them on to its provider (header, API
+field) so the provider or the recipient can tell a repeat from a new message.
 
 ``EmailSenders`` chooses, per tenant and at the moment of sending, which sender that tenant
 uses (an Aurinko connection, the tenant's SMTP URL, the instance SMTP URL, the local outbox).
@@ -17,10 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Protocol
 
+from application.deliveries.ports import DeliveriesUnitOfWork, MessageChannel
 from application.emails.views import ClientEmailView, EmailMessageCursor, EmailMessageFilter, EmailMessageView
+from application.files.ports import FileReader, FileRepository
+from application.invoicing.ports import ClientReader, InvoiceReader, QuoteReader
+from application.tenancy.ports import TenantDirectory
 from domain.emails.model import ClientEmail, EmailKind, EmailLocale, EmailMessage, EmailSettings, EmailTemplate
 
 
@@ -47,57 +47,14 @@ class OutgoingEmail:
     attachments: tuple[EmailAttachment, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SentEmail:
-    provider: str  # "smtp", "outbox", "aurinko", ...
-    provider_message_id: str | None
-    response: str  # short, no secrets: kept in the message's attempt log
-
-
-class EmailDeferred(Exception):
-    """Transient: the provider could not take the message now (SMTP 4xx, timeout, 5xx, 429)."""
-
-    def __init__(self, reason: str, *, retry_after: timedelta | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-class EmailRejected(Exception):
-    """Permanent: the provider refused the message (SMTP 5xx, invalid recipient, bad credentials)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class EmailOutcomeUnknown(Exception):
-    """The provider may have taken the message, and its answer was lost (the connection dropped
-    or timed out after the whole message was handed over: after SMTP's final ``.``, after an HTTP
-    POST's body). The message becomes UNCERTAIN: sent again only by ``retryEmail``, never by itself."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class EmailSender(Protocol):
-    def send(self, email: OutgoingEmail) -> SentEmail:
-        """Deliver ``email`` once; raise ``EmailDeferred`` or ``EmailRejected`` when it was not
-        taken, ``EmailOutcomeUnknown`` when it may have been.
-
-        Reasons and responses are stored and logged: never put a password or token in them."""
-        ...
+class EmailSender(MessageChannel[OutgoingEmail], Protocol):
+    """The e-mail channel: SMTP, the local outbox, a connected mailbox (Aurinko)."""
 
 
 class EmailSenders(Protocol):
     def for_tenant(self, tenant_id: str) -> EmailSender:
         """The sender ``tenant_id`` uses now (chosen on each send, so a new connection wins at once)."""
         ...
-
-
-# --- what the emails handlers need besides the senders ------------------------------------------
-# (below contract C: used only by this domain's handlers and adapters)
 
 
 class AddressValidator(Protocol):
@@ -175,3 +132,21 @@ class SmtpUrlChecker(Protocol):
         """A tenant's SMTP URL checked (refused with ``InvalidInput`` naming ``field``, never
         quoting the password), described without its password: ``smtps://user@host:465``."""
         ...
+
+
+class EmailsUnitOfWork(DeliveriesUnitOfWork, Protocol):
+    """What the emails handlers use of a unit of work: their own repositories, the documents they
+    send (read side), the files they attach, and the delivery jobs."""
+
+    tenants: TenantDirectory
+    files: FileRepository
+    file_views: FileReader
+    client_views: ClientReader
+    invoice_views: InvoiceReader
+    quote_views: QuoteReader
+    client_emails: ClientEmailRepository
+    client_email_views: ClientEmailReader
+    email_messages: EmailMessageRepository
+    email_message_views: EmailMessageReader
+    email_templates: EmailTemplateRepository
+    email_settings: EmailSettingsRepository

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.emails.model import Direction, EmailKind, EmailLocale, RecipientKind
+from application.deliveries.views import LogCursor, view_of
+from application.emails.templates import BUILT_IN
+from domain.emails.model import (
+    ClientEmail,
+    Direction,
+    EmailKind,
+    EmailLocale,
+    EmailMessage,
+    EmailSettings,
+    EmailTemplate,
+    RecipientKind,
+)
 from domain.shared.delivery import DeliveryAttempt, DeliveryStatus
-from domain.shared.errors import InvalidInput
-from domain.shared.model import parse_id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,29 +85,39 @@ class EmailMessageFilter:
     entity_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EmailMessageCursor:
-    """A position in the newest-first message log."""
+class EmailMessageCursor(LogCursor):
+    """A position in the newest-first email log."""
 
-    created_at: datetime
-    message_id: str
+    __slots__ = ()
+    log = "email"
 
-    @classmethod
-    def of(cls, view: EmailMessageView) -> EmailMessageCursor:
-        return cls(view.created_at, view.id)
 
-    def encode(self) -> str:
-        raw = f"email|{self.created_at.isoformat()}|{self.message_id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def client_email_view(email: ClientEmail) -> ClientEmailView:
+    return ClientEmailView(
+        id=email.id, client_id=email.client_id, email=email.email, kind=RecipientKind(email.kind),
+        created_at=email.created_at,
+    )
 
-    @classmethod
-    def decode(cls, text: str, *, field: str = "after") -> EmailMessageCursor:
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            kind, moment, message_id = raw.split("|")
-            created_at = datetime.fromisoformat(moment)
-            if kind != "email" or created_at.tzinfo is None:
-                raise ValueError("not an email cursor")
-            return cls(created_at, parse_id(message_id, field=field))
-        except (ValueError, UnicodeDecodeError, binascii.Error, InvalidInput):
-            raise InvalidInput(f"{field} is not a cursor this API returned", field=field) from None
+
+def email_message_view(message: EmailMessage) -> EmailMessageView:
+    return view_of(EmailMessageView, message, message_id=message.internet_message_id)
+
+
+def email_template_view(kind: EmailKind, locale: EmailLocale, custom: EmailTemplate | None) -> EmailTemplateView:
+    """The tenant's own template, or the built-in one (``custom`` None)."""
+    if custom is not None:
+        return EmailTemplateView(
+            kind=kind, locale=locale, subject=custom.subject, html=custom.html, text=custom.text, custom=True,
+            updated_at=custom.updated_at,
+        )
+    built_in = BUILT_IN[(kind, locale)]
+    return EmailTemplateView(
+        kind=kind, locale=locale, subject=built_in.subject, html=built_in.html, text=built_in.text,
+        custom=False, updated_at=None,
+    )
+
+
+def email_settings_view(settings: EmailSettings | None) -> EmailSettingsView:
+    if settings is None:
+        return EmailSettingsView(smtp=None, from_address=None, updated_at=None)
+    return EmailSettingsView(smtp=settings.smtp_summary, from_address=settings.from_address, updated_at=settings.updated_at)

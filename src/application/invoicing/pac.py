@@ -117,7 +117,7 @@ class PacClient(Protocol):
 class AuthorizedInvoiceSender(Protocol):
     """Contract E's hook: send an authorised invoice to its client's default channel.
 
-    By default the whatsapp domain's ``SendInvoice`` through the bus (``send_invoice_through``);
+    By default the deliveries domain's ``SendInvoice`` through the bus (``send_invoice_through``);
     the ``authorized_invoice_sender`` dependency replaces it (tests)."""
 
     def __call__(self, actor: Actor, invoice_id: str) -> None: ...
@@ -543,8 +543,8 @@ def poll_job(bus: MessageBus):  # type: ignore[no-untyped-def]
 
 
 def send_invoice_through(bus: MessageBus) -> AuthorizedInvoiceSender:
-    """Contract E: the whatsapp domain's ``SendInvoice`` (channel None: the client's default channel)."""
-    from application.whatsapp.commands import SendInvoice
+    """Contract E: the deliveries domain's ``SendInvoice`` (channel None: the client's default channel)."""
+    from application.deliveries.invoices import SendInvoice
 
     def send(actor: Actor, invoice_id: str) -> None:
         bus.handle(SendInvoice(actor=actor, invoice_id=invoice_id, channel=None))

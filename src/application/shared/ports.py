@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from domain.shared.model import DomainEvent
-
-
-@dataclass(frozen=True, slots=True)
-class StaleDelivery:
-    """An outbound message (``channel``: ``email`` or ``whatsapp``) claimed for sending long ago."""
-
-    channel: str
-    tenant_id: str
-    message_id: str
-
-
-class StaleDeliveries(Protocol):
-    """Across tenants (a unit of work without one): messages SENDING since before ``cutoff``."""
-
-    def sending_since_before(self, cutoff: datetime, *, limit: int) -> list[StaleDelivery]: ...
 
 
 class Clock(Protocol):

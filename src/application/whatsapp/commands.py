@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from application.deliveries.flows import DeliverMessage, GetMessage, RetryMessage
 from application.shared.messages import Command, Query
 from application.whatsapp.views import WhatsappMessageFilter
 
@@ -14,9 +15,8 @@ class WhatsappPolicy:
     page_size: int = 20
     max_page_size: int = 100
     delivery_attempts: int = 8
-    """Attempts of a message's delivery (``ISTMO_JOB_MAX_ATTEMPTS``). Its job gets one more, a spare
-    run that never calls the provider: if the worker of the last attempt died after marking the
-    message SENDING, the spare run makes it UNCERTAIN instead of leaving it SENDING for ever."""
+    """Attempts of a message's delivery (``ISTMO_JOB_MAX_ATTEMPTS``); its job gets one more, the
+    spare run (see ``DeliverMessage``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,16 +143,16 @@ class SendStatementWhatsapp(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SendInvoice(Command):
-    """The invoice by the channel named, else the client's default channel (EMAIL for ad-hoc parties)."""
+class CheckPdfWhatsapp(Query):
+    """Would ``send`` be refused (document, recipients, connection, window or template)? Raises
+    the refusal; nothing is rendered or written."""
 
-    invoice_id: str
-    channel: str | None = None
+    send: SendPdfWhatsapp
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RetryWhatsapp(Command):
-    message_id: str
+class RetryWhatsapp(RetryMessage):
+    """Queue a FAILED, DEAD or UNCERTAIN message again (the connection must be usable)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,22 +163,16 @@ class FindWhatsappMessages(Query):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GetWhatsappMessage(Query):
-    message_id: str
+class GetWhatsappMessage(GetMessage):
+    """One message of the WhatsApp log (outbound or inbound)."""
 
 
 # --- system work (jobs, webhooks) --------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DeliverWhatsapp(Command):
-    """The job ``whatsapp.send``: one delivery attempt of one message."""
-
-    tenant_id: str
-    message_id: str
-    last_attempt: bool = False
-    spare: bool = False
-    """The job's extra run after the last attempt: only turns a message left SENDING into UNCERTAIN."""
+class DeliverWhatsapp(DeliverMessage):
+    """The job ``whatsapp.send``: one delivery attempt of one message (see ``DeliverMessage``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,70 +1,78 @@
 """The WhatsApp module: the tenant's Cloud API connection, client numbers, templates, outgoing
-messages (the ``whatsapp.send`` job), and the webhook's inbound messages and statuses."""
+messages (composed here, queued, retried and delivered by the shared flows of ``deliveries``), and
+the webhook's inbound messages and statuses."""
 
 from __future__ import annotations
 
-from application.emails.commands import SendPdfEmail
-from application.emails.module import through_bus
-from application.jobs.errors import PermanentJobError
+from application.deliveries.flows import DeliverHandler, GetMessageHandler, RetryHandler, SendDocumentHandler, delivery_job
+from application.deliveries.recipients import AddContactHandler
 from application.shared.modules import Dependencies, DomainModule, Registrations
 from application.whatsapp import commands as c
-from application.whatsapp import handlers as h
-from application.whatsapp.webhooks import PROVIDER, WhatsappWebhookProcessor
-from domain.jobs.model import Job
+from application.whatsapp.clients import (
+    ClientNumbers,
+    DeleteClientWhatsappHandler,
+    GetClientWhatsappsHandler,
+    SetClientDefaultChannelHandler,
+)
+from application.whatsapp.connection import (
+    ConnectWhatsappHandler,
+    DisconnectWhatsappHandler,
+    GetWhatsappConnectionHandler,
+)
+from application.whatsapp.delivery import SEND_JOB, WhatsappChannel
+from application.whatsapp.log import FindWhatsappMessagesHandler
+from application.whatsapp.notifications import ApplyWhatsappWebhookHandler
+from application.whatsapp.sending import CheckPdfWhatsappHandler, SendWhatsappHandler, WhatsappDocuments
+from application.whatsapp.templates import (
+    DeleteWhatsappTemplateHandler,
+    FindWhatsappTemplatesHandler,
+    RegisterWhatsappTemplateHandler,
+)
+from application.whatsapp.webhooks import (
+    PROVIDER,
+    RouteWhatsappWebhookHandler,
+    VerifyWhatsappSubscriptionHandler,
+    WhatsappWebhookProcessor,
+)
 
 
 def register(deps: Dependencies) -> Registrations:
     clock, secrets, phones = deps.clock, deps.secrets, deps.phones
     policy = deps.get("whatsapp_policy", c.WhatsappPolicy())
-    send_pdf = h.SendPdfWhatsappHandler(phones, clock, policy, through_bus(deps))
-
-    def deliver(job: Job) -> None:
-        if job.tenant_id is None or "message_id" not in job.payload:
-            raise PermanentJobError("a whatsapp.send job names its tenant and message")
-        # the job has one attempt more than the delivery: the spare run (see WhatsappPolicy)
-        deps.messages.handle(
-            c.DeliverWhatsapp(
-                actor=None, tenant_id=job.tenant_id, message_id=str(job.payload["message_id"]),
-                last_attempt=job.attempts >= job.max_attempts - 1, spare=job.attempts >= job.max_attempts,
-            )
-        )
-
+    channel = WhatsappChannel(policy, deps.whatsapp_sender, secrets, deps.storage)
+    documents = WhatsappDocuments(phones, clock, channel)
+    send_pdf = SendDocumentHandler(documents, deps.messages)
     return Registrations(
         handlers={
-            c.ConnectWhatsapp: h.ConnectWhatsappHandler(secrets, clock),
-            c.DisconnectWhatsapp: h.DisconnectWhatsappHandler(),
-            c.GetWhatsappConnection: h.GetWhatsappConnectionHandler(),
-            c.CreateClientWhatsapp: h.CreateClientWhatsappHandler(phones, clock),
-            c.DeleteClientWhatsapp: h.DeleteClientWhatsappHandler(),
-            c.GetClientWhatsapps: h.GetClientWhatsappsHandler(),
-            c.SetClientDefaultChannel: h.SetClientDefaultChannelHandler(clock),
-            c.RegisterWhatsappTemplate: h.RegisterWhatsappTemplateHandler(clock),
-            c.DeleteWhatsappTemplate: h.DeleteWhatsappTemplateHandler(),
-            c.FindWhatsappTemplates: h.FindWhatsappTemplatesHandler(),
-            c.SendWhatsapp: h.SendWhatsappHandler(phones, clock, policy),
-            c.RetryWhatsapp: h.RetryWhatsappHandler(clock, policy),
-            c.FindWhatsappMessages: h.FindWhatsappMessagesHandler(policy),
-            c.GetWhatsappMessage: h.GetWhatsappMessageHandler(),
-            c.DeliverWhatsapp: h.DeliverWhatsappHandler(
-                deps.uow_factory, deps.whatsapp_sender, secrets, deps.storage, clock
-            ),
-            c.RouteWhatsappWebhook: h.RouteWhatsappWebhookHandler(secrets, deps.webhook_signatures),
-            c.VerifyWhatsappSubscription: h.VerifyWhatsappSubscriptionHandler(secrets),
-            c.ApplyWhatsappWebhook: h.ApplyWhatsappWebhookHandler(deps.uow_factory, clock),
+            c.ConnectWhatsapp: ConnectWhatsappHandler(secrets, clock),
+            c.DisconnectWhatsapp: DisconnectWhatsappHandler(),
+            c.GetWhatsappConnection: GetWhatsappConnectionHandler(),
+            c.CreateClientWhatsapp: AddContactHandler(ClientNumbers(phones), clock),
+            c.DeleteClientWhatsapp: DeleteClientWhatsappHandler(),
+            c.GetClientWhatsapps: GetClientWhatsappsHandler(),
+            c.SetClientDefaultChannel: SetClientDefaultChannelHandler(clock),
+            c.RegisterWhatsappTemplate: RegisterWhatsappTemplateHandler(clock),
+            c.DeleteWhatsappTemplate: DeleteWhatsappTemplateHandler(),
+            c.FindWhatsappTemplates: FindWhatsappTemplatesHandler(),
+            c.SendWhatsapp: SendWhatsappHandler(phones, clock, channel),
             c.SendPdfWhatsapp: send_pdf,
             c.SendStatementWhatsapp: send_pdf,
-            c.SendInvoice: h.SendInvoiceHandler(
-                send_pdf, clock, send_email=lambda command, uow: deps.messages.handle(command),
-                email_command=SendPdfEmail,
-            ),
+            c.CheckPdfWhatsapp: CheckPdfWhatsappHandler(documents),
+            c.RetryWhatsapp: RetryHandler(channel, clock),
+            c.DeliverWhatsapp: DeliverHandler(channel, clock),
+            c.FindWhatsappMessages: FindWhatsappMessagesHandler(policy),
+            c.GetWhatsappMessage: GetMessageHandler(channel),
+            c.RouteWhatsappWebhook: RouteWhatsappWebhookHandler(secrets, deps.webhook_signatures),
+            c.VerifyWhatsappSubscription: VerifyWhatsappSubscriptionHandler(secrets),
+            c.ApplyWhatsappWebhook: ApplyWhatsappWebhookHandler(clock),
         },
-        jobs={h.SEND_JOB: deliver},
+        jobs={SEND_JOB: delivery_job(deps.messages, c.DeliverWhatsapp)},
         webhook_processors={PROVIDER: WhatsappWebhookProcessor(deps.messages)},
     )
 
 
 MODULE = DomainModule(
     name="whatsapp",
-    needs=("uow_factory", "clock", "storage", "secrets", "whatsapp_sender", "phones", "webhook_signatures"),
+    needs=("clock", "storage", "secrets", "whatsapp_sender", "phones", "webhook_signatures"),
     register=register,
 )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
+
+from application.deliveries.ports import DeliveriesUnitOfWork, MessageChannel
+from application.invoicing.ports import ClientReader, ClientRepository, InvoiceReader, QuoteReader
 
 from application.whatsapp.views import (
     ClientWhatsappView,
@@ -16,17 +19,12 @@ from application.whatsapp.views import (
     WhatsappRoute,
     WhatsappTemplateView,
 )
-from domain.whatsapp.model import (
-    ClientWhatsapp,
-    DocumentContent,
-    MessageKind,
-    TemplateContent,
-    WhatsappConnection,
-    WhatsappMessage,
-    WhatsappTemplate,
-)
+from application.files.ports import FileReader
+from domain.whatsapp.connection import ClientWhatsapp, WhatsappConnection, WhatsappTemplate
+from domain.whatsapp.content import DocumentContent, MessageKind, TemplateContent
+from domain.whatsapp.messages import InboundWhatsapp, WhatsappDelivery
 
-# --- the Graph API (WhatsApp Cloud API) --------------------------------------------------------
+# --- the WhatsApp Cloud API --------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,43 +51,20 @@ class OutgoingWhatsapp:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SentWhatsapp:
-    wamid: str
-    wa_id: str | None = None
+class GraphDelivery:
+    """What one send needs: the tenant's credentials, the message, and its document's bytes (uploaded
+    first, then sent as ``media_id``)."""
+
+    credentials: GraphCredentials
+    message: OutgoingWhatsapp
+    document: bytes | None = field(default=None, repr=False)
+    mime: str = "application/pdf"
 
 
-class GraphApiError(Exception):
-    """The Graph API answered with an error: ``code`` (e.g. 131047, 130429, 190), its title,
-    the HTTP status, and a ``Retry-After`` when one was given. No token in the text."""
-
-    def __init__(
-        self, *, code: int | None, title: str, http_status: int | None, retry_after: timedelta | None = None
-    ) -> None:
-        super().__init__(f"{code}: {title}")
-        self.code = code
-        self.title = title
-        self.http_status = http_status
-        self.retry_after = retry_after
-
-
-class GraphUnreachable(Exception):
-    """No answer. ``maybe_delivered``: the request may have reached the provider (a read timeout, a
-    dropped connection after sending); False when it certainly did not (connection refused)."""
-
-    def __init__(self, reason: str, *, maybe_delivered: bool) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.maybe_delivered = maybe_delivered
-
-
-class WhatsAppSender(Protocol):
-    def send(self, credentials: GraphCredentials, message: OutgoingWhatsapp) -> SentWhatsapp:
-        """``POST /{phone-number-id}/messages``. Raises ``GraphApiError`` or ``GraphUnreachable``."""
-        ...
-
-    def upload_media(self, credentials: GraphCredentials, *, data: bytes, filename: str, mime: str) -> str:
-        """``POST /{phone-number-id}/media`` (multipart); the media id."""
-        ...
+class WhatsAppSender(MessageChannel[GraphDelivery], Protocol):
+    """The WhatsApp channel (the Graph API). What an error code means for the message is decided by
+    ``domain.whatsapp.graph.graph_disposition``: retry (deferred), reauth (rejected, the credentials
+    refused), window or fail (rejected); no answer after the request left is the unknown outcome."""
 
 
 class PhoneNumbers(Protocol):
@@ -109,7 +84,7 @@ class WebhookSignatures(Protocol):
 
 
 class WhatsappRepository(Protocol):
-    """The tenant's connection, clients' numbers, templates and messages (aggregates)."""
+    """The tenant's connection, clients' numbers, templates and messages."""
 
     def connection(self) -> WhatsappConnection | None: ...
 
@@ -133,15 +108,16 @@ class WhatsappRepository(Protocol):
 
     def delete_template(self, template: WhatsappTemplate) -> None: ...
 
-    def add_message(self, message: WhatsappMessage) -> None: ...
+    def add_delivery(self, message: WhatsappDelivery) -> None: ...
 
-    def message(self, message_id: str) -> WhatsappMessage | None: ...
+    def add_inbound(self, message: InboundWhatsapp) -> None: ...
 
-    def message_for_update(self, message_id: str) -> WhatsappMessage | None:
-        """Locked until the transaction ends (the write lock on SQLite), read after the lock."""
+    def message_for_update(self, message_id: str) -> WhatsappDelivery | None:
+        """An outbound message, locked until the transaction ends (the write lock on SQLite), read
+        after the lock."""
         ...
 
-    def outbound_by_wamid(self, wamids: Sequence[str]) -> dict[str, WhatsappMessage]: ...
+    def outbound_by_wamid(self, wamids: Sequence[str]) -> dict[str, WhatsappDelivery]: ...
 
     def inbound_exists(self, wamid: str) -> bool: ...
 
@@ -180,3 +156,19 @@ class WhatsappDirectory(Protocol):
     def by_verify_token_digest(self, digest: str) -> WhatsappRoute | None:
         """The tenant whose verify token has that SHA-256, and its sealed verify token."""
         ...
+
+
+class WhatsappUnitOfWork(DeliveriesUnitOfWork, Protocol):
+    """What the WhatsApp handlers use of a unit of work: their own repositories, the clients and
+    documents they send to (read side; the client's default channel is written here), the files
+    they send, and the delivery jobs."""
+
+    clients: ClientRepository
+    client_views: ClientReader
+    invoice_views: InvoiceReader
+    quote_views: QuoteReader
+    file_views: FileReader
+    whatsapp: WhatsappRepository
+    whatsapp_views: WhatsappReader
+    whatsapp_directory: WhatsappDirectory
+    """Across tenants (also in a unit of work without one): who a webhook or handshake is for."""

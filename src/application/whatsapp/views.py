@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.deliveries.views import LogCursor, view_of
 from domain.shared.delivery import DeliveryAttempt
-from domain.shared.errors import InvalidInput
-from domain.shared.model import parse_id
-from domain.whatsapp.model import ConnectionStatus, Direction, MessageKind, MessageStatus
+from domain.whatsapp.connection import ClientWhatsapp, ConnectionStatus, WhatsappConnection, WhatsappTemplate
+from domain.whatsapp.content import MessageKind
+from domain.whatsapp.messages import Direction, MessageStatus, WhatsappDelivery
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,29 +92,32 @@ class WhatsappRoute:
     sealed: str
 
 
-@dataclass(frozen=True, slots=True)
-class WhatsappMessageCursor:
-    """A position in the newest-first message log."""
+class WhatsappMessageCursor(LogCursor):
+    """A position in the newest-first whatsapp log."""
 
-    created_at: datetime
-    message_id: str
+    __slots__ = ()
+    log = "whatsapp"
 
-    @classmethod
-    def of(cls, view: WhatsappMessageView) -> WhatsappMessageCursor:
-        return cls(view.created_at, view.id)
 
-    def encode(self) -> str:
-        raw = f"whatsapp|{self.created_at.isoformat()}|{self.message_id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def connection_view(connection: WhatsappConnection) -> WhatsappConnectionView:
+    return view_of(WhatsappConnectionView, connection, status=ConnectionStatus(connection.status))
 
-    @classmethod
-    def decode(cls, text: str, *, field: str = "after") -> WhatsappMessageCursor:
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            kind, moment, message_id = raw.split("|")
-            created_at = datetime.fromisoformat(moment)
-            if kind != "whatsapp" or created_at.tzinfo is None:
-                raise ValueError("not a whatsapp cursor")
-            return cls(created_at, parse_id(message_id, field=field))
-        except (ValueError, UnicodeDecodeError, binascii.Error, InvalidInput):
-            raise InvalidInput(f"{field} is not a cursor this API returned", field=field) from None
+
+def number_view(number: ClientWhatsapp) -> ClientWhatsappView:
+    return ClientWhatsappView(id=number.id, client_id=number.client_id, phone=number.phone, created_at=number.created_at)
+
+
+def template_view(template: WhatsappTemplate) -> WhatsappTemplateView:
+    return WhatsappTemplateView(
+        id=template.id, name=template.name, language=template.language,
+        body_parameters=template.body_parameters, document_header=template.document_header,
+        created_at=template.created_at,
+    )
+
+
+def message_view(message: WhatsappDelivery) -> WhatsappMessageView:
+    return view_of(
+        WhatsappMessageView, message, status=MessageStatus(message.status),
+        template_parameters=tuple(message.template_parameters or ()), error_title=message.last_error,
+        attempts=len(message.attempts), attempt_log=tuple(message.attempts),
+    )

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Unpack
 
-from domain.shared.delivery import Delivery, DeliveryAttempt, DeliveryStatus
+from domain.shared.delivery import Delivery, DeliveryState, NoRecipients, queued
 from domain.shared.errors import InvalidInput
-from domain.shared.model import Aggregate, DomainEvent, new_id
+from domain.shared.model import Aggregate, new_id
 
 MAX_RECIPIENTS = 50
 MAX_ATTACHMENTS = 10
@@ -72,10 +73,6 @@ class EmailLocale(StrEnum):
 class Direction(StrEnum):
     OUTBOUND = "OUTBOUND"
     INBOUND = "INBOUND"
-
-
-class NoRecipients(InvalidInput):
-    code = "NO_RECIPIENTS"
 
 
 class TooManyRecipients(InvalidInput):
@@ -164,11 +161,6 @@ class EmailContent:
         return content
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EmailQueued(DomainEvent):
-    message_id: str
-
-
 class ClientEmail(Aggregate):
     """One of a client's default addresses, and whether it goes in To, Cc or Bcc."""
 
@@ -183,7 +175,16 @@ class ClientEmail(Aggregate):
         self.created_at = created_at
 
     @classmethod
-    def create(cls, *, tenant_id: str, client_id: str, email: str, kind: RecipientKind, now: datetime) -> ClientEmail:
+    def add_to(
+        cls, existing: Sequence[ClientEmail], *, tenant_id: str, client_id: str, email: str, kind: RecipientKind,
+        now: datetime,
+    ) -> ClientEmail:
+        """A new address of a client that has ``existing`` ones: not one of them, and at most
+        ``MAX_CLIENT_EMAILS`` in all."""
+        if any(e.email.lower() == email.lower() for e in existing):
+            raise ClientEmailExists(f"{email} is already one of this client's emails", field="email")
+        if len(existing) >= MAX_CLIENT_EMAILS:
+            raise InvalidInput(f"a client has at most {MAX_CLIENT_EMAILS} emails", field="email")
         return cls(id=new_id(), tenant_id=tenant_id, client_id=client_id, email=email, kind=kind, created_at=now)
 
 
@@ -195,14 +196,13 @@ def message_id_header(message_id: str, domain: str) -> str:
 class EmailMessage(Delivery):
     """One message of the log. Outbound ones are delivered by the ``emails.send`` job."""
 
+    retry_operation = "retryEmail"
+
     def __init__(
         self,
         *,
-        id: str,
-        tenant_id: str,
         direction: Direction,
         kind: EmailKind,
-        status: DeliveryStatus,
         internet_message_id: str,
         idempotency_key: str,
         from_address: str | None,
@@ -214,23 +214,12 @@ class EmailMessage(Delivery):
         html: str | None,
         text: str | None,
         attachment_file_ids: tuple[str, ...],
-        entity_type: str | None,
-        entity_id: str | None,
-        provider: str | None,
         provider_message_id: str | None,
-        last_error: str | None,
-        attempts: tuple[DeliveryAttempt, ...],
-        retries: int,
-        created_by: str | None,
-        created_at: datetime,
-        updated_at: datetime,
-        sent_at: datetime | None,
+        **delivery: Unpack[DeliveryState],
     ) -> None:
-        self.id = id
-        self.tenant_id = tenant_id
+        super().__init__(**delivery)
         self.direction = direction
         self.kind = kind
-        self.status = status
         self.internet_message_id = internet_message_id
         self.idempotency_key = idempotency_key
         self.from_address = from_address
@@ -242,17 +231,7 @@ class EmailMessage(Delivery):
         self.html = html
         self.text = text
         self.attachment_file_ids = attachment_file_ids
-        self.entity_type = entity_type
-        self.entity_id = entity_id
-        self.provider = provider
         self.provider_message_id = provider_message_id
-        self.last_error = last_error
-        self.attempts = attempts
-        self.retries = retries
-        self.created_by = created_by
-        self.created_at = created_at
-        self.updated_at = updated_at
-        self.sent_at = sent_at
 
     @classmethod
     def queue(
@@ -265,23 +244,19 @@ class EmailMessage(Delivery):
         from_address: str | None,
         reply_to: Sequence[str] = (),
         attachment_file_ids: Sequence[str] = (),
-        entity_type: str | None = None,
-        entity_id: str | None = None,
+        entity: tuple[str, str] | None = None,
         message_id_domain: str,
         created_by: str | None,
         now: datetime,
     ) -> EmailMessage:
         if len(attachment_file_ids) > MAX_ATTACHMENTS:
             raise InvalidInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachmentFileIds")
-        message_id = new_id()
-        message = cls(
-            id=message_id,
-            tenant_id=tenant_id,
+        state = queued(tenant_id=tenant_id, entity=entity, created_by=created_by, now=now)
+        return cls(
             direction=Direction.OUTBOUND,
             kind=kind,
-            status=DeliveryStatus.QUEUED,
-            internet_message_id=message_id_header(message_id, message_id_domain),
-            idempotency_key=f"email:{message_id}",
+            internet_message_id=message_id_header(state["id"], message_id_domain),
+            idempotency_key=f"email:{state['id']}",
             from_address=from_address,
             reply_to=tuple(reply_to),
             to=recipients.to,
@@ -291,24 +266,13 @@ class EmailMessage(Delivery):
             html=content.html,
             text=content.text,
             attachment_file_ids=tuple(dict.fromkeys(attachment_file_ids)),
-            entity_type=entity_type,
-            entity_id=entity_id,
-            provider=None,
             provider_message_id=None,
-            last_error=None,
-            attempts=(),
-            retries=0,
-            created_by=created_by,
-            created_at=now,
-            updated_at=now,
-            sent_at=None,
+            **state,
         )
-        message.record(EmailQueued(tenant_id=tenant_id, message_id=message_id))
-        return message
 
-    def send_job_key(self) -> str:
-        """The idempotency key of the job that delivers this message now (one per hand retry)."""
-        return f"{self.idempotency_key}:{self.retries}"
+    @property
+    def delivery_key(self) -> str:
+        return self.idempotency_key
 
 
 class EmailTemplate(Aggregate):

@@ -7,7 +7,8 @@ still SENDING knows an earlier attempt was interrupted after its claim: the prov
 not have taken the message, so the message becomes UNCERTAIN and is not sent again — only a
 person (``retry``) decides to send it once more, with the same Message-ID / idempotency key.
 
-    QUEUED --begin--> SENDING --sent--> SENT
+    QUEUED --begin--> SENDING --sent--> SENT (--> DELIVERED --> READ, where the channel reports them)
+    QUEUED --refused before any call (connection, window, a deleted file)--> FAILED
                         |  \\--deferred--> QUEUED (again later) | DEAD (attempts spent)
                         |   \\--rejected--> FAILED
                         |    \\--answer lost (maybe taken)--> UNCERTAIN
@@ -21,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
-from domain.shared.errors import Conflict
-from domain.shared.model import Aggregate
+from domain.shared.errors import Conflict, InvalidInput
+from domain.shared.model import Aggregate, new_id
 
 MAX_RESPONSE_LENGTH = 500
 MAX_ATTEMPTS_KEPT = 50
@@ -37,6 +38,8 @@ class DeliveryStatus(StrEnum):
     FAILED = "FAILED"  # refused for good (permanent error), with its reason
     DEAD = "DEAD"  # transient failures spent the attempts
     UNCERTAIN = "UNCERTAIN"  # an attempt was interrupted after its claim: maybe sent
+    DELIVERED = "DELIVERED"  # reported by the channel after SENT (WhatsApp's status webhook)
+    READ = "READ"
 
 
 RETRYABLE_BY_HAND = frozenset({DeliveryStatus.FAILED, DeliveryStatus.DEAD, DeliveryStatus.UNCERTAIN})
@@ -60,6 +63,12 @@ class Begin(StrEnum):
 
 class NotRetryable(Conflict):
     code = "NOT_RETRYABLE"
+
+
+class NoRecipients(InvalidInput):
+    """A send with nobody to send to (no address, no number, and none on the client)."""
+
+    code = "NO_RECIPIENTS"
 
 
 def clip_response(text: str) -> str:
@@ -99,21 +108,66 @@ class DeliveryAttempt:
         )
 
 
-class Delivery(Aggregate):
-    """The delivery state of an outbound message; subclasses add what the message is.
+class DeliveryState(TypedDict):
+    """What every outbound message keeps of its delivery (``Delivery.__init__``)."""
 
-    Subclasses set in ``__init__``: ``status``, ``attempts`` (a tuple, replaced on change),
-    ``provider``, ``provider_message_id``, ``last_error``, ``retries``, ``sent_at``, ``updated_at``.
-    """
-
+    id: str
+    tenant_id: str
     status: DeliveryStatus
-    attempts: tuple[DeliveryAttempt, ...]
     provider: str | None
-    provider_message_id: str | None
     last_error: str | None
+    attempts: tuple[DeliveryAttempt, ...]
     retries: int
-    sent_at: datetime | None
+    entity_type: str | None  # what the message is about (a document), if anything
+    entity_id: str | None
+    created_by: str | None
+    created_at: datetime
     updated_at: datetime
+    sent_at: datetime | None
+
+
+def queued(
+    *, tenant_id: str, entity: tuple[str, str] | None, created_by: str | None, now: datetime, id: str | None = None
+) -> DeliveryState:
+    """The delivery state of a message queued ``now`` (a new id unless given)."""
+    return DeliveryState(
+        id=id or new_id(), tenant_id=tenant_id, status=DeliveryStatus.QUEUED, provider=None, last_error=None,
+        attempts=(), retries=0, entity_type=entity[0] if entity else None, entity_id=entity[1] if entity else None,
+        created_by=created_by, created_at=now, updated_at=now, sent_at=None,
+    )
+
+
+class Delivery(Aggregate):
+    """The delivery state of an outbound message; subclasses add what the message is, name the
+    operation that retries them (``retry_operation``) and the key every attempt of one message
+    carries (``delivery_key``), and keep ``provider_message_id``."""
+
+    retry_operation = "retry"
+    provider_message_id: str | None
+
+    def __init__(self, **state: Unpack[DeliveryState]) -> None:
+        self.id = state["id"]
+        self.tenant_id = state["tenant_id"]
+        self.entity_type = state["entity_type"]
+        self.entity_id = state["entity_id"]
+        self.status = state["status"]
+        self.provider = state["provider"]
+        self.last_error = state["last_error"]
+        self.attempts = state["attempts"]  # a tuple, replaced on change
+        self.retries = state["retries"]
+        self.created_by = state["created_by"]
+        self.created_at = state["created_at"]
+        self.updated_at = state["updated_at"]
+        self.sent_at = state["sent_at"]
+
+    @property
+    def delivery_key(self) -> str:
+        """The same for every attempt of this message (the provider's idempotency key)."""
+        raise NotImplementedError
+
+    def send_job_key(self) -> str:
+        """The idempotency key of the job that delivers this message now (one per hand retry)."""
+        return f"{self.delivery_key}:{self.retries}"
 
     def begin_attempt(self, *, now: datetime) -> Begin:
         status = DeliveryStatus(self.status)
@@ -126,7 +180,7 @@ class Delivery(Aggregate):
         if status is DeliveryStatus.SENDING:
             self._interrupted(
                 "an attempt was interrupted after it was claimed: the provider may have taken the "
-                "message; it is sent again only by retryEmail",
+                f"message; it is sent again only by {self.retry_operation}",
                 now=now,
             )
             return Begin.UNCERTAIN
@@ -150,9 +204,16 @@ class Delivery(Aggregate):
         self._close_last(AttemptOutcome.INTERRUPTED, now=now, response=reason)
         self.last_error = reason
         self.updated_at = now
+        self._noted(code=None, failed=False, now=now)
 
     def record_sent(self, *, provider: str, provider_message_id: str | None, response: str, now: datetime) -> None:
-        """The provider took the message (also when a concurrent re-run had marked it UNCERTAIN)."""
+        """The provider took the message (also when a concurrent re-run had marked it UNCERTAIN, or
+        the channel reported it delivered before this answer came back: then only its id is news)."""
+        if DeliveryStatus(self.status) in (DeliveryStatus.DELIVERED, DeliveryStatus.READ):
+            if self.provider_message_id is None:
+                self.provider_message_id = provider_message_id
+            self.sent_at = self.sent_at or now
+            return
         if DeliveryStatus(self.status) not in (DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN):
             raise NotRetryable(f"a {self.status} message cannot be recorded as sent")
         self.status = DeliveryStatus.SENT
@@ -162,32 +223,39 @@ class Delivery(Aggregate):
         self.sent_at = now
         self.updated_at = now
         self._close_last(AttemptOutcome.SENT, now=now, provider=provider, response=response)
+        self._noted(code=None, failed=False, now=now)
 
-    def record_deferred(self, *, provider: str | None, reason: str, now: datetime, last: bool) -> None:
+    def record_deferred(
+        self, *, provider: str | None, reason: str, now: datetime, last: bool, code: int | None = None
+    ) -> None:
         """A transient failure: QUEUED for the next run, or DEAD if it was the ``last`` attempt."""
-        self._close_last(AttemptOutcome.DEFERRED, now=now, provider=provider, response=reason)
-        self.last_error = clip_response(reason)
-        self.updated_at = now
-        if DeliveryStatus(self.status) is DeliveryStatus.SENDING:
-            self.status = DeliveryStatus.DEAD if last else DeliveryStatus.QUEUED
+        if not self._failure(AttemptOutcome.DEFERRED, provider=provider, reason=reason, now=now):
+            return
+        self.status = DeliveryStatus.DEAD if last else DeliveryStatus.QUEUED
+        self._noted(code=code, failed=last, now=now)
 
-    def record_rejected(self, *, provider: str | None, reason: str, now: datetime) -> None:
-        self._close_last(AttemptOutcome.REJECTED, now=now, provider=provider, response=reason)
-        self.last_error = clip_response(reason)
-        self.updated_at = now
-        if DeliveryStatus(self.status) is DeliveryStatus.SENDING:
+    def record_rejected(self, *, provider: str | None, reason: str, now: datetime, code: int | None = None) -> None:
+        if self._failure(AttemptOutcome.REJECTED, provider=provider, reason=reason, now=now):
             self.status = DeliveryStatus.FAILED
+            self._noted(code=code, failed=True, now=now)
 
     def record_unknown(self, *, provider: str | None, reason: str, now: datetime) -> None:
         """Maybe sent (the provider's answer was lost after it got the whole message): UNCERTAIN."""
-        self._close_last(AttemptOutcome.UNKNOWN, now=now, provider=provider, response=reason)
-        self.last_error = clip_response(reason)
-        self.updated_at = now
-        if DeliveryStatus(self.status) is DeliveryStatus.SENDING:
+        if self._failure(AttemptOutcome.UNKNOWN, provider=provider, reason=reason, now=now):
             self.status = DeliveryStatus.UNCERTAIN
+            self._noted(code=None, failed=False, now=now)
+
+    def refuse(self, reason: str, *, now: datetime, code: int | None = None) -> None:
+        """Refused for good before the provider was called (QUEUED -> FAILED, no attempt)."""
+        if DeliveryStatus(self.status) is DeliveryStatus.QUEUED:
+            self.status = DeliveryStatus.FAILED
+            self.last_error = clip_response(reason)
+            self.updated_at = now
+            self._noted(code=code, failed=True, now=now)
 
     def retry(self, *, now: datetime) -> None:
-        """By hand: FAILED, DEAD or UNCERTAIN -> QUEUED (same Message-ID and idempotency key)."""
+        """By hand: FAILED, DEAD or UNCERTAIN -> QUEUED (same Message-ID and idempotency key); the
+        earlier errors stay in the attempt log."""
         if DeliveryStatus(self.status) not in RETRYABLE_BY_HAND:
             raise NotRetryable(
                 f"only FAILED, DEAD or UNCERTAIN messages can be retried; this one is {self.status}",
@@ -195,7 +263,20 @@ class Delivery(Aggregate):
             )
         self.status = DeliveryStatus.QUEUED
         self.retries += 1
+        self.last_error = None
         self.updated_at = now
+        self._noted(code=None, failed=False, now=now)
+
+    def _failure(self, outcome: AttemptOutcome, *, provider: str | None, reason: str, now: datetime) -> bool:
+        """Close the attempt with a failed ``outcome``; True if the message was SENDING (its status moves)."""
+        self._close_last(outcome, now=now, provider=provider, response=reason)
+        self.last_error = clip_response(reason)
+        self.updated_at = now
+        return DeliveryStatus(self.status) is DeliveryStatus.SENDING
+
+    def _noted(self, *, code: int | None, failed: bool, now: datetime) -> None:
+        """What a channel keeps beside the status after an outcome (WhatsApp: the provider's error
+        code, and when the message failed); nothing for a channel that keeps neither."""
 
     def _close_last(
         self,

@@ -39,9 +39,5 @@ class PhoneNumberIdTaken(Conflict):
     code = "PHONE_NUMBER_ID_TAKEN"
 
 
-class NoRecipients(InvalidInput):
-    code = "NO_RECIPIENTS"
-
-
 class MessageNotFound(NotFound):
     code = "NOT_FOUND"

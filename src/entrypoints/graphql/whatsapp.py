@@ -7,6 +7,7 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
+from application.deliveries.invoices import SendInvoice
 from application.whatsapp.commands import (
     ConnectWhatsapp,
     CreateClientWhatsapp,
@@ -19,7 +20,6 @@ from application.whatsapp.commands import (
     GetWhatsappMessage,
     RegisterWhatsappTemplate,
     RetryWhatsapp,
-    SendInvoice,
     SendPdfWhatsapp,
     SendStatementWhatsapp,
     SendWhatsapp,
@@ -28,7 +28,7 @@ from application.whatsapp.commands import (
 )
 from application.whatsapp.views import WhatsappMessageCursor, WhatsappMessageFilter
 from domain.shared.errors import InvalidInput
-from domain.whatsapp.model import Direction, MessageStatus
+from domain.whatsapp.messages import Direction, MessageStatus
 from entrypoints.graphql.common import actor, bus, business_result
 from entrypoints.graphql.api import ApiDomain
 from entrypoints.graphql.loaders import keyed

@@ -14,7 +14,7 @@ import structlog
 from flask import Blueprint, Response, request
 
 from application.whatsapp.commands import RouteWhatsappWebhook, VerifyWhatsappSubscription
-from application.whatsapp.handlers import BadSignature, RoutedWebhook
+from application.whatsapp.webhooks import BadSignature, RoutedWebhook
 from domain.shared.errors import InvalidInput
 from entrypoints.http.errors import json_error
 from entrypoints.http.services import services

@@ -1,0 +1,58 @@
+"""A client's default recipients: the addresses a document goes to when a send names none."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from application.deliveries.flows import tenant_actor
+from application.emails.commands import CreateClientEmail, DeleteClientEmail, GetClientEmails
+from application.emails.ports import AddressValidator, EmailsUnitOfWork
+from application.emails.views import ClientEmailView, client_email_view
+from domain.emails.model import ClientEmail, ClientEmailExists, RecipientKind
+from domain.shared.errors import DomainError, NotFound
+from domain.shared.model import parse_id
+from domain.tenancy.model import Actor
+
+
+class ClientEmails:
+    """The e-mail ``ContactBook``: a client's addresses, each in To, Cc or Bcc."""
+
+    def __init__(self, addresses: AddressValidator) -> None:
+        self._addresses = addresses
+
+    def read(self, cmd: CreateClientEmail) -> tuple[str, RecipientKind]:
+        return self._addresses.normalize(cmd.email, field="email"), RecipientKind.parse(cmd.kind)
+
+    def taken(self, client_id: str, contact: tuple[str, RecipientKind]) -> DomainError:
+        return ClientEmailExists(f"{contact[0]} is already one of this client's emails", field="email")
+
+    def add(
+        self, uow: EmailsUnitOfWork, actor: Actor, client_id: str, contact: tuple[str, RecipientKind],
+        taken: DomainError, now: datetime,
+    ) -> ClientEmailView:
+        email, kind = contact
+        created = ClientEmail.add_to(
+            uow.client_emails.of_client(client_id), tenant_id=actor.tenant_id, client_id=client_id, email=email,
+            kind=kind, now=now,
+        )
+        uow.client_emails.add(created)
+        return client_email_view(created)
+
+
+class DeleteClientEmailHandler:
+    def __call__(self, cmd: DeleteClientEmail, uow: EmailsUnitOfWork) -> str:
+        tenant_actor(cmd.actor)
+        email_id = parse_id(cmd.client_email_id, field="id")
+        with uow:
+            email = uow.client_emails.get(email_id)
+            if email is None:
+                raise NotFound(f"client email {email_id} not found", field="id")
+            uow.client_emails.delete(email)
+            uow.commit()
+        return email_id
+
+
+class GetClientEmailsHandler:
+    def __call__(self, query: GetClientEmails, uow: EmailsUnitOfWork) -> dict[str, list[ClientEmailView]]:
+        with uow:
+            return uow.client_email_views.of_clients(list(query.client_ids))
