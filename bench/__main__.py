@@ -199,12 +199,12 @@ def main() -> None:
     from bench import pdf
 
     pdf.run()
-    # --- whatsapp (issue 5, section 7) ---
+    # WhatsApp (section 7)
     header("[6] WhatsApp (issue 5, section 7): 500 queued messages with two workers; 1,000 status webhooks")
     from bench import whatsapp
 
     whatsapp.run()
-    # --- aurinko: inbox sync (issue 4, section 6) ---
+    # Aurinko: inbox sync (section 6)
     from bench import inbox
 
     wait_until_quiet()
@@ -219,11 +219,11 @@ def main() -> None:
     from bench import webhooks  # issue 6, section 6
 
     webhooks.section("8")
-    emails_section()  # emails
+    emails_section()
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def emails_section() -> None:  # emails
+def emails_section() -> None:
     from bench import emails
 
     header(

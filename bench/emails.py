@@ -42,7 +42,7 @@ def _worker(settings: Any, ready: Any, gate: Any) -> None:
 def run(database_url: str, data_dir: Path) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from adapters.db.orm import email_messages
+    from adapters.db.emails.tables import email_messages
     from application.emails.commands import SendEmail
     from tests.smtpserver import SmtpServer
 

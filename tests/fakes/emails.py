@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from application.emails.views import client_email_view, email_message_view
@@ -18,6 +18,7 @@ from application.deliveries.ports import DeliveryDeferred, DeliveryRejected, Rec
 from application.emails.ports import EmailSender, OutgoingEmail
 from application.emails.views import ClientEmailView, EmailMessageCursor, EmailMessageFilter, EmailMessageView
 from application.shared.ports import DuplicateEntry
+from tests.fakes.state import FakeDomain, FakeRepository, States
 from domain.emails.model import ClientEmail, EmailKind, EmailLocale, EmailMessage, EmailSettings, EmailTemplate
 
 if TYPE_CHECKING:
@@ -98,16 +99,6 @@ class EmailState:
 
     def messages_of(self, tenant_id: str) -> list[EmailMessage]:
         return [m for m in self.messages.values() if m.tenant_id == tenant_id]
-
-
-def attach(uow: FakeUnitOfWork, tenant_id: str) -> None:
-    """Give ``uow`` (inside its ``with`` block) the emails repositories of ``tenant_id``."""
-    uow.client_emails = FakeClientEmailRepository(uow, tenant_id)  # type: ignore[attr-defined]
-    uow.client_email_views = FakeClientEmailReader(uow, tenant_id)  # type: ignore[attr-defined]
-    uow.email_messages = FakeEmailMessageRepository(uow, tenant_id)  # type: ignore[attr-defined]
-    uow.email_message_views = FakeEmailMessageReader(uow, tenant_id)  # type: ignore[attr-defined]
-    uow.email_templates = FakeEmailTemplateRepository(uow, tenant_id)  # type: ignore[attr-defined]
-    uow.email_settings = FakeEmailSettingsRepository(uow, tenant_id)  # type: ignore[attr-defined]
 
 
 class _Bound:
@@ -257,3 +248,31 @@ def deferred(reason: str = "421 try later") -> DeliveryDeferred:
 
 def rejected(reason: str = "550 no such user") -> DeliveryRejected:
     return DeliveryRejected(reason)
+
+
+class EmailDomainState(EmailState):
+    """``EmailState`` following the fake domain state protocol (``tests/fakes/state.py``)."""
+
+    def checkout(self) -> EmailDomainState:
+        copy = super().checkout()
+        return EmailDomainState(**{f.name: getattr(copy, f.name) for f in fields(copy)})
+
+    def check(  # type: ignore[override]
+        self, work: EmailDomainState, store: States, workspace: States
+    ) -> None:
+        EmailState.check(work, {**store.clients, **workspace.clients})
+
+
+FAKE_DOMAIN = FakeDomain(
+    name="emails",
+    state=EmailDomainState,
+    exposed=False,
+    repositories={
+        "client_emails": FakeRepository(lambda uow: FakeClientEmailRepository(uow, uow.tenant)),
+        "client_email_views": FakeRepository(lambda uow: FakeClientEmailReader(uow, uow.tenant)),
+        "email_messages": FakeRepository(lambda uow: FakeEmailMessageRepository(uow, uow.tenant)),
+        "email_message_views": FakeRepository(lambda uow: FakeEmailMessageReader(uow, uow.tenant)),
+        "email_templates": FakeRepository(lambda uow: FakeEmailTemplateRepository(uow, uow.tenant)),
+        "email_settings": FakeRepository(lambda uow: FakeEmailSettingsRepository(uow, uow.tenant)),
+    },
+)

@@ -1,20 +1,17 @@
-"""The fakes of every domain, from one list (as ``adapters.db.modules``): the states the fake store
-holds and the repositories a ``FakeUnitOfWork`` builds from them."""
+"""The fakes of every domain, found by the names of ``application.modules.DOMAINS`` (as
+``adapters.db.modules`` finds the real ones): the states the fake store holds and the repositories
+a ``FakeUnitOfWork`` builds from them (each ``tests/fakes/<domain>.py`` with a ``FAKE_DOMAIN``)."""
 
 from __future__ import annotations
 
-from tests.fakes import files, invoicing, jobs, messaging, pdf_templates, tenancy, webhooks
+from application.modules import DOMAINS
+from application.shared.modules import domain_parts
 from tests.fakes.state import FakeDomain, FakeRepository, exposed_attributes
 
-FAKE_DOMAINS: tuple[FakeDomain, ...] = (
-    tenancy.FAKE_DOMAIN,
-    files.FAKE_DOMAIN,
-    invoicing.FAKE_DOMAIN,
-    pdf_templates.FAKE_DOMAIN,
-    jobs.FAKE_DOMAIN,
-    webhooks.FAKE_DOMAIN,
-    messaging.WHATSAPP,
-    messaging.EMAILS,
+FAKE_DOMAINS: tuple[FakeDomain, ...] = tuple(
+    part.FAKE_DOMAIN
+    for _, part in domain_parts("tests.fakes.{domain}", DOMAINS)
+    if hasattr(part, "FAKE_DOMAIN")
 )
 
 

@@ -10,11 +10,12 @@ import copy
 import inspect
 import json
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from adapters.db.registry import Binding
 from adapters.whatsapp.graph import GraphApiError, GraphUnreachable, GraphWhatsAppSender, SentWhatsapp
 from application.shared.ports import DuplicateEntry
 from application.shared.secrets import SecretUnreadable
@@ -37,6 +38,8 @@ from domain.shared.delivery import Delivery, DeliveryState
 from domain.whatsapp.connection import ClientWhatsapp, WhatsappConnection, WhatsappTemplate
 from domain.whatsapp.content import MessageKind
 from domain.whatsapp.messages import Direction, InboundWhatsapp, MessageStatus, WhatsappDelivery
+from domain.shared.model import Aggregate
+from tests.fakes.state import FakeDomain, FakeRepository, States
 
 LogEntry = WhatsappDelivery | InboundWhatsapp
 
@@ -299,3 +302,34 @@ __all__ = [
     "FakePhoneNumbers", "FakeSecretBox", "FakeWhatsAppSender", "FakeWhatsappDirectory", "FakeWhatsappReader",
     "FakeWhatsappRepository", "GraphApiError", "GraphUnreachable", "WhatsappData",
 ]
+
+
+class WhatsappDomainState(WhatsappData):
+    """``WhatsappData`` following the fake domain state protocol: written back whole on commit."""
+
+    def checkout(self) -> WhatsappDomainState:
+        copy = self.copy()
+        return WhatsappDomainState(**{f.name: getattr(copy, f.name) for f in fields(copy)})
+
+    def check(self, work: WhatsappDomainState, store: States, workspace: States) -> None:
+        work.check_unique()
+
+    def apply(self, work: WhatsappDomainState) -> None:
+        copy = work.copy()
+        for f in fields(copy):
+            setattr(self, f.name, getattr(copy, f.name))
+
+    def aggregates(self) -> Iterable[Aggregate]:
+        return ()
+
+
+FAKE_DOMAIN = FakeDomain(
+    name="whatsapp",
+    state=WhatsappDomainState,
+    exposed=False,
+    repositories={
+        "whatsapp": FakeRepository(lambda uow: FakeWhatsappRepository(uow, uow.tenant)),
+        "whatsapp_views": FakeRepository(lambda uow: FakeWhatsappReader(uow, uow.tenant)),
+        "whatsapp_directory": FakeRepository(FakeWhatsappDirectory, Binding.ANY),
+    },
+)

@@ -151,8 +151,8 @@ def count_rows(service: Any, table: str) -> int:
         "files", "file_entities", "tenants", "users", "file_content_locks",
         "clients", "client_contacts", "invoices", "invoice_lines", "invoice_payments", "quotes", "quote_lines",
         "document_counters", "pdf_templates", "jobs",
-        "webhook_events", "tenant_subscriptions",  # webhooks
-        "client_emails", "email_messages", "email_templates",  # emails
+        "webhook_events", "tenant_subscriptions",
+        "client_emails", "email_messages", "email_templates",
     )
     with service.container.engine().connect() as connection:
         return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.db.orm import email_messages
+from adapters.db.emails.tables import email_messages
 from application.emails.commands import RetryEmail, SendEmail
 from domain.shared.delivery import DeliveryStatus
 from domain.tenancy.model import Actor, Role

@@ -5,7 +5,6 @@ domain's name in ``application.modules.DOMAINS``."""
 
 from __future__ import annotations
 
-from adapters.db import messaging
 from adapters.db.metadata import mapper_registry, metadata
 from adapters.db.registry import DbModule, repository_registry
 from application.modules import DOMAINS
@@ -13,9 +12,8 @@ from application.shared.modules import domain_parts
 
 __all__ = ["DB_MODULES", "REPOSITORIES", "metadata", "start_mappers"]
 
-DB_MODULES: tuple[DbModule, ...] = (
-    *(part.DB_MODULE for _, part in domain_parts("adapters.db.{domain}.module", DOMAINS)),
-    messaging.DB_MODULE,
+DB_MODULES: tuple[DbModule, ...] = tuple(
+    part.DB_MODULE for _, part in domain_parts("adapters.db.{domain}.module", DOMAINS)
 )
 
 REPOSITORIES = repository_registry(DB_MODULES)

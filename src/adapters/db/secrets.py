@@ -50,7 +50,7 @@ def _registry() -> list[SealedColumn]:
         )
     )
     # a tenant's own SMTP URL
-    from adapters.db.orm import email_settings
+    from adapters.db.emails.tables import email_settings
     from domain.emails.model import smtp_secret_context
 
     entries.append(
@@ -62,7 +62,7 @@ def _registry() -> list[SealedColumn]:
         )
     )
     # the WhatsApp connection's token and secrets
-    from adapters.db.orm import whatsapp_connections
+    from adapters.db.whatsapp.tables import whatsapp_connections
     from domain.whatsapp.connection import secret_context
 
     for name in ("access_token", "app_secret", "verify_token"):

@@ -34,21 +34,15 @@ from application.deliveries.ports import (
 )
 from application.jobs.errors import PermanentJobError, TransientJobError
 from application.jobs.ports import JobHandler
+from application.shared.actors import tenant_actor
 from application.shared.messages import Command, Query
 from application.shared.modules import Messages
 from application.shared.ports import Clock
 from domain.jobs.model import Job
 from domain.shared.delivery import Begin, DeliveryStatus
 from domain.shared.model import parse_id
-from domain.tenancy.model import Actor
 
 log = structlog.get_logger(__name__)
-
-
-def tenant_actor(actor: Actor | None) -> Actor:
-    if actor is None:
-        raise PermissionError("a tenant's actor is required")
-    return actor
 
 
 def queue(uow: ChannelUow, rules: ChannelRules[ChannelUow, Message, Any, Any], messages: Sequence[Message]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.deliveries.flows import tenant_actor
+from application.shared.actors import tenant_actor
 from application.emails.commands import SendPdfEmail
 from application.emails.views import EmailMessageView
 from application.invoicing.ports import ClientReader, InvoiceReader

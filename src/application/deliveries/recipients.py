@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from application.deliveries.flows import tenant_actor
+from application.shared.actors import tenant_actor
 from application.invoicing.ports import ClientReader
 from application.shared.ports import Clock, DuplicateEntry, UnitOfWork
 from domain.shared.errors import DomainError, NotFound

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from application.deliveries.flows import tenant_actor
+from application.shared.actors import tenant_actor
 from application.emails.commands import CreateClientEmail, DeleteClientEmail, GetClientEmails
 from application.emails.ports import AddressValidator, EmailsUnitOfWork
 from application.emails.views import ClientEmailView, client_email_view

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from application.deliveries.flows import tenant_actor
+from application.shared.actors import tenant_actor
 from application.emails.commands import ResendInvoiceEmail, SendEmail, SendPdfEmail, SendStatementEmail
 from application.emails.composing import EmailComposer, Explicit
 from application.emails.ports import EmailsUnitOfWork

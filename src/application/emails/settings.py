@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from application.deliveries.flows import tenant_actor
+from application.shared.actors import tenant_actor
 from application.emails.commands import (
     DeleteEmailTemplate,
     FindEmailTemplates,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from application.deliveries.flows import tenant_actor
+from application.shared.actors import tenant_actor
 from application.invoicing.handlers import client_view
 from application.invoicing.views import ClientView
 from application.shared.ports import Clock

@@ -3,7 +3,7 @@ check every send makes first."""
 
 from __future__ import annotations
 
-from application.deliveries.flows import tenant_actor
+from application.shared.actors import tenant_actor
 from application.shared.ports import Clock, DuplicateEntry
 from application.shared.secrets import SecretBox
 from application.whatsapp.commands import ConnectWhatsapp, DisconnectWhatsapp, GetWhatsappConnection

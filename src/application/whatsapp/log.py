@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.deliveries.flows import tenant_actor
+from application.shared.actors import tenant_actor
 from application.shared.messages import Page, page_size
 from application.whatsapp.commands import FindWhatsappMessages, WhatsappPolicy
 from application.whatsapp.ports import WhatsappUnitOfWork

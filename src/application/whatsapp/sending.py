@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from application.deliveries import flows
-from application.deliveries.flows import tenant_actor
+from application.shared.actors import tenant_actor
 from application.files.views import FileView
 from application.invoicing.handlers import statement_client
 from application.pdf.commands import RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf

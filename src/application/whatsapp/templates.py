@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.deliveries.flows import tenant_actor
+from application.shared.actors import tenant_actor
 from application.shared.ports import Clock, DuplicateEntry
 from application.whatsapp.commands import DeleteWhatsappTemplate, FindWhatsappTemplates, RegisterWhatsappTemplate
 from application.whatsapp.connection import admin

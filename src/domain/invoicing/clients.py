@@ -165,7 +165,7 @@ class ClientDetails:
 
 class Client(Aggregate):
     contacts: list[ClientContact]
-    # whatsapp: how documents go to this client (sendInvoice); a column of ``clients`` (0008_whatsapp)
+    # how documents go to this client (sendInvoice); a column of ``clients`` (0008_whatsapp)
     default_channel: DeliveryChannel
 
     def __init__(

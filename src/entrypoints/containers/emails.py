@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dependency_injector import providers
 
-from adapters.db.emails import SqlAlchemyTenantSmtpUrls
+from adapters.db.emails.repositories import SqlAlchemyTenantSmtpUrls
 from adapters.email.addresses import EmailValidatorAddressValidator
 from adapters.email.chooser import TenantEmailSenders
 from adapters.email.smtp import SmtpUrlSummaries

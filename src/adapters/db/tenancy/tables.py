@@ -18,7 +18,7 @@ tenants = Table(
     Column("name", String(200), nullable=False),
     Column("external_id", String(128), nullable=True, unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
-    # webhooks (WorkOS): the organization's updated_at last applied, and when it was deleted
+    # WorkOS: the organization's updated_at last applied, and when it was deleted
     Column("directory_updated_at", UtcDateTime(), nullable=True),
     Column("deleted_at", UtcDateTime(), nullable=True),
 )
@@ -33,7 +33,7 @@ users = Table(
     Column("external_id", String(128), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime(), nullable=False),
-    Column("directory_updated_at", UtcDateTime(), nullable=True),  # webhooks (WorkOS): newest wins
+    Column("directory_updated_at", UtcDateTime(), nullable=True),  # WorkOS: newest wins
     UniqueConstraint("tenant_id", "email"),
     Index("ix_users_tenant_id_external_id", "tenant_id", "external_id"),
 )

@@ -14,12 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, union, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from adapters.db.integrations.aurinko.tables import inbox_message_addresses, inbox_messages
 from adapters.db.invoicing.tables import client_contacts
-from adapters.db.orm import client_emails
+from adapters.db.emails.tables import client_emails
 from application.integrations.aurinko.ports import MessageWrite, StoredMessage
 from application.integrations.aurinko.views import InboxCursor, InboxFilter, InboxMessageView, MailAddressView
 from domain.integrations.aurinko.inbox import MailAddress

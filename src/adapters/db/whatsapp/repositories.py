@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from adapters.db.deliveries import lock_sqlite, log_page
-from adapters.db.orm import client_whatsapps, whatsapp_connections, whatsapp_messages, whatsapp_templates
+from adapters.db.deliveries.log import lock_sqlite, log_page
+from adapters.db.whatsapp.tables import client_whatsapps, whatsapp_connections, whatsapp_messages, whatsapp_templates
 from application.whatsapp.views import (
     ClientWhatsappView,
     WhatsappConnectionView,

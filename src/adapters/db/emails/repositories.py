@@ -11,8 +11,8 @@ import structlog
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.db.deliveries import lock_sqlite, log_page
-from adapters.db.orm import client_emails, email_messages, email_settings, email_templates
+from adapters.db.deliveries.log import lock_sqlite, log_page
+from adapters.db.emails.tables import client_emails, email_messages, email_settings, email_templates
 from adapters.db.repository import TenantRepository
 from application.deliveries.ports import DeliveryRejected
 from application.deliveries.views import view_of
