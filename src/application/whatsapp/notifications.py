@@ -3,28 +3,18 @@ messages forward; inbound messages are kept once (and open the 24-hour window)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from application.shared.ports import Clock
 from application.whatsapp.commands import ApplyWhatsappWebhook
 from application.whatsapp.ports import WhatsappUnitOfWork
+from application.whatsapp.views import AppliedWebhook
 from application.whatsapp.webhooks import changes_of, payload_of, phone_number_id_of
 from domain.shared.errors import InvalidInput
 from domain.shared.model import parse_id
 from domain.whatsapp.content import MessageKind
 from domain.whatsapp.messages import InboundWhatsapp
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AppliedWebhook:
-    statuses: int = 0
-    changed: int = 0
-    unknown_statuses: int = 0
-    inbound: int = 0
-    duplicates: int = 0
-    matched: bool = True
 
 
 def _timestamp(value: object, fallback: datetime) -> datetime:

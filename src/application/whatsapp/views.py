@@ -121,3 +121,15 @@ def message_view(message: WhatsappDelivery) -> WhatsappMessageView:
         template_parameters=tuple(message.template_parameters or ()), error_title=message.last_error,
         attempts=len(message.attempts), attempt_log=tuple(message.attempts),
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppliedWebhook:
+    """What one WhatsApp webhook delivery changed."""
+
+    statuses: int = 0
+    changed: int = 0
+    unknown_statuses: int = 0
+    inbound: int = 0
+    duplicates: int = 0
+    matched: bool = True

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from application.shared.modules import Messages
 from application.shared.secrets import SecretBox, SecretUnreadable
@@ -20,11 +20,9 @@ from application.webhooks.ports import WebhookOutcome
 from application.webhooks.views import WebhookEventView
 from application.whatsapp.commands import ApplyWhatsappWebhook, RouteWhatsappWebhook, VerifyWhatsappSubscription
 from application.whatsapp.ports import WebhookSignatures, WhatsappUnitOfWork
+from application.whatsapp.views import AppliedWebhook
 from domain.shared.errors import InvalidInput, PermissionDenied
 from domain.whatsapp.connection import secret_context, secret_digest
-
-if TYPE_CHECKING:
-    from application.whatsapp.notifications import AppliedWebhook
 
 PROVIDER = "whatsapp"
 _PHONE_NUMBER_ID = re.compile(rb'"phone_number_id"\s*:\s*"?([0-9]{1,32})')
