@@ -22,6 +22,7 @@ DOMAINS: tuple[str, ...] = (
     "deliveries",
     "emails",
     "whatsapp",
+    "invoice_delivery",
     "integrations.aurinko",
 )
 """The business domains, by package name. Each layer finds a domain's part by this name:

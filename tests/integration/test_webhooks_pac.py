@@ -355,7 +355,8 @@ def test_the_pac_down_is_retried_then_dead_then_replayed(pac: Service, alanube: 
 def test_sending_the_authorised_invoice_is_queued_once_and_dispatched(pac: Service, alanube: Alanube) -> None:
     from dependency_injector import providers
 
-    from application.invoicing.pac import SEND_JOB, send_job
+    from application.invoice_delivery.module import send_job
+    from application.invoicing.pac import SEND_JOB
 
     sent: list[tuple[str, str]] = []
     container = pac.container
@@ -389,8 +390,8 @@ def test_without_the_setting_nothing_is_sent(pac: Service, alanube: Alanube) -> 
 
 
 def test_the_default_sender_dispatches_send_invoice_to_the_default_channel() -> None:
-    from application.invoicing.pac import send_invoice_through
-    from application.deliveries.invoices import SendInvoice
+    from application.invoice_delivery.module import send_invoice_through
+    from application.invoice_delivery.sending import SendInvoice
 
     class Bus:
         messages: list[object] = []

@@ -32,7 +32,7 @@ def _module(name: str, *, handles: type = Ping, needs: tuple[str, ...] = (), req
             handlers={handles: lambda message, uow: name},
             jobs={job: lambda job: None} if job else {},
             schedules=[Schedule(kind=schedule, interval=timedelta(minutes=1))] if schedule else [],
-            webhook_processors={provider: lambda event: None} if provider else {},
+            provides={"webhook_processors": {provider: lambda event: None}} if provider else {},
         )
 
     return DomainModule(name=name, needs=needs, requires=requires, register=register)
@@ -84,7 +84,7 @@ def test_a_module_that_requires_one_left_out_is_left_out_too_whatever_the_order(
         (_module("b"), "message type Ping"),
         (_module("b", handles=Pong, job="j"), "job kind j"),
         (_module("b", handles=Pong, schedule="s"), "schedule s"),
-        (_module("b", handles=Pong, provider="p"), "webhook provider p"),
+        (_module("b", handles=Pong, provider="p"), "webhook_processors key p"),
     ],
 )
 def test_a_registration_made_twice_is_an_error_at_start_up(second: DomainModule, what: str) -> None:
@@ -100,9 +100,25 @@ def test_handlers_jobs_schedules_and_processors_are_assembled_and_messages_go_th
     service = _assemble([_module("a", job="j", schedule="s", provider="p"), _module("b", handles=Pong)])
     assert service.registered == ("a", "b") and service.left_out == {}
     assert (service.bus.handle(Ping(actor=None)), service.bus.handle(Pong(actor=None))) == ("a", "b")
-    assert (list(service.job_handlers), [s.kind for s in service.schedules], list(service.webhook_processors)) == (
-        ["j"], ["s"], ["p"]
+    assert (list(service.job_handlers), [s.kind for s in service.schedules], service.provided) == (
+        ["j"], ["s"], {"webhook_processors": {"p": service.provided["webhook_processors"]["p"]}}
     )
+
+
+def test_what_a_module_provides_is_read_by_another_whatever_the_order_and_a_dependency_replaces_it() -> None:
+    seen: list[object] = []
+
+    def reader(deps: object) -> Registrations:
+        points = deps.provided("channels")  # type: ignore[attr-defined]
+        return Registrations(handlers={Pong: lambda message, uow: sorted(points)})
+
+    def offer(deps: object) -> Registrations:
+        return Registrations(handlers={Ping: lambda message, uow: None}, provides={"channels": {"sms": seen}})
+
+    modules = [DomainModule(name="reader", register=reader), DomainModule(name="offer", register=offer)]
+    for order in (modules, modules[::-1]):
+        assert _assemble(order).bus.handle(Pong(actor=None)) == ["sms"]
+    assert _assemble(modules, channels={"fax": seen}).bus.handle(Pong(actor=None)) == ["fax"]
 
 
 def test_every_module_of_the_service_is_listed_once_and_names_what_it_needs() -> None:

@@ -1,12 +1,11 @@
-"""The deliveries modules: the sweep of messages left SENDING (every channel), and ``sendInvoice``
-(which needs both channels: left out with either)."""
+"""The deliveries module: what every outbound channel shares that runs on its own, the sweep of
+messages left SENDING (each channel provides its rules as ``"delivery_channels"``)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from application.deliveries import sweep as s
-from application.deliveries.invoices import SendInvoice, SendInvoiceHandler
 from application.jobs.schedules import Schedule
 from application.shared.modules import Dependencies, DomainModule, Registrations
 from domain.jobs.model import Job
@@ -24,8 +23,8 @@ def register(deps: Dependencies) -> Registrations:
 
     return Registrations(
         handlers={
-            s.FindStaleDeliveries: s.FindStaleDeliveriesHandler(deps.clock),
-            s.AbandonStaleDelivery: s.AbandonStaleDeliveryHandler(deps.clock),
+            s.FindStaleDeliveries: s.FindStaleDeliveriesHandler(deps.clock, deps.provided("delivery_channels")),
+            s.AbandonStaleDelivery: s.AbandonStaleDeliveryHandler(deps.clock, deps.provided("delivery_channels")),
         },
         jobs={s.SWEEP_JOB: sweep},
         schedules=[
@@ -36,12 +35,3 @@ def register(deps: Dependencies) -> Registrations:
 
 MODULE = DomainModule(name="deliveries", needs=("clock",), register=register)
 
-
-def register_invoices(deps: Dependencies) -> Registrations:
-    return Registrations(handlers={SendInvoice: SendInvoiceHandler(deps.messages, deps.clock)})
-
-
-INVOICES_MODULE = DomainModule(
-    name="invoice_delivery", needs=("clock",), requires=("emails", "whatsapp"), register=register_invoices
-)
-MODULES = (MODULE, INVOICES_MODULE)

@@ -102,7 +102,7 @@ class StaleDelivery:
 
 
 class StaleDeliveries(Protocol):
-    """Across tenants (a unit of work without one): messages SENDING since before ``cutoff``."""
+    """One channel's log, across tenants (a unit of work without one): messages SENDING since before ``cutoff``."""
 
     def sending_since_before(self, cutoff: datetime, *, limit: int) -> list[StaleDelivery]: ...
 

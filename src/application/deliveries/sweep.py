@@ -10,18 +10,16 @@ its tenant, which makes it UNCERTAIN (``Delivery.abandon``, checked again under 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
-from application.deliveries.ports import StaleDeliveries, StaleDelivery
-from application.emails.ports import EmailMessageRepository
+from application.deliveries.ports import StaleDelivery
 from application.shared.messages import Command
 from application.shared.ports import Clock, UnitOfWork
-from application.whatsapp.ports import WhatsappRepository
 from domain.shared.delivery import Delivery
 
 SWEEP_JOB = "deliveries.sweep"
@@ -29,18 +27,16 @@ SWEEP_BATCH = 500
 log = structlog.get_logger(__name__)
 
 
-class SweepUnitOfWork(UnitOfWork, Protocol):
-    stale_deliveries: StaleDeliveries
-    """Across tenants: only in a unit of work without one."""
-    email_messages: EmailMessageRepository
-    whatsapp: WhatsappRepository
+class SweptChannel(Protocol):
+    """What the sweep needs of a channel (its ``ChannelRules``)."""
 
+    def stale(self, uow: Any, cutoff: datetime, limit: int) -> list[StaleDelivery]:
+        """In a unit of work without a tenant: at most ``limit`` messages SENDING since before ``cutoff``."""
+        ...
 
-# Each channel's message, locked for update, from the tenant's unit of work (a ``Delivery``).
-_LOCKED: dict[str, Callable[[SweepUnitOfWork, str], Delivery | None]] = {
-    "email": lambda uow, message_id: uow.email_messages.get_for_update(message_id),
-    "whatsapp": lambda uow, message_id: uow.whatsapp.message_for_update(message_id),
-}
+    def locked(self, uow: Any, message_id: str) -> Delivery | None:
+        """In the message's tenant: the message, locked for update."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,13 +54,20 @@ class StaleDeliveriesFound:
 
 
 class FindStaleDeliveriesHandler:
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
+    """``channels``: the channels the modules provide (``"delivery_channels"``), by name."""
 
-    def __call__(self, cmd: FindStaleDeliveries, uow: SweepUnitOfWork) -> StaleDeliveriesFound:
+    def __init__(self, clock: Clock, channels: Mapping[str, SweptChannel]) -> None:
+        self._clock = clock
+        self._channels = channels
+
+    def __call__(self, cmd: FindStaleDeliveries, uow: UnitOfWork) -> StaleDeliveriesFound:
         cutoff = self._clock.now() - cmd.older_than
+        found: list[StaleDelivery] = []
         with uow:
-            found = uow.stale_deliveries.sending_since_before(cutoff, limit=SWEEP_BATCH)
+            for name in sorted(self._channels):
+                if len(found) >= SWEEP_BATCH:
+                    break
+                found += self._channels[name].stale(uow, cutoff, SWEEP_BATCH - len(found))
         return StaleDeliveriesFound(claimed_before=cutoff, deliveries=tuple(found))
 
 
@@ -78,12 +81,18 @@ class AbandonStaleDelivery(Command):
 
 
 class AbandonStaleDeliveryHandler:
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
+    """``channels``: the channels the modules provide (``"delivery_channels"``), by name."""
 
-    def __call__(self, cmd: AbandonStaleDelivery, uow: SweepUnitOfWork) -> bool:
+    def __init__(self, clock: Clock, channels: Mapping[str, SweptChannel]) -> None:
+        self._clock = clock
+        self._channels = channels
+
+    def __call__(self, cmd: AbandonStaleDelivery, uow: UnitOfWork) -> bool:
+        channel = self._channels.get(cmd.channel)
+        if channel is None:
+            raise LookupError(f"no delivery channel {cmd.channel!r} is registered")
         with uow:
-            message = _LOCKED[cmd.channel](uow, cmd.message_id)
+            message = channel.locked(uow, cmd.message_id)
             if message is None or not message.abandon(now=self._clock.now(), claimed_before=cmd.claimed_before):
                 return False
             uow.commit()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from application.deliveries.ports import DeliveryRejected, Receipt
+from application.deliveries.ports import DeliveryRejected, Receipt, StaleDelivery
 from application.emails.commands import EmailPolicy
 from application.emails.ports import EmailAttachment, EmailSenders, EmailsUnitOfWork, OutgoingEmail
 from application.emails.views import EmailMessageView, email_message_view
@@ -46,6 +47,9 @@ class EmailChannel:
 
     def locked(self, uow: EmailsUnitOfWork, message_id: str) -> EmailMessage | None:
         return uow.email_messages.get_for_update(message_id)
+
+    def stale(self, uow: Any, cutoff: datetime, limit: int) -> list[StaleDelivery]:
+        return uow.stale_emails.sending_since_before(cutoff, limit=limit)
 
     def not_found(self, message_id: str) -> Exception:
         return NotFound(f"email message {message_id} not found", field="id")

@@ -47,6 +47,7 @@ def register(deps: Dependencies) -> Registrations:
             c.SetEmailSettings: SetEmailSettingsHandler(deps.secrets, deps.smtp_urls, addresses, clock),
         },
         jobs={EMAILS_SEND: delivery_job(deps.messages, c.DeliverEmail)},
+        provides={"delivery_channels": {channel.name: channel}},
     )
 
 

@@ -43,7 +43,6 @@ def register_pac(deps: Dependencies) -> Registrations:
     clock, secrets, storage, file_policy = deps.clock, deps.secrets, deps.storage, deps.file_policy
     policy = deps.get("pac_policy", pac.PacPolicy())
     keeper = FileKeeper(storage, deps.mime, clock, file_policy)
-    sender = deps.get("authorized_invoice_sender", pac.send_invoice_through(deps.messages))
     return Registrations(
         handlers={
             pac.ConfigurePac: pac.ConfigurePacHandler(clock, secrets),
@@ -57,10 +56,9 @@ def register_pac(deps: Dependencies) -> Registrations:
         jobs={
             pac.SYNC_JOB: pac.sync_job(deps.messages),
             pac.POLL_JOB: pac.poll_job(deps.messages),
-            pac.SEND_JOB: pac.send_job(sender),
         },
         schedules=[Schedule(kind=pac.POLL_JOB, interval=deps.get("pac_poll_every", timedelta(minutes=5)))],
-        webhook_processors={pac.PROVIDER: pac.PacWebhookProcessor(deps.messages)},
+        provides={"webhook_processors": {pac.PROVIDER: pac.PacWebhookProcessor(deps.messages)}},
     )
 
 

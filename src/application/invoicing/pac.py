@@ -36,7 +36,7 @@ from application.webhooks.views import WebhookEventView
 from domain.files.model import EntityType
 from domain.jobs.model import Job
 from domain.invoicing.invoices import Invoice, LegalStatus
-from domain.shared.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from domain.shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.tenancy.model import Actor, Role
 from domain.invoicing.pac import (
     PacSettings,
@@ -112,15 +112,6 @@ class PacClient(Protocol):
     def download(self, url: str, *, max_bytes: int) -> bytes:
         """The bytes at a short-lived document URL (fetched at once); raises PacUnavailable, PacRefused."""
         ...
-
-
-class AuthorizedInvoiceSender(Protocol):
-    """Contract E's hook: send an authorised invoice to its client's default channel.
-
-    By default the deliveries domain's ``SendInvoice`` through the bus (``send_invoice_through``);
-    the ``authorized_invoice_sender`` dependency replaces it (tests)."""
-
-    def __call__(self, actor: Actor, invoice_id: str) -> None: ...
 
 
 # --- messages ------------------------------------------------------------------------------------
@@ -538,33 +529,5 @@ def sync_job(bus: MessageBus):  # type: ignore[no-untyped-def]
 def poll_job(bus: MessageBus):  # type: ignore[no-untyped-def]
     def run(job: Job) -> None:
         bus.handle(QueueStalePacDocuments(actor=None, slot=job.idempotency_key or job.id))
-
-    return run
-
-
-def send_invoice_through(bus: MessageBus) -> AuthorizedInvoiceSender:
-    """Contract E: the deliveries domain's ``SendInvoice`` (channel None: the client's default channel)."""
-    from application.deliveries.invoices import SendInvoice
-
-    def send(actor: Actor, invoice_id: str) -> None:
-        bus.handle(SendInvoice(actor=actor, invoice_id=invoice_id, channel=None))
-
-    return send
-
-
-def send_job(sender: AuthorizedInvoiceSender | None):  # type: ignore[no-untyped-def]
-    """``pac.send_authorized_invoice`` (contract E): queued once per invoice when it is first authorised."""
-
-    def run(job: Job) -> None:
-        if sender is None:
-            raise PermanentJobError("sending the authorised invoice is not wired (no SendInvoice)")
-        if job.tenant_id is None or not job.payload.get("invoice_id"):
-            raise PermanentJobError("a pac.send_authorized_invoice job names a tenant and an invoice")
-        try:
-            sender(pac_actor(job.tenant_id), str(job.payload["invoice_id"]))
-        except LookupError as error:  # the bus has no SendInvoice handler in this build
-            raise PermanentJobError(f"sending the authorised invoice is not available: {error}") from None
-        except DomainError as error:
-            raise PermanentJobError(f"{error.code}: {error.message}") from None
 
     return run

@@ -2,13 +2,14 @@
 
 Each ``application/<domain>/module.py`` exposes a ``MODULE``: the names of the dependencies it
 needs (ports and policies the composition root provides) and a ``register`` function that builds
-its handlers, event handlers, job handlers, schedules and webhook processors from them. The bus,
+its handlers, event handlers, job handlers, schedules, and what it provides other modules
+(webhook processors, delivery channels) from them. The bus,
 the job runner's registry and the schedules are assembled from the list of modules
 (``application.modules``):
 
 - a module whose needs are not all configured, or that requires a module left out, is not
   registered at all, and the start-up log says which and why;
-- a message type, job kind, webhook provider or schedule registered twice is an error at start-up,
+- a message type, job kind, schedule or provided key registered twice is an error at start-up,
   so no registration depends on the order of the list.
 
 Cross-domain work goes through the bus: ``deps.messages`` sends a command or query to whichever
@@ -47,8 +48,9 @@ class DuplicateRegistration(Exception):
 class Dependencies:
     """The configured dependencies by name (``deps.clock``, ``deps.storage``); ``None`` when absent."""
 
-    def __init__(self, values: Mapping[str, Any], messages: Messages) -> None:
+    def __init__(self, values: Mapping[str, Any], messages: Messages, provided: Mapping[str, dict[str, Any]]) -> None:
         self._values = dict(values)
+        self._provided = provided
         self.messages = messages
 
     def __getattr__(self, name: str) -> Any:
@@ -63,6 +65,13 @@ class Dependencies:
     def missing(self, names: Iterable[str]) -> list[str]:
         return [name for name in names if self._values.get(name) is None]
 
+    def provided(self, point: str) -> Mapping[str, Any]:
+        """What the modules provide at ``point`` (``Registrations.provides``), by key: filled as they
+        register, so read it when handling, not when registering. A dependency of that name
+        configured instead replaces it (tests)."""
+        override = self._values.get(point)
+        return override if override is not None else self._provided.setdefault(point, {})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Registrations:
@@ -72,8 +81,10 @@ class Registrations:
     event_handlers: Mapping[type, Sequence[Handler]] = field(default_factory=dict)
     jobs: Mapping[str, JobHandler] = field(default_factory=dict)
     schedules: Sequence[Schedule] = ()
-    webhook_processors: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
-    """Per webhook provider (``WebhookEvent.provider``): what applies its stored events."""
+    provides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """What it offers other modules, by extension point and key: ``{"webhook_processors": {"polar":
+    processor}}`` (what applies a provider's stored webhook events), ``{"delivery_channels":
+    {"email": channel}}`` (an outbound channel's rules). A key provided twice at one point is an error."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,7 +102,7 @@ class Assembly:
     bus: MessageBus
     job_handlers: dict[str, JobHandler]
     schedules: list[Schedule]
-    webhook_processors: dict[str, Callable[[Any], Any]]
+    provided: dict[str, dict[str, Any]]
     registered: tuple[str, ...]
     left_out: dict[str, str]
     """Module name → why it was not registered."""
@@ -112,10 +123,8 @@ class _LateBus:
 def assemble(modules: Sequence[DomainModule], uow_factory: Any, values: Mapping[str, Any]) -> Assembly:
     """Register every module whose needs are met; refuse duplicates. ``values``: dependencies by name."""
     late = _LateBus()
-    processors: dict[str, Callable[[Any], Any]] = {}
-    values = {name: value for name, value in values.items() if value is not None}
-    values.setdefault("webhook_processors", processors)  # filled as the modules register
-    deps = Dependencies(values, late)
+    provided: dict[str, dict[str, Any]] = {}
+    deps = Dependencies({name: value for name, value in values.items() if value is not None}, late, provided)
     left_out = _left_out(modules, deps)
     handlers: dict[type, Handler] = {}
     event_handlers: dict[type, list[Handler]] = {}
@@ -129,7 +138,8 @@ def assemble(modules: Sequence[DomainModule], uow_factory: Any, values: Mapping[
         _merge(handlers, added.handlers, module.name, "message type", lambda key: key.__name__)
         _merge(jobs, added.jobs, module.name, "job kind")
         _merge(schedules, {s.kind: s for s in added.schedules}, module.name, "schedule")
-        _merge(processors, added.webhook_processors, module.name, "webhook provider")
+        for point, offered in added.provides.items():
+            _merge(provided.setdefault(point, {}), offered, module.name, f"{point} key")
         for event, listeners in added.event_handlers.items():
             event_handlers.setdefault(event, []).extend(listeners)
         registered.append(module.name)
@@ -141,7 +151,7 @@ def assemble(modules: Sequence[DomainModule], uow_factory: Any, values: Mapping[
         bus=bus,
         job_handlers=jobs,
         schedules=list(schedules.values()),
-        webhook_processors=processors,
+        provided=provided,
         registered=tuple(registered),
         left_out=left_out,
     )

@@ -20,9 +20,11 @@ def register(deps: Dependencies) -> Registrations:
             directory.SyncMembership: directory.SyncMembershipHandler(clock),
             directory.SyncDirectorySyncUser: directory.SyncDirectorySyncUserHandler(clock),
         },
-        webhook_processors={
-            POLAR: PolarWebhookProcessor(deps.messages),
-            WORKOS: WorkOsWebhookProcessor(deps.messages),
+        provides={
+            "webhook_processors": {
+                POLAR: PolarWebhookProcessor(deps.messages),
+                WORKOS: WorkOsWebhookProcessor(deps.messages),
+            },
         },
     )
 

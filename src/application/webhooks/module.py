@@ -1,7 +1,7 @@
 """The webhooks module: the inbox (verified deliveries stored once, processed by a job, replayed).
 
 Each stored event is handed to the processor the owning domain registered for its provider
-(``Registrations.webhook_processors``); the inbox itself knows no provider.
+(``Registrations.provides["webhook_processors"]``); the inbox itself knows no provider.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ def register(deps: Dependencies) -> Registrations:
             c.FindWebhookEvents: h.FindWebhookEventsHandler(),
             c.ListWebhookEvents: h.ListWebhookEventsHandler(),
         },
-        jobs={c.PROCESS_JOB: WebhookJob(deps.messages, deps.webhook_processors)},
+        jobs={c.PROCESS_JOB: WebhookJob(deps.messages, deps.provided("webhook_processors"))},
     )
 
 
-MODULE = DomainModule(name="webhooks", needs=("clock", "webhook_processors"), register=register)
+MODULE = DomainModule(name="webhooks", needs=("clock",), register=register)

@@ -1,6 +1,6 @@
 """Ports of the webhook inbox: where events are kept, and what processes them.
 
-A ``WebhookProcessor`` is registered per provider in the owning domain's module (``Registrations.webhook_processors``).
+A ``WebhookProcessor`` is registered per provider in the owning domain's module (``provides={"webhook_processors": ...}``).
 It gets the stored event and returns a ``WebhookOutcome`` (PROCESSED, or UNMATCHED with a reason),
 or raises: ``PermanentJobError`` marks the event FAILED with its reason; ``TransientJobError`` or any
 other exception leaves it RECEIVED to be retried by its job, and DEAD once the attempts are spent.

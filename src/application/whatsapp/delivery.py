@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from application.deliveries.ports import DeliveryRefused, DeliveryRejected, Receipt
+from application.deliveries.ports import DeliveryRefused, DeliveryRejected, Receipt, StaleDelivery
 from application.files.keeping import blob_key
 from application.files.ports import FileStorage
 from application.files.views import FileView
@@ -58,6 +59,9 @@ class WhatsappChannel:
 
     def add(self, uow: WhatsappUnitOfWork, message: WhatsappDelivery) -> None:
         uow.whatsapp.add_delivery(message)
+
+    def stale(self, uow: Any, cutoff: datetime, limit: int) -> list[StaleDelivery]:
+        return uow.stale_whatsapps.sending_since_before(cutoff, limit=limit)
 
     def locked(self, uow: WhatsappUnitOfWork, message_id: str) -> WhatsappDelivery | None:
         return uow.whatsapp.message_for_update(message_id)

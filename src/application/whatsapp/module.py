@@ -67,7 +67,10 @@ def register(deps: Dependencies) -> Registrations:
             c.ApplyWhatsappWebhook: ApplyWhatsappWebhookHandler(clock),
         },
         jobs={SEND_JOB: delivery_job(deps.messages, c.DeliverWhatsapp)},
-        webhook_processors={PROVIDER: WhatsappWebhookProcessor(deps.messages)},
+        provides={
+            "webhook_processors": {PROVIDER: WhatsappWebhookProcessor(deps.messages)},
+            "delivery_channels": {channel.name: channel},
+        },
     )
 
 

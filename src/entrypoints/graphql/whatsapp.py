@@ -7,7 +7,6 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
-from application.deliveries.invoices import SendInvoice
 from application.whatsapp.commands import (
     ConnectWhatsapp,
     CreateClientWhatsapp,
@@ -185,13 +184,6 @@ def resolve_send_statement_whatsapp(
         recipient=recipient, pdf_template_id=pdf_template_id,
     )
     return {"messages": bus(info).handle(command)}
-
-
-@mutation.field("sendInvoice")
-@business_result(channel=None, whatsapp_messages=[])
-def resolve_send_invoice(_: Any, info: GraphQLResolveInfo, invoice_id: str, channel: str | None = None) -> dict[str, Any]:
-    sent = bus(info).handle(SendInvoice(actor=actor(info), invoice_id=invoice_id, channel=channel))
-    return {"channel": sent.channel, "whatsapp_messages": list(sent.whatsapp), "email_message": sent.email}
 
 
 @mutation.field("retryWhatsapp")

@@ -8,7 +8,7 @@ its processing then marks it FAILED or UNMATCHED with the reason.
 
 Other domains put their routes here too (``/webhooks/whatsapp``, ``/webhooks/aurinko``): verify,
 then ``receive(...)`` with their provider name, and register a processor in
-the owning domain's module (``Registrations.webhook_processors``).
+the owning domain's module (``provides={"webhook_processors": ...}``).
 """
 
 from __future__ import annotations

@@ -1,15 +1,17 @@
 """What the channels' message logs share on SQLAlchemy: a delivery's attempts as a column, the page of
-a log, and SQLite's lock of a row."""
+a log, SQLite's lock of a row, and a log's messages left SENDING (the delivery sweep's query)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Select, Table, TypeDecorator, and_, or_, update
+from sqlalchemy import JSON, ColumnElement, Select, Table, TypeDecorator, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from application.deliveries.views import LogCursor
-from domain.shared.delivery import DeliveryAttempt
+from application.deliveries.ports import StaleDelivery
+from domain.shared.delivery import DeliveryAttempt, DeliveryStatus
 
 class DeliveryAttempts(TypeDecorator[tuple[DeliveryAttempt, ...]]):
     """A delivery's attempts (``domain.shared.delivery``), kept as a JSON list on the message's row
@@ -49,3 +51,21 @@ def lock_sqlite(session: Session, table: Table, *where: ColumnElement[bool]) -> 
     session.execute(update(table).where(*where).values(retries=table.c.retries))
     return True
 
+
+class SqlAlchemyStaleDeliveries:
+    """One channel's log (``table``), across tenants: its messages SENDING since before a cutoff."""
+
+    def __init__(self, session: Session, channel: str, table: Table) -> None:
+        self._session = session
+        self._channel = channel
+        self._table = table
+
+    def sending_since_before(self, cutoff: datetime, *, limit: int) -> list[StaleDelivery]:
+        c = self._table.c
+        rows = self._session.execute(
+            select(c.tenant_id, c.id)
+            .where(c.status == DeliveryStatus.SENDING.value, c.updated_at < cutoff)
+            .order_by(c.updated_at, c.id)
+            .limit(limit)
+        ).all()
+        return [StaleDelivery(self._channel, row.tenant_id, row.id) for row in rows]

@@ -10,8 +10,9 @@ from adapters.db.emails.repositories import (
     SqlAlchemyEmailSettingsRepository,
     SqlAlchemyEmailTemplateRepository,
 )
-from adapters.db.emails.tables import map_classes
-from adapters.db.registry import DbModule, Repository
+from adapters.db.deliveries.log import SqlAlchemyStaleDeliveries
+from adapters.db.emails.tables import email_messages, map_classes
+from adapters.db.registry import Binding, DbModule, Repository
 
 DB_MODULE = DbModule(
     name="emails",
@@ -23,5 +24,8 @@ DB_MODULE = DbModule(
         "email_message_views": Repository(lambda s: SqlAlchemyEmailMessageReader(s.session, s.tenant)),
         "email_templates": Repository(lambda s: SqlAlchemyEmailTemplateRepository(s.session, s.tenant, s.seen)),
         "email_settings": Repository(lambda s: SqlAlchemyEmailSettingsRepository(s.session, s.tenant, s.seen)),
+        "stale_emails": Repository(
+            lambda s: SqlAlchemyStaleDeliveries(s.session, "email", email_messages), Binding.SYSTEM
+        ),
     },
 )

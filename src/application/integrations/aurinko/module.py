@@ -33,7 +33,7 @@ def register(deps: Dependencies) -> Registrations:
         },
         jobs=_jobs(deps),
         schedules=[Schedule(kind=h.SYNC_ALL_JOB, interval=deps.get("aurinko_sync_every", timedelta(minutes=5)))],
-        webhook_processors={PROVIDER: AurinkoWebhookProcessor(deps.messages)},
+        provides={"webhook_processors": {PROVIDER: AurinkoWebhookProcessor(deps.messages)}},
     )
 
 
