@@ -33,8 +33,37 @@ def parse_duration(value: str, *, name: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
+@dataclass(frozen=True, slots=True)
+class Variables:
+    """The ``ISTMO_*`` variables as read at start, for a domain's container to read its own
+    (``settings.variables.integer("CHATS_MAX_TURNS", 20)``) without a field in ``Settings``. A value
+    that does not parse is a ``ConfigurationError`` naming the variable; an empty one is unset."""
+
+    values: Mapping[str, str]
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.values.get(f"ISTMO_{name}")
+        return value if value not in (None, "") else default
+
+    def integer(self, name: str, default: int, *, minimum: int = 1) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if not raw.strip().isascii() or not raw.strip().lstrip("-").isdigit():
+            raise ConfigurationError(f"ISTMO_{name} must be a whole number, not {raw!r}")
+        if int(raw) < minimum:
+            raise ConfigurationError(f"ISTMO_{name} must be at least {minimum}, not {raw!r}")
+        return int(raw)
+
+    def duration(self, name: str, default: timedelta) -> timedelta:
+        raw = self.text(name)
+        return default if raw is None else parse_duration(raw, name=f"ISTMO_{name}")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
+    variables: Variables = Variables({})
+    """Every ``ISTMO_*`` variable, for the domains that read their own (see ``Variables``)."""
     env: str = "dev"
     data_dir: Path = Path("var")
     database_url: str = ""
@@ -148,6 +177,7 @@ class Settings:
         if log_format not in ("auto", "json", "console"):
             raise ConfigurationError(f"ISTMO_LOG_FORMAT must be auto, json or console, not {log_format!r}")
         return cls(
+            variables=Variables({name: value for name, value in env.items() if name.startswith("ISTMO_")}),
             env=mode,
             data_dir=data_dir,
             database_url=get("DATABASE_URL") or f"sqlite:///{data_dir / 'istmo.db'}",

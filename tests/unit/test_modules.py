@@ -125,3 +125,18 @@ def test_every_module_of_the_service_is_listed_once_and_names_what_it_needs() ->
     names = [module.name for module in MODULES]
     assert len(names) == len(set(names))
     assert all(required in names for module in MODULES for required in module.requires)
+
+
+def test_a_domain_reads_its_own_variables_at_each_limit_and_names_the_one_that_does_not_parse() -> None:
+    from entrypoints.config import ConfigurationError, Settings
+
+    variables = Settings.from_env({"ISTMO_CHATS_TURNS": "1", "ISTMO_CHATS_WAIT": "90s", "ISTMO_CHATS_EMPTY": "",
+                                   "ISTMO_CHATS_ZERO": "0", "ISTMO_CHATS_DIGIT": "\u0661\u0662", "OTHER": "x",
+                                   "ISTMO_CHATS_WORD": "ten"}).variables
+    assert "OTHER" not in variables.values
+    assert variables.integer("CHATS_TURNS", 20) == 1  # exactly the minimum
+    assert variables.integer("CHATS_EMPTY", 20) == 20 and variables.text("CHATS_MISSING") is None
+    assert variables.duration("CHATS_WAIT", timedelta(0)) == timedelta(seconds=90)
+    for name, message in (("CHATS_ZERO", "at least 1"), ("CHATS_DIGIT", "whole number"), ("CHATS_WORD", "whole number")):
+        with pytest.raises(ConfigurationError, match=f"ISTMO_{name} must be .*{message}"):
+            variables.integer(name, 20)
