@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from application.shared.ports import Clock
@@ -73,6 +74,17 @@ class Repository:
     binding: Binding = Binding.TENANT
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SealedColumn:
+    """A column holding a SecretBox-sealed value: its table, the row's key column, and the context
+    the value was sealed with, from the row (its mapping: column name -> value)."""
+
+    table: Table
+    key_column: str
+    sealed_column: str
+    context: Callable[[Mapping[str, Any]], str]
+
+
 @dataclass(frozen=True, slots=True)
 class DbModule:
     """One domain's persistence, as the unit of work and the schema see it."""
@@ -81,6 +93,8 @@ class DbModule:
     map_classes: Callable[[], None] = lambda: None
     """Maps the domain's classes onto its tables (importing the module defines the tables)."""
     repositories: Mapping[str, Repository] = field(default_factory=dict)
+    sealed: tuple[SealedColumn, ...] = ()
+    """Its columns holding SecretBox-sealed values (``istmo secrets rotate`` reseals them)."""
 
 
 def repository_registry(modules: Iterable[DbModule]) -> dict[str, Repository]:

@@ -1,29 +1,24 @@
 """Every column that holds a SecretBox-sealed value, and how ``istmo secrets rotate`` reseals them.
 
-Each domain that seals something appends a ``SealedColumn`` to ``SEALED_COLUMNS`` (the table,
+Each domain that seals something declares its ``SealedColumn``s in its ``DbModule`` (the table,
 its key column, the sealed column, and the function of a row giving the context the value was
-sealed with). Rotation: put a new key first in ``ISTMO_SECRET_KEYS`` (keep the old ones after it),
+sealed with); ``SEALED_COLUMNS`` gathers them. Rotation: put a new key first in ``ISTMO_SECRET_KEYS`` (keep the old ones after it),
 run ``istmo secrets rotate``, then drop the old keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Table, select, update
+from sqlalchemy import Engine, select, update
 
+from adapters.db.modules import DB_MODULES
+from adapters.db.registry import SealedColumn
 from application.shared.secrets import SecretBox, SecretUnreadable
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SealedColumn:
-    table: Table
-    key_column: str
-    sealed_column: str
-    context: Callable[[Mapping[str, Any]], str]
-    """The context of a row (its mapping: column name -> value), as it was sealed."""
+__all__ = ["SEALED_COLUMNS", "RotationReport", "SealedColumn", "rotate_sealed_columns"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -36,62 +31,7 @@ class RotationReport:
     """Rows rewritten by someone else between our read and our write (theirs kept: already current)."""
 
 
-def _registry() -> list[SealedColumn]:
-    entries: list[SealedColumn] = []
-    # the Aurinko connection's access token
-    from adapters.db.integrations.aurinko.tables import aurinko_connections
-
-    entries.append(
-        SealedColumn(
-            table=aurinko_connections,
-            key_column="id",
-            sealed_column="token_sealed",
-            context=lambda row: f"aurinko:{row['tenant_id']}:{row['id']}",  # domain.integrations.aurinko.connection.token_context
-        )
-    )
-    # a tenant's own SMTP URL
-    from adapters.db.emails.tables import email_settings
-    from domain.emails.model import smtp_secret_context
-
-    entries.append(
-        SealedColumn(
-            table=email_settings,
-            key_column="tenant_id",
-            sealed_column="smtp_url_sealed",
-            context=lambda row: smtp_secret_context(row["tenant_id"]),
-        )
-    )
-    # the WhatsApp connection's token and secrets
-    from adapters.db.whatsapp.tables import whatsapp_connections
-    from domain.whatsapp.connection import secret_context
-
-    for name in ("access_token", "app_secret", "verify_token"):
-        entries.append(
-            SealedColumn(
-                table=whatsapp_connections,
-                key_column="id",
-                sealed_column=f"{name}_sealed",
-                context=lambda row, name=name: secret_context(row["tenant_id"], row["id"], name),
-            )
-        )
-    # the PAC settings' webhook secret and API key
-    from adapters.db.invoicing.tables import pac_settings
-    from domain.invoicing.pac import api_key_context, webhook_secret_context
-
-    entries += [
-        SealedColumn(
-            table=pac_settings, key_column="tenant_id", sealed_column="webhook_secret_sealed",
-            context=lambda row: webhook_secret_context(row["tenant_id"]),
-        ),
-        SealedColumn(
-            table=pac_settings, key_column="tenant_id", sealed_column="api_key_sealed",
-            context=lambda row: api_key_context(row["tenant_id"]),
-        ),
-    ]
-    return entries
-
-
-SEALED_COLUMNS: list[SealedColumn] = _registry()
+SEALED_COLUMNS: list[SealedColumn] = [column for module in DB_MODULES for column in module.sealed]
 
 
 def rotate_sealed_columns(

@@ -11,8 +11,9 @@ from adapters.db.emails.repositories import (
     SqlAlchemyEmailTemplateRepository,
 )
 from adapters.db.deliveries.log import SqlAlchemyStaleDeliveries
-from adapters.db.emails.tables import email_messages, map_classes
-from adapters.db.registry import Binding, DbModule, Repository
+from adapters.db.emails.tables import email_messages, email_settings, map_classes
+from adapters.db.registry import Binding, DbModule, Repository, SealedColumn
+from domain.emails.model import smtp_secret_context
 
 DB_MODULE = DbModule(
     name="emails",
@@ -28,4 +29,10 @@ DB_MODULE = DbModule(
             lambda s: SqlAlchemyStaleDeliveries(s.session, "email", email_messages), Binding.SYSTEM
         ),
     },
+    sealed=(
+        SealedColumn(
+            table=email_settings, key_column="tenant_id", sealed_column="smtp_url_sealed",
+            context=lambda row: smtp_secret_context(row["tenant_id"]),
+        ),
+    ),
 )

@@ -14,8 +14,9 @@ from adapters.db.invoicing.repositories import (
     SqlAlchemyInvoiceRepository,
     SqlAlchemyQuoteRepository,
 )
-from adapters.db.invoicing.tables import map_classes
-from adapters.db.registry import Binding, DbModule, Repository
+from adapters.db.invoicing.tables import map_classes, pac_settings
+from adapters.db.registry import Binding, DbModule, Repository, SealedColumn
+from domain.invoicing.pac import api_key_context, webhook_secret_context
 
 DB_MODULE = DbModule(
     name="invoicing",
@@ -31,4 +32,14 @@ DB_MODULE = DbModule(
             lambda s: SqlAlchemyPacSettingsRepository(s.session, s.tenant_id), Binding.ANY
         ),
     },
+    sealed=(
+        SealedColumn(
+            table=pac_settings, key_column="tenant_id", sealed_column="webhook_secret_sealed",
+            context=lambda row: webhook_secret_context(row["tenant_id"]),
+        ),
+        SealedColumn(
+            table=pac_settings, key_column="tenant_id", sealed_column="api_key_sealed",
+            context=lambda row: api_key_context(row["tenant_id"]),
+        ),
+    ),
 )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from adapters.db.deliveries.log import SqlAlchemyStaleDeliveries
-from adapters.db.registry import Binding, DbModule, Repository
+from adapters.db.registry import Binding, DbModule, Repository, SealedColumn
 from adapters.db.whatsapp.repositories import (
     SqlAlchemyWhatsappDirectory,
     SqlAlchemyWhatsappReader,
     SqlAlchemyWhatsappRepository,
 )
-from adapters.db.whatsapp.tables import map_classes, whatsapp_messages
+from adapters.db.whatsapp.tables import map_classes, whatsapp_connections, whatsapp_messages
+from domain.whatsapp.connection import secret_context
 
 DB_MODULE = DbModule(
     name="whatsapp",
@@ -22,4 +23,11 @@ DB_MODULE = DbModule(
             lambda s: SqlAlchemyStaleDeliveries(s.session, "whatsapp", whatsapp_messages), Binding.SYSTEM
         ),
     },
+    sealed=tuple(
+        SealedColumn(
+            table=whatsapp_connections, key_column="id", sealed_column=f"{name}_sealed",
+            context=lambda row, name=name: secret_context(row["tenant_id"], row["id"], name),
+        )
+        for name in ("access_token", "app_secret", "verify_token")
+    ),
 )

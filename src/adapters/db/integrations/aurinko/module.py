@@ -10,8 +10,9 @@ from adapters.db.integrations.aurinko.connections import (
     SqlAlchemyOAuthStateStore,
 )
 from adapters.db.integrations.aurinko.inbox import SqlAlchemyInboxReader, SqlAlchemyInboxStore
-from adapters.db.integrations.aurinko.tables import map_classes
-from adapters.db.registry import Binding, DbModule, Repository
+from adapters.db.integrations.aurinko.tables import aurinko_connections, map_classes
+from adapters.db.registry import Binding, DbModule, Repository, SealedColumn
+from domain.integrations.aurinko.connection import token_context
 
 DB_MODULE = DbModule(
     name="integrations.aurinko",
@@ -28,4 +29,10 @@ DB_MODULE = DbModule(
         "inbox_views": Repository(lambda s: SqlAlchemyInboxReader(s.session, s.tenant)),
         "aurinko_directory": Repository(lambda s: SqlAlchemyAurinkoDirectory(s.session), Binding.SYSTEM),
     },
+    sealed=(
+        SealedColumn(
+            table=aurinko_connections, key_column="id", sealed_column="token_sealed",
+            context=lambda row: token_context(row["tenant_id"], row["id"]),
+        ),
+    ),
 )
