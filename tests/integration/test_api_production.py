@@ -240,3 +240,49 @@ def test_errors_carry_the_request_id_too(service: Any) -> None:
     missing = service.client.get("/no-such-route", headers={"X-Request-ID": "r-404"})
     assert missing.status_code == 404 and missing.headers["X-Request-ID"] == "r-404"
     assert missing.get_json()["error"]["code"] == "NOT_FOUND"
+
+
+# --- operations with variables, messages that give nothing away, refused field arguments ----------
+
+
+def test_production_runs_an_operation_with_variables(production: Any) -> None:
+    headers = production.headers("acme")
+    payload = gql(production, "query($i: ID!) { getInvoiceById(id: $i) { error { code } } }", {"i": UUID},
+                  headers=headers)
+    assert payload == {"data": {"getInvoiceById": {"error": {"code": "NOT_FOUND"}}}}, payload
+    paged = gql(production, "query($n: Int) { findFiles(first: $n) { edges { cursor } } }", {"n": 5}, headers=headers)
+    assert paged == {"data": {"findFiles": {"edges": []}}}, paged
+
+
+def test_production_uploads_a_file_through_a_variable(production: Any) -> None:
+    from tests.integration.api import add_file
+
+    file = add_file(production, production.headers("acme"), b"%PDF-1.4 factura", filename="factura.pdf")
+    assert file["name"] == "factura.pdf"
+
+
+@pytest.mark.parametrize("mode", ["production", "dev"])
+def test_an_unknown_field_is_named_and_production_suggests_nothing(make_service: Any, mode: str) -> None:
+    service = make_service(env=mode)
+    payload = gql(service, "{ me { tenantIdd } }", headers=service.headers("acme"), expect_status=400)
+    [message] = errors_of(payload)
+    assert message.startswith("Cannot query field 'tenantIdd' on type 'Me'."), message
+    assert ("Did you mean" in message) is (mode == "dev"), message
+
+
+@pytest.mark.parametrize("expires_in, refused", [(0, True), (-1, True), (1, False), (604800, False), (604801, True)])
+def test_a_refused_signed_url_lifetime_is_a_clear_error_not_an_internal_one(
+    production: Any, expires_in: int, refused: bool
+) -> None:
+    from tests.integration.api import add_file
+
+    headers = production.headers("acme")
+    file = add_file(production, headers, b"contenido", filename="nota.txt")
+    query = "query($id: ID!, $s: Int) { getFileById(id: $id) { file { signedUrl(expiresIn: $s) } } }"
+    payload = gql(production, query, {"id": file["id"], "s": expires_in}, headers=headers, expect_status=None)
+    if not refused:
+        assert payload["data"]["getFileById"]["file"]["signedUrl"], payload
+        return
+    [error] = payload["errors"]
+    assert error["message"] == "expiresIn must be between 1 and 604800 seconds", error
+    assert error["extensions"] == {"code": "INVALID_INPUT", "field": "expiresIn"}, error

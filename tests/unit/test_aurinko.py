@@ -156,3 +156,11 @@ def test_retry_after_reads_seconds_and_http_dates_and_ignores_garbage() -> None:
     assert retry_after("Tue, 24 Nov 2026 12:01:00 GMT", now=NOW) == timedelta(minutes=1)
     assert retry_after("soon") is None and retry_after(None) is None
     assert retry_after("999999") == timedelta(days=1)
+
+
+@pytest.mark.parametrize("stamp", ["\u00b2", "\u0661\u0662\u0663", "1" * 17, "1e9", "-5"])
+def test_aurinko_refuses_a_timestamp_that_is_no_plain_number(stamp: str) -> None:
+    verifier = AurinkoWebhookVerifier("hush-7f2", clock=FakeClock(NOW))
+    headers = {"X-Aurinko-Request-Timestamp": stamp, "X-Aurinko-Signature": "ab" * 32}
+    with pytest.raises(SignatureRejected, match="is not a Unix timestamp"):
+        verifier.verify(b"{}", headers)

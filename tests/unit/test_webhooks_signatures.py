@@ -71,3 +71,9 @@ def test_workos_refuses_another_secret(body: bytes) -> None:
     WorkOsWebhookVerifier("right").verify(body, headers)
     with pytest.raises(SignatureRejected):
         WorkOsWebhookVerifier("wrong").verify(body, headers)
+
+
+@pytest.mark.parametrize("stamp", ["\u00b2", "\u0661\u0662\u0663", "1" * 400, "12.5", "-5", ""])
+def test_workos_refuses_a_timestamp_that_is_no_plain_number_of_milliseconds(stamp: str) -> None:
+    with pytest.raises(SignatureRejected, match="no t=<unix ms>"):
+        WorkOsWebhookVerifier("sekret").verify(b"{}", {"WorkOS-Signature": f"t={stamp}, v1={'a' * 64}"})

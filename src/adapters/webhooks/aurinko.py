@@ -53,7 +53,7 @@ class AurinkoWebhookVerifier:
         signature = (_header(headers, SIGNATURE_HEADER) or "").strip()
         if not timestamp or not signature:
             raise SignatureRejected(f"{TIMESTAMP_HEADER} and {SIGNATURE_HEADER} are required")
-        if not timestamp.isdigit() or len(timestamp) > 16:
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 16:
             raise SignatureRejected(f"{TIMESTAMP_HEADER} is not a Unix timestamp")
         seconds = int(timestamp)
         if seconds > 100_000_000_000:  # only milliseconds can be this large

@@ -41,7 +41,7 @@ class WorkOsWebhookVerifier:
                 timestamp = value.strip()
             elif name == "v1" and _HEX.match(value.strip()):
                 signatures.append(value.strip().lower())
-        if timestamp is None or not timestamp.isdigit():
+        if timestamp is None or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 16):
             raise SignatureRejected("the WorkOS-Signature header has no t=<unix ms>")
         if not signatures:
             raise SignatureRejected("the WorkOS-Signature header has no v1=<hex> signature")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import structlog
@@ -19,6 +20,7 @@ from graphql import GraphQLError
 from application.files.staging import BlobSink
 from application.tenancy.auth import AuthenticationFailed
 from domain.files.model import FileTooLarge
+from domain.shared.errors import DomainError
 from domain.tenancy.model import Actor
 from entrypoints.container import Container
 from entrypoints.graphql.limits import cached_parser, depth_limit
@@ -118,7 +120,14 @@ def _run(container: Container, who: Actor, data: Any, *, upload_names: dict[str,
     rules: list[Any] = []
     parser = cached_parser(settings.graphql_max_tokens if settings.production else None)
     if settings.production:
-        rules = [depth_limit(settings.graphql_max_depth), cost_validator(settings.graphql_max_cost, default_cost=1)]
+        # the cost of `first: $n` needs the request's variables (else every variable is "not provided")
+        variables = data.get("variables") if isinstance(data, dict) else None
+        rules = [
+            depth_limit(settings.graphql_max_depth),
+            cost_validator(
+                settings.graphql_max_cost, default_cost=1, variables=variables if isinstance(variables, dict) else {}
+            ),
+        ]
     success, result = asyncio.run(graphql(
         schema(),
         data,
@@ -135,10 +144,21 @@ def _run(container: Container, who: Actor, data: Any, *, upload_names: dict[str,
     return response
 
 
+_SUGGESTION = re.compile(r" Did you mean .*\?$")
+
+
 def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
-        return ariadne_format_error(error, debug=False)
+        formatted = ariadne_format_error(error, debug=False)
+        if not debug:  # production: no "Did you mean ...?" listing fields, types and arguments
+            formatted["message"] = _SUGGESTION.sub("", formatted["message"])
+        return formatted
+    if isinstance(original, DomainError):  # a refused argument of a field (e.g. File.signedUrl)
+        formatted = ariadne_format_error(error, debug=False)
+        formatted["message"] = original.message
+        formatted["extensions"] = {"code": original.code, "field": original.field}
+        return formatted
     if debug:
         return ariadne_format_error(error, debug=True)
     request_id = structlog.contextvars.get_contextvars().get("request_id")
