@@ -21,6 +21,9 @@ class ConfigurationError(Exception):
     pass
 
 
+MIN_SECRET_LENGTH = 32
+"""Production's shortest ``ISTMO_JWT_SECRET`` and ``ISTMO_SIGNING_SECRET``: 32 characters."""
+
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -168,6 +171,13 @@ class Settings:
         signing_secret = get("SIGNING_SECRET") or _secret(
             data_dir, "signing-secret", "ISTMO_SIGNING_SECRET", production
         )
+        if production:
+            for name, value in (("JWT_SECRET", jwt_secret), ("SIGNING_SECRET", signing_secret)):
+                if value is not None and len(value) < MIN_SECRET_LENGTH:
+                    raise ConfigurationError(
+                        f"ISTMO_{name} must be at least {MIN_SECRET_LENGTH} characters in production "
+                        f"(it has {len(value)}): `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                    )
         secret_keys = _secret_keys(get("SECRET_KEYS"), data_dir, production)
         if bool(get("AURINKO_CLIENT_ID")) != bool(get("AURINKO_CLIENT_SECRET")):
             raise ConfigurationError("ISTMO_AURINKO_CLIENT_ID and ISTMO_AURINKO_CLIENT_SECRET go together: set both")

@@ -316,3 +316,35 @@ def test_a_workos_deactivated_user_is_refused(workos: Any, rsa_keys: Any) -> Non
 def test_graphql_operations_are_authenticated_in_jwks_mode(workos: Any, rsa_keys: Any) -> None:
     payload = gql(workos, "{ entityTypes }", headers={"Authorization": f"Bearer {rs256(rsa_keys[0])}"})
     assert "INVOICE" in payload["data"]["entityTypes"]
+
+
+@pytest.mark.parametrize(
+    "exp, refusal",
+    [
+        (lambda now: now + 31 * 24 * 3600 - 60, None),  # just inside the longest lifetime
+        (lambda now: now + 31 * 24 * 3600 + 60, "INVALID_TOKEN"),  # just past it
+        (lambda now: 32503680000, "INVALID_TOKEN"),  # the year 3000
+        (lambda now: str(now + 600), "INVALID_TOKEN"),  # a number, but as a string
+        (lambda now: float(now + 600), "INVALID_TOKEN"),
+        (lambda now: True, "TOKEN_EXPIRED"),  # PyJWT reads a boolean as 1 (1970)
+    ],
+)
+def test_a_token_must_expire_as_a_whole_number_within_31_days(
+    service: Any, secret: str, exp: Any, refusal: str | None
+) -> None:
+    service.tenant("acme")
+    response = post_me(service, f"Bearer {hs256(claims(exp=exp(int(time.time()))), secret)}")
+    if refusal is None:
+        assert response.status_code == 200, response.get_data(as_text=True)
+    else:
+        assert_refused(response, refusal)
+
+
+def test_istmo_token_issues_no_token_longer_than_31_days(secret: str) -> None:
+    from adapters.auth.jwt import HmacJwtVerifier
+
+    verifier = HmacJwtVerifier(secret)
+    assert verifier.verify(verifier.issue(tenant="acme", subject="u", role="owner", ttl_seconds=31 * 24 * 3600))
+    for ttl in (31 * 24 * 3600 + 1, 0, -5):
+        with pytest.raises(ValueError, match="between 1 second and 31 days"):
+            verifier.issue(tenant="acme", subject="u", role="owner", ttl_seconds=ttl)

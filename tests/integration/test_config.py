@@ -147,16 +147,19 @@ def test_an_empty_dev_secret_file_never_yields_an_empty_secret(tmp_path: Path) -
 
 # --- production -----------------------------------------------------------------------------
 
+JWT = "j" * 32
+SIGNING = "s" * 40
+
 
 def test_production_refuses_to_start_without_the_jwt_secret(tmp_path: Path) -> None:
-    message = refused(tmp_path, ENV="production", SIGNING_SECRET="s")
+    message = refused(tmp_path, ENV="production", SIGNING_SECRET=SIGNING)
 
     assert "ISTMO_JWT_SECRET" in message
     assert not (tmp_path / "jwt-secret").exists(), "production never generates a secret"
 
 
 def test_production_refuses_to_start_without_the_signing_secret(tmp_path: Path) -> None:
-    message = refused(tmp_path, ENV="production", JWT_SECRET="j")
+    message = refused(tmp_path, ENV="production", JWT_SECRET=JWT)
 
     assert "ISTMO_SIGNING_SECRET" in message
     assert not (tmp_path / "signing-secret").exists()
@@ -166,16 +169,16 @@ def test_production_with_a_jwks_url_needs_no_jwt_secret_but_still_the_signing_se
     jwks = "https://api.workos.com/sso/jwks/client_123"
     assert "ISTMO_SIGNING_SECRET" in refused(tmp_path, ENV="production", JWKS_URL=jwks)
 
-    config = settings(tmp_path, ENV="production", JWKS_URL=jwks, SIGNING_SECRET="s", SECRET_KEYS=KEY)
+    config = settings(tmp_path, ENV="production", JWKS_URL=jwks, SIGNING_SECRET=SIGNING, SECRET_KEYS=KEY)
 
-    assert config.production and config.jwt_secret is None and config.signing_secret == "s"
+    assert config.production and config.jwt_secret is None and config.signing_secret == SIGNING
     assert list(tmp_path.iterdir()) == []
 
 
 def test_production_with_both_secrets_starts(tmp_path: Path) -> None:
-    config = settings(tmp_path, ENV="production", JWT_SECRET="j", SIGNING_SECRET="s", SECRET_KEYS=KEY)
+    config = settings(tmp_path, ENV="production", JWT_SECRET=JWT, SIGNING_SECRET=SIGNING, SECRET_KEYS=KEY)
 
-    assert config.production and config.jwt_secret == "j" and config.signing_secret == "s"
+    assert config.production and config.jwt_secret == JWT and config.signing_secret == SIGNING
     assert config.secret_keys == (KEY,)
 
 
@@ -183,7 +186,7 @@ def test_production_with_both_secrets_starts(tmp_path: Path) -> None:
 
 
 def test_production_refuses_to_start_without_secret_keys_and_generates_none(tmp_path: Path) -> None:
-    message = refused(tmp_path, ENV="production", JWT_SECRET="j", SIGNING_SECRET="s")
+    message = refused(tmp_path, ENV="production", JWT_SECRET=JWT, SIGNING_SECRET=SIGNING)
 
     assert "ISTMO_SECRET_KEYS" in message
     assert not (tmp_path / "secret-keys").exists()
@@ -407,3 +410,14 @@ def test_bad_aurinko_values_are_refused_by_name(tmp_path: Path, variables: dict[
     message = refused(tmp_path, **variables)
 
     assert named in message and "very-secret-value" not in message
+
+
+@pytest.mark.parametrize("name", ["JWT_SECRET", "SIGNING_SECRET"])
+def test_production_refuses_a_secret_shorter_than_32_characters_and_names_it(tmp_path: Path, name: str) -> None:
+    values = {"JWT_SECRET": JWT, "SIGNING_SECRET": SIGNING, name: "x" * 31}
+    message = refused(tmp_path, ENV="production", SECRET_KEYS=KEY, **values)
+    assert f"ISTMO_{name} must be at least 32 characters in production (it has 31)" in message
+    assert "x" * 31 not in message
+    config = settings(tmp_path, ENV="production", SECRET_KEYS=KEY, **{**values, name: "x" * 32})
+    assert config.production
+    assert settings(tmp_path, **{**values, name: "x"}).env == "dev"  # dev takes what it is given

@@ -11,9 +11,16 @@ import jwt
 from application.tenancy.auth import AuthenticationFailed, TokenClaims
 
 _LEEWAY_SECONDS = 30
+MAX_LIFETIME_SECONDS = 31 * 24 * 3600
+"""A token whose ``exp`` is further ahead than this is refused (``istmo token`` issues no longer one)."""
 
 
 def _claims(payload: dict[str, Any]) -> TokenClaims:
+    expires = payload.get("exp")
+    if not isinstance(expires, int) or isinstance(expires, bool):
+        raise AuthenticationFailed("invalid_token", "the token's exp is not a number of seconds")
+    if expires - time.time() > MAX_LIFETIME_SECONDS:
+        raise AuthenticationFailed("invalid_token", "the token lives longer than 31 days")
     subject, tenant = payload.get("sub"), payload.get("org_id")
     if not isinstance(subject, str) or not subject:
         raise AuthenticationFailed("invalid_token", "the token has no subject (sub)")
@@ -54,6 +61,8 @@ class HmacJwtVerifier:
         return _claims(_decode(token, self._secret, "HS256"))
 
     def issue(self, *, tenant: str, subject: str, role: str, ttl_seconds: int) -> str:
+        if not 0 < ttl_seconds <= MAX_LIFETIME_SECONDS:
+            raise ValueError(f"a token lives between 1 second and 31 days, not {ttl_seconds} seconds")
         now = int(time.time())
         payload = {
             "sub": subject,
