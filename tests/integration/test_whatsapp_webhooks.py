@@ -71,16 +71,17 @@ def test_a_valid_signature_over_the_raw_bytes_is_accepted(connected: Api) -> Non
     assert connected.count("webhook_events WHERE status = 'PROCESSED'") == 1
 
 
-def test_an_unknown_phone_number_id_is_answered_200(connected: Api) -> None:
+def test_an_unknown_phone_number_id_cannot_be_verified_so_nothing_is_kept(connected: Api) -> None:
     response = connected.webhook(inbound_payload("999999", sender="50761234567", wamid="wamid.U", text="x", timestamp=1))
-    assert response.status_code == 200
-    assert connected.count("whatsapp_messages") == 0  # not a message of any tenant
-    with connected.service.container.engine().connect() as connection:
-        from sqlalchemy import text
-
-        event = connection.execute(text("SELECT provider, tenant_id, status, last_error FROM webhook_events")).one()
-    assert (event.provider, event.tenant_id, event.status) == ("whatsapp", None, "UNMATCHED")
-    assert "999999" in event.last_error
+    assert response.status_code == 404
+    assert response.get_json()["error"] == {
+        "code": "UNKNOWN_PHONE_NUMBER", "message": "no tenant is connected with phone number id 999999"
+    }
+    assert connected.count("whatsapp_messages") == 0 and kept(connected) == 0
+    limit = connected.service.container.settings().webhook_max_bytes
+    padded = inbound_payload("999999", sender="50761234567", wamid="wamid.V", text="x" * (limit - 1000), timestamp=1)
+    assert connected.webhook(padded).status_code == 404  # near the limit, unsigned: still nothing stored
+    assert kept(connected) == 0
 
 
 def test_not_a_webhook_is_400(connected: Api) -> None:

@@ -3,7 +3,8 @@
 POST: the signature (``X-Hub-Signature-256``, HMAC-SHA256 of the raw body with the tenant's app
 secret, constant time) is checked before anything is stored; the tenant is the one connected with
 ``metadata.phone_number_id``. A bad or missing signature is 403 and nothing is kept; a body for a
-phone number id no tenant has is kept as unmatched and answered 200 (Meta would retry otherwise).
+phone number id no tenant has cannot be verified, so it is answered 404 and nothing is kept
+(unsigned bytes are never stored; Meta retries, and a tenant that connects meanwhile gets them).
 """
 
 from __future__ import annotations
@@ -59,9 +60,10 @@ def notification() -> Any:
         return json_error(403, error.code, error.message)
     except InvalidInput as error:
         return json_error(400, "BAD_REQUEST", error.message)
+    if routed.tenant_id is None:  # nothing to verify it with: kept nowhere (Meta retries; a tenant may connect)
+        log.info("whatsapp.webhook_unknown_number", phone_number_id=routed.phone_number_id, size=len(body))
+        return json_error(404, "UNKNOWN_PHONE_NUMBER", routed.reason or "no tenant is connected with this number")
     headers = {name: request.headers[name] for name in _KEPT_HEADERS if name in request.headers}
-    if routed.tenant_id is None:
-        log.info("whatsapp.webhook_unmatched", phone_number_id=routed.phone_number_id)
     kinds = sorted({kind for kind in ("statuses", "messages") if f'"{kind}"'.encode() in body})
     return receive(
         PROVIDER, routed.provider_event_id, body, tenant_id=routed.tenant_id,
