@@ -286,3 +286,26 @@ def test_a_refused_signed_url_lifetime_is_a_clear_error_not_an_internal_one(
     [error] = payload["errors"]
     assert error["message"] == "expiresIn must be between 1 and 604800 seconds", error
     assert error["extensions"] == {"code": "INVALID_INPUT", "field": "expiresIn"}, error
+
+
+def test_a_fragment_bomb_is_walked_once_per_fragment_and_refused(make_service: Any) -> None:
+    # F0 spreads F1 twice, F1 spreads F2 twice, ...: 2^60 paths, 62 levels of selections
+    service = make_service(env="production", graphql_max_depth=12, graphql_max_tokens=100_000)
+    levels = 60
+    fragments = " ".join(f"fragment F{i} on Me {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels))
+    query = f"query Bomb {{ me {{ ...F0 }} }} {fragments} fragment F{levels} on Me {{ tenantId }}"
+    payload = gql(service, query, headers=service.headers("acme"), expect_status=400)
+    # the depth rule walks each fragment once (it walked every path: this request never ended);
+    # the bomb is 2 levels deep, and its cost (2^60 fields) is what refuses it
+    [message] = errors_of(payload)
+    assert message == f"The query exceeds the maximum cost of 5000. Actual cost is {2**levels + 1}", message
+
+
+def test_fragments_count_once_toward_the_depth_however_often_spread(make_service: Any) -> None:
+    service = make_service(env="production", graphql_max_depth=4)
+    deep = "fragment Deep on FileConnection { edges { node { entities { entityId } } } }"
+    twice = "query Twice { a: findFiles { ...Deep } b: findFiles { ...Deep ...Deep } }"
+    payload = gql(service, f"{twice} {deep}", headers=service.headers("acme"), expect_status=400)
+    assert errors_of(payload) == ["Twice is deeper than the limit of 4 levels"], payload
+    fits = make_service(env="production", graphql_max_depth=5)
+    assert gql(fits, f"{twice} {deep}", headers=fits.headers("acme"))["data"]["a"]["edges"] == []

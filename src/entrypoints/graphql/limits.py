@@ -30,38 +30,38 @@ def depth_limit(max_depth: int) -> type[ASTValidationRule]:
                 for node in context.document.definitions
                 if isinstance(node, FragmentDefinitionNode)
             }
+            self._fragment_depths: dict[str, int] = {}
 
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            depth = self._depth(node.selection_set, 0, frozenset())
-            if depth > max_depth:
+            if self._depth(node.selection_set, frozenset()) > max_depth:
                 name = node.name.value if node.name else "the operation"
                 self.report_error(
                     GraphQLError(f"{name} is deeper than the limit of {max_depth} levels", node)
                 )
 
-        def _depth(self, selections: SelectionSetNode | None, depth: int, seen: frozenset[str]) -> int:
-            if selections is None or depth > max_depth:
-                return depth
-            deepest = depth
+        def _depth(self, selections: SelectionSetNode | None, expanding: frozenset[str]) -> int:
+            """Levels of fields below ``selections``. A fragment's depth is computed once, however
+            many times it is spread (a fragment spreading another twice, n deep, is 2^n paths)."""
+            if selections is None:
+                return 0
+            deepest = 0
             for selection in selections.selections:
                 if isinstance(selection, FieldNode):
-                    inner = (
-                        self._depth(selection.selection_set, depth + 1, seen)
-                        if selection.selection_set
-                        else depth + 1
-                    )
+                    deepest = max(deepest, 1 + self._depth(selection.selection_set, expanding))
                 elif isinstance(selection, InlineFragmentNode):
-                    inner = self._depth(selection.selection_set, depth, seen)
+                    deepest = max(deepest, self._depth(selection.selection_set, expanding))
                 elif isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    fragment = self._fragments.get(name)
-                    inner = depth if fragment is None or name in seen else self._depth(
-                        fragment.selection_set, depth, seen | {name}
-                    )
-                else:
-                    inner = depth
-                deepest = max(deepest, inner)
+                    deepest = max(deepest, self._fragment_depth(selection.name.value, expanding))
             return deepest
+
+        def _fragment_depth(self, name: str, expanding: frozenset[str]) -> int:
+            if name in self._fragment_depths:
+                return self._fragment_depths[name]
+            fragment = self._fragments.get(name)
+            if fragment is None or name in expanding:  # unknown or a cycle: other rules report those
+                return 0
+            depth = self._fragment_depths[name] = self._depth(fragment.selection_set, expanding | {name})
+            return depth
 
     return DepthLimit
 
