@@ -335,3 +335,44 @@ def test_concurrent_renders_share_the_pool(renderer: WeasyPrintPdfRenderer) -> N
         thread.join(60)
     assert not errors
     assert len(results) == 6 and len(set(results)) == 1
+
+
+# --- the image cache a worker keeps across renders: never across tenants ---------------------------
+
+
+def _png(shade: int) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (2, 2), shade).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _images(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages[0].images)
+
+
+@pytest.mark.parametrize("accelerated", [False, True])
+def test_another_tenants_logo_is_not_drawn_from_the_cache_by_its_url(accelerated: bool) -> None:
+    from adapters.pdf.engine import PdfEngine
+    from adapters.pdf.html import asset_url
+
+    engine = PdfEngine(accelerated=accelerated)
+    theirs = PdfAsset(name="logo", mime="image/png", data=_png(10))
+    own = PdfLayout(custom_body_template='<p>{{ doc.number }}</p><img src="{{ logo }}">')
+    assert _images(engine.render(sample_invoice(lines=1), own, {"logo": theirs})) == 1  # tenant B: cached now
+    stolen = PdfLayout(custom_body_template=f'<p>{{{{ doc.number }}}}</p><img src="{asset_url("logo", theirs)}">')
+    assert _images(engine.render(sample_invoice(lines=1), stolen, {})) == 0  # tenant A, same worker
+
+
+@pytest.mark.parametrize("accelerated", [False, True])
+def test_a_refused_asset_url_does_not_hide_the_logo_of_the_tenant_it_belongs_to(accelerated: bool) -> None:
+    from adapters.pdf.engine import PdfEngine
+    from adapters.pdf.html import asset_url
+
+    engine = PdfEngine(accelerated=accelerated)
+    new_logo = PdfAsset(name="logo", mime="image/png", data=_png(200))
+    guess = PdfLayout(custom_body_template=f'<p>{{{{ doc.number }}}}</p><img src="{asset_url("logo", new_logo)}">')
+    assert _images(engine.render(sample_invoice(lines=1), guess, {})) == 0  # tenant A: refused
+    own = PdfLayout(custom_body_template='<p>{{ doc.number }}</p><img src="{{ logo }}">')
+    assert _images(engine.render(sample_invoice(lines=1), own, {"logo": new_logo})) == 1  # tenant B still sees it

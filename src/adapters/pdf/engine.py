@@ -26,7 +26,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from adapters.pdf import digests
 from adapters.pdf.accelerated.qr import qr_matrix
-from adapters.pdf.fetcher import AssetUrlFetcher
+from adapters.pdf.fetcher import AssetUrlFetcher, DocumentImageCache
 from adapters.pdf.html import HtmlComposer, segno_matrix, template_line_of
 from application.pdf.documents import DEFAULT_LAYOUT, PdfAsset, PdfDocument, PdfLayout, sample_invoice
 from domain.pdf.errors import RenderFailed, RenderTooLarge, TemplateInvalid
@@ -116,7 +116,7 @@ class PdfEngine:
             rendering = html.render(
                 stylesheets=[self._base_sheet, self._layout_sheet(composed.layout_css)],
                 font_config=self._font_config,
-                cache=self._image_cache,
+                cache=DocumentImageCache(self._image_cache, fetcher),
                 presentational_hints=False,
                 optimize_images=False,
             )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -47,16 +48,28 @@ class AssetUrlFetcher(URLFetcher):
         self._allowed_protocols = ("data", ASSET_SCHEME)
         self.refused: list[str] = []
 
+    def serves(self, url: str) -> bool:
+        """Whether this document may load ``url``: a ``data:`` URI, or one of its own assets."""
+        scheme, _, rest = url.partition(":")
+        scheme = scheme.strip().lower()
+        if scheme == "data":
+            return True
+        if scheme != ASSET_SCHEME:
+            return False
+        digest, _, name = rest.split("#")[0].partition("/")
+        known = self._assets.get(unquote_to_bytes(name).decode("utf-8", "replace"))
+        return known is not None and known[0] == digest
+
     def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
         scheme, _, rest = url.partition(":")
         scheme = scheme.strip().lower()
         if scheme == "data":
             return self._data(url, rest)
         if scheme == ASSET_SCHEME:
-            digest, _, name = rest.split("#")[0].partition("/")
-            known = self._assets.get(unquote_to_bytes(name).decode("utf-8", "replace"))
-            if known is not None and known[0] == digest:
-                return URLFetcherResponse(url, known[1].data, {"Content-Type": known[1].mime})
+            if self.serves(url):
+                _, _, name = rest.split("#")[0].partition("/")
+                asset = self._assets[unquote_to_bytes(name).decode("utf-8", "replace")][1]
+                return URLFetcherResponse(url, asset.data, {"Content-Type": asset.mime})
             self.refused.append(url[:200])
             raise FetchRefused(f"no asset {rest[:80]!r} was given to this document")
         self.refused.append(url[:200])
@@ -86,3 +99,39 @@ class AssetUrlFetcher(URLFetcher):
             raise FetchRefused(f"malformed data: URI: {error}") from None
         headers = {"Content-Type": ";".join([mime, *params[1:]])}
         return URLFetcherResponse(url, body, headers)
+
+
+class DocumentImageCache(dict):  # type: ignore[type-arg]
+    """The image cache a worker keeps across renders, as one document may see it.
+
+    WeasyPrint looks an image up by its URL in the cache before it asks the URL fetcher, and
+    caches a failed load as ``None``. Through this view a document finds only the images of URLs
+    its own fetcher serves (``data:`` URIs and its own assets, by digest), so no tenant draws
+    another's logo by naming its URL; and a failure is never kept, so no tenant can make another's
+    logo fail to load. Other keys (an image's data, keyed by WeasyPrint) pass through."""
+
+    def __init__(self, shared: dict[str, Any], fetcher: AssetUrlFetcher) -> None:
+        super().__init__()
+        self._shared = shared
+        self._fetcher = fetcher
+
+    def _visible(self, key: str) -> bool:
+        return ":" not in key or self._fetcher.serves(key)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._visible(key) and key in self._shared
+
+    def __getitem__(self, key: str) -> Any:
+        if not self._visible(key):
+            raise KeyError(key)
+        return self._shared[key]
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[key] if key in self else default
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self._visible(key) and not (value is None and ":" in key):
+            self._shared[key] = value
+
+    def __len__(self) -> int:
+        return len(self._shared)
