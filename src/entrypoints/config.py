@@ -99,6 +99,8 @@ class Settings:
     job_lease: timedelta = timedelta(minutes=5)
     worker_concurrency: int = 4
     webhook_max_bytes: int = 1024 * 1024
+    egress_allow: tuple[str, ...] = ()
+    """Hosts or networks a tenant's settings may reach although internal (``ISTMO_EGRESS_ALLOW``)."""
     polar_webhook_secret: str | None = None
     workos_webhook_secret: str | None = None
     pac_base_url: str = "https://api.alanube.co"
@@ -220,6 +222,7 @@ class Settings:
             job_lease=_positive_duration(get("JOB_LEASE", "5m") or "5m", name="ISTMO_JOB_LEASE"),
             worker_concurrency=integer("WORKER_CONCURRENCY", 4),
             webhook_max_bytes=integer("WEBHOOK_MAX_BYTES", 1024 * 1024),
+            egress_allow=tuple(item.strip() for item in (get("EGRESS_ALLOW") or "").split(",") if item.strip()),
             polar_webhook_secret=get("POLAR_WEBHOOK_SECRET"),
             workos_webhook_secret=get("WORKOS_WEBHOOK_SECRET"),
             pac_base_url=(get("PAC_BASE_URL", "https://api.alanube.co") or "").rstrip("/"),

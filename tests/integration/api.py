@@ -152,7 +152,7 @@ def count_rows(service: Any, table: str) -> int:
         "clients", "client_contacts", "invoices", "invoice_lines", "invoice_payments", "quotes", "quote_lines",
         "document_counters", "pdf_templates", "jobs",
         "webhook_events", "tenant_subscriptions",
-        "client_emails", "email_messages", "email_templates",
+        "client_emails", "email_messages", "email_templates", "email_settings",
     )
     with service.container.engine().connect() as connection:
         return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())

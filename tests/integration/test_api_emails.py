@@ -53,7 +53,7 @@ NOWHERE = "3f1d7e8a-0000-4000-8000-000000000000"
 
 @pytest.fixture
 def api(make_service: Any) -> Any:
-    service = make_service()
+    service = make_service(egress_allow=("127.0.0.1",))  # the tenant SMTP servers of these tests are local
     service.container.pdf.pdf_renderer.override(providers.Object(FakePdfRenderer()))
     return service
 
@@ -276,3 +276,17 @@ def test_send_invoice_by_email_is_send_pdf_email(api: Any, acme: dict[str, str])
     assert sent["emailMessage"]["to"] == ["juan@correo.pa"]
     assert (sent["emailMessage"]["entityType"], sent["emailMessage"]["entityId"]) == ("INVOICE", invoice["id"])
     assert count_rows(api, "email_messages") == 1
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "localhost", "[::1]", "169.254.169.254", "10.0.0.7", "2130706433", "metadata.google.internal"]
+)
+def test_a_tenant_smtp_url_to_an_internal_host_is_refused_and_nothing_is_saved(make_service: Any, host: str) -> None:
+    service = make_service()  # no ISTMO_EGRESS_ALLOW
+    headers = service.headers("acme")
+    url = f"smtp://u:p4ss@{host}:2525"
+    refused = data(service, SET_SETTINGS, {"smtpUrl": url}, headers=headers)["setEmailSettings"]
+    assert refused["emailSettings"] is None and refused["error"]["code"] == "INVALID_INPUT"
+    assert refused["error"]["field"] == "smtpUrl" and "may not be reached" in refused["error"]["message"]
+    assert "p4ss" not in str(refused)
+    assert count_rows(service, "email_settings") == 0

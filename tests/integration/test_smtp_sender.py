@@ -206,3 +206,18 @@ def test_the_chooser_prefers_the_tenants_smtp_then_the_instances_then_the_outbox
     first = object()
     chosen = TenantEmailSenders(outbox=outbox, default_from=FROM, first=[lambda t: first if t == "t-own" else None])  # type: ignore[list-item,return-value]
     assert chosen.for_tenant("t-own") is first and chosen.for_tenant("t-x") is outbox
+
+
+def test_a_tenant_smtp_host_that_resolves_to_an_internal_address_is_never_connected_to() -> None:
+    from adapters.egress.policy import EgressPolicy
+
+    policy = EgressPolicy(resolver=lambda host, port: ["127.0.0.1"])  # a public name rebound to loopback
+    with SmtpServer() as server:
+        url = f"smtp://smtp.acme-mail.pa:{server.port}?starttls=false"
+        guarded = SmtpEmailSender(SmtpSettings.parse(url), default_from=FROM, egress=policy)
+        with pytest.raises(DeliveryRejected, match="'smtp.acme-mail.pa' resolves to a loopback address"):
+            guarded.deliver(outgoing())
+        assert server.received == []
+        allowed = EgressPolicy(["127.0.0.1/32"], resolver=lambda host, port: ["127.0.0.1"])
+        SmtpEmailSender(SmtpSettings.parse(url), default_from=FROM, egress=allowed).deliver(outgoing())
+    assert len(server.received) == 1  # the checked address was the one connected to

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
+from adapters.egress.policy import EgressPolicy
 from adapters.email.smtp import SmtpEmailSender, SmtpSettings
 from application.emails.ports import EmailSender
 
@@ -27,7 +28,9 @@ class TenantEmailSenders:
         instance_smtp_url: str | None = None,
         tenant_smtp_url: TenantSmtpUrl | None = None,
         first: Sequence[SenderChoice] = (),
+        egress: EgressPolicy | None = None,
     ) -> None:
+        self._egress = egress  # a tenant's own SMTP server is reached through the egress policy
         self._outbox = outbox
         self._default_from = default_from
         self._instance = SmtpEmailSender(SmtpSettings.parse(instance_smtp_url), default_from=default_from) if instance_smtp_url else None
@@ -46,6 +49,8 @@ class TenantEmailSenders:
             with self._lock:
                 sender = self._cache.get(url)
                 if sender is None:
-                    sender = self._cache[url] = SmtpEmailSender(SmtpSettings.parse(url), default_from=self._default_from)
+                    sender = self._cache[url] = SmtpEmailSender(
+                        SmtpSettings.parse(url), default_from=self._default_from, egress=self._egress
+                    )
             return sender
         return self._instance or self._outbox

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import ssl
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from adapters.egress.policy import EgressPolicy, EgressRefused
 from adapters.email.mime import ascii_address, build_mime, needs_smtputf8
 from application.deliveries.ports import DeliveryDeferred, DeliveryOutcomeUnknown, DeliveryRejected, Receipt
 from application.emails.ports import OutgoingEmail
@@ -93,13 +96,21 @@ class SmtpSettings:
 
 
 class SmtpUrlSummaries:
-    """``SmtpUrlChecker``: a tenant's SMTP URL checked, and described without its password."""
+    """``SmtpUrlChecker``: a tenant's SMTP URL checked (its host by the egress policy too: no
+    internal address), and described without its password."""
+
+    def __init__(self, egress: EgressPolicy | None = None) -> None:
+        self._egress = egress
 
     def summary(self, url: str, *, field: str) -> str:
         try:
             settings = SmtpSettings.parse(url)
+            if self._egress is not None:
+                self._egress.check_host(settings.host)
         except SmtpUrlInvalid as error:
             raise InvalidInput(f"{field}: {error}", field=field) from None
+        except EgressRefused as error:
+            raise InvalidInput(f"{field}: the SMTP host may not be reached: {error}", field=field) from None
         scheme = "smtps" if settings.security == "tls" else "smtp"
         user = f"{settings.username}@" if settings.username else ""
         plain = "?starttls=false" if settings.security == "none" else ""
@@ -145,7 +156,9 @@ class SmtpEmailSender:
         local_hostname: str | None = None,
         reuse_for: float = 20.0,
         max_per_connection: int = 100,
+        egress: EgressPolicy | None = None,
     ) -> None:
+        self._egress = egress
         self._settings = settings
         self._from = settings.from_address or default_from
         self._local_hostname = local_hostname
@@ -163,11 +176,16 @@ class SmtpEmailSender:
         s = self._settings
         try:
             if s.security == "tls":
-                connection = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout, context=self._tls(), local_hostname=self._local_hostname
+                connection: smtplib.SMTP = _CheckedSmtpSsl(
+                    s.host, s.port, timeout=s.timeout, context=self._tls(), local_hostname=self._local_hostname,
+                    egress=self._egress,
                 )
             else:
-                connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout, local_hostname=self._local_hostname)
+                connection = _CheckedSmtp(
+                    s.host, s.port, timeout=s.timeout, local_hostname=self._local_hostname, egress=self._egress
+                )
+        except EgressRefused as error:
+            raise DeliveryRejected(f"the SMTP host may not be reached: {error}") from None
         except ssl.SSLError as error:
             raise DeliveryRejected(f"TLS with {s.host} failed: {error.reason or type(error).__name__}") from None
         except (OSError, smtplib.SMTPException) as error:
@@ -330,3 +348,30 @@ def _close(connection: smtplib.SMTP) -> None:
         connection.quit()
     except Exception:  # already closed, or the server went away: nothing to release
         connection.close()
+
+
+class _CheckedSmtp(smtplib.SMTP):
+    """``smtplib.SMTP`` whose socket goes to an address the egress policy checked (if any)."""
+
+    def __init__(self, *args: Any, egress: EgressPolicy | None, **kwargs: Any) -> None:
+        self._egress = egress  # before SMTP.__init__, which connects
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        if self._egress is None:
+            return super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        return self._egress.connect(host, port, timeout, self.source_address)
+
+
+class _CheckedSmtpSsl(smtplib.SMTP_SSL):
+    """``smtplib.SMTP_SSL`` likewise; the certificate is still checked against the host's name."""
+
+    def __init__(self, *args: Any, egress: EgressPolicy | None, **kwargs: Any) -> None:
+        self._egress = egress
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        if self._egress is None:
+            return super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        connection = self._egress.connect(host, port, timeout, self.source_address)
+        return self.context.wrap_socket(connection, server_hostname=self._host)  # type: ignore[attr-defined]

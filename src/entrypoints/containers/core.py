@@ -13,6 +13,7 @@ from adapters.db.engine import build_engine
 from adapters.db.jobs.queue import SqlAlchemyJobQueue
 from adapters.db.modules import start_mappers
 from adapters.db.uow import SqlAlchemyUnitOfWork
+from adapters.egress.policy import EgressPolicy
 from adapters.secrets.fernet import FernetSecretBox
 from adapters.storage.local import LocalFileStorage
 from entrypoints.config import Settings
@@ -69,6 +70,8 @@ class Core(containers.DeclarativeContainer):
     job_queue = providers.Singleton(
         SqlAlchemyJobQueue, session_factory, clock, max_attempts=settings.provided.job_max_attempts
     )
+    # Every connection to a host a tenant configured goes through it (ISTMO_EGRESS_ALLOW: exceptions).
+    egress_policy = providers.Singleton(EgressPolicy, allow=settings.provided.egress_allow)
 
     exports = providers.Dict(
         uow_factory=uow_factory.provider,

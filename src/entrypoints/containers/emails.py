@@ -5,6 +5,7 @@ from __future__ import annotations
 from dependency_injector import providers
 
 from adapters.db.emails.repositories import SqlAlchemyTenantSmtpUrls
+from adapters.egress.policy import EgressPolicy
 from adapters.email.addresses import EmailValidatorAddressValidator
 from adapters.email.chooser import TenantEmailSenders
 from adapters.email.smtp import SmtpUrlSummaries
@@ -21,6 +22,7 @@ def _email_senders(
     outbox: EmailSender,
     tenant_smtp_urls: SqlAlchemyTenantSmtpUrls,
     aurinko: AurinkoSenderSource,
+    egress: EgressPolicy,
 ) -> TenantEmailSenders:
     """Each tenant: its active Aurinko connection > its own SMTP URL (``setEmailSettings``) >
     ``ISTMO_SMTP_URL`` > the local outbox."""
@@ -30,6 +32,7 @@ def _email_senders(
         default_from=settings.email_from,
         instance_smtp_url=settings.smtp_url,
         tenant_smtp_url=tenant_smtp_urls,
+        egress=egress,
     )
 
 
@@ -46,7 +49,7 @@ class Services(DomainServices):
     gateways = providers.DependenciesContainer()
 
     tenant_smtp_urls = providers.Singleton(SqlAlchemyTenantSmtpUrls, core.session_factory, core.secret_box)
-    smtp_urls = providers.Singleton(SmtpUrlSummaries)
+    smtp_urls = providers.Singleton(SmtpUrlSummaries, egress=core.egress_policy)
     email_addresses = providers.Singleton(EmailValidatorAddressValidator)
     email_renderer = providers.Singleton(SandboxEmailTemplateRenderer)
     email_policy = providers.Singleton(_email_policy, settings=settings)
@@ -56,6 +59,7 @@ class Services(DomainServices):
         outbox=gateways.outbox_sender,
         tenant_smtp_urls=tenant_smtp_urls,
         aurinko=gateways.aurinko_senders,
+        egress=core.egress_policy,
     )
 
     exports = providers.Dict(
