@@ -91,6 +91,7 @@ class Settings:
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 5000
     graphql_max_cost: int = 5000
+    graphql_max_mutations: int = 20
     pdf_processes: int | None = None  # None: one render worker per CPU
     pdf_timeout: timedelta = timedelta(seconds=30)
     pdf_memory_mb: int = 768
@@ -214,6 +215,7 @@ class Settings:
             graphql_max_depth=integer("GRAPHQL_MAX_DEPTH", 12),
             graphql_max_tokens=integer("GRAPHQL_MAX_TOKENS", 5000),
             graphql_max_cost=integer("GRAPHQL_MAX_COST", 5000),
+            graphql_max_mutations=integer("GRAPHQL_MAX_MUTATIONS", 20),
             pdf_processes=integer("PDF_PROCESSES", os.cpu_count() or 1),
             pdf_timeout=_positive_duration(get("PDF_TIMEOUT", "30s") or "30s", name="ISTMO_PDF_TIMEOUT"),
             pdf_memory_mb=integer("PDF_MEMORY_MB", 768),

@@ -309,3 +309,33 @@ def test_fragments_count_once_toward_the_depth_however_often_spread(make_service
     assert errors_of(payload) == ["Twice is deeper than the limit of 4 levels"], payload
     fits = make_service(env="production", graphql_max_depth=5)
     assert gql(fits, f"{twice} {deep}", headers=fits.headers("acme"))["data"]["a"]["edges"] == []
+
+
+RENDER_ALIAS = 'r{i}: renderInvoicePdf(invoiceId: "{id}") {{ error {{ code }} }}'
+
+
+@pytest.mark.parametrize("renders, refused", [(9, False), (10, True), (300, True)])
+def test_a_render_costs_what_it_costs_so_aliases_cannot_multiply_it(
+    make_service: Any, renders: int, refused: bool
+) -> None:
+    service = make_service(env="production", graphql_max_mutations=500)
+    body = " ".join(RENDER_ALIAS.format(i=i, id=UUID) for i in range(renders))
+    payload = gql(service, f"mutation {{ {body} }}", headers=service.headers("acme"), expect_status=None)
+    cost_errors = [m for m in errors_of(payload) if "exceeds the maximum cost of 5000" in m]
+    assert bool(cost_errors) is refused, payload
+    if not refused:  # run, each answered in its own result
+        assert payload["data"]["r0"] == {"error": {"code": "NOT_FOUND"}}, payload
+
+
+@pytest.mark.parametrize("mutations, refused", [(20, False), (21, True)])
+def test_a_request_runs_at_most_20_mutations_aliases_and_fragments_counted(
+    make_service: Any, mutations: int, refused: bool
+) -> None:
+    service = make_service(env="production")
+    half = mutations // 2
+    spread = " ".join(f'd{i}: deleteFile(id: "{UUID}") {{ error {{ code }} }}' for i in range(half))
+    direct = " ".join(f'e{i}: deleteFile(id: "{UUID}") {{ error {{ code }} }}' for i in range(mutations - half))
+    query = f"mutation Many {{ ...Some {direct} }} fragment Some on Mutation {{ {spread} }}"
+    payload = gql(service, query, headers=service.headers("acme"), expect_status=None)
+    limit = [m for m in errors_of(payload) if m.startswith("a request may run at most 20 mutations")]
+    assert limit == ([f"a request may run at most 20 mutations; this one asks for {mutations}"] if refused else []), payload

@@ -22,3 +22,12 @@ class ApiDomain:
     """Its SDL files, by name under ``entrypoints/graphql/schema/``."""
     loaders: Mapping[str, Batch] = field(default_factory=lambda: MappingProxyType({}))
     """The batch loaders its resolvers use (``info.context["loaders"].<name>``)."""
+    costs: Mapping[str, Mapping[str, int]] = field(default_factory=lambda: MappingProxyType({}))
+    """Fields that cost more than 1 toward ``ISTMO_GRAPHQL_MAX_COST``, by type: ``{"Mutation":
+    {"renderInvoicePdf": RENDER}}``."""
+
+
+RENDER = 500
+"""What one PDF render (or a send that renders one) costs: ten fill the default budget of 5,000."""
+SEND = 50
+"""What queueing a message without a PDF costs."""

@@ -25,7 +25,7 @@ from application.emails.commands import (
 )
 from application.emails.views import EmailMessageCursor
 from entrypoints.graphql.common import actor, bus, business_result
-from entrypoints.graphql.api import ApiDomain
+from entrypoints.graphql.api import RENDER, SEND, ApiDomain
 from entrypoints.graphql.loaders import keyed
 from application.emails.commands import GetClientEmails
 
@@ -35,7 +35,15 @@ client_type = ObjectType("Client")
 attempt_type = ObjectType("EmailAttempt")
 
 bindables = [query, mutation, client_type, attempt_type]
-API = ApiDomain(bindables, sdl=("emails.graphql",), loaders={"client_emails": keyed(GetClientEmails, "client_ids")})
+API = ApiDomain(
+    bindables,
+    sdl=("emails.graphql",),
+    loaders={"client_emails": keyed(GetClientEmails, "client_ids")},
+    costs={"Mutation": {
+        **dict.fromkeys(("sendPdfEmail", "resendInvoiceEmail", "sendStatementEmail"), RENDER),
+        **dict.fromkeys(("sendEmail", "retryEmail"), SEND),
+    }},
+)
 
 EMPTY_PAGE = {"edges": [], "page_info": {"end_cursor": None, "has_next_page": False}}
 

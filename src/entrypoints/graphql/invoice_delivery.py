@@ -8,7 +8,7 @@ from ariadne import MutationType
 from graphql import GraphQLResolveInfo
 
 from application.invoice_delivery.sending import SendInvoice
-from entrypoints.graphql.api import ApiDomain
+from entrypoints.graphql.api import RENDER, ApiDomain
 from entrypoints.graphql.common import actor, bus, business_result
 
 mutation = MutationType()
@@ -21,4 +21,4 @@ def resolve_send_invoice(_: Any, info: GraphQLResolveInfo, invoice_id: str, chan
     return {"channel": sent.channel, "whatsapp_messages": list(sent.whatsapp), "email_message": sent.email}
 
 
-API = ApiDomain([mutation], sdl=("invoice_delivery.graphql",))
+API = ApiDomain([mutation], sdl=("invoice_delivery.graphql",), costs={"Mutation": {"sendInvoice": RENDER}})

@@ -1,4 +1,5 @@
-"""Limits on what a client may ask: depth of selections and, through the parser, tokens."""
+"""Limits on what a client may ask: depth of selections, mutations per request and, through the
+parser, tokens."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     ValidationContext,
     parse,
@@ -64,6 +66,43 @@ def depth_limit(max_depth: int) -> type[ASTValidationRule]:
             return depth
 
     return DepthLimit
+
+
+def mutation_limit(max_mutations: int) -> type[ASTValidationRule]:
+    """At most ``max_mutations`` mutation fields in one operation (aliases and fragments counted)."""
+
+    class MutationLimit(ASTValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            if node.operation != OperationType.MUTATION:
+                return
+            fragments = {
+                definition.name.value: definition
+                for definition in self.context.document.definitions
+                if isinstance(definition, FragmentDefinitionNode)
+            }
+            count = _top_level_fields(node.selection_set, fragments, frozenset())
+            if count > max_mutations:
+                self.report_error(GraphQLError(
+                    f"a request may run at most {max_mutations} mutations; this one asks for {count}", node
+                ))
+
+    return MutationLimit
+
+
+def _top_level_fields(
+    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], expanding: frozenset[str]
+) -> int:
+    count = 0
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            count += 1
+        elif isinstance(selection, InlineFragmentNode):
+            count += _top_level_fields(selection.selection_set, fragments, expanding)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in expanding:
+                count += _top_level_fields(fragments[name].selection_set, fragments, expanding | {name})
+    return count
 
 
 _CACHED_QUERY_CHARS = 64 * 1024  # a bigger document is parsed but not remembered

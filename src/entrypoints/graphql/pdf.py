@@ -10,12 +10,16 @@ from graphql import GraphQLResolveInfo
 from application.pdf.commands import PreviewPdfTemplate, RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf
 from entrypoints.graphql.common import actor, bus, business_result
 from entrypoints.graphql.pdf_templates import template_input
-from entrypoints.graphql.api import ApiDomain
+from entrypoints.graphql.api import RENDER, ApiDomain
 
 mutation = MutationType()
 
 bindables = [mutation]
-API = ApiDomain(bindables, sdl=("pdf.graphql",))
+API = ApiDomain(
+    bindables,
+    sdl=("pdf.graphql",),
+    costs={"Mutation": dict.fromkeys(("renderInvoicePdf", "renderQuotePdf", "renderStatementPdf", "previewPdfTemplate"), RENDER)},
+)
 
 
 @mutation.field("renderInvoicePdf")

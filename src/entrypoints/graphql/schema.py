@@ -8,6 +8,7 @@ use (``info.context["loaders"].<loader>``); ``schema/base.graphql`` holds the sh
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,10 @@ SDL = Path(__file__).parent / "schema"
 BASE_SDL = "base.graphql"
 
 
-def api_domains() -> list[ApiDomain]:
+@lru_cache(maxsize=1)
+def api_domains() -> tuple[ApiDomain, ...]:
     """Each domain's ``API``, from ``entrypoints/graphql/<domain>.py``, by the names of ``DOMAINS``."""
-    return [part.API for _, part in domain_parts("entrypoints.graphql.{domain}", DOMAINS)]
+    return tuple(part.API for _, part in domain_parts("entrypoints.graphql.{domain}", DOMAINS))
 
 
 def python_name(graphql_name: str, *_: Any) -> str:
@@ -53,6 +55,18 @@ def build_schema() -> GraphQLSchema:
     )
 
 
+@lru_cache(maxsize=1)
+def cost_map() -> dict[str, dict[str, dict[str, int]]]:
+    """The fields the domains say cost more than 1 (``ApiDomain.costs``), as the cost rule reads them."""
+    found: dict[str, dict[str, dict[str, int]]] = {}
+    for domain in api_domains():
+        for type_name, fields in domain.costs.items():
+            for field_name, complexity in fields.items():
+                found.setdefault(type_name, {})[field_name] = {"complexity": complexity}
+    return found
+
+
+@lru_cache(maxsize=1)
 def loader_batches() -> dict[str, Batch]:
     """Every domain's loaders, by name; a name declared twice is an error."""
     batches: dict[str, Batch] = {}
@@ -68,7 +82,7 @@ def request_loaders(bus: MessageBus, actor: Actor) -> RequestLoaders:
     return RequestLoaders(bus, actor, loader_batches())
 
 
-def _check_sdl(domains: list[ApiDomain]) -> None:
+def _check_sdl(domains: tuple[ApiDomain, ...]) -> None:
     """Every SDL file is one domain's, once."""
     claimed = [BASE_SDL, *(name for domain in domains for name in domain.sdl)]
     twice = sorted({name for name in claimed if claimed.count(name) > 1})

@@ -29,7 +29,7 @@ from application.whatsapp.views import WhatsappMessageCursor, WhatsappMessageFil
 from domain.shared.errors import InvalidInput
 from domain.whatsapp.messages import Direction, MessageStatus
 from entrypoints.graphql.common import actor, bus, business_result
-from entrypoints.graphql.api import ApiDomain
+from entrypoints.graphql.api import RENDER, SEND, ApiDomain
 from entrypoints.graphql.loaders import keyed
 from application.whatsapp.commands import GetClientWhatsapps
 
@@ -42,6 +42,10 @@ bindables = [query, mutation, client_type, message_type]
 API = ApiDomain(
     bindables, sdl=("whatsapp.graphql",),
     loaders={"whatsapp_numbers_by_client": keyed(GetClientWhatsapps, "client_ids")},
+    costs={"Mutation": {
+        **dict.fromkeys(("sendPdfWhatsapp", "sendStatementWhatsapp"), RENDER),
+        **dict.fromkeys(("sendWhatsapp", "retryWhatsapp"), SEND),
+    }},
 )
 
 EMPTY_PAGE = {"edges": [], "page_info": {"end_cursor": None, "has_next_page": False}}

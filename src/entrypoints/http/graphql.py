@@ -23,8 +23,8 @@ from domain.files.model import FileTooLarge
 from domain.shared.errors import DomainError
 from domain.tenancy.model import Actor
 from entrypoints.container import Container
-from entrypoints.graphql.limits import cached_parser, depth_limit
-from entrypoints.graphql.schema import request_loaders
+from entrypoints.graphql.limits import cached_parser, depth_limit, mutation_limit
+from entrypoints.graphql.schema import cost_map, request_loaders
 from entrypoints.http.errors import json_error
 from entrypoints.http.multipart import MalformedMultipart, MultipartForm, read_multipart
 from entrypoints.http.services import schema, services
@@ -124,8 +124,10 @@ def _run(container: Container, who: Actor, data: Any, *, upload_names: dict[str,
         variables = data.get("variables") if isinstance(data, dict) else None
         rules = [
             depth_limit(settings.graphql_max_depth),
+            mutation_limit(settings.graphql_max_mutations),
             cost_validator(
-                settings.graphql_max_cost, default_cost=1, variables=variables if isinstance(variables, dict) else {}
+                settings.graphql_max_cost, default_cost=1, cost_map=cost_map(),
+                variables=variables if isinstance(variables, dict) else {},
             ),
         ]
     success, result = asyncio.run(graphql(

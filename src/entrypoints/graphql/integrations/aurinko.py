@@ -18,14 +18,14 @@ from application.integrations.aurinko.commands import (
 )
 from application.integrations.aurinko.views import InboxCursor, InboxMessageView
 from entrypoints.graphql.common import actor, bus, business_result
-from entrypoints.graphql.api import ApiDomain
+from entrypoints.graphql.api import SEND, ApiDomain
 
 query = QueryType()
 mutation = MutationType()
 inbox_message = ObjectType("InboxMessage")
 
 bindables = [query, mutation, inbox_message]
-API = ApiDomain(bindables, sdl=("aurinko.graphql",))
+API = ApiDomain(bindables, sdl=("aurinko.graphql",), costs={"Mutation": dict.fromkeys(("connectAurinko", "syncInbox"), SEND)})
 
 EMPTY_PAGE = {"edges": [], "page_info": {"end_cursor": None, "has_next_page": False}}
 
