@@ -451,3 +451,60 @@ def test_racing_transactions_with_one_idempotency_key_make_one_job(runner: Runne
     assert errors == []
     assert len(ids) == 6 and len(set(ids)) == 1
     assert runner.count(jobs_table) == 1
+
+
+# --- the database away when the outcome is saved -------------------------------------------------
+
+
+class FlakySaves:
+    """The queue, with the database away for the first ``failures`` saves of an outcome."""
+
+    def __init__(self, queue: SqlAlchemyJobQueue, failures: int) -> None:
+        self.queue, self.failures, self.tries = queue, failures, 0
+
+    def save(self, claimed: Job, outcome: Job) -> bool:
+        self.tries += 1
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the database went away")
+        return self.queue.save(claimed, outcome)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.queue, name)
+
+
+def test_an_outcome_the_database_could_not_take_is_saved_again_with_backoff_while_the_lease_is_renewed(
+    runner: Runner,
+) -> None:
+    job_id = runner.queue.enqueue("test.send")
+    queue = FlakySaves(runner.queue, failures=3)
+    sent: list[str] = []
+    pauses: list[float] = []
+    renewed: list[int] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        renewed.append(worker.heartbeat())  # the job is still in flight: its lease is renewed
+
+    worker = Worker(queue, {"test.send": lambda job: sent.append(job.id)}, runner.clock, concurrency=1,
+                    poll_interval=0.01, sleep=pause)
+    loop = threading.Thread(target=worker._loop, args=(0,))
+    loop.start()
+    for _ in range(3000):
+        if runner.job(job_id).status is JobStatus.SUCCEEDED:
+            break
+        threading.Event().wait(0.01)
+    worker.stop()
+    loop.join(30)
+    assert sent == [job_id]  # run once, not again after a lease expired
+    assert (runner.job(job_id).status, queue.tries) == (JobStatus.SUCCEEDED, 4)
+    assert pauses == [0.1, 0.2, 0.4] and renewed == [1, 1, 1]
+
+
+def test_a_worker_that_stops_while_the_database_is_away_gives_the_outcome_up(runner: Runner) -> None:
+    job_id = runner.queue.enqueue("test.send")
+    worker = Worker(FlakySaves(runner.queue, failures=10**6), {"test.send": lambda job: None}, runner.clock,
+                    sleep=lambda seconds: worker.stop())
+    [claimed] = runner.queue.claim("w", limit=1, lease=timedelta(minutes=5))
+    assert worker.execute(claimed) is claimed  # nothing recorded
+    assert runner.job(job_id).status is JobStatus.RUNNING  # run again once its lease expires

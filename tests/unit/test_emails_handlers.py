@@ -675,3 +675,35 @@ def test_members_cannot_change_the_settings(world: World, acme: Actor) -> None:
     with refused(world, "PERMISSION_DENIED", None):
         world.bus.handle(SetEmailSettings(actor=member, smtp_url="smtp://mail.acme.pa"))
     assert world.bus.handle(GetEmailSettings(actor=member)).smtp is None
+
+
+def test_what_a_channel_answered_is_recorded_again_while_the_database_is_away_then_given_up() -> None:
+    from application.deliveries import flows
+
+    pauses: list[float] = []
+    clock_now = [0.0]
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        clock_now[0] += seconds
+
+    handler = flows.DeliverHandler(rules=None, clock=None, sleep=pause, monotonic=lambda: clock_now[0])  # type: ignore[arg-type]
+    tries: list[int] = []
+
+    def record(cmd: object, uow: object, outcome: object) -> str:
+        tries.append(1)
+        if len(tries) <= 3:
+            raise ConnectionError("the database went away")
+        return "SENT"
+
+    handler._record = record  # type: ignore[method-assign]
+    handler._rules = type("Rules", (), {"name": "email"})()  # type: ignore[assignment]
+    command = type("Cmd", (), {"message_id": "m-1"})()
+    assert handler._record_until_stored(command, None, None) == "SENT"  # type: ignore[arg-type]
+    assert pauses == [0.1, 0.2, 0.4] and len(tries) == 4
+
+    tries.clear(), pauses.clear()
+    handler._record = lambda *args: (_ for _ in ()).throw(ConnectionError("still away"))  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        handler._record_until_stored(command, None, None)  # type: ignore[arg-type]
+    assert sum(pauses) <= flows.RECORD_RETRY_FOR and pauses[-1] == 5.0  # gave up at the deadline

@@ -10,7 +10,8 @@ UNCERTAIN there (the runner would otherwise end the job DEAD without running it)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -140,10 +141,24 @@ class _Claimed(Generic[Prepared]):
     send: bool
 
 
+RECORD_RETRY_FOR = 120.0
+"""Seconds a delivery keeps trying to record what the channel answered while the database is away:
+the send happened, and losing its record would make the message UNCERTAIN on the next run."""
+
+
 class DeliverHandler(Generic[ChannelUow, Message, Prepared]):
-    def __init__(self, rules: ChannelRules[ChannelUow, Message, Prepared, Any], clock: Clock) -> None:
+    def __init__(
+        self,
+        rules: ChannelRules[ChannelUow, Message, Prepared, Any],
+        clock: Clock,
+        *,
+        sleep: Callable[[float], object] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._rules = rules
         self._clock = clock
+        self._sleep = sleep
+        self._monotonic = monotonic
 
     def __call__(self, cmd: DeliverMessage, uow: ChannelUow) -> DeliveryStatus | None:
         claimed = self._claim(cmd, uow)
@@ -156,7 +171,7 @@ class DeliverHandler(Generic[ChannelUow, Message, Prepared]):
         except Exception as error:  # anything else is transient; the adapters keep secrets out
             log.exception("delivery.send_error", channel=self._rules.name, error_type=type(error).__name__)
             receipt = DeliveryDeferred(f"{type(error).__name__}: {error}")
-        status = self._record(cmd, uow, receipt)
+        status = self._record_until_stored(cmd, uow, receipt)
         log.info("delivery.attempt", channel=self._rules.name, message_id=cmd.message_id, status=str(status))
         if isinstance(receipt, DeliveryRejected):
             raise PermanentJobError(receipt.reason)
@@ -193,6 +208,25 @@ class DeliverHandler(Generic[ChannelUow, Message, Prepared]):
             log.warning("delivery.uncertain", channel=self._rules.name, message_id=cmd.message_id)
             return _Claimed(None, DeliveryStatus.UNCERTAIN, send=False)
         return _Claimed(prepared, DeliveryStatus.SENDING, send=True)
+
+    def _record_until_stored(
+        self, cmd: DeliverMessage, uow: ChannelUow, outcome: Receipt | Exception
+    ) -> DeliveryStatus | None:
+        """``_record``, tried again with backoff for up to ``RECORD_RETRY_FOR`` seconds if it fails
+        (the database away): then it raises, and the next run finds SENDING (UNCERTAIN)."""
+        deadline, delay = self._monotonic() + RECORD_RETRY_FOR, 0.1
+        while True:
+            try:
+                return self._record(cmd, uow, outcome)
+            except Exception as error:
+                if self._monotonic() + delay > deadline:
+                    raise
+                log.warning(
+                    "delivery.record_retry", channel=self._rules.name, message_id=cmd.message_id,
+                    error_type=type(error).__name__,
+                )
+            self._sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     def _record(self, cmd: DeliverMessage, uow: ChannelUow, outcome: Receipt | Exception) -> DeliveryStatus | None:
         with uow:

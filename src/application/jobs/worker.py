@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import structlog
@@ -35,6 +35,10 @@ from domain.jobs.model import (
 )
 
 log = structlog.get_logger(__name__)
+
+SAVE_RETRY_FIRST = 0.1
+SAVE_RETRY_MAX = 5.0
+"""Seconds between tries to save a job's outcome while the database is away: doubling, at most 5."""
 
 
 def worker_name() -> str:
@@ -56,6 +60,7 @@ class Worker:
         grace: float = 30.0,
         name: str | None = None,
         rng: random.Random | None = None,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -71,6 +76,7 @@ class Worker:
         self.name = name or worker_name()
         self._rng = rng
         self._stopping = threading.Event()
+        self._sleep = sleep or self._stopping.wait
         self._lock = threading.Lock()
         self._in_flight: dict[int, Job] = {}
         self._threads: list[threading.Thread] = []
@@ -201,10 +207,8 @@ class Worker:
             outcome = self._failed(job, f"unexpected {type(error).__name__} (see the worker log)", None)
         else:
             outcome = succeeded(job, now=self._clock.now())
-        try:
-            saved = self._queue.save(job, outcome)
-        except Exception:
-            bound.exception("job.save_failed")
+        saved = self._save(job, outcome, bound)
+        if saved is None:
             return job
         bound.info(
             "job.finished" if saved else "job.outcome_dropped",
@@ -214,6 +218,28 @@ class Worker:
             duration_ms=round((time.monotonic() - started) * 1000),
         )
         return outcome
+
+    def _save(self, job: Job, outcome: Job, bound: structlog.stdlib.BoundLogger) -> bool | None:
+        """Record the outcome; while the database is away, again and again with backoff (the job
+        stays in flight, so its lease is renewed once the database is back), until it is saved or
+        the worker stops (the job is then released, or run again once its lease expires).
+        ``None``: not saved."""
+        delay, failures = SAVE_RETRY_FIRST, 0
+        while True:
+            try:
+                saved = self._queue.save(job, outcome)
+                if failures:
+                    bound.info("job.saved_after_retries", failures=failures)
+                return saved
+            except Exception as error:
+                failures += 1
+                if failures == 1:
+                    bound.warning("job.save_failed", error_type=type(error).__name__, retrying=True)
+            if self._stopping.is_set():
+                bound.error("job.save_abandoned", failures=failures)
+                return None
+            self._sleep(delay)
+            delay = min(delay * 2, SAVE_RETRY_MAX)
 
     def _failed(self, job: Job, reason: str, retry_after: timedelta | None) -> Job:
         return failed(
