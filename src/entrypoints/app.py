@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.graphql.schema import build_schema
-from entrypoints.http import files, graphql, health, services, webhooks, whatsapp
+from entrypoints.http import files, graphql, health, outage, services, webhooks, whatsapp
 from entrypoints.http.errors import json_error
 
 log = structlog.get_logger("istmo.http")
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app = Flask("istmo")
     app.config["MAX_CONTENT_LENGTH"] = container.settings().max_upload_bytes + 4 * 1024 * 1024
     services.install(app, container, build_schema())
+    outage.quiet(graphql.__name__)  # the GraphQL library's own error log: no traceback for an outage
     for blueprint in (health.blueprint, graphql.blueprint, files.blueprint, webhooks.blueprint, whatsapp.blueprint):
         app.register_blueprint(blueprint)
 
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     @app.after_request
     def log_request(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        if response.status_code < 500 and request.path != "/healthz":
+            outage.OUTAGE.over()
         log.info(
             "request",
             method=request.method,
@@ -66,6 +69,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     def internal(error: Exception) -> Response:
         if isinstance(error, HTTPException):
             return json_error(error.code or 500, (error.name or "error").upper().replace(" ", "_"), error.description or "")
+        if outage.is_database_away(error):
+            outage.OUTAGE.seen(error)
+            return outage.unavailable()
         log.exception("unhandled", error=type(error).__name__)
         return json_error(500, "INTERNAL", f"internal error (request {g.get('request_id')})")
 

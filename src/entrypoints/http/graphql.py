@@ -14,7 +14,7 @@ from ariadne.exceptions import HttpError
 from ariadne.explorer import ExplorerGraphiQL
 from ariadne.file_uploads import combine_multipart_data
 from ariadne.validation import cost_validator
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from graphql import GraphQLError
 
 from application.files.staging import BlobSink
@@ -25,6 +25,7 @@ from domain.tenancy.model import Actor
 from entrypoints.container import Container
 from entrypoints.graphql.limits import cached_parser, depth_limit, mutation_limit
 from entrypoints.graphql.schema import cost_map, request_loaders
+from entrypoints.http import outage
 from entrypoints.http.errors import json_error
 from entrypoints.http.multipart import MalformedMultipart, MultipartForm, read_multipart
 from entrypoints.http.services import schema, services
@@ -141,6 +142,12 @@ def _run(container: Container, who: Actor, data: Any, *, upload_names: dict[str,
         error_formatter=_format_error,
         logger=__name__,
     ))
+    away = g.pop("database_away", None)
+    if away is not None:  # a resolver found the database away: the whole answer is 503
+        outage.OUTAGE.seen(away)
+        response = jsonify(result)
+        response.status_code, response.headers["Retry-After"] = 503, str(outage.RETRY_AFTER_SECONDS)
+        return response
     response = jsonify(result)
     response.status_code = 200 if success else 400
     return response
@@ -156,6 +163,9 @@ def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
         if not debug:  # production: no "Did you mean ...?" listing fields, types and arguments
             formatted["message"] = _SUGGESTION.sub("", formatted["message"])
         return formatted
+    if outage.is_database_away(original):
+        g.database_away = original
+        return {"message": "the database cannot be reached right now", "extensions": {"code": "DATABASE_UNAVAILABLE"}}
     if isinstance(original, DomainError):  # a refused argument of a field (e.g. File.signedUrl)
         formatted = ariadne_format_error(error, debug=False)
         formatted["message"] = original.message
