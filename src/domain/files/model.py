@@ -96,14 +96,22 @@ def sanitize_file_name(raw: str | None) -> str:
     name = re.sub(r"\s+", " ", name).strip(" .")
     if not name:
         return "file"
-    if len(name.encode()) > MAX_NAME_BYTES:
-        stem, dot, ext = name.rpartition(".")
-        if not dot or len(ext.encode()) > 16:
-            stem, ext = name, ""
-        budget = MAX_NAME_BYTES - (len(ext.encode()) + 1 if ext else 0)
-        stem = stem.encode()[:budget].decode(errors="ignore").rstrip(" .")
-        name = f"{stem}.{ext}" if ext else stem
-    return name or "file"
+    return fit_file_name(name, MAX_NAME_BYTES) or "file"
+
+
+def fit_file_name(name: str, max_bytes: int) -> str:
+    """``name`` in at most ``max_bytes`` of UTF-8, its extension kept (the last one, up to 16
+    bytes: ``informe.v2.<300 x>.pdf`` keeps ``.pdf``), the stem cut on a character boundary."""
+    if len(name.encode()) <= max_bytes:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(ext.encode()) > 16:
+        stem, ext = name, ""
+    budget = max_bytes - (len(ext.encode()) + 1 if ext else 0)
+    stem = stem.encode()[:budget].decode(errors="ignore").rstrip(" .")
+    if not stem:
+        return ext.encode()[:max_bytes].decode(errors="ignore")
+    return f"{stem}.{ext}" if ext else stem
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

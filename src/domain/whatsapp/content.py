@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from domain.files.model import fit_file_name
 from domain.shared.errors import InvalidInput
 from domain.whatsapp.connection import MAX_PARAMETERS, parse_language, parse_template_name
 from domain.whatsapp.errors import CaptionTooLong, TextTooLong, WindowClosed
@@ -101,7 +102,7 @@ def document_content(*, file_id: str, filename: str, caption: object = None) -> 
     text = caption.strip() if isinstance(caption, str) else ""
     if len(text) > MAX_CAPTION:
         raise CaptionTooLong(f"caption must be at most {MAX_CAPTION} characters, not {len(text)}", field="caption")
-    name = filename.replace("/", "-").replace("\\", "-")[:MAX_FILENAME] or "documento.pdf"
+    name = fit_file_name(filename.replace("/", "-").replace("\\", "-").strip(), MAX_FILENAME) or "documento.pdf"
     return DocumentContent(file_id=file_id, filename=name, caption=text or None)
 
 
