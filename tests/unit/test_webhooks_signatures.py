@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -56,8 +57,9 @@ def test_workos_tolerance_is_180_seconds_both_ways() -> None:
     now = 1_800_000_000.0
     verifier = WorkOsWebhookVerifier("sekret", now=lambda: now)
     body = b'{"id":"event_1"}'
-    for offset, ok in ((0, True), (179, True), (-179, True), (181, False), (-181, False)):
-        headers = workos_headers("sekret", body, timestamp_ms=int((now - offset) * 1000))
+    # exactly at the window's edges passes; one millisecond past either is refused
+    for offset_ms, ok in ((0, True), (180_000, True), (-180_000, True), (180_001, False), (-180_001, False)):
+        headers = workos_headers("sekret", body, timestamp_ms=int(now * 1000) - offset_ms)
         if ok:
             verifier.verify(body, headers)
         else:
@@ -77,3 +79,42 @@ def test_workos_refuses_another_secret(body: bytes) -> None:
 def test_workos_refuses_a_timestamp_that_is_no_plain_number_of_milliseconds(stamp: str) -> None:
     with pytest.raises(SignatureRejected, match="no t=<unix ms>"):
         WorkOsWebhookVerifier("sekret").verify(b"{}", {"WorkOS-Signature": f"t={stamp}, v1={'a' * 64}"})
+
+
+class ConstantTime:
+    """``hmac.compare_digest`` watched: a verifier that compares with ``==`` is caught here."""
+
+    def __init__(self) -> None:
+        import hmac as real
+
+        self.calls = 0
+        self._real = real.compare_digest
+
+    def __call__(self, a: Any, b: Any) -> bool:
+        self.calls += 1
+        return self._real(a, b)
+
+
+def test_the_signature_checks_compare_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from adapters.webhooks.aurinko import AurinkoWebhookVerifier, sign
+    from adapters.webhooks.whatsapp import HubSignatures
+    from tests.fakes.clock import FakeClock
+
+    spy = ConstantTime()
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    body = b'{"a":1}'
+    WorkOsWebhookVerifier("sekret").verify(body, workos_headers("sekret", body))
+    assert spy.calls == 1
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    stamp = str(int(now.timestamp()))
+    AurinkoWebhookVerifier("hush", clock=FakeClock(now)).verify(
+        body, {"X-Aurinko-Request-Timestamp": stamp, "X-Aurinko-Signature": sign("hush", stamp, body)}
+    )
+    assert spy.calls == 2
+    expected = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+    assert HubSignatures().valid(secret="app-secret", body=body, header=expected)
+    assert spy.calls == 3
+    assert signature_matches(SignatureMode.HMAC, "s", hmac.new(b"s", body, hashlib.sha256).hexdigest(), body)
+    assert spy.calls == 4
