@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -198,12 +200,24 @@ def _job_json(job: Job) -> dict[str, Any]:
 @jobs.command("list")
 @click.option("--status", type=click.Choice([s.value for s in JobStatus], case_sensitive=False), default=None)
 @click.option("--kind", default=None)
-@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
-def jobs_list(status: str | None, kind: str | None, limit: int) -> None:
-    """List jobs, newest first, one JSON object a line."""
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True, help="At most this many (any number).")
+@click.option("--after", "after_id", default=None, help="Start after this job (its id: the last one a list printed).")
+def jobs_list(status: str | None, kind: str | None, limit: int, after_id: str | None) -> None:
+    """List jobs, newest first, one JSON object a line; page after page, so any number."""
     queue = _container().job_queue()
-    for job in queue.find(status=JobStatus(status.upper()) if status else None, kind=kind, limit=limit):
-        click.echo(json.dumps(_job_json(job)))
+    wanted = JobStatus(status.upper()) if status else None
+    after = parse_id(after_id, field="--after") if after_id else None
+    listed = 0
+    while listed < limit:
+        page = min(_PAGE, limit - listed)
+        found = queue.find(status=wanted, kind=kind, limit=page, after=after)
+        for job in found:
+            click.echo(json.dumps(_job_json(job)))
+        listed += len(found)
+        if len(found) < page:
+            return
+        after = found[-1].id
+    click.echo(f"more may follow: --after {after}", err=True)
 
 
 @jobs.command("retry")
@@ -244,31 +258,91 @@ def _webhook_json(event: Any) -> dict[str, Any]:
     }
 
 
-@webhooks.command("list")
-@click.option("--provider", default=None)
-@click.option("--status", default=None, help="RECEIVED, PROCESSED, FAILED, DEAD or UNMATCHED.")
-@click.option("--tenant", "tenant_id", default=None, help="Only this tenant's events (its id).")
-@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
-def webhooks_list(provider: str | None, status: str | None, tenant_id: str | None, limit: int) -> None:
-    """List webhook events, newest first, one JSON object a line."""
-    from application.webhooks.commands import ListWebhookEvents
+_PAGE = 1000
 
-    events = _handle(
-        _container(),
-        ListWebhookEvents(actor=None, tenant_id=tenant_id, provider=provider, status=status, limit=limit),
-    )
-    for event in events:
-        click.echo(json.dumps(_webhook_json(event)))
+
+def _webhook_events(container: Any, limit: int | None, after: str | None, **selection: Any) -> Iterator[Any]:
+    """The events ``selection`` picks, newest first, page after page (``after``: a cursor to start
+    after); at most ``limit`` (``None``: all). Each page is its own query: any number can be listed."""
+    from application.webhooks.commands import ListWebhookEvents
+    from application.webhooks.views import WebhookEventCursor
+
+    listed = 0
+    while limit is None or listed < limit:
+        page = _PAGE if limit is None else min(_PAGE, limit - listed)
+        events = _handle(container, ListWebhookEvents(actor=None, limit=page, after=after, **selection))
+        yield from events
+        listed += len(events)
+        if len(events) < page:
+            return
+        after = WebhookEventCursor.of(events[-1]).encode()
+
+
+def _since(value: datetime | None) -> datetime | None:
+    return None if value is None else (value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
+_SELECTION = [
+    click.option("--provider", default=None),
+    click.option("--status", default=None, help="RECEIVED, PROCESSED, FAILED, DEAD or UNMATCHED."),
+    click.option("--tenant", "tenant_id", default=None, help="Only this tenant's events (its id)."),
+    click.option("--since", type=click.DateTime(), default=None, help="Received at or after (UTC unless a zone is given)."),
+]
+
+
+def _selection_options(command: Any) -> Any:
+    for option in reversed(_SELECTION):
+        command = option(command)
+    return command
+
+
+@webhooks.command("list")
+@_selection_options
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True, help="At most this many (any number).")
+@click.option("--after", default=None, help="Start after this cursor (printed when --limit stopped the list).")
+def webhooks_list(
+    provider: str | None, status: str | None, tenant_id: str | None, since: datetime | None, limit: int, after: str | None
+) -> None:
+    """List webhook events, newest first, one JSON object a line."""
+    from application.webhooks.views import WebhookEventCursor
+
+    last = None
+    listed = 0
+    selection = dict(tenant_id=tenant_id, provider=provider, status=status, received_from=_since(since))
+    for last in _webhook_events(_container(), limit, after, **selection):
+        click.echo(json.dumps(_webhook_json(last)))
+        listed += 1
+    if last is not None and listed == limit:
+        click.echo(f"more may follow: --after {WebhookEventCursor.of(last).encode()}", err=True)
 
 
 @webhooks.command("replay")
-@click.argument("event_id")
-def webhooks_replay(event_id: str) -> None:
-    """Process a finished webhook event once more (a new job; the worker runs it)."""
+@click.argument("event_id", required=False)
+@_selection_options
+def webhooks_replay(
+    event_id: str | None, provider: str | None, status: str | None, tenant_id: str | None, since: datetime | None
+) -> None:
+    """Process finished webhook events once more (a new job each; the workers run them): the one
+    EVENT_ID names, or every one the filter picks (e.g. an outage's: --status FAILED --since ...)."""
     from application.webhooks.commands import ReplayWebhookEvent
 
-    event = _handle(_container(), ReplayWebhookEvent(actor=None, event_id=event_id))
-    click.echo(f"webhook event {event.id} queued again ({event.provider} {event.provider_event_id})", err=True)
+    container = _container()
+    if event_id is not None:
+        if any(value is not None for value in (provider, status, tenant_id, since)):
+            raise click.UsageError("give an EVENT_ID or a filter, not both")
+        event = _handle(container, ReplayWebhookEvent(actor=None, event_id=event_id))
+        click.echo(f"webhook event {event.id} queued again ({event.provider} {event.provider_event_id})", err=True)
+        return
+    if status is None and since is None:
+        raise click.UsageError("name an EVENT_ID, or pick events with --status and/or --since")
+    selection = dict(tenant_id=tenant_id, provider=provider, status=status, received_from=_since(since))
+    ids = [event.id for event in _webhook_events(container, None, None, **selection)]
+    for done, found in enumerate(ids, start=1):
+        _handle(container, ReplayWebhookEvent(actor=None, event_id=found))
+        if done % 100 == 0 or done == len(ids):
+            click.echo(f"replayed {done}/{len(ids)}", err=True)
+    if not ids:
+        click.echo("no event matches", err=True)
 @main.group("secrets")
 def secrets_group() -> None:
     """The keys that seal provider tokens and secrets at rest (ISTMO_SECRET_KEYS)."""

@@ -121,3 +121,17 @@ def test_istmo_worker_runs_the_schedule_and_stops_gracefully_on_sigterm(cli: Cli
 def test_serve_with_worker_needs_dev(cli: Cli) -> None:
     result = cli("serve", "--with-worker")
     assert result.exit_code != 0 and "--with-worker needs --dev" in result.stderr
+
+
+def test_jobs_list_pages_through_any_number(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import entrypoints.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "_PAGE", 3)
+    ids = [cli.queue.enqueue("files.gc", idempotency_key=f"k{n}") for n in range(8)]
+    newest_first = list(reversed(ids))
+    assert [job["id"] for job in cli.listed("--limit", "5000")] == newest_first  # past the old cap of 1,000
+    first = cli.ok("jobs", "list", "--limit", "5")
+    assert [json.loads(line)["id"] for line in first.stdout.splitlines()] == newest_first[:5]
+    assert first.stderr.strip() == f"more may follow: --after {newest_first[4]}"
+    assert [job["id"] for job in cli.listed("--after", newest_first[4])] == newest_first[5:]
+    assert cli.listed("--after", newest_first[-1]) == []

@@ -175,3 +175,44 @@ def test_istmo_webhooks_list_and_replay(flaky_service: tuple[Service, Flaky], mo
     assert missing.exit_code != 0 and "WEBHOOK_EVENT_NOT_FOUND" in missing.output
     bad = runner.invoke(main, ["webhooks", "list", "--status", "LOST"])
     assert bad.exit_code != 0 and "status" in bad.output
+
+
+def test_istmo_webhooks_pages_through_any_number_and_replays_an_outage_in_one_command(
+    flaky_service: tuple[Service, Flaky], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import entrypoints.cli as cli
+
+    service, flaky = flaky_service
+    settings = service.container.settings()
+    monkeypatch.setenv("ISTMO_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("ISTMO_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("ISTMO_LOG_LEVEL", "WARNING")
+    monkeypatch.setattr(cli, "_PAGE", 3)  # pages of 3: seven events take three
+    ids = [receive(service, f"evt-{n}", tenant_id=None) for n in range(7)]
+    runner = CliRunner()
+
+    def listed(*args: str) -> tuple[list[str], str]:
+        result = runner.invoke(cli.main, ["webhooks", "list", *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return [json.loads(line)["providerEventId"] for line in result.stdout.splitlines()], result.stderr
+
+    newest_first = [f"evt-{n}" for n in reversed(range(7))]
+    everything, note = listed("--limit", "5000")  # past the old cap of 1,000
+    assert everything == newest_first and note == ""
+    first, note = listed("--limit", "4")
+    assert first == newest_first[:4] and note.startswith("more may follow: --after ")
+    rest, _ = listed("--after", note.split("--after ")[1].strip())
+    assert rest == newest_first[4:]
+
+    flaky.failures = 10**6
+    for _ in range(3):  # the processor fails until the events are DEAD: an outage's events
+        run_jobs(service)
+        make_jobs_due(service)
+    assert {row["status"] for row in events(service)} == {"DEAD"}
+    flaky.failures = 0
+    refused = runner.invoke(cli.main, ["webhooks", "replay"])
+    assert refused.exit_code != 0 and "EVENT_ID" in refused.output
+    replayed = runner.invoke(cli.main, ["webhooks", "replay", "--status", "DEAD"], catch_exceptions=False)
+    assert replayed.exit_code == 0 and replayed.stderr.strip().splitlines()[-1] == "replayed 7/7", replayed.output
+    run_jobs(service)
+    assert sorted(row["id"] for row in events(service) if row["status"] == "PROCESSED") == sorted(ids)

@@ -75,8 +75,10 @@ class JobQueue(Protocol):
 
     def get(self, job_id: str) -> Job | None: ...
 
-    def find(self, *, status: JobStatus | None = None, kind: str | None = None, limit: int = 100) -> list[Job]:
-        """Newest first."""
+    def find(
+        self, *, status: JobStatus | None = None, kind: str | None = None, limit: int = 100, after: str | None = None
+    ) -> list[Job]:
+        """Newest first; ``after``: a job's id, to continue after it."""
         ...
 
     def retry(self, job_id: str) -> Job:

@@ -80,3 +80,6 @@ class ListWebhookEvents(Command):
     provider: str | None = None
     status: str | None = None
     limit: int = 100
+    after: str | None = None
+    """A cursor (``WebhookEventCursor``): the events after it, to page through any number."""
+    received_from: datetime | None = None

@@ -183,7 +183,9 @@ class ListWebhookEventsHandler:
         if not 1 <= cmd.limit <= 1000:
             raise InvalidInput("limit must be between 1 and 1000", field="limit")
         selection = _filter(
-            tenant_id=cmd.tenant_id, provider=cmd.provider, status=cmd.status, received_from=None, received_to=None
+            tenant_id=cmd.tenant_id, provider=cmd.provider, status=cmd.status,
+            received_from=cmd.received_from, received_to=None,
         )
+        after = WebhookEventCursor.decode(cmd.after, field="after") if cmd.after else None
         with uow:
-            return uow.webhook_event_views.find(selection, first=cmd.limit, after=None)
+            return uow.webhook_event_views.find(selection, first=cmd.limit, after=after)

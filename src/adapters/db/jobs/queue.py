@@ -213,8 +213,16 @@ class SqlAlchemyJobQueue:
             row = session.execute(select(*_COLUMNS).where(jobs.c.id == job_id)).one_or_none()
             return None if row is None else job_from_row(row)
 
-    def find(self, *, status: JobStatus | None = None, kind: str | None = None, limit: int = 100) -> list[Job]:
+    def find(
+        self, *, status: JobStatus | None = None, kind: str | None = None, limit: int = 100, after: str | None = None
+    ) -> list[Job]:
+        """Newest first; ``after``: the id of a job, to continue after it (keyset, any number of pages)."""
         statement = select(*_COLUMNS).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
+        if after is not None:
+            mark = select(jobs.c.created_at).where(jobs.c.id == after).scalar_subquery()
+            statement = statement.where(
+                or_(jobs.c.created_at < mark, and_(jobs.c.created_at == mark, jobs.c.id < after))
+            )
         if status is not None:
             statement = statement.where(jobs.c.status == status)
         if kind is not None:
