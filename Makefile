@@ -46,6 +46,7 @@ PDF_STOCK_TESTS := $(addprefix tests/integration/test_pdf_,render.py renderer_co
 
 test: pdf-modules
 	$(BIN)/lint-imports
+	$(BIN)/ruff check --select S --quiet src
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 	ISTMO_PDF_ACCELERATOR=off $(BIN)/python -m pytest -n auto --dist loadgroup $(PDF_STOCK_TESTS)
 

@@ -19,7 +19,7 @@ _COMPANY_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 class SignatureMode(StrEnum):
-    SECRET = "SECRET"  # X-Pac-Signature equals the shared secret
+    SECRET = "SECRET"  # noqa: S105 - a mode's name: X-Pac-Signature equals the shared secret
     HMAC = "HMAC"  # X-Pac-Signature is hex HMAC-SHA256(secret, raw body), optionally "sha256=" first
 
     @classmethod
