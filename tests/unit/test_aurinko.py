@@ -164,3 +164,15 @@ def test_aurinko_refuses_a_timestamp_that_is_no_plain_number(stamp: str) -> None
     headers = {"X-Aurinko-Request-Timestamp": stamp, "X-Aurinko-Signature": "ab" * 32}
     with pytest.raises(SignatureRejected, match="is not a Unix timestamp"):
         verifier.verify(b"{}", headers)
+
+
+@pytest.mark.parametrize("offset, accepted", [(0, True), (300, True), (-300, True), (301, False), (-301, False)])
+def test_aurinko_timestamps_in_milliseconds_are_read_as_such_within_five_minutes(offset: int, accepted: bool) -> None:
+    verifier = AurinkoWebhookVerifier("hush-7f2", clock=FakeClock(NOW))
+    stamp = str(int(NOW.timestamp() + offset) * 1000)  # 13 digits: milliseconds
+    headers = {"X-Aurinko-Request-Timestamp": stamp, "X-Aurinko-Signature": sign("hush-7f2", stamp, b"{}")}
+    if accepted:
+        verifier.verify(b"{}", headers)
+    else:
+        with pytest.raises(SignatureRejected, match="not within 5 minutes"):
+            verifier.verify(b"{}", headers)

@@ -54,3 +54,21 @@ def test_a_whatsapp_document_name_keeps_its_extension_within_the_limit() -> None
     assert document_content(file_id="f", filename=exact).filename == exact
     assert document_content(file_id="f", filename="a/b\\c.pdf").filename == "a-b-c.pdf"
     assert document_content(file_id="f", filename="  ").filename == "documento.pdf"
+
+
+def test_a_temporary_file_expires_at_the_exact_instant_and_a_kept_one_never_picks_up_an_expiry() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from domain.files.model import File
+
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    until = now + timedelta(hours=24)
+    temporary = File.add(tenant_id="t", name="borrador.pdf", sha256="a" * 64, mime="application/pdf", size=1,
+                            created_by=None, now=now, temporary_until=until)
+    assert not temporary.is_expired(until - timedelta(microseconds=1))
+    assert temporary.is_expired(until)  # exactly at its expiry it is expired
+    temporary.extend_until(until - timedelta(hours=1))  # an earlier expiry never shortens it
+    assert temporary.expires_at == until
+    temporary.promote()
+    temporary.extend_until(until + timedelta(days=1))  # uploaded again after it was kept
+    assert (temporary.expires_at, temporary.is_expired(until + timedelta(days=2))) == (None, False)

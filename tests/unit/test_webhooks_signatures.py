@@ -118,3 +118,24 @@ def test_the_signature_checks_compare_in_constant_time(monkeypatch: pytest.Monke
     assert spy.calls == 3
     assert signature_matches(SignatureMode.HMAC, "s", hmac.new(b"s", body, hashlib.sha256).hexdigest(), body)
     assert spy.calls == 4
+
+
+@pytest.mark.parametrize(
+    "shift, stamp, reason",
+    [
+        (-301, None, "more than 5 minutes old"),
+        (301, None, "more than 5 minutes in the future"),
+        (0, "\u00b2", "not a Unix time in seconds"),
+        (0, "1" * 13, "not a Unix time in seconds"),
+    ],
+)
+def test_standard_webhooks_say_why_a_delivery_is_refused(shift: int, stamp: str | None, reason: str) -> None:
+    secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = b'{"type":"order.created"}'
+    headers = polar_headers(secret, body, timestamp=int(time.time()) + shift)
+    if stamp is not None:
+        headers["webhook-timestamp"] = stamp
+    with pytest.raises(SignatureRejected, match=reason):
+        StandardWebhooksVerifier(secret).verify(body, headers)
+    with pytest.raises(SignatureRejected, match="no signature matches"):
+        StandardWebhooksVerifier(secret).verify(body + b" ", polar_headers(secret, body))

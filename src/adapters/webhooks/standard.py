@@ -41,7 +41,8 @@ class StandardWebhooksVerifier:
         signatures = [part for part in lowered["webhook-signature"].split() if _SIGNATURE.match(part) and _b64(part[3:])]
         if not signatures:
             raise SignatureRejected("the webhook-signature header holds no v1,<base64> signature")
-        if not lowered["webhook-timestamp"].strip().isdigit():
+        stamp = lowered["webhook-timestamp"].strip()
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
             raise SignatureRejected("the webhook-timestamp header is not a Unix time in seconds")
         try:
             data = body.decode("utf-8")
