@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from application.shared.actors import tenant_actor
+from application.shared.deleting import delete_named
 from application.emails.commands import CreateClientEmail, DeleteClientEmail, GetClientEmails
 from application.emails.ports import AddressValidator, EmailsUnitOfWork
 from application.emails.views import ClientEmailView, client_email_view
 from domain.emails.model import ClientEmail, ClientEmailExists, RecipientKind
-from domain.shared.errors import DomainError, NotFound
-from domain.shared.model import parse_id
+from domain.shared.errors import DomainError
 from domain.tenancy.model import Actor
 
 
@@ -42,14 +42,8 @@ class ClientEmails:
 class DeleteClientEmailHandler:
     def __call__(self, cmd: DeleteClientEmail, uow: EmailsUnitOfWork) -> str:
         tenant_actor(cmd.actor)
-        email_id = parse_id(cmd.client_email_id, field="id")
-        with uow:
-            email = uow.client_emails.get(email_id)
-            if email is None:
-                raise NotFound(f"client email {email_id} not found", field="id")
-            uow.client_emails.delete(email)
-            uow.commit()
-        return email_id
+        return delete_named(uow, cmd.client_email_id, what="client email",
+                            find=lambda u, i: u.client_emails.get(i), delete=lambda u, e: u.client_emails.delete(e))
 
 
 class GetClientEmailsHandler:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from application.shared.actors import tenant_actor
+from application.shared.deleting import delete_named
 from application.invoicing.handlers import client_view
 from application.invoicing.views import ClientView
 from application.shared.ports import Clock
@@ -48,14 +49,9 @@ class ClientNumbers:
 class DeleteClientWhatsappHandler:
     def __call__(self, cmd: DeleteClientWhatsapp, uow: WhatsappUnitOfWork) -> bool:
         tenant_actor(cmd.actor)
-        number_id = parse_id(cmd.number_id, field="id")
-        with uow:
-            number = uow.whatsapp.number(number_id)
-            if number is None:
-                raise NotFound(f"client WhatsApp number {number_id} not found", field="id")
-            uow.whatsapp.delete_number(number)
-            uow.commit()
-            return True
+        delete_named(uow, cmd.number_id, what="client WhatsApp number",
+                     find=lambda u, i: u.whatsapp.number(i), delete=lambda u, n: u.whatsapp.delete_number(n))
+        return True
 
 
 class GetClientWhatsappsHandler:

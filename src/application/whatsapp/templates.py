@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from application.shared.actors import tenant_actor
+from application.shared.deleting import delete_named
 from application.shared.ports import Clock, DuplicateEntry
 from application.whatsapp.commands import DeleteWhatsappTemplate, FindWhatsappTemplates, RegisterWhatsappTemplate
 from application.whatsapp.connection import admin
 from application.whatsapp.ports import WhatsappUnitOfWork
 from application.whatsapp.views import WhatsappTemplateView, template_view
-from domain.shared.errors import Conflict, NotFound
-from domain.shared.model import parse_id
+from domain.shared.errors import Conflict
 from domain.whatsapp.connection import WhatsappTemplate
 
 
@@ -41,14 +41,9 @@ class RegisterWhatsappTemplateHandler:
 class DeleteWhatsappTemplateHandler:
     def __call__(self, cmd: DeleteWhatsappTemplate, uow: WhatsappUnitOfWork) -> bool:
         admin(cmd.actor)
-        template_id = parse_id(cmd.template_id, field="id")
-        with uow:
-            template = uow.whatsapp.template(template_id)
-            if template is None:
-                raise NotFound(f"WhatsApp template {template_id} not found", field="id")
-            uow.whatsapp.delete_template(template)
-            uow.commit()
-            return True
+        delete_named(uow, cmd.template_id, what="WhatsApp template",
+                     find=lambda u, i: u.whatsapp.template(i), delete=lambda u, t: u.whatsapp.delete_template(t))
+        return True
 
 
 class FindWhatsappTemplatesHandler:
