@@ -51,3 +51,27 @@ def test_lines_totalling_exactly_the_maximum_pass_and_a_cent_more_is_refused() -
     with pytest.raises(InvalidInput, match="the total of the lines must be at most") as refused:
         parse_lines([big, line(quantity="10", unit_price="0.01")])
     assert refused.value.field == "lines"
+
+
+@pytest.mark.parametrize(
+    "raw, single, multi",
+    [
+        ("Ferretería\nEl Sol", "Ferretería El Sol", "Ferretería\nEl Sol"),
+        ("Ferretería\r\nEl Sol", "Ferretería  El Sol", "Ferretería \nEl Sol"),  # \r is a control character
+        ("Ace\x00ro\x1b[31m", "Ace ro [31m", "Ace ro [31m"),
+        ("\tCalle 50\x7f", "Calle 50", "Calle 50"),
+    ],
+)
+def test_control_characters_never_reach_a_name_address_or_description(raw: str, single: str, multi: str) -> None:
+    from domain.invoicing.values import parse_text
+
+    assert parse_text(raw, field="name", max_length=200) == single  # names and addresses: one line
+    assert parse_text(raw, field="description", max_length=200, multiline=True) == multi  # descriptions keep \n
+    [parsed] = parse_lines([line(description=raw)])
+    assert parsed.description == multi
+
+
+def test_a_description_exactly_at_its_length_passes_and_one_more_character_is_refused() -> None:
+    assert len(parse_lines([line(description="d" * 1000)])[0].description) == 1000
+    with pytest.raises(InvalidInput, match=r"lines\[0\].description must be at most 1000 characters"):
+        parse_lines([line(description="d" * 1001)])
