@@ -11,10 +11,12 @@ import structlog
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from application.modules import DOMAINS
+from application.shared.modules import domain_parts
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.graphql.schema import build_schema
-from entrypoints.http import files, graphql, health, outage, services, webhooks, whatsapp
+from entrypoints.http import graphql, health, outage, services
 from entrypoints.http.errors import json_error
 
 log = structlog.get_logger("istmo.http")
@@ -28,8 +30,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.config["MAX_CONTENT_LENGTH"] = container.settings().max_upload_bytes + 4 * 1024 * 1024
     services.install(app, container, build_schema())
     outage.quiet(graphql.__name__)  # the GraphQL library's own error log: no traceback for an outage
-    for blueprint in (health.blueprint, graphql.blueprint, files.blueprint, webhooks.blueprint, whatsapp.blueprint):
-        app.register_blueprint(blueprint)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(graphql.blueprint)
+    for _, routes in domain_parts("entrypoints.http.{domain}", DOMAINS):  # a domain's own routes
+        if hasattr(routes, "blueprint"):
+            app.register_blueprint(routes.blueprint)
 
     @app.before_request
     def bind_request() -> None:

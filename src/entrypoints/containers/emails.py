@@ -7,12 +7,11 @@ from dependency_injector import providers
 from adapters.db.emails.repositories import SqlAlchemyTenantSmtpUrls
 from adapters.egress.policy import EgressPolicy
 from adapters.email.addresses import EmailValidatorAddressValidator
-from adapters.email.chooser import TenantEmailSenders
+from adapters.email.chooser import SenderChoice, TenantEmailSenders
 from adapters.email.smtp import SmtpUrlSummaries
 from adapters.email.templates import SandboxEmailTemplateRenderer
 from application.emails.commands import EmailPolicy
 from application.emails.ports import EmailSender
-from application.integrations.aurinko.sending import AurinkoSenderSource
 from entrypoints.config import Settings
 from entrypoints.containers.base import DomainServices
 
@@ -21,13 +20,13 @@ def _email_senders(
     settings: Settings,
     outbox: EmailSender,
     tenant_smtp_urls: SqlAlchemyTenantSmtpUrls,
-    aurinko: AurinkoSenderSource,
+    connected_mailbox: SenderChoice,
     egress: EgressPolicy,
 ) -> TenantEmailSenders:
-    """Each tenant: its active Aurinko connection > its own SMTP URL (``setEmailSettings``) >
-    ``ISTMO_SMTP_URL`` > the local outbox."""
+    """Each tenant: its connected mailbox (Aurinko, a gateway) > its own SMTP URL
+    (``setEmailSettings``) > ``ISTMO_SMTP_URL`` > the local outbox."""
     return TenantEmailSenders(
-        first=[aurinko.for_tenant],
+        first=[connected_mailbox],
         outbox=outbox,
         default_from=settings.email_from,
         instance_smtp_url=settings.smtp_url,
@@ -58,7 +57,7 @@ class Services(DomainServices):
         settings=settings,
         outbox=gateways.outbox_sender,
         tenant_smtp_urls=tenant_smtp_urls,
-        aurinko=gateways.aurinko_senders,
+        connected_mailbox=gateways.aurinko_senders.provided.for_tenant,
         egress=core.egress_policy,
     )
 
