@@ -58,6 +58,11 @@ class Variables:
             raise ConfigurationError(f"ISTMO_{name} must be at least {minimum}, not {raw!r}")
         return int(raw)
 
+    def switch(self, name: str, *, default: bool) -> bool:
+        """On unless set to ``off``, ``0``, ``false`` or ``no`` (any case); unset: ``default``."""
+        raw = self.text(name)
+        return default if raw is None else raw.strip().lower() not in ("off", "0", "false", "no")
+
     def duration(self, name: str, default: timedelta) -> timedelta:
         raw = self.text(name)
         return default if raw is None else parse_duration(raw, name=f"ISTMO_{name}")
@@ -95,7 +100,6 @@ class Settings:
     pdf_processes: int | None = None  # None: one render worker per CPU
     pdf_timeout: timedelta = timedelta(seconds=30)
     pdf_memory_mb: int = 768
-    pdf_accelerator: bool = True
     job_max_attempts: int = 8
     job_lease: timedelta = timedelta(minutes=5)
     worker_concurrency: int = 4
@@ -219,7 +223,6 @@ class Settings:
             pdf_processes=integer("PDF_PROCESSES", os.cpu_count() or 1),
             pdf_timeout=_positive_duration(get("PDF_TIMEOUT", "30s") or "30s", name="ISTMO_PDF_TIMEOUT"),
             pdf_memory_mb=integer("PDF_MEMORY_MB", 768),
-            pdf_accelerator=(get("PDF_ACCELERATOR", "on") or "on").lower() not in ("off", "0", "false", "no"),
             job_max_attempts=integer("JOB_MAX_ATTEMPTS", 8),
             job_lease=_positive_duration(get("JOB_LEASE", "5m") or "5m", name="ISTMO_JOB_LEASE"),
             worker_concurrency=integer("WORKER_CONCURRENCY", 4),

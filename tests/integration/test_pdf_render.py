@@ -63,7 +63,9 @@ LOGO = {"logo": PdfAsset(name="logo.png", mime="image/png", data=png())}
 def accelerator_wanted() -> bool:
     """``ISTMO_PDF_ACCELERATOR`` read as the service reads it."""
     switch = os.environ.get("ISTMO_PDF_ACCELERATOR", "")
-    return Settings.from_env({"ISTMO_PDF_ACCELERATOR": switch}).pdf_accelerator
+    from entrypoints.containers.pdf import accelerator_wanted as wanted
+
+    return wanted(Settings.from_env({"ISTMO_PDF_ACCELERATOR": switch}))
 
 
 def deflate_level(pdf: bytes) -> int | None:

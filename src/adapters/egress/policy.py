@@ -62,6 +62,11 @@ def _why_refused(address: IPAddress) -> str | None:
     return None
 
 
+def _name(host: str) -> str:
+    """A host as written, without brackets, case or a trailing dot."""
+    return host.strip().strip("[]").lower().rstrip(".")
+
+
 def literal_address(host: str) -> IPAddress | None:
     """``host`` as an address if it is one in any notation (``127.1``, ``2130706433``, ``[::1]``)."""
     text = host.strip().strip("[]")
@@ -98,7 +103,7 @@ class EgressPolicy:
     def check_host(self, host: str) -> None:
         """Refuse what is wrong before any look-up: an internal address written literally, or a
         name no public host has (``localhost``, ``*.localhost``, ``*.internal``, ``*.local``)."""
-        name = host.strip().strip("[]").lower().rstrip(".")
+        name = _name(host)
         if name in self._allowed_hosts:
             return
         address = literal_address(name)
@@ -113,7 +118,7 @@ class EgressPolicy:
     def addresses(self, host: str, port: int) -> list[str]:
         """The addresses to connect to for ``host``: resolved, each one checked."""
         self.check_host(host)
-        name = host.strip().strip("[]").lower().rstrip(".")
+        name = _name(host)
         literal = literal_address(name)
         try:
             found = [str(literal)] if literal is not None else list(self._resolve(name, port))

@@ -162,7 +162,9 @@ class Delivery(Aggregate):
 
     @property
     def delivery_key(self) -> str:
-        """The same for every attempt of this message (the provider's idempotency key)."""
+        """The same for every attempt of this message (the provider's idempotency key). Each
+        channel's message defines it (``EmailMessage``, ``WhatsappDelivery``); a ``Delivery`` is
+        never made as such."""
         raise NotImplementedError
 
     def send_job_key(self) -> str:

@@ -11,6 +11,11 @@ from entrypoints.config import Settings
 from entrypoints.containers.base import DomainServices
 
 
+def accelerator_wanted(settings: Settings) -> bool:
+    """``ISTMO_PDF_ACCELERATOR`` (on unless ``off``): the PDF domain's own switch."""
+    return settings.variables.switch("PDF_ACCELERATOR", default=True)
+
+
 def _pdf_renderer(settings: Settings) -> Iterator[WeasyPrintPdfRenderer]:
     """Render workers start on the first render (or ``start()``): building the container stays cheap."""
     renderer = WeasyPrintPdfRenderer(
@@ -18,7 +23,7 @@ def _pdf_renderer(settings: Settings) -> Iterator[WeasyPrintPdfRenderer]:
             processes=settings.pdf_processes,
             timeout=settings.pdf_timeout.total_seconds(),
             memory_limit_mb=settings.pdf_memory_mb,
-            accelerator=settings.pdf_accelerator,
+            accelerator=accelerator_wanted(settings),
         )
     )
     try:
