@@ -162,7 +162,7 @@ def _server_env(data_dir: Path, database_url: str) -> dict[str, str]:
             "ISTMO_DATA_DIR": str(data_dir),
             "ISTMO_DATABASE_URL": database_url,
             "ISTMO_JWT_SECRET": "bench-jwt-secret-that-is-long-enough-for-hs256",
-            "ISTMO_SIGNING_SECRET": "bench-signing-secret",
+            "ISTMO_SIGNING_SECRET": "bench-signing-secret-long-enough-for-production",
             "ISTMO_POLAR_WEBHOOK_SECRET": SECRET,
             "ISTMO_LOG_LEVEL": "INFO",
             "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),

@@ -1,0 +1,142 @@
+"""The service as production runs it: ``istmo serve`` (gunicorn) with ``ISTMO_ENV=production`` read
+from the environment, over HTTP. Variables, uploads, the cost and mutation limits, masked
+suggestions and a signed webhook; and a production start refused for a short secret."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.auth.jwt import HmacJwtVerifier
+from tests.conftest import TEST_SECRET_KEY
+from tests.integration.api import ADD_FILE, multipart_body
+from tests.webhook_signing import polar_headers
+
+ROOT = Path(__file__).resolve().parents[2]
+JWT_SECRET = "production-jwt-secret-of-forty-characters!"
+POLAR_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+UUID = "00000000-0000-4000-8000-000000000000"
+
+
+def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISTMO_")}
+    env.update(
+        ISTMO_ENV="production", ISTMO_DATA_DIR=str(data_dir), ISTMO_DATABASE_URL=f"sqlite:///{data_dir / 'istmo.db'}",
+        ISTMO_JWT_SECRET=JWT_SECRET, ISTMO_SIGNING_SECRET="s" * 40, ISTMO_SECRET_KEYS=TEST_SECRET_KEY,
+        ISTMO_POLAR_WEBHOOK_SECRET=POLAR_SECRET, ISTMO_LOG_LEVEL="WARNING", ISTMO_PDF_PROCESSES="1",
+        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+    )
+    env.update(extra)
+    return env
+
+
+def _istmo(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.token = port, token
+
+    def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, json.loads(response.read() or b"{}")
+        finally:
+            connection.close()
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        return self.post("/graphql", body, {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"})
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("production")
+    env = _environment(data_dir)
+    for command in (("db", "upgrade"), ("tenants", "create", "acme", "--name", "Acme S.A.")):
+        done = _istmo(*command, env=env)
+        assert done.returncode == 0, done.stderr
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the production server did not start"
+                time.sleep(0.2)
+        token = HmacJwtVerifier(JWT_SECRET).issue(tenant="acme", subject="owner@acme.pa", role="owner", ttl_seconds=600)
+        yield Server(port, token)
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def test_operations_with_variables_run(server: Server) -> None:
+    status, payload = server.graphql("query($i: ID!) { getInvoiceById(id: $i) { error { code } } }", {"i": UUID})
+    assert (status, payload) == (200, {"data": {"getInvoiceById": {"error": {"code": "NOT_FOUND"}}}})
+
+
+def test_an_upload_through_a_variable_is_kept(server: Server) -> None:
+    operations = json.dumps({"query": ADD_FILE, "variables": {"f": None, "name": "factura.pdf"}}).encode()
+    body = multipart_body([("operations", None, operations), ("map", None, b'{"0": ["variables.f"]}'),
+                           ("0", "factura.pdf", b"%PDF-1.4 factura de prueba")])
+    status, payload = server.post("/graphql", body, {
+        "Content-Type": "multipart/form-data; boundary=istmo-boundary", "Authorization": f"Bearer {server.token}",
+        "GraphQL-Preflight": "1",
+    })
+    assert status == 200 and payload["data"]["addFile"]["error"] is None, payload
+    assert payload["data"]["addFile"]["file"]["name"] == "factura.pdf"
+
+
+def test_costs_and_the_mutation_cap_apply(server: Server) -> None:
+    renders = " ".join(f'r{i}: renderInvoicePdf(invoiceId: "{UUID}") {{ error {{ code }} }}' for i in range(10))
+    status, payload = server.graphql(f"mutation {{ {renders} }}")
+    assert status == 400 and "exceeds the maximum cost of 5000" in payload["errors"][0]["message"], payload
+    deletes = " ".join(f'd{i}: deleteFile(id: "{UUID}") {{ error {{ code }} }}' for i in range(21))
+    status, payload = server.graphql(f"mutation {{ {deletes} }}")
+    assert status == 400 and payload["errors"][0]["message"].startswith("a request may run at most 20 mutations")
+
+
+def test_an_unknown_field_suggests_nothing(server: Server) -> None:
+    status, payload = server.graphql("{ me { tenantIdd } }")
+    assert status == 400 and "Did you mean" not in json.dumps(payload), payload
+
+
+def test_a_signed_webhook_is_stored(server: Server) -> None:
+    body = b'{"type":"order.created","timestamp":"2026-12-01T10:00:00Z","data":{}}'
+    status, payload = server.post("/webhooks/polar", body, polar_headers(POLAR_SECRET, body, msg_id="prod-1"))
+    assert status == 200 and payload["received"] is True and payload["duplicate"] is False, payload
+
+
+def test_production_refuses_to_start_with_a_short_secret(tmp_path: Path) -> None:
+    refused = _istmo("db", "upgrade", env=_environment(tmp_path, ISTMO_SIGNING_SECRET="bench-signing-secret"))
+    assert refused.returncode != 0
+    assert "ISTMO_SIGNING_SECRET must be at least 32 characters in production (it has 20)" in refused.stderr
+    assert "bench-signing-secret" not in refused.stderr
