@@ -1,0 +1,144 @@
+"""The sync links: one per local record QuickBooks knows about (or should), with its QuickBooks
+``Id`` and ``SyncToken``, and where its sync stands.
+
+A link is the mapping table and the sync item at once: PENDING while a push is queued or running,
+SYNCED once QuickBooks holds the record as it stands here, FAILED with QuickBooks' fault (message,
+code, element) when it refused it. ``version`` counts the local changes queued; a create carries
+a ``requestid`` made from the record and that version, so a create retried after a crash replays
+QuickBooks' first answer instead of making a second object.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from domain.shared.model import new_id
+
+MAX_ERROR = 1000
+MAX_REQUEST_ID = 50
+
+
+class SyncKind(StrEnum):
+    CUSTOMER = "CUSTOMER"
+    INVOICE = "INVOICE"
+    PAYMENT = "PAYMENT"
+
+
+class SyncStatus(StrEnum):
+    PENDING = "PENDING"
+    SYNCED = "SYNCED"
+    FAILED = "FAILED"
+
+
+class Origin(StrEnum):
+    ISTMO = "ISTMO"
+    """Made here and pushed to QuickBooks."""
+    QUICKBOOKS = "QUICKBOOKS"
+    """Made in QuickBooks and registered here (a payment recorded there)."""
+
+
+def ad_hoc_customer_id(tenant_id: str, name: str, ruc: str | None) -> str:
+    """The local id of an ad-hoc party billed on invoices (no client record): the same name and RUC
+    are the same QuickBooks customer."""
+    key = f"{tenant_id}|{name.strip().casefold()}|{(ruc or '').strip().upper()}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"istmo:quickbooks:adhoc:{key}"))
+
+
+class SyncLink:
+    def __init__(
+        self,
+        *,
+        id: str,
+        tenant_id: str,
+        kind: SyncKind,
+        local_id: str | None,
+        qbo_id: str | None,
+        sync_token: str | None,
+        status: SyncStatus,
+        origin: Origin,
+        version: int,
+        synced_version: int,
+        fingerprint: str | None,
+        voided: bool,
+        attempts: int,
+        last_error: str | None,
+        error_code: str | None,
+        error_element: str | None,
+        created_at: datetime,
+        updated_at: datetime,
+        synced_at: datetime | None,
+    ) -> None:
+        self.id = id
+        self.tenant_id = tenant_id
+        self.kind = kind
+        self.local_id = local_id
+        self.qbo_id = qbo_id
+        self.sync_token = sync_token
+        self.status = status
+        self.origin = origin
+        self.version = version
+        self.synced_version = synced_version
+        self.fingerprint = fingerprint
+        self.voided = voided
+        self.attempts = attempts
+        self.last_error = last_error
+        self.error_code = error_code
+        self.error_element = error_element
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.synced_at = synced_at
+
+    @classmethod
+    def new(
+        cls, *, tenant_id: str, kind: SyncKind, local_id: str | None, now: datetime,
+        origin: Origin = Origin.ISTMO, qbo_id: str | None = None,
+    ) -> SyncLink:
+        return cls(
+            id=new_id(), tenant_id=tenant_id, kind=kind, local_id=local_id, qbo_id=qbo_id, sync_token=None,
+            status=SyncStatus.PENDING, origin=origin, version=1, synced_version=0, fingerprint=None, voided=False,
+            attempts=0, last_error=None, error_code=None, error_element=None, created_at=now, updated_at=now,
+            synced_at=None,
+        )
+
+    @property
+    def linked(self) -> bool:
+        return self.qbo_id is not None
+
+    def changed(self, *, now: datetime) -> None:
+        """The local record changed: another version to push."""
+        self.version += 1
+        self.status = SyncStatus.PENDING
+        self.updated_at = now
+
+    def queued(self, *, now: datetime) -> None:
+        """Queued again (a retry or a backfill): PENDING, the fault forgotten, the version kept."""
+        if SyncStatus(self.status) is not SyncStatus.SYNCED or self.synced_version < self.version:
+            self.status = SyncStatus.PENDING
+        self.last_error = self.error_code = self.error_element = None
+        self.updated_at = now
+
+    def request_id(self, operation: str) -> str:
+        """``requestid`` of a write: the operation, the record and its version (at most 50 chars)."""
+        local = (self.local_id or self.id).replace("-", "")
+        value = f"{operation}{self.version}-{local}"
+        return value[:MAX_REQUEST_ID]
+
+    def synced(self, *, qbo_id: str, sync_token: str | None, fingerprint: str | None, now: datetime) -> None:
+        self.qbo_id = qbo_id
+        self.sync_token = sync_token
+        self.fingerprint = fingerprint
+        self.synced_version = self.version
+        self.status = SyncStatus.SYNCED
+        self.last_error = self.error_code = self.error_element = None
+        self.synced_at = now
+        self.updated_at = now
+
+    def failed(self, message: str, *, code: str | None, element: str | None, now: datetime) -> None:
+        self.status = SyncStatus.FAILED
+        self.attempts += 1
+        self.last_error = message[:MAX_ERROR]
+        self.error_code = (code or None) and code[:40]
+        self.error_element = (element or None) and element[:200]
+        self.updated_at = now
