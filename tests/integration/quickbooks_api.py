@@ -34,7 +34,7 @@ mutation($item: String!, $account: String, $codes: [QuickbooksTaxCodeInput!]!) {
 """
 SYNC = "mutation($full: Boolean) { syncQuickbooks(full: $full) { customersQueued invoicesQueued jobId error { code message field } } }"
 ITEMS = """
-query($status: QuickbooksSyncStatus, $first: Int, $after: String) {
+query($status: String, $first: Int, $after: String) {
   quickbooksSyncItems(status: $status, first: $first, after: $after) {
     edges { cursor node { id kind localId qboId syncToken status origin attempts errorMessage errorCode errorElement } }
     pageInfo { endCursor hasNextPage }
@@ -81,4 +81,4 @@ def set_mappings(service: Any, headers: dict[str, str], codes: dict[str, str] | 
 
 def run_jobs(service: Any) -> int:
     """Run every due job (and what they queue) in this thread."""
-    return int(service.container.worker().run_once())
+    return int(service.container.worker(schedules=()).run_once())

@@ -72,6 +72,8 @@ class FakeQuickbooks:
     throttle: int = 0
     """How many API requests to answer 429 (Retry-After: ``retry_after``) before serving again."""
     retry_after: int = 7
+    lose_answers: int = 0
+    """How many writes to apply and then answer 502 (the answer lost on the way back)."""
     refresh_delay: float = 0.0
     """Seconds the token endpoint takes to answer a refresh (a storm test widens its window)."""
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -224,6 +226,9 @@ class FakeQuickbooks:
             reply = self._apply(company, entity, r.json(), r.query.get("operation"))
             if request_id:
                 company.replies[request_id] = (reply.status, reply.body)
+            if self.lose_answers > 0:
+                self.lose_answers -= 1
+                return Reply(502, b"Bad Gateway")
             return reply
 
     def _apply(self, company: Company, entity: str, body: dict[str, Any], operation: str | None) -> Reply:

@@ -234,14 +234,15 @@ class _Apply:
             ))
             self.ignored += 1
             return
-        now = self._clock.now()
-        local_id = registered.id
-
-        def done(l: SyncLink) -> None:
-            l.local_id = local_id
-            l.synced(qbo_id=key, sync_token=_text(found.get("SyncToken")), fingerprint=None, now=now)
-
-        self._save(link.id, done)
+        with self._uow:
+            # Registering it raised InvoicePaymentRegistered, whose handler may have made an outbound
+            # link for it already: this one, from QuickBooks, is the payment's link.
+            self._uow.quickbooks_links.remove_unlinked(SyncKind.PAYMENT, registered.id)
+            claimed = self._uow.quickbooks_links.get(link.id)
+            if claimed is not None:
+                claimed.local_id = registered.id
+                claimed.synced(qbo_id=key, sync_token=_text(found.get("SyncToken")), fingerprint=None, now=self._clock.now())
+            self._uow.commit()
         self.applied += 1
 
     def _claim(self, key: str) -> SyncLink | None:
@@ -251,14 +252,14 @@ class _Apply:
                 with self._uow:
                     link = self._uow.quickbooks_links.by_qbo_id(SyncKind.PAYMENT, key)
                     if link is not None:
-                        return None if SyncStatus(link.status) is SyncStatus.SYNCED else link
+                        return None if SyncStatus(link.status) is SyncStatus.SYNCED else link.snapshot()
                     link = SyncLink.new(
                         tenant_id=self._tenant_id, kind=SyncKind.PAYMENT, local_id=None, now=self._clock.now(),
                         origin=Origin.QUICKBOOKS, qbo_id=key,
                     )
                     self._uow.quickbooks_links.add(link)
                     self._uow.commit()
-                    return link
+                    return link.snapshot()
             except DuplicateEntry:
                 if attempt == 2:
                     raise

@@ -181,7 +181,7 @@ class _Push:
                         link = SyncLink.new(tenant_id=self._tenant_id, kind=kind, local_id=local_id, now=self._clock.now())
                         self._uow.quickbooks_links.add(link)
                         self._uow.commit()
-                    return link
+                    return link.snapshot()
             except DuplicateEntry:
                 if attempt == 2:
                     raise
@@ -194,7 +194,7 @@ class _Push:
                 raise NotFound("the sync link was deleted meanwhile (QuickBooks was reconnected)")
             change(link)
             self._uow.commit()
-            return link
+            return link.snapshot()
 
     def _failed(self, link: SyncLink, fault: QboFault) -> SyncLink:
         log.warning("quickbooks.push_refused", kind=str(link.kind), link_id=link.id, code=fault.code)
@@ -316,7 +316,7 @@ class _Push:
 
     def _create_invoice(self, link: SyncLink, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            return self._realm.call(self._realm.api.create, "Invoice", body, request_id=link.request_id("i"))
+            return self._realm.call(self._realm.api.create, "Invoice", body, request_id=link.request_id("i", versioned=False))
         except QboFault as fault:
             if not fault.duplicate_doc_number:
                 raise
@@ -350,7 +350,7 @@ class _Push:
         if invoice_id is None:
             with self._uow:
                 link = self._uow.quickbooks_links.of(SyncKind.PAYMENT, payment_id)
-            return link  # nothing says which invoice: only a backfill of the invoice sends it
+                return link.snapshot() if link is not None else None  # nothing says which invoice: only a backfill of the invoice sends it
         invoice = self._invoice_view(invoice_id)
         if invoice is None:
             return None
@@ -377,7 +377,7 @@ class _Push:
             return None
         body = bodies.payment_body(payment, customer_id=customer.qbo_id, invoice_qbo_id=invoice_link.qbo_id or "")
         try:
-            found = self._realm.call(self._realm.api.create, "Payment", body, request_id=link.request_id("p"))
+            found = self._realm.call(self._realm.api.create, "Payment", body, request_id=link.request_id("p", versioned=False))
         except QboFault as fault:
             self._failed(link, fault)
             raise

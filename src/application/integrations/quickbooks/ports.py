@@ -188,6 +188,10 @@ class SyncLinkRepository(Protocol):
 
     def add(self, link: SyncLink) -> None: ...
 
+    def remove_unlinked(self, kind: SyncKind, local_id: str) -> int:
+        """Delete the link of this record if it has no QuickBooks Id yet (at once); how many were."""
+        ...
+
     def counts(self) -> dict[SyncStatus, int]: ...
 
     def forget_all(self) -> int:

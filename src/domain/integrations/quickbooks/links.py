@@ -102,6 +102,10 @@ class SyncLink:
             synced_at=None,
         )
 
+    def snapshot(self) -> SyncLink:
+        """A detached copy to read after the unit of work that loaded this one has ended."""
+        return SyncLink(**{name: getattr(self, name) for name in _FIELDS})
+
     @property
     def linked(self) -> bool:
         return self.qbo_id is not None
@@ -119,11 +123,14 @@ class SyncLink:
         self.last_error = self.error_code = self.error_element = None
         self.updated_at = now
 
-    def request_id(self, operation: str) -> str:
-        """``requestid`` of a write: the operation, the record and its version (at most 50 chars)."""
+    def request_id(self, operation: str, *, versioned: bool = True) -> str:
+        """``requestid`` of a write (at most 50 chars): the operation, the record, its version and how
+        many times QuickBooks refused it (a refusal wrote nothing: the next try is a new request).
+        ``versioned=False`` for records that never change before they are created (invoices,
+        payments): a void queued meanwhile must not turn a retried create into a second invoice."""
         local = (self.local_id or self.id).replace("-", "")
-        value = f"{operation}{self.version}-{local}"
-        return value[:MAX_REQUEST_ID]
+        version = f"{self.version}." if versioned else ""
+        return f"{operation}{version}{self.attempts}-{local}"[:MAX_REQUEST_ID]
 
     def synced(self, *, qbo_id: str, sync_token: str | None, fingerprint: str | None, now: datetime) -> None:
         self.qbo_id = qbo_id
@@ -142,3 +149,10 @@ class SyncLink:
         self.error_code = (code or None) and code[:40]
         self.error_element = (element or None) and element[:200]
         self.updated_at = now
+
+
+_FIELDS = (
+    "id", "tenant_id", "kind", "local_id", "qbo_id", "sync_token", "status", "origin", "version", "synced_version",
+    "fingerprint", "voided", "attempts", "last_error", "error_code", "error_element", "created_at", "updated_at",
+    "synced_at",
+)

@@ -104,6 +104,15 @@ class SqlAlchemySyncLinkRepository:
             raise PermissionError("a sync link of another tenant cannot be added here")
         self._session.add(link)
 
+    def remove_unlinked(self, kind: SyncKind, local_id: str) -> int:
+        result = self._session.execute(
+            delete(qbo_links)
+            .where(qbo_links.c.tenant_id == self._tenant_id, qbo_links.c.kind == kind.value,
+                   qbo_links.c.local_id == local_id, qbo_links.c.qbo_id.is_(None))
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
+
     def counts(self) -> dict[SyncStatus, int]:
         return _counts(self._session, self._tenant_id)
 
