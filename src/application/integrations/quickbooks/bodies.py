@@ -28,6 +28,13 @@ def escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
+def select_where(entity: str, field: str, value: str, *, limit: int) -> str:
+    """A statement of QuickBooks' query language (not SQL: it is sent to QuickBooks, which reads
+    it); the value is a quoted literal with its quotes and backslashes escaped."""
+    literal = escape(value)
+    return f"select * from {entity} where {field} = '{literal}' STARTPOSITION 1 MAXRESULTS {limit}"  # noqa: S608 - QuickBooks' query language, escaped literal
+
+
 def display_name(name: str) -> str:
     # QuickBooks forbids ':' in DisplayName (it separates sub-customers); tabs/newlines never get here.
     return name.replace(":", "-").strip()[:MAX_DISPLAY_NAME]

@@ -238,10 +238,7 @@ class _Push:
         except QboFault as fault:
             if not fault.has(QboFault.DUPLICATE_NAME):
                 raise
-            statement = (
-                f"select * from Customer where DisplayName = '{bodies.escape(body['DisplayName'])}' "
-                "STARTPOSITION 1 MAXRESULTS 1"
-            )
+            statement = bodies.select_where("Customer", "DisplayName", body["DisplayName"], limit=1)
             found = self._realm.call(self._realm.api.query, statement)
             if not found:
                 raise
@@ -320,10 +317,7 @@ class _Push:
         except QboFault as fault:
             if not fault.duplicate_doc_number:
                 raise
-            statement = (
-                f"select * from Invoice where DocNumber = '{bodies.escape(body['DocNumber'])}' "
-                "STARTPOSITION 1 MAXRESULTS 2"
-            )
+            statement = bodies.select_where("Invoice", "DocNumber", body["DocNumber"], limit=2)
             found = [f for f in self._realm.call(self._realm.api.query, statement)
                      if str(f.get("PrivateNote", "")).endswith(body["PrivateNote"].rsplit(" ", 1)[-1])]
             if len(found) != 1:
