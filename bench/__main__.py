@@ -14,6 +14,7 @@ throughput figures move with it.
 8. Webhooks: Polar-signed deliveries sent by wrk into gunicorn on PostgreSQL, beside a bare INSERT+COMMIT loop (``bench.webhooks``).
 9. Emails (issue 4, section 6): 1,000 queued emails to a local SMTP server by two worker processes
    on PostgreSQL, duplicates counted by Message-ID at the server (``bench.emails``).
+10. QuickBooks (issue 16): the 1,000-invoice backfill by two worker processes, the refresh storm (``bench.quickbooks``).
 """
 
 from __future__ import annotations
@@ -220,6 +221,7 @@ def main() -> None:
 
     webhooks.section("8")
     emails_section()
+    quickbooks_section()
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -237,6 +239,23 @@ def emails_section() -> None:
     wait_until_quiet()
     with postgres_database() as url, tempfile.TemporaryDirectory(prefix="istmo-bench-emails-") as tmp:
         emails.report(emails.run(url, Path(tmp)))
+
+
+def quickbooks_section() -> None:
+    from bench import quickbooks
+
+    header(
+        f"[10] QuickBooks (issue 16, section 4): backfill of {quickbooks.INVOICES} invoices to the local QuickBooks by "
+        f"{quickbooks.WORKERS} worker processes on PostgreSQL; the refresh storm"
+    )
+    reason = postgres_unavailable()
+    if reason:
+        print(f"  skipped: PostgreSQL not reachable at {_safe(POSTGRES_ADMIN_URL)} ({reason})", flush=True)
+        return
+    wait_until_quiet()
+    with postgres_database() as url, tempfile.TemporaryDirectory(prefix="istmo-bench-qbo-") as tmp:
+        quickbooks.report(quickbooks.run(url, Path(tmp)))
+        quickbooks.report_storm(quickbooks.storm(url, Path(tmp)))
 
 
 def _safe(url: str) -> str:

@@ -117,7 +117,7 @@ class _Realm:
 
     def __init__(self, api: QuickbooksApi, tokens: AccessTokens, gate: RateGate, uow: QuickbooksUnitOfWork) -> None:
         self.api, self._tokens, self._gate, self._uow = api, tokens, gate, uow
-        self.realm_id, self._token = tokens.current(uow)
+        self.realm_id, self._token, self.mappings = tokens.current(uow)
 
     def call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         slot = self._gate.acquire(self.realm_id)
@@ -139,11 +139,8 @@ class PushRecordHandler:
         kind = parse_kind(cmd.kind)
         local_id = parse_id(cmd.local_id, field="localId")
         tenant_id = _tenant(cmd)
-        with uow:
-            connection = uow.quickbooks_connections.get()
-            mappings = connection.mappings if connection is not None else None
         realm = _Realm(self._api, self._tokens, self._gate, uow)
-        push = _Push(realm, uow, self._messages, self._clock, tenant_id, mappings)
+        push = _Push(realm, uow, self._messages, self._clock, tenant_id, realm.mappings)
         if kind is SyncKind.CUSTOMER:
             link = push.customer(local_id)
         elif kind is SyncKind.INVOICE:
@@ -271,7 +268,13 @@ class _Push:
             return None
 
     def _customer_of(self, invoice: InvoiceView) -> SyncLink | None:
+        """The invoice's customer in QuickBooks, pushed first if it is not there yet (a later change
+        of the client is its own push, queued by its own event)."""
         if invoice.client_id is not None:
+            with self._uow:
+                known = self._uow.quickbooks_links.of(SyncKind.CUSTOMER, invoice.client_id)
+                if known is not None and known.linked:
+                    return known.snapshot()
             return self.customer(invoice.client_id)
         local = ad_hoc_customer_id(self._tenant_id, invoice.client_name, invoice.client_ruc)
         return self._customer(local, bodies.ad_hoc_customer_body(invoice))
