@@ -387,3 +387,49 @@ def secrets_rotate() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.group()
+def qbo() -> None:
+    """QuickBooks Online."""
+
+
+@qbo.command("sync")
+@click.option("--tenant", "tenant_id", required=True, help="The tenant's id.")
+@click.option("--full/--catch-up", default=True, show_default=True,
+              help="Push every client and invoice (the backfill), or read what changed in QuickBooks.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Show the workers' progress until done.")
+def qbo_sync(tenant_id: str, full: bool, wait: bool) -> None:
+    """Queue a sync of the tenant's QuickBooks company; the workers (istmo worker) run it."""
+    import time
+
+    from application.integrations.quickbooks.commands import GetQuickbooksConnection, SyncQuickbooks
+    from application.integrations.quickbooks.handlers import system_actor
+    from domain.shared.model import parse_id
+
+    container = _container()
+    try:
+        try:
+            actor = system_actor(parse_id(tenant_id, field="tenant"))
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+        queued = _handle(container, SyncQuickbooks(actor=actor, full=full))
+        click.echo(f"queued {queued.customers} customers and {queued.invoices} invoices"
+                   if full else f"catch-up queued ({queued.job_id})", err=True)
+        if not (wait and full):
+            return
+        view = _handle(container, GetQuickbooksConnection(actor=actor))
+        total = view.pending + view.synced + view.failed
+        with click.progressbar(length=total, label="QuickBooks sync", file=sys.stderr) as bar:
+            done = 0
+            while True:
+                view = _handle(container, GetQuickbooksConnection(actor=actor))
+                now_done = view.synced + view.failed
+                bar.update(max(0, now_done - done))
+                done = max(done, now_done)
+                if view.pending == 0:
+                    break
+                time.sleep(1)
+        click.echo(f"synced {view.synced}, failed {view.failed} (quickbooksSyncItems(status: FAILED) says why)", err=True)
+    finally:
+        container.shutdown_resources()
