@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = "production-jwt-secret-of-forty-characters!"
 POLAR_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 UUID = "00000000-0000-4000-8000-000000000000"
+QBO_VERIFIER = "production-qbo-verifier-token"
 
 
 def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -34,6 +35,7 @@ def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
         ISTMO_ENV="production", ISTMO_DATA_DIR=str(data_dir), ISTMO_DATABASE_URL=f"sqlite:///{data_dir / 'istmo.db'}",
         ISTMO_JWT_SECRET=JWT_SECRET, ISTMO_SIGNING_SECRET="s" * 40, ISTMO_SECRET_KEYS=TEST_SECRET_KEY,
         ISTMO_POLAR_WEBHOOK_SECRET=POLAR_SECRET, ISTMO_LOG_LEVEL="WARNING", ISTMO_PDF_PROCESSES="1",
+        ISTMO_QBO_WEBHOOK_VERIFIER=QBO_VERIFIER,
         PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     )
     env.update(extra)
@@ -133,6 +135,18 @@ def test_a_signed_webhook_is_stored(server: Server) -> None:
     body = b'{"type":"order.created","timestamp":"2026-12-01T10:00:00Z","data":{}}'
     status, payload = server.post("/webhooks/polar", body, polar_headers(POLAR_SECRET, body, msg_id="prod-1"))
     assert status == 200 and payload["received"] is True and payload["duplicate"] is False, payload
+
+
+def test_a_signed_quickbooks_notification_is_stored_and_the_connection_read(server: Server) -> None:
+    from adapters.webhooks.quickbooks import sign
+
+    body = b'[{"specversion":"1.0","id":"prod-qbo-1","type":"qbo.invoice.updated.v1","intuitaccountid":"1","data":{}}]'
+    status, payload = server.post("/webhooks/quickbooks", body, {"intuit-signature": sign(QBO_VERIFIER, body)})
+    assert status == 200 and payload["received"] is True, payload
+    status, payload = server.post("/webhooks/quickbooks", body, {"intuit-signature": sign("forged", body)})
+    assert status == 401, payload
+    status, payload = server.graphql("{ getQuickbooksConnection { connection { status } error { code } } }")
+    assert (status, payload) == (200, {"data": {"getQuickbooksConnection": {"connection": None, "error": None}}})
 
 
 def test_production_refuses_to_start_with_a_short_secret(tmp_path: Path) -> None:
