@@ -243,3 +243,14 @@ def test_disconnecting_revokes_the_refresh_token_and_deletes_both(service: Any, 
     assert row["access_sealed"] is None and row["refresh_sealed"] is None
     again = data(service, DISCONNECT, headers=headers)["disconnectQuickbooks"]
     assert again["error"]["code"] == "QUICKBOOKS_NOT_CONNECTED"
+
+
+def test_a_code_of_exactly_2048_characters_and_a_realm_of_32_digits_pass_validation(service: Any, fake: FakeQuickbooks) -> None:
+    headers = service.headers("acme", role="admin")
+    state = authorization_state(service, headers)
+
+    result = data(service, EXCHANGE, {"code": "c" * 2048, "state": state, "realm": "1" * 32}, headers=headers)
+
+    error = result["exchangeQboAuthorizationCode"]["error"]
+    assert error["code"] == "QUICKBOOKS_REFUSED", "validated, then sent to Intuit, which does not know it"
+    assert len(fake.server.received("POST", r"/oauth2/v1/tokens/bearer")) == 1

@@ -218,19 +218,33 @@ def test_invoices_wait_for_the_mappings(service: Any, fake: FakeQuickbooks) -> N
     assert failed["errorCode"] == "QUICKBOOKS_MAPPINGS_MISSING" and objects(fake, "Invoice") == []
 
 
-def test_retrying_is_refused_for_an_item_that_did_not_fail_or_of_another_tenant(service: Any, fake: FakeQuickbooks) -> None:
+def test_retrying_is_refused_for_an_item_that_did_not_fail(service: Any, fake: FakeQuickbooks) -> None:
     actor = connected(service, fake)
     client(service, actor)
     run_jobs(service)
     [item] = items(service)
-    connected(service, fake, "globex") if False else None
 
     mine = data(service, RETRY, {"id": item["id"]}, headers=service.headers("acme"))["retryQuickbooksSync"]
-    theirs = data(service, RETRY, {"id": item["id"]}, headers=service.headers("globex"))["retryQuickbooksSync"]
 
-    assert mine["error"]["code"] == "CONFLICT"
-    assert theirs["error"]["code"] == "QUICKBOOKS_NOT_CONNECTED"
+    assert mine["error"]["code"] == "CONFLICT" and "SYNCED, not FAILED" in mine["error"]["message"]
+
+
+def test_another_tenants_sync_items_are_not_found_or_listed(service: Any, fake: FakeQuickbooks) -> None:
+    acme = connected(service, fake)
+    globex_headers = service.headers("globex", role="owner")
+    connect(service, globex_headers, fake, realm="9130350077")
+    set_mappings(service, globex_headers, codes={"0": "TAX0", "7": "TAX7", "10": "TAX10", "15": "TAX15"})
+    fake.company("9130350077").tax_codes = set(TAX_CODES.values())
+    set_mappings(service, service.headers("acme"), codes={**TAX_CODES, "7": "GONE"})
+    invoice(service, acme, client(service, acme))
+    run_jobs(service)
+    [failed] = items(service, status="FAILED")
+
+    theirs = data(service, RETRY, {"id": failed["id"]}, headers=globex_headers)["retryQuickbooksSync"]
+
+    assert theirs["error"]["code"] == "NOT_FOUND" and theirs["error"]["field"] == "id"
     assert items(service, "globex") == []
+    assert fake.company("9130350077").objects == {}, "nothing of acme's went to globex's company"
 
 
 def test_a_429_is_retried_after_its_retry_after(service: Any, fake: FakeQuickbooks) -> None:

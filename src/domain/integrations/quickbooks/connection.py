@@ -82,16 +82,16 @@ class MappingsMissing(DomainError):
 
 def parse_realm_id(value: object, *, field: str = "realmId") -> str:
     """A QuickBooks company id: digits only (Intuit's realm ids are numeric), at most 32."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not text.isascii() or not _REALM.match(text):
+    text = value.strip(" ") if isinstance(value, str) else ""  # spaces around it only: a line break is refused
+    if not text.isascii() or not _REALM.fullmatch(text):
         raise InvalidInput(f"{field} must be the QuickBooks company id (digits), not {str(value)[:40]!r}", field=field)
     return text
 
 
 def parse_qbo_id(value: object, *, field: str) -> str:
     """The ``Id`` of a QuickBooks object (an item, an account, a tax code): 1-40 letters or digits."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not text.isascii() or not _QBO_ID.match(text):
+    text = value.strip(" ") if isinstance(value, str) else ""
+    if not text.isascii() or not _QBO_ID.fullmatch(text):
         raise InvalidInput(f"{field} must be a QuickBooks Id (1-40 letters or digits), not {str(value)[:48]!r}", field=field)
     return text
 
