@@ -49,8 +49,9 @@ def _worker(settings: Any, ready: Any, gate: Any) -> None:
 
 
 def _variables(fake: Any, **extra: str) -> Any:
-    from entrypoints.config import Variables
     from tests.providers.quickbooks import CLIENT_ID, CLIENT_SECRET, VERIFIER_TOKEN
+
+    from entrypoints.config import Variables
 
     return Variables({
         "ISTMO_QBO_CLIENT_ID": CLIENT_ID, "ISTMO_QBO_CLIENT_SECRET": CLIENT_SECRET,
@@ -83,7 +84,6 @@ def _connect(service: Any, fake: Any, slug: str, realm: str | None = None) -> No
 def _baseline(fake: Any) -> float:
     """1,000 invoice creates straight to the fake, two threads, no database: invoices/s."""
     import requests
-
     from tests.providers.quickbooks import REALM
 
     fake.company(REALM).of("Customer")["base"] = {"Id": "base", "SyncToken": "0", "DisplayName": "Baseline",
@@ -115,12 +115,12 @@ def _baseline(fake: Any) -> float:
 
 def run(database_url: str, data_dir: Path) -> dict[str, Any]:
     from sqlalchemy import func, select
+    from tests.providers.quickbooks import REALM, FakeQuickbooks
+    from tests.providers.server import ProviderServer
 
     from adapters.db.integrations.quickbooks.tables import qbo_links
     from application.invoicing.commands import CreateClient, CreateInvoice
     from domain.invoicing.lines import LineInput
-    from tests.providers.quickbooks import REALM, FakeQuickbooks
-    from tests.providers.server import ProviderServer
 
     server = ProviderServer().start()
     fake = FakeQuickbooks(server)
@@ -186,12 +186,13 @@ def run(database_url: str, data_dir: Path) -> dict[str, Any]:
 
 def storm(database_url: str, data_dir: Path) -> int:
     """20 concurrent pushes, every one finding the access token expired: refresh calls made."""
-    from application.integrations.quickbooks.commands import PushRecord
-    from application.integrations.quickbooks.handlers import system_actor
-    from application.invoicing.commands import CreateClient
     from tests.fakes.clock import FakeClock
     from tests.providers.quickbooks import FakeQuickbooks
     from tests.providers.server import ProviderServer
+
+    from application.integrations.quickbooks.commands import PushRecord
+    from application.integrations.quickbooks.handlers import system_actor
+    from application.invoicing.commands import CreateClient
 
     server = ProviderServer().start()
     fake = FakeQuickbooks(server)

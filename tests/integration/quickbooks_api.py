@@ -8,7 +8,15 @@ from urllib.parse import parse_qs, urlparse
 
 from entrypoints.config import Variables
 from tests.integration.api import data
-from tests.providers.quickbooks import CLIENT_ID, CLIENT_SECRET, ITEM, REALM, TAX_CODES, VERIFIER_TOKEN, FakeQuickbooks
+from tests.providers.quickbooks import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ITEM,
+    REALM,
+    TAX_CODES,
+    VERIFIER_TOKEN,
+    FakeQuickbooks,
+)
 
 AUTH_URL = "{ getQboAuthorizationUrl { authorization { url expiresAt } error { code message field } } }"
 CONNECTION_FIELDS = (

@@ -381,8 +381,9 @@ def test_stop_releases_a_job_still_running_after_the_grace_period(runner: Runner
 def test_the_container_s_worker_runs_the_files_gc_schedule(make_service: Callable[..., Any]) -> None:
     service = make_service()
     worker = service.container.worker()
-    # files.gc, aurinko.sync_all (no connection: nothing more), pac.poll, deliveries.sweep (nothing stale)
-    assert worker.run_once() == 4
+    # files.gc, aurinko.sync_all and quickbooks.cdc_all (no connection: nothing more), pac.poll,
+    # deliveries.sweep (nothing stale)
+    assert worker.run_once() == 5
     [gc] = service.container.job_queue().find(kind="files.gc")
     assert gc.status is JobStatus.SUCCEEDED and gc.idempotency_key.startswith("schedule:files.gc:")
     for kind in ("deliveries.sweep", "pac.poll"):

@@ -5,9 +5,7 @@ client unless it was changed here later, and what Istmo does not map is ignored 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,9 +19,8 @@ from application.invoicing.commands import GetClient, GetInvoice, UpdateClient
 from application.webhooks.commands import ListWebhookEvents
 from domain.invoicing.clients import ContactInput
 from tests.integration.api import data
-from tests.integration.quickbooks_api import GET_CONNECTION, run_jobs
+from tests.integration.quickbooks_api import GET_CONNECTION, quickbooks_settings, run_jobs
 from tests.integration.test_quickbooks_sync import client, connected, invoice, objects
-from tests.integration.quickbooks_api import quickbooks_settings
 from tests.providers.quickbooks import REALM, FakeQuickbooks, cloud_events, legacy_notification, sign
 from tests.providers.server import ProviderServer, provider_server  # noqa: F401  (fixture)
 

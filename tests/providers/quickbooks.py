@@ -209,7 +209,7 @@ class FakeQuickbooks:
         entity = r.path.split("/")[4].capitalize()
         found = self.company(realm).of(entity).get(r.path.split("/")[5])
         if found is None:
-            return fault("610", "Object Not Found", detail=f"Something you're trying to use has been made inactive or deleted")
+            return fault("610", "Object Not Found", detail="Something you're trying to use has been made inactive or deleted")
         return Reply.json({entity: found, "time": _now()})
 
     def _write(self, r: Recorded) -> Reply:
@@ -300,13 +300,13 @@ class FakeQuickbooks:
         realm = self._realm(r)
         if (denied := self._authorized(r, realm)) is not None:
             return denied
-        since = datetime.fromisoformat(r.query["changedSince"].replace("Z", "+00:00"))
+        since = datetime.fromisoformat(r.query["changedSince"])
         responses = []
         with self._lock:
             for entity in r.query.get("entities", "").split(","):
                 changed = [
                     o for o in self.company(realm).of(entity).values()
-                    if datetime.fromisoformat(o["MetaData"]["LastUpdatedTime"].replace("Z", "+00:00")) >= since
+                    if datetime.fromisoformat(o["MetaData"]["LastUpdatedTime"]) >= since
                 ]
                 responses.append({entity: changed, "startPosition": 1, "maxResults": len(changed)})
         return Reply.json({"CDCResponse": [{"QueryResponse": responses}], "time": _now()})

@@ -35,10 +35,10 @@ def test_system_work_sees_the_directories_and_the_inbox_but_no_tenant_s_records(
     across = {name for name, repository in REPOSITORIES.items() if repository.binding.offered(None)}
     assert across == {
         "tenants", "jobs", "webhook_events", "webhook_event_views", "pac_settings",
-        "whatsapp_directory", "aurinko_directory", "stale_emails", "stale_whatsapps",
+        "whatsapp_directory", "aurinko_directory", "stale_emails", "stale_whatsapps", "quickbooks_directory",
     }
     tenant_less = {name for name, repository in REPOSITORIES.items() if not repository.binding.offered("t1")}
-    assert tenant_less == {"aurinko_directory", "stale_emails", "stale_whatsapps"}
+    assert tenant_less == {"aurinko_directory", "stale_emails", "stale_whatsapps", "quickbooks_directory"}
 
 
 def test_the_fakes_offer_their_repositories_with_the_real_bindings() -> None:
