@@ -309,6 +309,13 @@ def test_invalid_grant_marks_the_connection_needs_reconnect_and_nothing_retries_
     sync = data(service, SYNC, {"full": True}, headers=service.headers("acme"))["syncQuickbooks"]
     assert sync["error"]["code"] == "QUICKBOOKS_NEEDS_RECONNECT"
 
+    # Connecting the same company again resumes: what waited goes now.
+    connect(service, service.headers("acme", role="owner"), fake)
+    run_jobs(service)
+    assert len(objects(fake, "Customer")) == 2
+    seen = data(service, GET_CONNECTION, headers=service.headers("acme"))["getQuickbooksConnection"]["connection"]
+    assert (seen["status"], seen["pendingCount"], seen["syncedCount"]) == ("CONNECTED", 0, 2)
+
 
 def test_a_full_sync_backfills_every_client_and_invoice_once(service: Any, fake: FakeQuickbooks) -> None:
     actor = owner(service)

@@ -53,6 +53,8 @@ from domain.tenancy.model import Actor, Role
 log = structlog.get_logger(__name__)
 
 SCOPE = "com.intuit.quickbooks.accounting"
+RESUME_JOB = "quickbooks.resume"
+"""Queued when a tenant connects its company again: the backfill of what is not in sync."""
 SYSTEM_USER = "system:quickbooks"
 MAX_CODE = 2048
 
@@ -164,6 +166,8 @@ class ExchangeQboAuthorizationCodeHandler:
                         uow.quickbooks_connections.add(connection)
                     elif connection.reconnect(**facts):
                         uow.quickbooks_links.forget_all()  # another company: nothing here is linked there
+                    else:  # the same company again: what waited (or failed) while it was not connected goes now
+                        uow.jobs.enqueue(RESUME_JOB, {}, idempotency_key=f"{RESUME_JOB}:{actor.tenant_id}:{state.nonce}")
                     uow.commit()
                     log.info("quickbooks.connected", connection_id=connection_id)
                     return self._view(uow)

@@ -124,7 +124,12 @@ def _jobs(messages: Messages) -> dict[str, Any]:
     def catch_up_all(job: Job) -> None:
         messages.handle(c.CatchUpAll(actor=None, slot=job.dedupe_key))
 
-    return {o.PUSH_JOB: push, i.CATCH_UP_JOB: catch_up, i.CATCH_UP_ALL_JOB: catch_up_all}
+    def resume(job: Job) -> None:
+        if job.tenant_id is None:
+            raise PermanentJobError("quickbooks.resume needs a tenant")
+        _run(messages, c.SyncQuickbooks(actor=h.system_actor(job.tenant_id), full=True))
+
+    return {o.PUSH_JOB: push, i.CATCH_UP_JOB: catch_up, i.CATCH_UP_ALL_JOB: catch_up_all, h.RESUME_JOB: resume}
 
 
 MODULE = DomainModule(
