@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,6 +39,13 @@ class SqlRateGate:
         self.per_minute, self.concurrency, self._lease, self._wait, self._sleep = per_minute, concurrency, lease, wait, sleep
         self._seeded: set[str] = set()
 
+    @staticmethod
+    def _no_wait_for_disk(session: Session) -> None:
+        """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk. A count
+        or a slot lost in a crash only loosens the budget for a moment; each request saves two waits."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
     def _insert(self, session: Session) -> object:
         return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
@@ -62,6 +69,7 @@ class SqlRateGate:
         minute = now.replace(second=0, microsecond=0)
         holder = secrets.token_hex(8)
         with self._sessions() as session:  # closed uncommitted: rolled back
+            self._no_wait_for_disk(session)
             insert = self._insert(session)
             counted = insert(qbo_rate_minutes).values(realm_id=realm_id, minute=minute, requests=1)  # type: ignore[operator]
             counted = counted.on_conflict_do_update(
@@ -113,6 +121,7 @@ class SqlRateGate:
     def release(self, realm_id: str, slot: str) -> None:
         number, _, holder = slot.partition(":")
         with self._sessions() as session, session.begin():
+            self._no_wait_for_disk(session)
             session.execute(
                 update(qbo_rate_slots)
                 .where(
