@@ -144,6 +144,9 @@ def run(database_url: str, data_dir: Path) -> dict[str, Any]:
                     headers=service.headers("bench-qbo"))
         queue_seconds = time.perf_counter() - started
 
+        import resource
+
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         context = multiprocessing.get_context("spawn")
         gate, processes = context.Event(), []
         for _ in range(WORKERS):
@@ -171,11 +174,16 @@ def run(database_url: str, data_dir: Path) -> dict[str, Any]:
             os.kill(process.pid, signal.SIGTERM)
         for process in processes:
             process.join(60)
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        worker_cpu = (children_after.ru_utime + children_after.ru_stime) - (
+            children_before.ru_utime + children_before.ru_stime
+        )
         invoices = [i for i in fake.company(REALM).of("Invoice").values()]
         out = {
             "seconds": seconds, "queue_seconds": queue_seconds, "synced": synced(), "baseline": baseline,
             "invoices": len(invoices), "distinct": len({i["DocNumber"] for i in invoices}),
             "customers": len(fake.company(REALM).of("Customer")) - 1,
+            "worker_cpu": worker_cpu,
             "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
         }
     finally:
@@ -232,6 +240,8 @@ def report(out: dict[str, Any]) -> None:
     line("  invoices/s (the target)", f"{rate:.0f} /s", f">= {TARGET_RATE:.0f}/s",
          rate >= TARGET_RATE and out["synced"] == INVOICES + CUSTOMERS)
     line("  baseline: invoice creates straight to the fake, 2 threads", f"{out['baseline']:.0f} /s")
+    line("CPU of the two worker processes (start-up included)", f"{out['worker_cpu']:.1f} s")
+    line("  CPU per pushed record (1,200)", f"{out['worker_cpu'] * 1000 / (INVOICES + CUSTOMERS):.1f} ms")
     line("load average (1 min) at the end, on this machine", f"{out['load']:.2f}")
     line("links SYNCED", f"{out['synced']}/{INVOICES + CUSTOMERS}")
     line("invoices and customers in QuickBooks (duplicates)",

@@ -3,8 +3,6 @@ client and invoice, a retry of what failed, and the list of sync items with thei
 
 from __future__ import annotations
 
-import time
-
 from application.integrations.quickbooks.commands import (
     FindQuickbooksSyncItems,
     RetryQuickbooksSync,
@@ -27,7 +25,7 @@ from domain.integrations.quickbooks.connection import (
 )
 from domain.integrations.quickbooks.links import Origin, SyncKind, SyncLink, SyncStatus
 from domain.shared.errors import Conflict, InvalidInput, NotFound
-from domain.shared.model import parse_id
+from domain.shared.model import new_id, parse_id
 
 PAGE = 100
 
@@ -57,7 +55,7 @@ class SyncQuickbooksHandler:
                 job_id = uow.jobs.enqueue(CATCH_UP_JOB, {}, idempotency_key=f"{CATCH_UP_JOB}:{actor.tenant_id}:now:{slot}")
                 uow.commit()
                 return SyncQueued(customers=0, invoices=0, job_id=job_id)
-        trigger = f"full:{time.time_ns()}"
+        trigger = f"full:{new_id()}"  # each backfill queues again what is not in sync
         customers = self._queue_all(uow, SyncKind.CUSTOMER, actor.tenant_id, trigger)
         invoices = self._queue_all(uow, SyncKind.INVOICE, actor.tenant_id, trigger)
         return SyncQueued(customers=customers, invoices=invoices)

@@ -30,7 +30,7 @@ from application.integrations.quickbooks.commands import (
     QuickbooksPolicy,
 )
 from application.integrations.quickbooks.handlers import member, system_actor
-from application.integrations.quickbooks.outbound import INBOUND_REFERENCE, _Realm
+from application.integrations.quickbooks.outbound import INBOUND_REFERENCE, RealmCalls
 from application.integrations.quickbooks.ports import (
     QuickbooksApi,
     QuickbooksUnitOfWork,
@@ -115,7 +115,7 @@ class CatchUpHandler:
             oldest = started - self._policy.cdc_lookback + timedelta(minutes=1)
             since = max(connection.cdc_since - self._policy.cdc_overlap, oldest) if connection.cdc_since else oldest
         try:
-            realm = _Realm(self._api, self._tokens, self._gate, uow)
+            realm = RealmCalls(self._api, self._tokens, self._gate, uow)
             changes = realm.call(self._api.changes, ENTITIES, since)
             apply = _Apply(uow, self._messages, self._clock, actor.tenant_id)
             for customer in changes.get("Customer", []):

@@ -112,7 +112,7 @@ class QueuePushHandler:
         return None
 
 
-class _Realm:
+class RealmCalls:
     """Calls to the tenant's company: through the rate gate, with a fresh token, refreshed once on 401."""
 
     def __init__(self, api: QuickbooksApi, tokens: AccessTokens, gate: RateGate, uow: QuickbooksUnitOfWork) -> None:
@@ -139,7 +139,7 @@ class PushRecordHandler:
         kind = parse_kind(cmd.kind)
         local_id = parse_id(cmd.local_id, field="localId")
         tenant_id = _tenant(cmd)
-        realm = _Realm(self._api, self._tokens, self._gate, uow)
+        realm = RealmCalls(self._api, self._tokens, self._gate, uow)
         push = _Push(realm, uow, self._messages, self._clock, tenant_id, realm.mappings)
         if kind is SyncKind.CUSTOMER:
             link = push.customer(local_id)
@@ -161,7 +161,7 @@ class _Push:
     """One push job's work on one company."""
 
     def __init__(
-        self, realm: _Realm, uow: QuickbooksUnitOfWork, messages: Messages, clock: Clock, tenant_id: str,
+        self, realm: RealmCalls, uow: QuickbooksUnitOfWork, messages: Messages, clock: Clock, tenant_id: str,
         mappings: Mappings | None,
     ) -> None:
         self._realm, self._uow, self._messages, self._clock = realm, uow, messages, clock
