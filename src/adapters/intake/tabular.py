@@ -48,8 +48,9 @@ def _split(rows: Iterator[Row], profiles: Sequence[ImportProfile], max_rows: int
         titles.append((number, row))
         if len(titles) >= HEADER_SEARCH_ROWS:
             break
-    first = titles[0][1] if titles else ()
-    return None, first, titles, []
+    # No profile matches: the likely header is the fullest of the first rows (title rows have one cell).
+    fullest = max(titles, key=lambda item: sum(cell not in (None, "") for cell in item[1]), default=(0, ()))
+    return None, fullest[1], titles, []
 
 
 def _unmatched(header: Sequence[object]) -> Unmatched:

@@ -49,7 +49,7 @@ bank_transactions = Table(
     id_column("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
     id_column("account_id", ForeignKey("bank_accounts.id", ondelete="CASCADE"), nullable=False),
     id_column("statement_id", ForeignKey("bank_statements.id", ondelete="CASCADE"), nullable=False),
-    Column("dedupe_key", String(66), nullable=False),
+    Column("dedupe_key", String(70), nullable=False),
     Column("booked_on", Date, nullable=False),
     Column("value_on", Date, nullable=True),
     Column("amount", Money(), nullable=False),
