@@ -220,7 +220,7 @@ def dgi_xml(
     total_override: str | None = None, envelope: bool = True, extra_dtd: str = "",
 ) -> bytes:
     """A DGI FE XML: each line (description, quantity, unit price, ITBMS rate code)."""
-    rates = {"00": Decimal("0"), "01": Decimal("0.07"), "02": Decimal("0.10"), "03": Decimal("0.15")}
+    rates = {"00": Decimal(0), "01": Decimal("0.07"), "02": Decimal("0.10"), "03": Decimal("0.15")}
     day = date(2026, 11, 20)
     value = cufe_value or cufe(number=number, doc=doc)
     items, net, tax = [], Decimal("0.00"), Decimal("0.00")

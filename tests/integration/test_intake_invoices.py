@@ -4,7 +4,7 @@ made by the project's own renderer and QR code), and the AI extraction of a rece
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -25,8 +25,16 @@ from application.purchases.commands import (
 from domain.intake.model import IntakeStatus
 from domain.purchases.invoices import InvoiceLine, InvoiceSource, InvoiceStatus, ParsedInvoice
 from domain.shared.errors import DomainError
+from tests.intake_documents import (
+    COMPANY_RUC,
+    SUPPLIER_DV,
+    SUPPLIER_RUC,
+    broken_cufe,
+    cufe,
+    dgi_qr_url,
+    dgi_xml,
+)
 from tests.integration.intake_support import FakeDgiLookup, FakeExtraction, IntakeWorld
-from tests.intake_documents import COMPANY_RUC, SUPPLIER_DV, SUPPLIER_RUC, broken_cufe, cufe, dgi_qr_url, dgi_xml
 
 LAYOUT = PdfLayout(primary_color="#0B5394", secondary_color="#6FA8DC", header_text="Proveedor", footer_text="Gracias")
 
@@ -163,8 +171,8 @@ def test_another_tenants_invoice_is_not_found(world: IntakeWorld) -> None:
 
 
 def looked_up(value: str) -> ParsedInvoice:
-    line = InvoiceLine(description="Cemento", quantity=Decimal("10"), unit_price=Decimal("10"), amount=Decimal("100.00"),
-                       itbms_rate=Decimal("7"), itbms=Decimal("7.00"))
+    line = InvoiceLine(description="Cemento", quantity=Decimal(10), unit_price=Decimal(10), amount=Decimal("100.00"),
+                       itbms_rate=Decimal(7), itbms=Decimal("7.00"))
     return ParsedInvoice(
         source=InvoiceSource.QR, supplier_name="Materiales del Istmo, S.A.", supplier_ruc=SUPPLIER_RUC,
         supplier_dv=SUPPLIER_DV, receiver_ruc=COMPANY_RUC, number="001-0000000123", cufe=value, document_type="INVOICE",

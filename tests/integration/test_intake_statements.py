@@ -9,11 +9,20 @@ from typing import Any
 
 import pytest
 
-from application.banking.commands import FindBankAccounts, FindBankStatements, FindBankTransactions, SaveBankImportProfile
-from application.intake.commands import FindDocumentIntakes, GetDocumentIntake, IngestFile, RetryDocumentIntake
+from application.banking.commands import (
+    FindBankAccounts,
+    FindBankStatements,
+    FindBankTransactions,
+    SaveBankImportProfile,
+)
+from application.intake.commands import (
+    FindDocumentIntakes,
+    GetDocumentIntake,
+    IngestFile,
+    RetryDocumentIntake,
+)
 from domain.intake.model import IntakeStatus
 from domain.shared.errors import DomainError
-from tests.integration.intake_support import IntakeWorld
 from tests.intake_documents import (
     BILLION_LAUGHS,
     CSV_PROFILE,
@@ -28,6 +37,7 @@ from tests.intake_documents import (
     total,
     xlsx_bomb,
 )
+from tests.integration.intake_support import IntakeWorld
 
 OPENING = Decimal("1500.00")
 

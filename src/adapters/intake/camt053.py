@@ -11,11 +11,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from xml.etree.ElementTree import Element  # noqa: S405 - the type only; parse_xml is defusedxml
+from xml.etree.ElementTree import Element
 
 from adapters.intake.safety import local, namespace, parse_xml, xml_head
 from application.intake.ports import IntakeContext, IntakeLimits, Parsed, UnreadableDocument
-from domain.banking.statements import MAX_REFERENCE, ParsedStatement, ParsedTransaction, RowProblem, clean_text, parse_currency
+from domain.banking.statements import (
+    MAX_REFERENCE,
+    ParsedStatement,
+    ParsedTransaction,
+    RowProblem,
+    clean_text,
+    parse_currency,
+)
 from domain.intake.model import DocumentKind
 
 PREFIX = "urn:iso:std:iso:20022:tech:xsd:camt.053.001."

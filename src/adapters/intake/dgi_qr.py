@@ -14,7 +14,14 @@ import pypdfium2 as pdfium
 import zxingcpp
 from PIL import Image
 
-from application.intake.ports import DgiQr, IntakeContext, IntakeLimits, NeedsExtraction, Parsed, UnreadableDocument
+from application.intake.ports import (
+    DgiQr,
+    IntakeContext,
+    IntakeLimits,
+    NeedsExtraction,
+    Parsed,
+    UnreadableDocument,
+)
 from domain.intake.model import DocumentKind
 
 QR_HOST = "dgi-fep.mef.gob.pa"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from xml.etree.ElementTree import Element  # noqa: S405 - the type only; parse_xml is defusedxml
+from xml.etree.ElementTree import Element
 
 from adapters.intake.safety import local, parse_xml, xml_head
 from application.intake.ports import IntakeContext, IntakeLimits, Parsed, UnreadableDocument

@@ -13,7 +13,14 @@ import mt940 as mt940_lib
 
 from adapters.intake.safety import decode_text
 from application.intake.ports import IntakeContext, IntakeLimits, Parsed, UnreadableDocument
-from domain.banking.statements import MAX_REFERENCE, ParsedStatement, ParsedTransaction, RowProblem, clean_text, parse_currency
+from domain.banking.statements import (
+    MAX_REFERENCE,
+    ParsedStatement,
+    ParsedTransaction,
+    RowProblem,
+    clean_text,
+    parse_currency,
+)
 from domain.intake.model import DocumentKind
 
 _TAG = re.compile(r"^:(20|25|28C?|60[FM]|61|62[FM]):", re.MULTILINE)

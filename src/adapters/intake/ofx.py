@@ -12,14 +12,21 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from xml.etree.ElementTree import Element  # noqa: S405 - a tree ofxtools built, no XML parsing here
+from xml.etree.ElementTree import Element
 
 from ofxtools.models.base import Aggregate
 from ofxtools.Parser import TreeBuilder
 
 from adapters.intake.safety import decode_text
 from application.intake.ports import IntakeContext, IntakeLimits, Parsed, UnreadableDocument
-from domain.banking.statements import MAX_REFERENCE, ParsedStatement, ParsedTransaction, RowProblem, clean_text, parse_currency
+from domain.banking.statements import (
+    MAX_REFERENCE,
+    ParsedStatement,
+    ParsedTransaction,
+    RowProblem,
+    clean_text,
+    parse_currency,
+)
 from domain.intake.model import DocumentKind
 
 _CHARSET = re.compile(rb"CHARSET\s*:\s*([A-Za-z0-9_-]+)", re.IGNORECASE)
@@ -42,7 +49,7 @@ class OfxStrategy:
 
     def recognises(self, content: bytes) -> bool:
         head = content[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").upper()
-        return head.startswith(b"OFXHEADER") or (b"<?OFX" in head) or head.startswith(b"<OFX>")
+        return head.startswith((b"OFXHEADER", b"<OFX>")) or b"<?OFX" in head
 
     def parse(self, content: bytes, context: IntakeContext) -> Parsed:
         root = self._tree(content)
@@ -130,6 +137,6 @@ class OfxStrategy:
         text = (listing.findtext(tag) if listing is not None else None) or ""
         digits = text.strip()[:8]
         try:
-            return datetime.strptime(digits, "%Y%m%d").date() if len(digits) == 8 else None  # noqa: DTZ007
+            return datetime.strptime(digits, "%Y%m%d").date() if len(digits) == 8 else None
         except ValueError:
             return None

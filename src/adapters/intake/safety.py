@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from xml.etree.ElementTree import Element  # noqa: S405 - only the type; parsing goes through defusedxml
+from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -34,8 +34,7 @@ def namespace(tag: str) -> str:
 def xml_head(content: bytes, size: int = 4096) -> str:
     head = content[:size]
     for bom in (b"\xef\xbb\xbf",):
-        if head.startswith(bom):
-            head = head[len(bom):]
+        head = head.removeprefix(bom)
     return head.decode("utf-8", errors="replace").lstrip()
 
 

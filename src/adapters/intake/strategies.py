@@ -3,13 +3,13 @@ first; CSV, which recognises any delimited text, last). Adding a format: its ada
 
 from __future__ import annotations
 
-from application.intake.ports import IntakeLimits, IntakeStrategy
 from adapters.intake.camt053 import Camt053Strategy
 from adapters.intake.dgi_qr import DgiQrStrategy
 from adapters.intake.dgi_xml import DgiXmlStrategy
 from adapters.intake.mt940 import Mt940Strategy
 from adapters.intake.ofx import OfxStrategy
 from adapters.intake.tabular import CsvStrategy, XlsxStrategy
+from application.intake.ports import IntakeLimits, IntakeStrategy
 
 
 def default_strategies(limits: IntakeLimits) -> tuple[IntakeStrategy, ...]:

@@ -124,7 +124,7 @@ class SaveBankImportProfileHandler:
             profile_id = uow.banking.save_profile(new_id(), profile, self._clock.now())
             uow.commit()
             view = uow.banking_views.profile(profile_id)
-        assert view is not None  # noqa: S101 - written just above in this transaction
+        assert view is not None
         return view
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from application.files.ports import FileRepository
-from application.jobs.ports import JobsUnitOfWork
 from application.intake.views import DocumentIntakeCursor, DocumentIntakeView
+from application.jobs.ports import JobsUnitOfWork
 from domain.banking.profiles import ImportProfile
 from domain.banking.statements import ParsedStatement
 from domain.intake.model import DocumentIntake, DocumentKind, IntakeStatus

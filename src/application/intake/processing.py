@@ -142,7 +142,7 @@ class IntakeJob:
             )
         records += (RecordRef("BANK_STATEMENT", result.statement_id),)
         review = []
-        if result.difference is not None and result.difference != Decimal("0"):
+        if result.difference is not None and result.difference != Decimal(0):
             moved = sum((t.amount for t in parsed.transactions), Decimal("0.00"))
             review.append(
                 f"the opening balance {parsed.opening_balance} plus the transactions ({moved}) is "

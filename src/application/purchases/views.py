@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from domain.purchases.invoices import InvoiceLine, InvoiceSource, InvoiceStatus, Supplier, SupplierInvoice
 from domain.shared.errors import InvalidInput
 from domain.shared.model import parse_id
-
-from domain.purchases.invoices import InvoiceLine, InvoiceSource, InvoiceStatus, Supplier, SupplierInvoice
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 from domain.banking.statements import (
     MAX_REFERENCE,
     ParsedStatement,
-    RowProblem,
     ParsedTransaction,
+    RowProblem,
     clean_text,
     money,
     parse_currency,
@@ -138,10 +138,15 @@ def parse_amount(value: object, decimal_separator: str) -> Decimal | None:
     ``12.00-``; empty is ``None``. Digits other than ASCII 0-9 are refused (``ValueError``)."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not an amount")
-    if isinstance(value, int | float | Decimal):
-        return money(Decimal(str(value)).quantize(Decimal("0.01")) if isinstance(value, float) else Decimal(value))
+    if isinstance(value, float) and not isinstance(value, bool):
+        # A spreadsheet's number is a binary float: 0.1 + 0.2 is still 0.30, but 12.345 is not a cent amount.
+        exact = Decimal(repr(value))
+        cents = exact.quantize(Decimal("0.01"))
+        if abs(exact - cents) > Decimal("0.000001"):
+            raise ValueError(f"{value!r} has more than two decimal places")
+        return money(cents)
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return money(Decimal(value))
     text = str(value).strip()
     if not text:
         return None
@@ -183,7 +188,7 @@ def parse_day(value: object, date_format: str) -> date:
     if not text.isascii():
         raise ValueError(f"{text[:40]!r} is not a date in {date_format}")
     try:
-        return datetime.strptime(text, DATE_FORMATS[date_format]).date()  # noqa: DTZ007 - a calendar day, no time
+        return datetime.strptime(text, DATE_FORMATS[date_format]).date()
     except ValueError:
         raise ValueError(f"{text[:40]!r} is not a date in {date_format}") from None
 
