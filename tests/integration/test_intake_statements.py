@@ -86,6 +86,15 @@ def test_the_same_statement_again_is_a_duplicate_and_writes_nothing(world: Intak
     assert len(world.handle(FindBankStatements(actor=acme)).items) == 1
 
 
+def test_the_very_same_file_again_is_a_duplicate_of_the_first_intake_without_parsing(world: IntakeWorld) -> None:
+    acme = world.tenant("acme")
+    data = mt940(lines(3), opening=OPENING, closing=OPENING + total(lines(3)))
+    first = world.ingest(acme, data)
+    again = world.ingest(acme, data)
+    assert again.status is IntakeStatus.DUPLICATE and again.records == first.records
+    assert again.reasons == (f"this file was imported before (intake {first.id}); nothing new was recorded",)
+
+
 def test_an_overlapping_statement_adds_only_the_new_transactions(world: IntakeWorld) -> None:
     acme = world.tenant("acme")
     items = lines(10)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from adapters.intake.camt053 import Camt053Strategy
 from adapters.intake.dgi_qr import DgiQrStrategy, dgi_qr
-from adapters.intake.safety import checked_zip
+from adapters.intake.safety import checked_zip, parse_xml
 from adapters.intake.strategies import default_strategies
 from adapters.intake.tabular import CsvStrategy
 from application.intake.ports import IntakeContext, IntakeLimits, NeedsExtraction, UnreadableDocument
@@ -24,7 +24,7 @@ from domain.banking.statements import ParsedTransaction, clean_text, dedupe_keys
 from domain.intake.model import DocumentKind
 from domain.purchases.invoices import cufe_parts, cufe_problems, make_cufe
 from domain.shared.errors import InvalidInput
-from tests.intake_documents import CSV_PROFILE, camt053, csv_european, cufe, lines, total
+from tests.intake_documents import BILLION_LAUGHS, CSV_PROFILE, camt053, csv_european, cufe, lines, total
 
 # CUFEs printed on real DGI invoices (public examples): their check digits must verify.
 PUBLISHED = (
@@ -198,3 +198,18 @@ def test_the_router_reads_the_content_never_the_name() -> None:
     assert refused.strategy is None and refused.reason == (
         "the file is a supplier invoice (dgi-qr), not a bank statement as asked"
     )
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        BILLION_LAUGHS,
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><rFE xmlns="http://dgi-fep.mef.gob.pa">&x;</rFE>',
+        b'<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:1/evil.dtd"><r/>',
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY a "b">]><r>&a;</r>'.encode("utf-16"),
+    ],
+    ids=["billion-laughs", "external-entity", "external-dtd", "utf-16"],
+)
+def test_every_dtd_and_entity_is_refused_before_anything_is_expanded_or_fetched(document: bytes) -> None:
+    with pytest.raises(UnreadableDocument, match="the XML declares a DTD or entities, which are refused"):
+        parse_xml(document)

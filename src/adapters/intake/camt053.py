@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from xml.etree.ElementTree import Element
 
-from adapters.intake.safety import local, namespace, parse_xml, xml_head
+from adapters.intake.safety import Element, local, namespace, parse_xml, xml_head
 from application.intake.ports import IntakeContext, IntakeLimits, Parsed, UnreadableDocument
 from domain.banking.statements import (
     MAX_REFERENCE,
@@ -30,6 +29,31 @@ PREFIX = "urn:iso:std:iso:20022:tech:xsd:camt.053.001."
 
 class _Row(Exception):
     pass
+
+
+def _flatten(element: Element, skip: str = "") -> dict[str, Element]:
+    """Every descendant by its path of local names (``Refs/EndToEndId``), the first of each path;
+    one walk instead of a search per field (10,000 entries read in a fraction of the time)."""
+    found: dict[str, Element] = {}
+    stack = [(element, "")]
+    while stack:
+        parent, prefix = stack.pop()
+        for child in parent:
+            tag = child.tag
+            name = prefix + tag[tag.rfind("}") + 1 :]
+            if name == skip:
+                continue
+            found.setdefault(name, child)
+            if len(child):
+                stack.append((child, name + "/"))
+    return found
+
+
+def _text(fields: dict[str, Element], path: str) -> str | None:
+    element = fields.get(path)
+    if element is None or not element.text:
+        return None
+    return element.text.strip() or None
 
 
 class Camt053Strategy:
@@ -91,7 +115,7 @@ class Camt053Strategy:
         entries = stmt.findall(f"{q}Ntry")
         for index, entry in enumerate(entries, start=1):
             try:
-                transactions += self._entry(entry, find, text)
+                transactions += self._entry(entry)
             except (_Row, UnreadableDocument) as error:
                 problems.append(RowProblem(index, f"entry {index}: {error}"))
             if len(transactions) > self._limits.max_rows:
@@ -113,50 +137,47 @@ class Camt053Strategy:
             problems=tuple(problems),
         )
 
-    def _entry(self, entry: Element, find: object, text: object) -> list[ParsedTransaction]:
-        find_, text_ = find, text  # typed loosely: closures over the namespace
-        indicator = text_(entry, "CdtDbtInd")  # type: ignore[operator]
+    def _entry(self, entry: Element) -> list[ParsedTransaction]:
+        fields = _flatten(entry, skip="NtryDtls")
+        indicator = _text(fields, "CdtDbtInd")
         if indicator not in ("CRDT", "DBIT"):
             raise _Row(f"CdtDbtInd {indicator!r} is neither CRDT nor DBIT")
-        if text_(entry, "RvslInd") == "true":  # type: ignore[operator]
+        if _text(fields, "RvslInd") == "true":
             indicator = "DBIT" if indicator == "CRDT" else "CRDT"
-        booked = self._day(text_(entry, "BookgDt/Dt") or text_(entry, "BookgDt/DtTm"))  # type: ignore[operator]
+        booked = self._day(_text(fields, "BookgDt/Dt") or _text(fields, "BookgDt/DtTm"))
         if booked is None:
             raise _Row("it has no booking date (BookgDt)")
-        value_on = self._day(text_(entry, "ValDt/Dt") or text_(entry, "ValDt/DtTm"))  # type: ignore[operator]
-        service_ref = text_(entry, "AcctSvcrRef")  # type: ignore[operator]
-        details = [d for d in entry.findall(f"{entry.tag.partition('}')[0]}}}NtryDtls/{entry.tag.partition('}')[0]}}}TxDtls")]
-        entry_info = text_(entry, "AddtlNtryInf")  # type: ignore[operator]
+        value_on = self._day(_text(fields, "ValDt/Dt") or _text(fields, "ValDt/DtTm"))
+        service_ref = _text(fields, "AcctSvcrRef")
+        entry_info = _text(fields, "AddtlNtryInf")
+        details = [d for group in entry if local(group.tag) == "NtryDtls" for d in group if local(d.tag) == "TxDtls"]
         if not details:
-            amount = self._signed(find_(entry, "Amt"), indicator, "amount")  # type: ignore[operator]
+            amount = self._signed(fields.get("Amt"), indicator, "amount")
             return [ParsedTransaction(
                 booked_on=booked, value_on=value_on, amount=amount, description=clean_text(entry_info),
                 reference=None, counterparty=None, bank_id=service_ref,
             )]
         lines = []
         for position, detail in enumerate(details, start=1):
-            tx_indicator = text_(detail, "CdtDbtInd") or indicator  # type: ignore[operator]
-            amount_element = find_(detail, "AmtDtls/TxAmt/Amt")  # type: ignore[operator]
+            tx = _flatten(detail)
+            tx_indicator = _text(tx, "CdtDbtInd") or indicator
+            amount_element = tx.get("AmtDtls/TxAmt/Amt")
             if amount_element is None:
-                amount_element = find_(detail, "Amt")  # type: ignore[operator]
+                amount_element = tx.get("Amt")
             if amount_element is None and len(details) == 1:
-                amount_element = find_(entry, "Amt")  # type: ignore[operator]
+                amount_element = fields.get("Amt")
             if amount_element is None:
                 raise _Row(f"transaction {position} of a batch has no amount (AmtDtls/TxAmt/Amt)")
             amount = self._signed(amount_element, tx_indicator, "amount")
             party = "Dbtr" if tx_indicator == "CRDT" else "Cdtr"
-            counterparty = text_(detail, f"RltdPties/{party}/Nm") or text_(detail, f"RltdPties/{party}/Pty/Nm")  # type: ignore[operator]
-            party_account = (
-                text_(detail, f"RltdPties/{party}Acct/Id/IBAN") or text_(detail, f"RltdPties/{party}Acct/Id/Othr/Id")  # type: ignore[operator]
-            )
-            reference = (
-                text_(detail, "RmtInf/Strd/CdtrRefInf/Ref") or text_(detail, "Refs/EndToEndId")  # type: ignore[operator]
-            )
+            counterparty = _text(tx, f"RltdPties/{party}/Nm") or _text(tx, f"RltdPties/{party}/Pty/Nm")
+            party_account = _text(tx, f"RltdPties/{party}Acct/Id/IBAN") or _text(tx, f"RltdPties/{party}Acct/Id/Othr/Id")
+            reference = _text(tx, "RmtInf/Strd/CdtrRefInf/Ref") or _text(tx, "Refs/EndToEndId")
             if reference == "NOTPROVIDED":
                 reference = None
             unstructured = [u.text.strip() for u in detail.iter() if local(u.tag) == "Ustrd" and u.text and u.text.strip()]
-            description = " ".join(unstructured) or text_(detail, "AddtlTxInf") or entry_info  # type: ignore[operator]
-            detail_ref = text_(detail, "Refs/AcctSvcrRef") or text_(detail, "Refs/TxId")  # type: ignore[operator]
+            description = " ".join(unstructured) or _text(tx, "AddtlTxInf") or entry_info
+            detail_ref = _text(tx, "Refs/AcctSvcrRef") or _text(tx, "Refs/TxId")
             bank_id = detail_ref or (f"{service_ref}#{position}" if service_ref and len(details) > 1 else service_ref)
             lines.append(ParsedTransaction(
                 booked_on=booked, value_on=value_on, amount=amount,

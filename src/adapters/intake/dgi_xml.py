@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from xml.etree.ElementTree import Element
 
-from adapters.intake.safety import local, parse_xml, xml_head
+from adapters.intake.safety import Element, local, parse_xml, xml_head
 from application.intake.ports import IntakeContext, IntakeLimits, Parsed, UnreadableDocument
 from domain.intake.model import DocumentKind
 from domain.purchases.invoices import (

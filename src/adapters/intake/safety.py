@@ -1,25 +1,51 @@
-"""What every parser of uploaded files shares: XML without entities or DTDs, text decoding, zip caps."""
+"""What every parser of uploaded files shares: XML without entities or DTDs, text decoding, zip caps.
+
+XML is parsed by lxml (libxml2, in C: a 10,000-entry statement in a fraction of what defusedxml's
+Python-level parser takes) hardened the way defusedxml hardens: entities are never expanded, no DTD
+is loaded, nothing is fetched from the network, no huge-tree mode; and a document that carries a
+DTD at all (where entities are declared) is refused after the parse.
+"""
 
 from __future__ import annotations
 
 import io
 import zipfile
-from xml.etree.ElementTree import Element
+from typing import Any
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from lxml import etree
 
 from application.intake.ports import UnreadableDocument
 
+Element = Any  # lxml's _Element: find, findall, iter, text and tag as ElementTree has them
+
+
+_DTD_MARKS = tuple(
+    mark.encode(codec) for mark in ("<!DOCTYPE", "<!ENTITY") for codec in ("utf-8", "utf-16-le", "utf-16-be")
+)
+DTD_REFUSED = "the XML declares a DTD or entities, which are refused"
+
 
 def parse_xml(content: bytes) -> Element:
-    """The document's root; a DTD, an entity declaration or an external reference is refused."""
+    """The document's root; a DTD (so any entity declaration) or an external reference is refused."""
+    head = content[:65536]
+    if any(mark in head for mark in _DTD_MARKS):
+        raise UnreadableDocument(DTD_REFUSED)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+        remove_comments=True, remove_pis=True,
+    )
     try:
-        return fromstring(content, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as error:
-        raise UnreadableDocument(f"the XML declares a DTD or entities, which are refused ({type(error).__name__})") from None
-    except SyntaxError as error:  # ElementTree.ParseError
+        root = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError as error:
+        if "entity" in str(error).lower():
+            raise UnreadableDocument(DTD_REFUSED) from None
         raise UnreadableDocument(f"the XML is malformed or truncated: {error}") from None
+    if root is None:
+        raise UnreadableDocument("the XML is empty")
+    info = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+        raise UnreadableDocument(DTD_REFUSED)
+    return root
 
 
 def local(tag: str) -> str:

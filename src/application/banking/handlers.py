@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 
 from application.banking.commands import (
     FindBankAccounts,
@@ -32,6 +33,8 @@ from domain.banking.statements import (
     BankStatement,
     BankTransaction,
     ImportResult,
+    ParsedStatement,
+    ParsedTransaction,
     account_key,
     balance_difference,
     dedupe_keys,
@@ -54,30 +57,21 @@ class ImportBankStatementHandler:
         key = account_key(parsed.bank, parsed.account_number)
         now = self._clock.now()
         with uow:
-            uow.banking.lock_account_key(key)
             earlier = uow.banking.statement_of_intake(cmd.intake_id)
             if earlier is not None:  # this intake's run was recorded before (a job run again)
                 return ImportResult(
                     statement_id=earlier.id, account_id=earlier.account_id, added=earlier.transactions_added,
                     known=earlier.transactions_known, difference=balance_difference(parsed),
                 )
-            account = uow.banking.account_by_key(key, parsed.currency)
-            new_account = account is None
-            if account is None:
-                account = BankAccount(
-                    id=new_id(), tenant_id=uow.banking.tenant_id, bank=parsed.bank,
-                    number_masked=mask_number(parsed.account_number), key=key, currency=parsed.currency,
-                    created_at=now,
-                )
-            keys = dedupe_keys(key, parsed.transactions)
-            known = set() if new_account else uow.banking.known_keys(account.id, keys)
-            fresh, taken = [], set()
-            for dedupe_key, transaction in zip(keys, parsed.transactions, strict=True):
-                if dedupe_key in known or dedupe_key in taken:
-                    continue
-                taken.add(dedupe_key)
-                fresh.append((dedupe_key, transaction))
+            account, _, fresh = self._fresh(uow, key, parsed, now)
             difference = balance_difference(parsed)
+            if not fresh:  # read only: a statement seen before costs no write at all
+                return ImportResult(
+                    statement_id=None, account_id=account.id, added=0, known=len(parsed.transactions),
+                    difference=difference,
+                )
+            uow.banking.lock_account_key(key)  # then look again: another import may have just added some
+            account, new_account, fresh = self._fresh(uow, key, parsed, now)
             skipped = len(parsed.transactions) - len(fresh)
             if not fresh:
                 return ImportResult(statement_id=None, account_id=account.id, added=0, known=skipped, difference=difference)
@@ -102,6 +96,30 @@ class ImportBankStatementHandler:
         return ImportResult(
             statement_id=statement.id, account_id=account.id, added=len(fresh), known=skipped, difference=difference
         )
+
+    @staticmethod
+    def _fresh(
+        uow: BankingUnitOfWork, key: str, parsed: ParsedStatement, now: datetime
+    ) -> tuple[BankAccount, bool, list[tuple[str, ParsedTransaction]]]:
+        """The statement's account (a new one, and True, if none has its key) and its transactions
+        not seen before, with their dedupe keys."""
+        keys = dedupe_keys(key, parsed.transactions)
+        account = uow.banking.account_by_key(key, parsed.currency)
+        is_new = account is None
+        if account is None:
+            account = BankAccount(
+                id=new_id(), tenant_id=uow.banking.tenant_id, bank=parsed.bank,
+                number_masked=mask_number(parsed.account_number), key=key, currency=parsed.currency, created_at=now,
+            )
+            known: set[str] = set()
+        else:
+            known = uow.banking.known_keys(account.id, keys)
+        fresh, taken = [], set()
+        for dedupe_key, transaction in zip(keys, parsed.transactions, strict=True):
+            if dedupe_key not in known and dedupe_key not in taken:
+                taken.add(dedupe_key)
+                fresh.append((dedupe_key, transaction))
+        return account, is_new, fresh
 
 
 class ListBankImportProfilesHandler:

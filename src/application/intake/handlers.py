@@ -42,6 +42,8 @@ class IntakeWork:
     """What the job needs to read an intake's file."""
 
     intake: DocumentIntakeView
+    earlier: DocumentIntakeView | None
+    """Another intake of these very bytes that already made records: this one is their duplicate."""
     sha256: str
     size: int
     mime: str
@@ -100,8 +102,12 @@ class BeginDocumentIntakeHandler:
                 return None
             file = uow.files.get(intake.file_id)
             if file is None:
-                return IntakeWork(intake=intake_view(intake), sha256="", size=0, mime="", name="")
-            return IntakeWork(intake=intake_view(intake), sha256=file.sha256, size=file.size, mime=file.mime, name=file.name)
+                return IntakeWork(intake=intake_view(intake), earlier=None, sha256="", size=0, mime="", name="")
+            earlier = uow.document_intakes.earlier_of_file(intake.file_id, intake.id)
+            return IntakeWork(
+                intake=intake_view(intake), earlier=intake_view(earlier) if earlier else None, sha256=file.sha256,
+                size=file.size, mime=file.mime, name=file.name,
+            )
 
 
 class FinishDocumentIntakeHandler:

@@ -107,6 +107,10 @@ class DocumentIntakeRepository(Protocol):
         """The intake, locked until the transaction ends."""
         ...
 
+    def earlier_of_file(self, file_id: str, intake_id: str) -> DocumentIntake | None:
+        """Another intake of the same file (files are one per content in a tenant) that made records."""
+        ...
+
     def save(self, intake: DocumentIntake) -> None: ...
 
 

@@ -72,6 +72,11 @@ class IntakeJob:
     def run(self, work: IntakeWork, tenant: str) -> IntakeOutcome:
         if not work.sha256:
             return IntakeOutcome(status=IntakeStatus.FAILED, reasons=("the file was deleted before it was read",))
+        if work.earlier is not None:  # the same bytes (files are kept once per content) made records before
+            return IntakeOutcome(
+                status=IntakeStatus.DUPLICATE, strategy=work.earlier.strategy, records=work.earlier.records,
+                reasons=(f"this file was imported before (intake {work.earlier.id}); nothing new was recorded",),
+            )
         if work.size > self._limits.max_bytes:
             return IntakeOutcome(
                 status=IntakeStatus.UNSUPPORTED,

@@ -33,7 +33,9 @@ def clean_text(value: object, limit: int = MAX_TEXT) -> str | None:
     """Text as a statement line may show it: control characters become spaces, runs of blanks one."""
     if value is None:
         return None
-    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in str(value))
+    text = str(value)
+    if not text.isprintable():  # control or format characters (and line breaks): each becomes a space
+        text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
     text = " ".join(text.split())
     if not text:
         return None

@@ -115,6 +115,11 @@ class DocumentIntake:
     def finished(self) -> bool:
         return self.status is not IntakeStatus.PENDING
 
+    @property
+    def made_records(self) -> bool:
+        """Whether it imported a statement or recorded an invoice (not only found an account)."""
+        return any(record.type in ("BANK_STATEMENT", "SUPPLIER_INVOICE") for record in self.records)
+
 
 def _clip(text: str) -> str:
     flat = " ".join(str(text).split())

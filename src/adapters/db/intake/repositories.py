@@ -64,6 +64,19 @@ class SqlAlchemyDocumentIntakeRepository(_Scoped):
     def get_for_update(self, intake_id: str) -> DocumentIntake | None:
         return self._one(intake_id, lock=True)
 
+    def earlier_of_file(self, file_id: str, intake_id: str) -> DocumentIntake | None:
+        rows = self._session.execute(
+            select(*_COLUMNS).where(
+                t.c.tenant_id == self._tenant_id, t.c.file_id == file_id, t.c.id != intake_id,
+                t.c.status.in_((IntakeStatus.PARSED, IntakeStatus.NEEDS_REVIEW)),
+            ).order_by(t.c.created_at, t.c.id)
+        )
+        for row in rows:
+            intake = _intake(row)
+            if intake.made_records:
+                return intake
+        return None
+
     def save(self, intake: DocumentIntake) -> None:
         values = _values(intake)
         for key in ("id", "tenant_id", "file_id", "kind", "created_by", "created_at"):
