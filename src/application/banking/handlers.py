@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 
 from application.banking.commands import (
@@ -42,6 +42,14 @@ from domain.banking.statements import (
 )
 from domain.shared.errors import InvalidInput, PermissionDenied
 from domain.shared.model import new_id, parse_id
+
+_PARSED_FIELDS = tuple(f.name for f in fields(ParsedTransaction))
+
+
+def _fields(transaction: ParsedTransaction) -> dict[str, object]:
+    """Its fields, shallow (``asdict`` deep-copies every value: half an import's time at 10,000 lines)."""
+    return {name: getattr(transaction, name) for name in _PARSED_FIELDS}
+
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
@@ -87,7 +95,7 @@ class ImportBankStatementHandler:
             rows = [
                 BankTransaction(
                     id=new_id(), tenant_id=account.tenant_id, account_id=account.id, statement_id=statement.id,
-                    dedupe_key=dedupe_key, created_at=now, **asdict(transaction),
+                    dedupe_key=dedupe_key, created_at=now, **_fields(transaction),
                 )
                 for dedupe_key, transaction in fresh
             ]

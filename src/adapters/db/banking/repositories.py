@@ -4,7 +4,7 @@ keys already known are read in chunks (an import of 10,000 lines is a handful of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +24,11 @@ from domain.banking.profiles import ImportProfile
 from domain.banking.statements import BankAccount, BankStatement, BankTransaction, mask_number
 
 CHUNK = 500
+_TRANSACTION_FIELDS = tuple(f.name for f in fields(BankTransaction))
+
+
+def _shallow(record: object) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in fields(record)}  # type: ignore[arg-type]
 _PROFILE_COLUMNS = (
     "date_column", "description_column", "amount_column", "debit_column", "credit_column", "reference_column",
     "value_date_column", "counterparty_column", "balance_column",
@@ -101,10 +106,12 @@ class SqlAlchemyBankingRepository(_Scoped):
         return found
 
     def add_statement(self, statement: BankStatement, transactions: Sequence[BankTransaction]) -> None:
-        self._session.execute(insert(bank_statements).values({**asdict(statement), "tenant_id": self.tenant_id}))
+        self._session.execute(insert(bank_statements).values({**_shallow(statement), "tenant_id": self.tenant_id}))
         if transactions:
+            tenant = self.tenant_id
             self._session.execute(
-                insert(bank_transactions), [{**asdict(t), "tenant_id": self.tenant_id} for t in transactions]
+                insert(bank_transactions),
+                [{name: getattr(t, name) for name in _TRANSACTION_FIELDS} | {"tenant_id": tenant} for t in transactions],
             )
 
     def profiles(self) -> list[tuple[str, ImportProfile]]:
