@@ -34,7 +34,9 @@ OPENING = Decimal("100.00")
 
 
 class World:
-    def __init__(self, *, extracted: dict[str, Any] | None = None, fail_import: int = 0) -> None:
+    def __init__(
+        self, *, extracted: dict[str, Any] | None = None, fail_import: int = 0, limits: IntakeLimits | None = None
+    ) -> None:
         self.clock = FakeClock()
         self.store = FakeStore()
         self.storage = FakeFileStorage(self.clock)
@@ -47,7 +49,8 @@ class World:
         assembly = build_service(
             modules=tuple(m for m in MODULES if m.name != "chats") + tuple(extra),
             uow_factory=fake_uow_factory(self.store, self.clock), storage=self.storage, mime=SniffingMimeDetector(),
-            clock=self.clock, file_policy=FilePolicy(), intake_strategies=default_strategies(IntakeLimits()),
+            clock=self.clock, file_policy=FilePolicy(), intake_strategies=default_strategies(limits or IntakeLimits()),
+            intake_limits=limits,
         )
         self.bus = assembly.bus
         self.job = assembly.job_handlers[PROCESS_JOB]
@@ -206,3 +209,45 @@ def test_a_damaged_photo_fails_naming_it_and_asks_no_one() -> None:
     assert done.status is IntakeStatus.FAILED
     assert "the image cannot be read" in done.reasons[0]
     assert world.store.supplier_invoices == {}
+
+
+def test_a_file_at_the_size_limit_is_read_and_one_byte_more_is_not() -> None:
+    data = b"plain words and no statement"
+    for limit, expected in ((len(data), "is not a bank statement or supplier invoice format"),
+                            (len(data) - 1, f"the file has {len(data)} bytes, more than the {len(data) - 1} intake reads")):
+        world = World(limits=IntakeLimits(max_bytes=limit))
+        acme = world.tenant("acme")
+        pending = world.ingest(acme, data)
+        world.run_jobs()
+        done = world.intake(acme, pending.id)
+        assert done.status is IntakeStatus.UNSUPPORTED and expected in done.reasons[0]
+
+
+def test_a_generic_xlsx_is_read_by_its_profile_and_a_title_row_is_not_a_header() -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    from application.banking.commands import SaveBankImportProfile
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Movimientos de la cuenta"])
+    sheet.append(["Date", "Details", "Debit", "Credit"])
+    sheet.append(["2026-11-03", "Cheque 12", 25.5, None])
+    sheet.append(["2026-11-04", "Deposito", None, 100])
+    sheet.append(["2026-11-31", "Bad day", None, 1])
+    out = io.BytesIO()
+    book.save(out)
+    world = World()
+    acme = world.tenant("acme")
+    world.bus.handle(SaveBankImportProfile(
+        actor=acme, name="Otro banco", bank="Otro", account_number="99-887766", currency="USD", date_column="date",
+        description_column="DETAILS", debit_column="Debit", credit_column="Credit", date_format="YYYY-MM-DD",
+    ))
+    pending = world.ingest(acme, out.getvalue())
+    world.run_jobs()
+    done = world.intake(acme, pending.id)
+    assert (done.status, done.strategy) == (IntakeStatus.NEEDS_REVIEW, "xlsx")
+    assert [(p.row, p.message) for p in done.problems] == [(5, "'2026-11-31' is not a date in YYYY-MM-DD")]
+    assert sorted(t.amount for t in world.store.bank_transactions.values()) == [Decimal("-25.50"), Decimal(100)]

@@ -59,6 +59,7 @@ def _text(fields: dict[str, Element], path: str) -> str | None:
 class Camt053Strategy:
     name = "camt.053"
     kind = DocumentKind.BANK_STATEMENT
+    uses_profiles = False
 
     def __init__(self, limits: IntakeLimits) -> None:
         self._limits = limits

@@ -47,6 +47,7 @@ def dgi_qr(text: str) -> DgiQr | None:
 class DgiQrStrategy:
     name = "dgi-qr"
     kind = DocumentKind.SUPPLIER_INVOICE
+    uses_profiles = False
 
     def __init__(self, limits: IntakeLimits) -> None:
         self._limits = limits

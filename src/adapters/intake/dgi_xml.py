@@ -68,6 +68,7 @@ class _Problems(list[str]):
 class DgiXmlStrategy:
     name = "dgi-xml"
     kind = DocumentKind.SUPPLIER_INVOICE
+    uses_profiles = False
 
     def __init__(self, limits: IntakeLimits) -> None:
         self._limits = limits

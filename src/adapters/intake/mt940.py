@@ -40,6 +40,7 @@ def _day(balance: Any) -> date | None:
 class Mt940Strategy:
     name = "mt940"
     kind = DocumentKind.BANK_STATEMENT
+    uses_profiles = False
 
     def __init__(self, limits: IntakeLimits) -> None:
         self._limits = limits

@@ -43,6 +43,7 @@ def _day(value: object) -> date | None:
 class OfxStrategy:
     name = "ofx"
     kind = DocumentKind.BANK_STATEMENT
+    uses_profiles = False
 
     def __init__(self, limits: IntakeLimits) -> None:
         self._limits = limits

@@ -65,6 +65,7 @@ def _unmatched(header: Sequence[object]) -> Unmatched:
 class CsvStrategy:
     name = "csv"
     kind = DocumentKind.BANK_STATEMENT
+    uses_profiles = True
 
     def __init__(self, limits: IntakeLimits) -> None:
         self._limits = limits
@@ -96,6 +97,7 @@ class XlsxStrategy:
 
     name = "xlsx"
     kind = DocumentKind.BANK_STATEMENT
+    uses_profiles = True
 
     def __init__(self, limits: IntakeLimits) -> None:
         self._limits = limits

@@ -80,6 +80,8 @@ class IntakeStrategy(Protocol):
     """``ofx``, ``camt.053``, ``mt940``, ``dgi-xml``, ``dgi-qr``, ..."""
     kind: DocumentKind
     """What the format holds: a bank statement or a supplier invoice."""
+    uses_profiles: bool
+    """Whether it reads tables by the tenant's column profiles (they are loaded only for it)."""
 
     def recognises(self, content: bytes) -> bool:
         """Whether ``content`` is this strategy's format (cheap: a look at the first bytes)."""

@@ -37,7 +37,7 @@ from application.jobs.errors import PermanentJobError
 from application.purchases.commands import RecordSupplierInvoice
 from application.shared.modules import Messages
 from domain.banking.statements import ImportResult, ParsedStatement
-from domain.intake.model import DocumentKind, IntakeOutcome, IntakeStatus, RecordRef
+from domain.intake.model import IntakeOutcome, IntakeStatus, RecordRef
 from domain.jobs.model import Job
 from domain.purchases.invoices import DOCUMENT_TYPES, InvoiceSource, ParsedInvoice, cufe_parts, cufe_problems
 
@@ -88,7 +88,7 @@ class IntakeJob:
             return IntakeOutcome(status=IntakeStatus.UNSUPPORTED, reasons=(chosen.reason or "unknown format",))
         strategy = chosen.strategy
         context = IntakeContext()
-        if strategy.kind is DocumentKind.BANK_STATEMENT:
+        if strategy.uses_profiles:
             context = IntakeContext(profiles=self._messages.handle(ListBankImportProfiles(actor=None), tenant_id=tenant))
         try:
             parsed = strategy.parse(content, context)
