@@ -251,3 +251,20 @@ def test_a_generic_xlsx_is_read_by_its_profile_and_a_title_row_is_not_a_header()
     assert (done.status, done.strategy) == (IntakeStatus.NEEDS_REVIEW, "xlsx")
     assert [(p.row, p.message) for p in done.problems] == [(5, "'2026-11-31' is not a date in YYYY-MM-DD")]
     assert sorted(t.amount for t in world.store.bank_transactions.values()) == [Decimal("-25.50"), Decimal(100)]
+
+
+def test_an_intake_whose_last_attempt_fails_ends_failed_and_can_be_retried() -> None:
+    world = World(fail_import=2)
+    acme = world.tenant("acme")
+    items = lines(2)
+    pending = world.ingest(acme, camt053(items, opening=OPENING, closing=OPENING + total(items)))
+    [job] = [j for j in world.store.jobs.values() if j.kind == PROCESS_JOB]
+    with pytest.raises(ConnectionError):
+        world.job(dataclasses.replace(job, status=JobStatus.RUNNING, attempts=job.max_attempts))
+    failed = world.intake(acme, pending.id)
+    assert failed.status is IntakeStatus.FAILED
+    assert failed.reasons == (f"the intake failed {job.max_attempts} times; the last error: ConnectionError: the database went away",)
+    world.bus.handle(RetryDocumentIntake(actor=acme, intake_id=pending.id))
+    world.fail_import = 0
+    world.run_jobs()
+    assert world.intake(acme, pending.id).status is IntakeStatus.PARSED

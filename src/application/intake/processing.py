@@ -63,7 +63,16 @@ class IntakeJob:
         work: IntakeWork | None = self._messages.handle(BeginDocumentIntake(actor=None, intake_id=intake_id), tenant_id=tenant)
         if work is None:
             return  # finished by an earlier run
-        outcome = self.run(work, tenant)
+        try:
+            outcome = self.run(work, tenant)
+        except Exception as error:
+            if job.attempts >= job.max_attempts:  # the last attempt: the intake ends, saying why
+                reason = f"the intake failed {job.attempts} times; the last error: {type(error).__name__}: {error}"
+                self._messages.handle(FinishDocumentIntake(
+                    actor=None, intake_id=intake_id, run=work.intake.runs,
+                    outcome=IntakeOutcome(status=IntakeStatus.FAILED, reasons=(reason,)),
+                ), tenant_id=tenant)
+            raise
         self._messages.handle(
             FinishDocumentIntake(actor=None, intake_id=intake_id, run=work.intake.runs, outcome=outcome), tenant_id=tenant
         )
