@@ -64,7 +64,7 @@ class IngestFileHandler:
         kind = DocumentKind.parse(cmd.kind)
         now = self._clock.now()
         with uow:
-            if uow.files.get(file_id) is None:
+            if uow.file_views.get(file_id) is None:
                 raise FileNotFound(f"file {file_id} not found", field="fileId")
             intake = DocumentIntake(
                 id=new_id(), tenant_id=actor.tenant_id, file_id=file_id, kind=kind, created_by=actor.user_id,
@@ -100,7 +100,7 @@ class BeginDocumentIntakeHandler:
             intake = uow.document_intakes.get(parse_id(cmd.intake_id, field="intakeId"))
             if intake is None or intake.finished:
                 return None
-            file = uow.files.get(intake.file_id)
+            file = uow.file_views.get(intake.file_id)  # a view: one row, no links loaded
             if file is None:
                 return IntakeWork(intake=intake_view(intake), earlier=None, sha256="", size=0, mime="", name="")
             earlier = uow.document_intakes.earlier_of_file(intake.file_id, intake.id)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from application.files.ports import FileRepository
+from application.files.ports import FileReader
 from application.intake.views import DocumentIntakeCursor, DocumentIntakeView
 from application.jobs.ports import JobsUnitOfWork
 from domain.banking.profiles import ImportProfile
@@ -129,7 +129,7 @@ class DocumentIntakeReader(Protocol):
 class IntakeUnitOfWork(JobsUnitOfWork, Protocol):
     document_intakes: DocumentIntakeRepository
     document_intake_views: DocumentIntakeReader
-    files: FileRepository
+    file_views: FileReader
 
 
 Strategies = Sequence[IntakeStrategy]
