@@ -268,3 +268,17 @@ def test_an_intake_whose_last_attempt_fails_ends_failed_and_can_be_retried() -> 
     world.fail_import = 0
     world.run_jobs()
     assert world.intake(acme, pending.id).status is IntakeStatus.PARSED
+
+
+def test_an_extraction_with_amounts_past_the_cent_or_the_column_is_a_draft_not_a_crash() -> None:
+    world = World(extracted={**EXTRACTED, "total": "10.705", "subtotal": "1" * 20, "supplierDv": "12345"})
+    acme = world.tenant("acme")
+    pending = world.ingest(acme, _blank_png())
+    assert world.run_jobs() == []
+    done = world.intake(acme, pending.id)
+    assert done.status is IntakeStatus.NEEDS_REVIEW
+    assert "the total 10.705 is not an amount to the cent" in done.reasons
+    assert f"the subtotal {'1' * 20} is not an amount to the cent" in done.reasons
+    assert "the supplier's DV '1234' is not one or two digits" in done.reasons  # read at most 4 characters
+    [invoice] = world.store.supplier_invoices.values()
+    assert (invoice.total, invoice.subtotal, invoice.supplier_dv) == (Decimal("10.71"), None, "1234")

@@ -35,9 +35,9 @@ from domain.purchases.invoices import (
     SupplierInvoice,
     SupplierInvoiceAlreadyConfirmed,
     SupplierInvoiceNotFound,
-    cufe_problems,
     itbms_by_rate,
     parse_invoice_ruc,
+    storable_amount,
     validate,
 )
 from domain.shared.errors import InvalidInput, PermissionDenied
@@ -48,6 +48,11 @@ MAX_PAGE = 200
 CORRECTABLE = frozenset(
     {"supplierName", "supplierRuc", "supplierDv", "number", "issueDate", "subtotal", "itbmsTotal", "total", "lines"}
 )
+
+
+def _fit(text: str | None, limit: int) -> str | None:
+    """What a column of ``limit`` characters keeps of a value read from a file (the check has listed it)."""
+    return None if text is None else text[:limit]
 
 
 def _receiver_problem(invoice: ParsedInvoice, company: tuple[str, str | None] | None) -> str | None:
@@ -95,13 +100,15 @@ class RecordSupplierInvoiceHandler:
             invoice = SupplierInvoice(
                 id=new_id(), tenant_id=uow.purchases.tenant_id, supplier_id=supplier.id if supplier else None,
                 intake_id=cmd.intake_id, file_id=cmd.file_id, source=parsed.source,
-                document_type=parsed.document_type, number=parsed.number, cufe=parsed.cufe,
+                document_type=parsed.document_type, number=_fit(parsed.number, 40), cufe=_fit(parsed.cufe, 80),
                 issue_date=parsed.issue_date, currency=parsed.currency, lines=parsed.lines,
-                subtotal=parsed.subtotal, itbms_total=parsed.itbms_total, total=parsed.total,
+                subtotal=storable_amount(parsed.subtotal), itbms_total=storable_amount(parsed.itbms_total),
+                total=storable_amount(parsed.total),
                 itbms_by_rate=itbms_by_rate(parsed.lines),
                 status=InvoiceStatus.CONFIRMED if trusted else InvoiceStatus.DRAFT,
-                checked=tuple(checked), problems=tuple(problems), supplier_name=parsed.supplier_name,
-                supplier_ruc=parsed.supplier_ruc, supplier_dv=parsed.supplier_dv, created_at=now, updated_at=now,
+                checked=tuple(checked), problems=tuple(problems), supplier_name=_fit(parsed.supplier_name, 200),
+                supplier_ruc=_fit(parsed.supplier_ruc, 40), supplier_dv=_fit(parsed.supplier_dv, 4), created_at=now,
+                updated_at=now,
                 confirmed_at=now if trusted else None,
             )
             uow.purchases.add_invoice(invoice)
@@ -222,9 +229,8 @@ class ConfirmSupplierInvoiceHandler:
                 raise SupplierInvoiceAlreadyConfirmed(f"supplier invoice {invoice_id} is already confirmed", field="id")
             parsed = _corrected(invoice, dict(cmd.corrections))
             validation = validate(parsed)
-            if invoice.cufe and cufe_problems(invoice.cufe):
-                pass  # a broken CUFE stays listed: the accountant confirms the rest knowingly
-            problems = [p for p in validation.problems if "CUFE" not in p]
+            # A CUFE problem cannot be corrected: it stays listed, and the accountant confirms the rest knowingly.
+            problems = [p for p in validation.problems if p not in validation.about_cufe]
             if problems:
                 raise InvalidInput("the invoice cannot be confirmed: " + "; ".join(problems), field="corrections")
             supplier = RecordSupplierInvoiceHandler._supplier(uow, parsed, now)
@@ -234,7 +240,7 @@ class ConfirmSupplierInvoiceHandler:
                 number=parsed.number, issue_date=parsed.issue_date, lines=parsed.lines, subtotal=parsed.subtotal,
                 itbms_total=parsed.itbms_total, total=parsed.total, itbms_by_rate=itbms_by_rate(parsed.lines),
                 status=InvoiceStatus.CONFIRMED, checked=validation.checked,
-                problems=tuple(p for p in validation.problems if "CUFE" in p), updated_at=now, confirmed_at=now,
+                problems=validation.about_cufe, updated_at=now, confirmed_at=now,
                 confirmed_by=actor.user_id,
             )
             uow.purchases.save_invoice(confirmed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from domain.shared.errors import Conflict, InvalidInput, NotFound
@@ -179,24 +179,37 @@ def itbms_by_rate(lines: tuple[InvoiceLine, ...]) -> dict[str, Decimal]:
 class Validation:
     checked: tuple[str, ...]
     problems: tuple[str, ...]
+    about_cufe: tuple[str, ...] = ()
+    """The problems that concern the CUFE (a confirmation cannot correct those)."""
+
+
+MAX_TOTAL = Decimal("999999999999999.99")
+
+
+def storable_amount(value: Decimal | None) -> Decimal | None:
+    """An amount as a money column keeps it: to the cent (half up); beyond the column, nothing."""
+    if value is None or not value.is_finite() or abs(value) > MAX_TOTAL:
+        return None
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def validate(invoice: ParsedInvoice) -> Validation:
     """Check what can be checked; each field name in ``checked`` passed its check."""
     checked: list[str] = []
     problems: list[str] = list(invoice.problems)
+    about_cufe: list[str] = []
     if invoice.cufe is not None:
-        found = cufe_problems(invoice.cufe)
-        problems += found
-        if not found:
+        about_cufe += cufe_problems(invoice.cufe)
+        if not about_cufe:
             checked.append("cufe")
             parts = cufe_parts(invoice.cufe)
             if parts and invoice.supplier_ruc and parts.ruc != invoice.supplier_ruc.lstrip("0"):
-                problems.append("the CUFE names another supplier RUC than the invoice")
+                about_cufe.append("the CUFE names another supplier RUC than the invoice")
             elif parts and invoice.issue_date and parts.issue_date != invoice.issue_date:
-                problems.append("the CUFE's issue date differs from the invoice's")
+                about_cufe.append("the CUFE's issue date differs from the invoice's")
     elif invoice.source is not InvoiceSource.AI:
-        problems.append("the invoice carries no CUFE")
+        about_cufe.append("the invoice carries no CUFE")
+    problems += about_cufe
     problem = ruc_problem(invoice.supplier_ruc, invoice.supplier_dv, who="supplier")
     if problem:
         problems.append(problem)
@@ -224,6 +237,9 @@ def validate(invoice: ParsedInvoice) -> Validation:
         checked.append("itbmsRates")
     subtotal = sum((line.amount for line in invoice.lines), Decimal("0.00"))
     tax = sum((line.itbms for line in invoice.lines), Decimal("0.00"))
+    for name, value in (("subtotal", invoice.subtotal), ("ITBMS total", invoice.itbms_total), ("total", invoice.total)):
+        if value is not None and storable_amount(value) != value:
+            problems.append(f"the {name} {value} is not an amount to the cent")
     if invoice.subtotal is None or invoice.itbms_total is None or invoice.total is None:
         problems.append("the totals are missing")
     else:
@@ -241,7 +257,7 @@ def validate(invoice: ParsedInvoice) -> Validation:
             totals_ok = False
         if totals_ok and invoice.lines:
             checked.append("totals")
-    return Validation(checked=tuple(checked), problems=tuple(problems))
+    return Validation(checked=tuple(checked), problems=tuple(problems), about_cufe=tuple(about_cufe))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
