@@ -4,6 +4,7 @@ The bank's reference of a line (``//`` part of ``:61:``) is its id when the bank
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date
 from decimal import Decimal
@@ -44,6 +45,9 @@ class Mt940Strategy:
 
     def __init__(self, limits: IntakeLimits) -> None:
         self._limits = limits
+        # mt-940 logs each field it cannot match, with the statement's text, at ERROR: bank data has
+        # no place in our logs, and the parse error it leads to is reported on the intake instead.
+        logging.getLogger("mt940").setLevel(logging.CRITICAL)
 
     def recognises(self, content: bytes) -> bool:
         head = content[:4096].decode("latin-1")
