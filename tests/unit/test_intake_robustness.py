@@ -13,15 +13,25 @@ from adapters.intake.strategies import default_strategies
 from application.intake.ports import IntakeContext, IntakeLimits, UnreadableDocument
 from application.intake.router import route
 from domain.banking.profiles import parse_profile
-from tests.intake_documents import CSV_PROFILE, camt053, csv_european, dgi_xml, lines, mt940, ofx_sgml, ofx_xml, total
+from tests.intake_documents import (
+    CSV_PROFILE,
+    camt053,
+    csv_european,
+    dgi_xml,
+    lines,
+    mt940,
+    ofx_sgml,
+    ofx_xml,
+    total,
+)
 
 ITEMS = lines(4)
 DOCUMENTS = [
     ofx_sgml(ITEMS, closing=total(ITEMS)),
     ofx_xml(ITEMS, closing=total(ITEMS)),
-    camt053(ITEMS, opening=Decimal("1"), closing=Decimal("1") + total(ITEMS), batch=2),
-    mt940(ITEMS, opening=Decimal("1"), closing=Decimal("1") + total(ITEMS)),
-    csv_european(ITEMS, opening=Decimal("1")),
+    camt053(ITEMS, opening=Decimal(1), closing=Decimal(1) + total(ITEMS), batch=2),
+    mt940(ITEMS, opening=Decimal(1), closing=Decimal(1) + total(ITEMS)),
+    csv_european(ITEMS, opening=Decimal(1)),
     dgi_xml(),
 ]
 STRATEGIES = default_strategies(IntakeLimits())
