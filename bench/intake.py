@@ -22,7 +22,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.common import build_service, count_statements, header, line, postgres_database, postgres_unavailable
+from bench.common import (
+    build_service,
+    count_statements,
+    header,
+    line,
+    postgres_database,
+    postgres_unavailable,
+)
 
 TRANSACTIONS = 10_000
 INVOICES = 1_000
@@ -76,10 +83,11 @@ def _bare_insert(service: Any, rows: int) -> float:
 
 
 def statements_section(label: str) -> None:
+    from tests.intake_documents import camt053, lines, ofx_xml, total
+
     from adapters.intake.camt053 import Camt053Strategy
     from adapters.intake.ofx import OfxStrategy
     from application.intake.ports import IntakeContext, IntakeLimits
-    from tests.intake_documents import camt053, lines, ofx_xml, total
 
     items = lines(TRANSACTIONS)
     opening = Decimal("250000.00")
@@ -144,12 +152,13 @@ def _outcomes(service: Any) -> dict[str, int]:
 
 
 def invoices_run(database_url: str | None, label: str) -> None:
+    from tests.intake_documents import COMPANY_RUC, dgi_xml
+
     from adapters.intake.dgi_xml import DgiXmlStrategy
     from application.intake.commands import IngestFile
     from application.intake.ports import IntakeContext, IntakeLimits
     from application.purchases.commands import SetCompanyRuc
     from domain.purchases.invoices import validate
-    from tests.intake_documents import COMPANY_RUC, dgi_xml
 
     documents = [dgi_xml(number=str(n + 1)) for n in range(INVOICES)]
     started = time.perf_counter()
@@ -197,12 +206,12 @@ def qr_section(label: str) -> None:
     from dataclasses import replace
 
     import pypdfium2 as pdfium
+    from tests.intake_documents import cufe, dgi_qr_url
 
     from adapters.intake.dgi_qr import DgiQrStrategy
     from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
     from application.intake.ports import DgiQr, IntakeContext, IntakeLimits
     from application.pdf.documents import PdfLayout, sample_invoice
-    from tests.intake_documents import cufe, dgi_qr_url
 
     layout = PdfLayout(primary_color="#0B5394", secondary_color="#6FA8DC", header_text="Proveedor", footer_text="")
     with WeasyPrintPdfRenderer(RendererSettings(processes=1, timeout=120)) as renderer:
