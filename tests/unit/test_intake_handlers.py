@@ -282,3 +282,20 @@ def test_an_extraction_with_amounts_past_the_cent_or_the_column_is_a_draft_not_a
     assert "the supplier's DV '1234' is not one or two digits" in done.reasons  # read at most 4 characters
     [invoice] = world.store.supplier_invoices.values()
     assert (invoice.total, invoice.subtotal, invoice.supplier_dv) == (Decimal("10.71"), None, "1234")
+
+
+def test_only_owners_and_admins_confirm_profiles_and_the_company_ruc() -> None:
+    from application.banking.commands import SaveBankImportProfile
+    from tests.intake_documents import CSV_PROFILE
+
+    world = World()
+    owner = world.tenant("acme")
+    member = Actor(tenant_id=owner.tenant_id, user_id="staff@acme.pa", role=Role.MEMBER)
+    for message in (SaveBankImportProfile(actor=member, **CSV_PROFILE), SetCompanyRuc(actor=member, ruc=COMPANY_RUC)):
+        with pytest.raises(DomainError) as refused:
+            world.bus.handle(message)
+        assert refused.value.code == "PERMISSION_DENIED"
+    assert world.store.bank_profiles == {} and world.store.purchase_settings == {}
+    with pytest.raises(DomainError) as bad:
+        world.bus.handle(SetCompanyRuc(actor=owner, ruc=COMPANY_RUC, dv="١٢"))
+    assert (bad.value.code, bad.value.field) == ("INVALID_INPUT", "dv")
