@@ -299,3 +299,17 @@ def test_only_owners_and_admins_confirm_profiles_and_the_company_ruc() -> None:
     with pytest.raises(DomainError) as bad:
         world.bus.handle(SetCompanyRuc(actor=owner, ruc=COMPANY_RUC, dv="١٢"))
     assert (bad.value.code, bad.value.field) == ("INVALID_INPUT", "dv")
+
+
+def test_a_temporary_upload_is_kept_and_linked_to_what_it_became() -> None:
+    world = World()
+    acme = world.tenant("acme")
+    world.bus.handle(SetCompanyRuc(actor=acme, ruc=COMPANY_RUC))
+    staged = stage_chunks(world.storage, [dgi_xml()], max_size=1 << 30)
+    file = world.bus.handle(AddFile(actor=acme, content=staged, name="f.xml", temporary=True))
+    pending = world.bus.handle(IngestFile(actor=acme, file_id=file.id))
+    world.run_jobs()
+    done = world.intake(acme, pending.id)
+    [stored] = world.store.files_of(acme.tenant_id)
+    assert (str(stored.status), stored.expires_at) == ("READY", None)
+    assert [(str(link.entity_type), link.entity_id) for link in stored.links] == [("EXPENSE", done.records[0].id)]

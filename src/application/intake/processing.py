@@ -16,6 +16,7 @@ import structlog
 
 from application.banking.commands import ImportBankStatement, ListBankImportProfiles
 from application.chats.extraction import ExtractDocumentFields, ExtractedFields, ExtractionUnavailable
+from application.files.commands import LinkFile
 from application.files.keeping import blob_key
 from application.files.ports import FileStorage
 from application.intake.commands import BeginDocumentIntake, FinishDocumentIntake
@@ -40,8 +41,11 @@ from domain.banking.statements import ImportResult, ParsedStatement
 from domain.intake.model import IntakeOutcome, IntakeStatus, RecordRef
 from domain.jobs.model import Job
 from domain.purchases.invoices import DOCUMENT_TYPES, InvoiceSource, ParsedInvoice, cufe_parts, cufe_problems
+from domain.shared.errors import NotFound
 
 log = structlog.get_logger(__name__)
+
+_LINKED_AS = {"BANK_STATEMENT": "BANK_STATEMENT", "SUPPLIER_INVOICE": "EXPENSE"}
 
 
 class IntakeJob:
@@ -73,10 +77,26 @@ class IntakeJob:
                     outcome=IntakeOutcome(status=IntakeStatus.FAILED, reasons=(reason,)),
                 ), tenant_id=tenant)
             raise
+        if outcome.status in (IntakeStatus.PARSED, IntakeStatus.NEEDS_REVIEW):
+            self._link(work.intake.file_id, outcome.records, tenant)
         self._messages.handle(
             FinishDocumentIntake(actor=None, intake_id=intake_id, run=work.intake.runs, outcome=outcome), tenant_id=tenant
         )
         log.info("intake.finished", intake_id=intake_id, status=str(outcome.status), strategy=outcome.strategy)
+
+    def _link(self, file_id: str, records: tuple[RecordRef, ...], tenant: str) -> None:
+        """The file is linked to what it became (kept, even if it was a temporary upload, and found
+        by ``findFilesByEntity``); linking again is harmless, so a job run twice does no harm."""
+        for record in records:
+            entity = _LINKED_AS.get(record.type)
+            if entity is None:
+                continue
+            try:
+                self._messages.handle(
+                    LinkFile(actor=None, file_id=file_id, entity_type=entity, entity_id=record.id), tenant_id=tenant
+                )
+            except NotFound:  # the file was deleted meanwhile: the records stand on their own
+                log.info("intake.file_gone", file_id=file_id)
 
     def run(self, work: IntakeWork, tenant: str) -> IntakeOutcome:
         if not work.sha256:
