@@ -15,6 +15,8 @@ throughput figures move with it.
 9. Emails (issue 4, section 6): 1,000 queued emails to a local SMTP server by two worker processes
    on PostgreSQL, duplicates counted by Message-ID at the server (``bench.emails``).
 10. QuickBooks (issue 16): the 1,000-invoice backfill by two worker processes, the refresh storm (``bench.quickbooks``).
+11. Document intake (issue 15, section 4): 10,000-line CAMT.053 and OFX imports and re-imports, 1,000
+   DGI XML invoices with two workers, the DGI QR in a 3-page PDF (``bench.intake``).
 """
 
 from __future__ import annotations
@@ -222,6 +224,10 @@ def main() -> None:
     webhooks.section("8")
     emails_section()
     quickbooks_section()
+    wait_until_quiet()
+    from bench import intake  # issue 15, section 4
+
+    intake.section("11")
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 

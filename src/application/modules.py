@@ -25,6 +25,9 @@ DOMAINS: tuple[str, ...] = (
     "invoice_delivery",
     "integrations.aurinko",
     "integrations.quickbooks",
+    "banking",
+    "purchases",
+    "intake",
 )
 """The business domains, by package name. Each layer finds a domain's part by this name:
 ``application.<name>.module`` (its ``MODULE``, or ``MODULES`` where it registers more than one),

@@ -54,8 +54,8 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, port: int, token: str) -> None:
-        self.port, self.token = port, token
+    def __init__(self, port: int, token: str, env: dict[str, str] | None = None) -> None:
+        self.port, self.token, self.env = port, token, env or {}
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -94,7 +94,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 assert time.monotonic() < deadline, "the production server did not start"
                 time.sleep(0.2)
         token = HmacJwtVerifier(JWT_SECRET).issue(tenant="acme", subject="owner@acme.pa", role="owner", ttl_seconds=600)
-        yield Server(port, token)
+        yield Server(port, token, env)
     finally:
         process.terminate()
         process.wait(30)
@@ -154,3 +154,40 @@ def test_production_refuses_to_start_with_a_short_secret(tmp_path: Path) -> None
     assert refused.returncode != 0
     assert "ISTMO_SIGNING_SECRET must be at least 32 characters in production (it has 20)" in refused.stderr
     assert "bench-signing-secret" not in refused.stderr
+
+
+def test_a_statement_uploaded_with_ingest_is_imported_by_a_production_worker(server: Server) -> None:
+    from decimal import Decimal
+
+    from tests.intake_documents import camt053, lines, total
+
+    items = lines(3)
+    statement = camt053(items, opening=Decimal("10.00"), closing=Decimal("10.00") + total(items))
+    query = "mutation($f: Upload!) { addFile(file: $f, ingest: true) { intake { id status } error { code } } }"
+    operations = json.dumps({"query": query, "variables": {"f": None}}).encode()
+    body = multipart_body([("operations", None, operations), ("map", None, b'{"0": ["variables.f"]}'),
+                           ("0", "extracto.xml", statement)])
+    status, payload = server.post("/graphql", body, {
+        "Content-Type": "multipart/form-data; boundary=istmo-boundary", "Authorization": f"Bearer {server.token}",
+        "GraphQL-Preflight": "1",
+    })
+    assert status == 200 and payload["data"]["addFile"]["intake"]["status"] == "PENDING", payload
+    intake_id = payload["data"]["addFile"]["intake"]["id"]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "worker", "--concurrency", "1"],
+        env=server.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            _, answer = server.graphql(
+                "query($i: ID!) { getDocumentIntakeById(id: $i) { intake { status strategy } } }", {"i": intake_id}
+            )
+            intake = answer["data"]["getDocumentIntakeById"]["intake"]
+            if intake["status"] != "PENDING" or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    assert intake == {"status": "PARSED", "strategy": "camt.053"}

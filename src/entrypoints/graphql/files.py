@@ -25,8 +25,10 @@ from application.files.commands import (
 )
 from application.files.staging import StagedBlob
 from application.files.views import EntityRef, FileCursor, FileFilter, FileView
+from application.intake.commands import IngestFile
 from application.shared.bus import MessageBus
 from domain.files.model import EntityType, parse_entity_id
+from domain.intake.model import DocumentKind
 from domain.shared.errors import DomainError, InvalidInput
 from domain.tenancy.model import Actor
 from entrypoints.graphql.common import actor, bus, business_result, then
@@ -174,10 +176,17 @@ def resolve_add_file(
     file: Any,
     name: str | None = None,
     entity: dict[str, Any] | None = None,
+    ingest: bool = False,
+    kind: str | None = None,
 ) -> dict[str, Any]:
+    if ingest:
+        DocumentKind.parse(kind)  # refused before anything is stored
     content = _upload(file)
     command = AddFile(actor=actor(info), content=content, name=name or content_name(info, content), **_entity(entity))
-    return {"file": bus(info).handle(command)}
+    added = bus(info).handle(command)
+    if not ingest:
+        return {"file": added}
+    return {"file": added, "intake": bus(info).handle(IngestFile(actor=actor(info), file_id=added.id, kind=kind))}
 
 
 @mutation.field("uploadTmpFile")

@@ -1,0 +1,24 @@
+"""The purchases module: suppliers and the invoices they send, recorded from document intake."""
+
+from __future__ import annotations
+
+from application.purchases import commands as c
+from application.purchases import handlers as h
+from application.shared.modules import Dependencies, DomainModule, Registrations
+
+
+def register(deps: Dependencies) -> Registrations:
+    clock = deps.clock
+    return Registrations(
+        handlers={
+            c.RecordSupplierInvoice: h.RecordSupplierInvoiceHandler(clock),
+            c.SetCompanyRuc: h.SetCompanyRucHandler(clock),
+            c.ConfirmSupplierInvoice: h.ConfirmSupplierInvoiceHandler(clock),
+            c.GetSupplierInvoice: h.GetSupplierInvoiceHandler(),
+            c.FindSupplierInvoices: h.FindSupplierInvoicesHandler(),
+            c.FindSuppliers: h.FindSuppliersHandler(),
+        },
+    )
+
+
+MODULE = DomainModule(name="purchases", needs=("clock",), register=register)

@@ -1,0 +1,53 @@
+"""Ports of purchases: the suppliers and supplier invoices of one tenant, and the company's own RUC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from application.purchases.views import Cursor, SupplierInvoiceView, SupplierView
+from application.shared.ports import UnitOfWork
+from domain.purchases.invoices import InvoiceStatus, Supplier, SupplierInvoice
+
+
+class PurchasesRepository(Protocol):
+    tenant_id: str
+
+    def company_ruc(self) -> tuple[str, str | None] | None:
+        """The tenant's own RUC and DV (what its suppliers' invoices must be addressed to)."""
+        ...
+
+    def set_company_ruc(self, ruc: str, dv: str | None, now: datetime) -> None: ...
+
+    def supplier_by_ruc(self, ruc: str) -> Supplier | None: ...
+
+    def add_supplier(self, supplier: Supplier) -> None: ...
+
+    def invoice(self, invoice_id: str) -> SupplierInvoice | None: ...
+
+    def invoice_for_update(self, invoice_id: str) -> SupplierInvoice | None: ...
+
+    def invoice_by_cufe(self, cufe: str) -> SupplierInvoice | None: ...
+
+    def invoice_of_intake(self, intake_id: str) -> SupplierInvoice | None: ...
+
+    def add_invoice(self, invoice: SupplierInvoice) -> None: ...
+
+    def save_invoice(self, invoice: SupplierInvoice) -> None: ...
+
+
+class PurchasesReader(Protocol):
+    def invoice(self, invoice_id: str) -> SupplierInvoiceView | None: ...
+
+    def invoices(self, *, status: InvoiceStatus | None, first: int, after: Cursor | None) -> list[SupplierInvoiceView]:
+        """Newest first, by (created_at, id)."""
+        ...
+
+    def suppliers(self, *, first: int, after: Cursor | None) -> list[SupplierView]:
+        """Newest first, by (created_at, id)."""
+        ...
+
+
+class PurchasesUnitOfWork(UnitOfWork, Protocol):
+    purchases: PurchasesRepository
+    purchase_views: PurchasesReader
