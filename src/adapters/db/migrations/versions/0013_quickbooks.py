@@ -1,7 +1,7 @@
 """quickbooks: connection, OAuth state nonces, sync links, rate budget
 
 Revision ID: 0013_quickbooks
-Revises: 0009_delivery_sweep
+Revises: 0012_intake
 Create Date: 2026-12-07 06:43:25.461043
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0013_quickbooks'
-down_revision = '0009_delivery_sweep'
+down_revision = '0012_intake'
 branch_labels = None
 depends_on = None
 
