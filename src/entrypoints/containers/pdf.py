@@ -24,6 +24,8 @@ def _pdf_renderer(settings: Settings) -> Iterator[WeasyPrintPdfRenderer]:
             timeout=settings.pdf_timeout.total_seconds(),
             memory_limit_mb=settings.pdf_memory_mb,
             accelerator=accelerator_wanted(settings),
+            tenant_share=settings.variables.integer("PDF_TENANT_RENDERS", 0, minimum=0) or None,
+            tenant_waiting=settings.variables.integer("PDF_TENANT_WAITING", 2, minimum=0),
         )
     )
     try:
