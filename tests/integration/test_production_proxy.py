@@ -26,7 +26,14 @@ from typing import Any
 import pytest
 
 from adapters.auth.jwt import HmacJwtVerifier
-from tests.integration.test_production_server import JWT_SECRET, POLAR_SECRET, ROOT, _environment, _free_port, _istmo
+from tests.integration.test_production_server import (
+    JWT_SECRET,
+    POLAR_SECRET,
+    ROOT,
+    _environment,
+    _free_port,
+    _istmo,
+)
 from tests.webhook_signing import polar_headers
 
 CONFIG = ROOT / "deploy" / "nginx.conf"
@@ -110,7 +117,7 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     upstream, port = tmp / "gunicorn.sock", _free_port()
     (tmp / "nginx.conf").write_text(render_config(tmp, port, upstream))
     nginx = [shutil.which("nginx") or "nginx", "-e", str(tmp / "error.log"), "-p", str(tmp), "-c", str(tmp / "nginx.conf")]
-    checked = subprocess.run([*nginx, "-t"], capture_output=True, text=True, timeout=60)
+    checked = subprocess.run([*nginx, "-t"], capture_output=True, text=True, timeout=60, check=False)
     if checked.returncode != 0:
         pytest.skip(f"nginx cannot run here: {checked.stderr.strip()[-500:]}")
     gunicorn = subprocess.Popen(
