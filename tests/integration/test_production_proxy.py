@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import select
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,7 +18,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,36 +31,11 @@ from tests.integration.test_production_server import (
     _free_port,
     _istmo,
 )
+from tests.nginx_proxy import PER_ADDRESS, nginx_command, nginx_unavailable
 from tests.webhook_signing import polar_headers
 
-CONFIG = ROOT / "deploy" / "nginx.conf"
 SLOW = 40
-PER_ADDRESS = 32  # limit_conn in deploy/nginx.conf
 DECLARED = 500_000  # under the webhook routes' 1 MiB
-
-
-def render_config(tmp: Path, port: int, upstream: Path) -> str:
-    """deploy/nginx.conf with this test's port, socket and files (each line replaced must be there)."""
-    text = CONFIG.read_text()
-    user = "user root;" if os.geteuid() == 0 else ""  # the workers must reach the test's 0700 dirs
-    for shipped, here in (
-        ("user www-data;", user),
-        ("pid /run/istmo-nginx.pid;", f"pid {tmp / 'nginx.pid'};"),
-        ("/var/log/nginx/istmo-access.log", str(tmp / "access.log")),
-        ("/var/log/nginx/istmo-error.log", str(tmp / "error.log")),
-        ("unix:/run/istmo/gunicorn.sock", f"unix:{upstream}"),
-        ("listen 80;", f"listen 127.0.0.1:{port};"),
-    ):
-        assert text.count(shipped) == 1, f"deploy/nginx.conf no longer has {shipped!r} once"
-        text = text.replace(shipped, here)
-    assert text.count("/var/lib/nginx/istmo-") == 5
-    return text.replace("/var/lib/nginx/istmo-", str(tmp / "nginx-"))
-
-
-def _nginx_unavailable() -> str | None:
-    if shutil.which("nginx") is None:
-        return "nginx is not installed (make test installs Debian's package when run as root)"
-    return None
 
 
 @dataclass
@@ -106,7 +78,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
-    reason = _nginx_unavailable()
+    reason = nginx_unavailable()
     if reason:
         pytest.skip(reason)
     tmp = tmp_path_factory.mktemp("proxy")
@@ -115,11 +87,10 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
         done = _istmo(*command, env=env)
         assert done.returncode == 0, done.stderr
     upstream, port = tmp / "gunicorn.sock", _free_port()
-    (tmp / "nginx.conf").write_text(render_config(tmp, port, upstream))
-    nginx = [shutil.which("nginx") or "nginx", "-e", str(tmp / "error.log"), "-p", str(tmp), "-c", str(tmp / "nginx.conf")]
-    checked = subprocess.run([*nginx, "-t"], capture_output=True, text=True, timeout=60, check=False)
-    if checked.returncode != 0:
-        pytest.skip(f"nginx cannot run here: {checked.stderr.strip()[-500:]}")
+    try:
+        nginx = nginx_command(tmp, port=port, upstream=f"unix:{upstream}")
+    except RuntimeError as error:
+        pytest.skip(str(error))
     gunicorn = subprocess.Popen(
         [sys.executable, "-m", "entrypoints.cli", "serve", "--unix-socket", str(upstream), "--workers", "1"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -136,7 +107,7 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
             return client
 
         _wait_for(at_socket, gunicorn, "gunicorn")
-        proxy = subprocess.Popen([*nginx, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proxy = subprocess.Popen(nginx, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=1), proxy, "nginx")
         token = HmacJwtVerifier(JWT_SECRET).issue(tenant="acme", subject="owner@acme.pa", role="owner", ttl_seconds=600)
         yield Proxied(port, token)
