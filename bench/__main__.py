@@ -14,6 +14,8 @@ throughput figures move with it.
 8. Webhooks: Polar-signed deliveries sent by wrk into gunicorn on PostgreSQL, beside a bare INSERT+COMMIT loop (``bench.webhooks``).
 9. Emails (issue 4, section 6): 1,000 queued emails to a local SMTP server by two worker processes
    on PostgreSQL, duplicates counted by Message-ID at the server (``bench.emails``).
+10. Abuse (issue 19): webhooks through nginx beside gunicorn alone; a noisy neighbour's effect on
+   another tenant's PDF renders (``bench.hardening``).
 """
 
 from __future__ import annotations
@@ -220,6 +222,10 @@ def main() -> None:
 
     webhooks.section("8")
     emails_section()
+    from bench import hardening  # issue 19
+
+    wait_until_quiet()
+    hardening.main()
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 
