@@ -1,10 +1,11 @@
 """Production under abuse (issue 19): webhooks through nginx beside gunicorn alone, and a noisy
 neighbour on the PDF renderer.
 
-a. Webhooks: one gunicorn (production, 2 workers x 4 threads, PostgreSQL) on a loopback port and
-   nginx with the shipped ``deploy/nginx.conf`` in front of it. wrk sends the same number of
-   Polar-signed deliveries straight to gunicorn, then through nginx, in the same run (the
-   service, database and machine alike); stored rows per second and wrk's latency percentiles.
+a. Webhooks and renders: one gunicorn (production, 2 workers x 4 threads, PostgreSQL) on a
+   loopback port and nginx with the shipped ``deploy/nginx.conf`` in front of it. wrk sends the
+   same number of Polar-signed deliveries straight to gunicorn and through nginx, in the same run
+   (the service, database and machine alike); stored rows per second and wrk's latency
+   percentiles. Then one invoice's ``renderInvoicePdf`` over HTTP, each way in turn.
 b. Noisy neighbour: a renderer of two workers (as on this two-core machine). Tenant B renders a
    one-page invoice, one render after another: alone, then while tenant A previews a template
    that loops without output from four threads (each preview runs until the render time limit,
@@ -29,6 +30,7 @@ from typing import Any, Self
 
 from bench.common import ROOT, header, line, migrate, postgres_database, postgres_unavailable
 
+RENDERS = 20  # renderInvoicePdf requests each way, alternating
 DELIVERIES = 2500  # per run; four runs: direct, proxied, proxied, direct (the machine's drift weighs on both)
 NEIGHBOUR_RENDERS = 30
 BASELINE_RENDERS = 6  # without fair shares each render waits for A's: fewer, or it takes minutes
@@ -75,7 +77,10 @@ def _webhooks() -> dict[str, Any]:
             webhooks._wait_ready(proxy_port, proxy)
             webhooks._wrk(port, files["warm"])
             webhooks._wrk(proxy_port, files["warmp"])
-            measured = {name: webhooks._wrk(port if name.startswith("direct") else proxy_port, files[name]) for name in runs}
+            measured: dict[str, Any] = {
+                name: webhooks._wrk(port if name.startswith("direct") else proxy_port, files[name]) for name in runs
+            }
+            renders = _renders(port, proxy_port, env)
         finally:
             for process in (proxy, server):
                 if process is not None:
@@ -90,8 +95,52 @@ def _webhooks() -> dict[str, Any]:
                 url, f"SELECT count(*) FROM webhook_events WHERE provider_event_id LIKE 'msg_{name}_%'"
             )
     return {
-        kind: [measured[f"{kind}1"], measured[f"{kind}2"]] for kind in ("direct", "proxied")
+        **{kind: [measured[f"{kind}1"], measured[f"{kind}2"]] for kind in ("direct", "proxied")},
+        "renders": renders,
     }
+
+
+def _renders(port: int, proxy_port: int, env: dict[str, str]) -> dict[str, list[float]]:
+    """renderInvoicePdf of one invoice over HTTP, straight to gunicorn and through nginx in turn (ms)."""
+    import http.client
+    import json
+
+    from tests.integration.test_api_pdf import CREATE_CLIENT, CREATE_INVOICE, RENDER_INVOICE
+
+    from adapters.auth.jwt import HmacJwtVerifier
+
+    made = subprocess.run([sys.executable, "-m", "entrypoints.cli", "tenants", "create", "acme", "--name", "Acme S.A."],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    if made.returncode != 0:
+        raise RuntimeError(made.stderr[-500:])
+    token = HmacJwtVerifier(env["ISTMO_JWT_SECRET"]).issue(tenant="acme", subject="bench", role="owner", ttl_seconds=900)
+
+    def graphql(to: int, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        connection = http.client.HTTPConnection("127.0.0.1", to, timeout=120)
+        try:
+            connection.request("POST", "/graphql", body=json.dumps({"query": query, "variables": variables}),
+                               headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+            payload = json.loads(connection.getresponse().read())
+        finally:
+            connection.close()
+        if payload.get("errors"):
+            raise RuntimeError(str(payload["errors"])[:500])
+        return dict(payload["data"])
+
+    client = graphql(port, CREATE_CLIENT, {"input": {"name": "Constructora Las Cumbres, S.A.", "taxpayerType": "JURIDICO",
+                                                     "ruc": "8-123-4567", "dv": "12"}})["createClient"]["client"]
+    lines = [{"description": f"Artículo {n}", "quantity": "2", "unitPrice": "8.50", "taxRate": 7} for n in range(8)]
+    invoice = graphql(port, CREATE_INVOICE, {"input": {"clientId": client["id"], "lines": lines}})["createInvoice"]["invoice"]
+    times: dict[str, list[float]] = {"direct": [], "proxied": []}
+    for n in range(RENDERS + 2):
+        for kind, to in (("direct", port), ("proxied", proxy_port)) if n % 2 else (("proxied", proxy_port), ("direct", port)):
+            started = time.perf_counter()
+            result = graphql(to, RENDER_INVOICE, {"invoiceId": invoice["id"]})["renderInvoicePdf"]
+            if result["error"] is not None:
+                raise RuntimeError(str(result["error"]))
+            if n >= 2:  # the first two each way warm the render workers
+                times[kind].append((time.perf_counter() - started) * 1000)
+    return times
 
 
 def webhooks_section(label: str) -> None:
@@ -114,6 +163,12 @@ def webhooks_section(label: str) -> None:
         line(f"{label_text}: latency p50 / p99 (mean of the runs)",
              f"{statistics.mean(f['p50_us'] for f in rounds) / 1000:.1f} / "
              f"{statistics.mean(f['p99_us'] for f in rounds) / 1000:.1f} ms")
+
+
+    for kind, label_text in (("direct", "gunicorn alone"), ("proxied", "through nginx")):
+        times = out["renders"][kind]
+        line(f"{label_text}: renderInvoicePdf p50 / p99 ({len(times)}, over HTTP)",
+             f"{statistics.median(times):.0f} / {_percentile(times, 0.99):.0f} ms")
 
 
 # --- b. noisy neighbour ---------------------------------------------------------------------------
