@@ -33,9 +33,11 @@ from bench.common import ROOT, header, line, migrate, postgres_database, postgre
 RENDERS = 20  # renderInvoicePdf requests each way, alternating
 DELIVERIES = 2500  # per run; four runs: direct, proxied, proxied, direct (the machine's drift weighs on both)
 NEIGHBOUR_RENDERS = 30
+ROUNDS = 3  # alone, flood, alone, flood, ...
 BASELINE_RENDERS = 6  # without fair shares each render waits for A's: fewer, or it takes minutes
 FLOODERS = 4
 SLOW_TIMEOUT = 2.0
+SLOW_AFTER = 0.5  # A's previews yield the CPU after this (ISTMO_PDF_SLOW_AFTER, 5 s by default)
 LOOP = "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}"
 
 
@@ -221,18 +223,24 @@ class _Flood:
 
 
 def _neighbour() -> dict[str, Any]:
+    """B alone and B beside A's flood in alternating rounds (the machine's drift weighs on both)."""
     from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
 
-    with WeasyPrintPdfRenderer(RendererSettings(processes=2, timeout=SLOW_TIMEOUT)) as renderer:
+    alone: list[float] = []
+    fair: list[float] = []
+    fair_flood: dict[str, int] = {}
+    with WeasyPrintPdfRenderer(RendererSettings(processes=2, timeout=SLOW_TIMEOUT, slow_after=SLOW_AFTER)) as renderer:
         renderer.start()
         _timed_renders(renderer, 3, "B")  # warm both workers' caches
-        alone = _timed_renders(renderer, NEIGHBOUR_RENDERS, "B")
-        with _Flood(renderer, "A") as fair_flood:
-            fair = _timed_renders(renderer, NEIGHBOUR_RENDERS, "B")
+        for _ in range(ROUNDS):
+            alone += _timed_renders(renderer, NEIGHBOUR_RENDERS // ROUNDS, "B")
+            with _Flood(renderer, "A") as flood:
+                fair += _timed_renders(renderer, NEIGHBOUR_RENDERS // ROUNDS, "B")
+            for code, times in flood.outcomes.items():
+                fair_flood[code] = fair_flood.get(code, 0) + times
         with _Flood(renderer, None) as plain_flood:
             plain = _timed_renders(renderer, BASELINE_RENDERS, None)
-    return {"alone": alone, "fair": fair, "plain": plain, "fair_flood": fair_flood.outcomes,
-            "plain_flood": plain_flood.outcomes}
+    return {"alone": alone, "fair": fair, "plain": plain, "fair_flood": fair_flood, "plain_flood": plain_flood.outcomes}
 
 
 def neighbour_section(label: str) -> None:

@@ -4,6 +4,7 @@ up to their cap, the next one is RENDER_BUSY at once, and tenant B's invoice ren
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 
 from dependency_injector import providers
 
+from adapters.pdf.pool import SLOW_NICE
 from adapters.pdf.weasyprint import RendererSettings, WeasyPrintPdfRenderer
 from entrypoints.config import Variables
 from tests.integration.test_api_pdf import PREVIEW, RENDER_INVOICE, create_client, create_invoice, run
@@ -68,3 +70,45 @@ def test_the_container_reads_the_tenant_share_variables(make_service: Any) -> No
     assert (share.slots, share.share, share.waiting) == (4, 3, 0)
     default = make_service(pdf_processes=4).container.pdf.pdf_renderer().fair_share
     assert (default.slots, default.share, default.waiting) == (4, 2, 2)
+
+
+HEAVY = "{% for i in range(3000) %}{% for j in range(300) %}{% endfor %}{% endfor %}<p>listo</p>"
+
+
+def test_a_slow_render_yields_the_cpu_and_its_worker_is_replaced_after_it() -> None:
+    from application.pdf.documents import PdfLayout, sample_invoice
+
+    with WeasyPrintPdfRenderer(RendererSettings(processes=1, timeout=600, slow_after=0.01)) as renderer:
+        renderer.start()
+        [before] = renderer.worker_pids()
+        assert os.getpriority(os.PRIO_PROCESS, before) == 0
+        seen: list[int] = []
+
+        def watch() -> None:  # the worker's nice value while the heavy render runs
+            while not done.is_set():
+                try:
+                    seen.append(os.getpriority(os.PRIO_PROCESS, before))
+                except OSError:
+                    return
+                time.sleep(0.005)
+
+        done = threading.Event()
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        result = renderer.render_job(sample_invoice(), PdfLayout(custom_body_template=HEAVY), {}, tenant_id="A")
+        done.set()
+        watcher.join(30)
+        assert result.pid == before and result.value.startswith(b"%PDF-")
+        assert SLOW_NICE in seen  # it ran niced
+        [after] = renderer.worker_pids()
+        assert after != before and os.getpriority(os.PRIO_PROCESS, after) == 0  # a fresh worker at full priority
+
+
+def test_without_slow_after_a_slow_render_keeps_its_worker() -> None:
+    from application.pdf.documents import PdfLayout, sample_invoice
+
+    with WeasyPrintPdfRenderer(RendererSettings(processes=1, timeout=600, slow_after=None)) as renderer:
+        renderer.start()
+        [before] = renderer.worker_pids()
+        renderer.render(sample_invoice(), PdfLayout(custom_body_template=HEAVY), {})
+        assert renderer.worker_pids() == [before] and os.getpriority(os.PRIO_PROCESS, before) == 0

@@ -164,3 +164,16 @@ def test_a_failing_render_gives_its_slot_back() -> None:
 def test_impossible_shares_are_refused(settings: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         FairShare(**{"slots": 1, "share": 1, "waiting": 1, "patience": 1.0, **settings})  # type: ignore[arg-type]
+
+
+def test_the_pool_hands_out_a_warm_worker_before_a_replacement_still_starting() -> None:
+    from types import SimpleNamespace
+
+    from adapters.pdf.pool import PoolSettings, WorkerPool
+
+    pool = WorkerPool(PoolSettings(processes=2))  # nothing starts until the first job
+    starting, warm = SimpleNamespace(ready=False), SimpleNamespace(ready=True)
+    pool._idle.put(starting)  # type: ignore[arg-type]
+    pool._idle.put(warm)  # type: ignore[arg-type]
+    assert pool._acquire() is warm
+    assert pool._acquire() is starting  # and it is not lost: it is the next one

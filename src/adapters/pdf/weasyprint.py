@@ -55,6 +55,7 @@ class RendererSettings:
     tenant_share: int | None = None  # renders one tenant may run at once; default: half the workers
     tenant_waiting: int = 2  # renders one tenant may have waiting beyond those (then RENDER_BUSY)
     queue_timeout: float = 120.0  # seconds a render may wait for a worker (then RENDER_BUSY)
+    slow_after: float | None = 5.0  # seconds after which a render yields the CPU to the others
 
 
 class WeasyPrintPdfRenderer:
@@ -66,6 +67,7 @@ class WeasyPrintPdfRenderer:
             PoolSettings(
                 processes=settings.processes or os.cpu_count() or 1,
                 timeout=settings.timeout,
+                slow_after=settings.slow_after,
                 start_method=settings.start_method,
                 worker=WorkerSettings(
                     memory_limit_bytes=memory,
