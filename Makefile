@@ -44,7 +44,11 @@ serve: pdf-modules
 # The PDF tests run again on the stock path (accelerator off), as on a host where it stands aside.
 PDF_STOCK_TESTS := $(addprefix tests/integration/test_pdf_,render.py renderer_contract.py security.py)
 
+# nginx (Debian's package): the production proxy tests run the service behind deploy/nginx.conf.
 test: pdf-modules
+	@command -v nginx >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx; \
+	  else echo "warning: install nginx (apt-get) for the production proxy tests"; fi; }
 	$(BIN)/lint-imports
 	$(BIN)/ruff check --select S --quiet src
 	$(BIN)/python -m pytest -n auto --dist loadgroup

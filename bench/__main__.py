@@ -17,6 +17,8 @@ throughput figures move with it.
 10. QuickBooks (issue 16): the 1,000-invoice backfill by two worker processes, the refresh storm (``bench.quickbooks``).
 11. Document intake (issue 15, section 4): 10,000-line CAMT.053 and OFX imports and re-imports, 1,000
    DGI XML invoices with two workers, the DGI QR in a 3-page PDF (``bench.intake``).
+12. Abuse (issue 19): webhooks through nginx beside gunicorn alone; a noisy neighbour's effect on
+   another tenant's PDF renders (``bench.hardening``).
 """
 
 from __future__ import annotations
@@ -228,6 +230,10 @@ def main() -> None:
     from bench import intake  # issue 15, section 4
 
     intake.section("11")
+    from bench import hardening  # issue 19
+
+    wait_until_quiet()
+    hardening.main()
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 

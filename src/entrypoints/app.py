@@ -16,7 +16,7 @@ from application.shared.modules import domain_parts
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.graphql.schema import build_schema
-from entrypoints.http import graphql, health, outage, services
+from entrypoints.http import graphql, health, outage, rate_limits, services
 from entrypoints.http.errors import json_error
 
 log = structlog.get_logger("istmo.http")
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app = Flask("istmo")
     app.config["MAX_CONTENT_LENGTH"] = container.settings().max_upload_bytes + 4 * 1024 * 1024
     services.install(app, container, build_schema())
+    rate_limits.install(app, container.settings())
     outage.quiet(graphql.__name__)  # the GraphQL library's own error log: no traceback for an outage
     app.register_blueprint(health.blueprint)
     app.register_blueprint(graphql.blueprint)

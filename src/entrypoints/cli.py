@@ -47,7 +47,8 @@ def main() -> None:
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
 @click.option("--with-worker", is_flag=True, help="Also run the job worker in this process (with --dev).")
-def serve(host: str, port: int, dev: bool, workers: int, with_worker: bool) -> None:
+@click.option("--unix-socket", default=None, help="gunicorn listens on this socket instead (behind deploy/nginx.conf).")
+def serve(host: str, port: int, dev: bool, workers: int, with_worker: bool, unix_socket: str | None) -> None:
     """Serve the API (GraphQL at /graphql)."""
     if with_worker and not dev:
         raise click.UsageError("--with-worker needs --dev; in production run `istmo worker` beside the server")
@@ -71,7 +72,7 @@ def serve(host: str, port: int, dev: bool, workers: int, with_worker: bool) -> N
         return
     from entrypoints.gunicorn import serve_with_gunicorn
 
-    serve_with_gunicorn(host=host, port=port, workers=workers)
+    serve_with_gunicorn(host=host, port=port, workers=workers, unix_socket=unix_socket)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -22,10 +22,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
-def serve_with_gunicorn(*, host: str, port: int, workers: int) -> None:
+def serve_with_gunicorn(*, host: str, port: int, workers: int, unix_socket: str | None = None) -> None:
     _Gunicorn(
         {
-            "bind": f"{host}:{port}",
+            "bind": f"unix:{unix_socket}" if unix_socket else f"{host}:{port}",
             "workers": workers,
             "worker_class": "gthread",
             "threads": 4,

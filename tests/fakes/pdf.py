@@ -27,11 +27,15 @@ _DELIMITERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
 class FakePdfRenderer:
     def __init__(self) -> None:
         self.renders: list[tuple[PdfDocument, PdfLayout, dict[str, PdfAsset]]] = []
+        self.tenants: list[str | None] = []  # whose each render was (the fair share's key)
         self.fail_with: DomainError | None = None
 
-    def render(self, document: PdfDocument, layout: PdfLayout, assets: Mapping[str, PdfAsset]) -> bytes:
+    def render(
+        self, document: PdfDocument, layout: PdfLayout, assets: Mapping[str, PdfAsset], *, tenant_id: str | None = None
+    ) -> bytes:
         if self.fail_with is not None:
             raise self.fail_with
+        self.tenants.append(tenant_id)
         self.check_template(layout.custom_body_template, layout.custom_css)
         self.renders.append((document, layout, dict(assets)))
         described = repr(

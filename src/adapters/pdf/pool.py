@@ -5,7 +5,9 @@ imported WeasyPrint (on the accelerated path), so a new worker only builds its e
 instead of starting an interpreter and importing everything (~1 s with ``spawn``). Each job is sent to an idle worker
 over its own pipe; the caller's thread waits at most ``timeout`` seconds for the answer, then
 kills the worker, starts a replacement and raises ``RenderTimeout``. A worker that dies (killed
-by the kernel, crashed) is replaced the same way. Any number of threads may call ``submit``;
+by the kernel, crashed) is replaced the same way. A render still running after ``slow_after``
+seconds lowers its worker's CPU priority (nice 10), so that on a busy host it slows the other
+workers' renders less; that worker is replaced once it answers. Any number of threads may call ``submit``;
 jobs beyond the pool size wait for a free worker.
 """
 
@@ -41,6 +43,7 @@ class PoolSettings:
     timeout: float = 30.0  # seconds of wall clock per render
     start_timeout: float = 60.0  # seconds for a new worker to become ready
     queue_timeout: float = 120.0  # seconds a job may wait for a free worker
+    slow_after: float | None = 5.0  # seconds after which a render yields the CPU (None: never)
     start_method: str = "forkserver"
     worker: WorkerSettings = field(default_factory=WorkerSettings)
 
@@ -53,12 +56,16 @@ class JobResult:
     peak_rss_kb: int  # the worker's peak resident size so far (VmHWM)
 
 
+SLOW_NICE = 10  # the nice value of a worker whose render has run past ``slow_after``
+
+
 class _Worker:
     def __init__(self, process: Any, conn: Any) -> None:
         self.process = process
         self.conn = conn
         self.ready = False
         self.pid: int = process.pid
+        self.yielded = False  # niced for a slow render: replaced after it (a nice value only goes up)
 
     def stop(self, *, kill: bool) -> None:
         try:
@@ -168,12 +175,12 @@ class WorkerPool:
             budget = self.settings.timeout if timeout is None else timeout
             try:
                 worker.conn.send(job)
-                if not worker.conn.poll(budget):
+                if not self._answered(worker, budget):
                     raise RenderTimeout(f"the render took longer than {budget:g} s and was stopped")
                 status, value, stats = worker.conn.recv()
             except (EOFError, OSError) as error:
                 raise self._death(worker, error) from None
-            replace = bool(stats.get("retire"))
+            replace = bool(stats.get("retire")) or worker.yielded
             if status == "ok":
                 return JobResult(value, stats["pid"], stats["seconds"], stats["peak_rss_kb"])
             kind, message, field_name, line = value
@@ -184,13 +191,39 @@ class WorkerPool:
         finally:
             self._release(worker, replace=replace)
 
+    def _answered(self, worker: _Worker, budget: float) -> bool:
+        """Whether the worker answers within ``budget`` seconds. A render still running after
+        ``slow_after`` yields the CPU to the other workers' (on a busy host one tenant's slow template
+        would otherwise slow every other tenant's render): its worker's nice value goes up."""
+        slow_after = self.settings.slow_after
+        if slow_after is None or slow_after >= budget:
+            return bool(worker.conn.poll(budget))
+        if worker.conn.poll(slow_after):
+            return True
+        try:
+            os.setpriority(os.PRIO_PROCESS, worker.pid, SLOW_NICE)
+            worker.yielded = True
+        except OSError:  # gone already: the poll below sees it
+            pass
+        return bool(worker.conn.poll(budget - slow_after))
+
     def _acquire(self) -> _Worker:
         try:
-            return self._idle.get(timeout=self.settings.queue_timeout)
+            worker = self._idle.get(timeout=self.settings.queue_timeout)
         except queue.Empty:
             raise RenderTimeout(
                 f"no PDF worker became free within {self.settings.queue_timeout:g} s"
             ) from None
+        if worker.ready:
+            return worker
+        # a replacement still starting (its predecessor was stopped at its time limit): a warm worker
+        # idle beside it goes first, so that another render does not wait for the start
+        try:
+            warm = self._idle.get_nowait()
+        except queue.Empty:
+            return worker
+        self._idle.put(worker)
+        return warm
 
     def _wait_ready(self, worker: _Worker) -> None:
         if worker.ready:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import tinycss2
 
 from adapters.pdf.accelerated import usable
+from adapters.pdf.fairness import FairShare
 from adapters.pdf.html import FILTERS, compile_template
 from adapters.pdf.pool import JobResult, PoolSettings, WorkerPool
 from adapters.pdf.sandbox import DocumentSandbox
@@ -51,6 +52,10 @@ class RendererSettings:
     max_html_chars: int = 20_000_000
     start_method: str = "forkserver"
     accelerator: bool = True  # wanted; used only where it knows the WeasyPrint release
+    tenant_share: int | None = None  # renders one tenant may run at once; default: half the workers
+    tenant_waiting: int = 2  # renders one tenant may have waiting beyond those (then RENDER_BUSY)
+    queue_timeout: float = 120.0  # seconds a render may wait for a worker (then RENDER_BUSY)
+    slow_after: float | None = 5.0  # seconds after which a render yields the CPU to the others
 
 
 class WeasyPrintPdfRenderer:
@@ -62,6 +67,7 @@ class WeasyPrintPdfRenderer:
             PoolSettings(
                 processes=settings.processes or os.cpu_count() or 1,
                 timeout=settings.timeout,
+                slow_after=settings.slow_after,
                 start_method=settings.start_method,
                 worker=WorkerSettings(
                     memory_limit_bytes=memory,
@@ -72,12 +78,19 @@ class WeasyPrintPdfRenderer:
                 ),
             )
         )
+        processes = self._pool.settings.processes
+        self.fair_share = FairShare(
+            slots=processes, share=settings.tenant_share or max(1, processes // 2),
+            waiting=settings.tenant_waiting, patience=settings.queue_timeout,
+        )
         self._sandbox: DocumentSandbox | None = None
 
     # --- PdfRenderer ----------------------------------------------------------------------
 
-    def render(self, document: PdfDocument, layout: PdfLayout, assets: Mapping[str, PdfAsset]) -> bytes:
-        return self.render_job(document, layout, assets).value  # type: ignore[no-any-return]
+    def render(
+        self, document: PdfDocument, layout: PdfLayout, assets: Mapping[str, PdfAsset], *, tenant_id: str | None = None
+    ) -> bytes:
+        return self.render_job(document, layout, assets, tenant_id=tenant_id).value  # type: ignore[no-any-return]
 
     def check_template(self, body_template: str | None, custom_css: str | None) -> None:
         if body_template:
@@ -90,7 +103,7 @@ class WeasyPrintPdfRenderer:
     # --- beyond the port: warm-up, statistics, shutdown -------------------------------------
 
     def render_job(
-        self, document: PdfDocument, layout: PdfLayout, assets: Mapping[str, PdfAsset]
+        self, document: PdfDocument, layout: PdfLayout, assets: Mapping[str, PdfAsset], *, tenant_id: str | None = None
     ) -> JobResult:
         """``render`` with the worker's pid, time in the worker and peak RSS (bench and tests)."""
         if not isinstance(document, _DOCUMENTS):
@@ -106,7 +119,8 @@ class WeasyPrintPdfRenderer:
             if len(asset.data) > MAX_ASSET_BYTES:
                 raise InvalidInput(f"asset {name!r} is larger than {MAX_ASSET_BYTES} bytes", field="logo")
             checked[str(name)] = asset
-        return self._pool.submit((document, layout, checked))
+        with self.fair_share.turn(tenant_id):  # a worker, within the tenant's share (see fairness.py)
+            return self._pool.submit((document, layout, checked))
 
     def start(self) -> None:
         """Start and warm every worker now (otherwise the first renders do it)."""

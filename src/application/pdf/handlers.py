@@ -129,7 +129,7 @@ class _Renders:
         if logo is not None:
             data = b"".join(self._storage.read(blob_key(actor.tenant_id, logo.sha256)))
             assets[LOGO] = PdfAsset(name=logo.name, mime=logo.mime, data=data)
-        pdf = self._renderer.render(document, layout, assets)
+        pdf = self._renderer.render(document, layout, assets, tenant_id=actor.tenant_id)
         staged = stage_chunks(self._storage, [pdf], max_size=self._policy.max_upload_bytes)
         return self._keeper.keep(uow, actor, staged, name=name, entity=entity, temporary=temporary)
 

@@ -17,12 +17,16 @@ class PdfRenderer(Protocol):
 
     Failures are domain errors: ``TemplateInvalid`` (a custom template or CSS that does not
     compile), ``RenderTimeout``, ``RenderTooLarge`` (memory, output size, pages) and
-    ``RenderFailed`` (anything else, e.g. an unsafe operation in a custom template).
+    ``RenderFailed`` (anything else, e.g. an unsafe operation in a custom template), and
+    ``RendererBusy`` (the tenant has its share of the renderer busy: retry soon).
     """
 
-    def render(self, document: PdfDocument, layout: PdfLayout, assets: Mapping[str, PdfAsset]) -> bytes:
+    def render(
+        self, document: PdfDocument, layout: PdfLayout, assets: Mapping[str, PdfAsset], *, tenant_id: str | None = None
+    ) -> bytes:
         """The PDF of ``document`` dressed by ``layout``; ``assets`` are what it may refer to by name
-        (``istmo-asset:<name>``), e.g. the logo read from the tenant's own files."""
+        (``istmo-asset:<name>``), e.g. the logo read from the tenant's own files. ``tenant_id``: whose
+        render it is, for the tenant's fair share of the renderer (``RendererBusy`` past it)."""
         ...
 
     def check_template(self, body_template: str | None, custom_css: str | None) -> None:

@@ -31,3 +31,9 @@ class RenderTooLarge(RenderFailed):
     """The render hit a size limit: memory, HTML or PDF bytes, pages or nesting depth."""
 
     code = "RENDER_LIMIT"
+
+
+class RendererBusy(DomainError):
+    """The tenant already has its share of the renderer busy (or no worker freed up in time): retry soon."""
+
+    code = "RENDER_BUSY"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 from dependency_injector import providers
 
@@ -24,6 +25,9 @@ def _pdf_renderer(settings: Settings) -> Iterator[WeasyPrintPdfRenderer]:
             timeout=settings.pdf_timeout.total_seconds(),
             memory_limit_mb=settings.pdf_memory_mb,
             accelerator=accelerator_wanted(settings),
+            tenant_share=settings.variables.integer("PDF_TENANT_RENDERS", 0, minimum=0) or None,
+            tenant_waiting=settings.variables.integer("PDF_TENANT_WAITING", 2, minimum=0),
+            slow_after=settings.variables.duration("PDF_SLOW_AFTER", timedelta(seconds=5)).total_seconds() or None,
         )
     )
     try:

@@ -26,6 +26,7 @@ from entrypoints.container import Container
 from entrypoints.graphql.limits import cached_parser, depth_limit, mutation_limit
 from entrypoints.graphql.schema import cost_map, request_loaders
 from entrypoints.http import outage
+from entrypoints.http.client_mistakes import GraphQLErrorLog, is_client_mistake
 from entrypoints.http.errors import json_error
 from entrypoints.http.multipart import MalformedMultipart, MultipartForm, read_multipart
 from entrypoints.http.services import schema, services
@@ -140,7 +141,7 @@ def _run(container: Container, who: Actor, data: Any, *, upload_names: dict[str,
         validation_rules=rules,
         query_parser=parser,
         error_formatter=_format_error,
-        logger=__name__,
+        logger=_ERROR_LOG,
     ))
     away = g.pop("database_away", None)
     if away is not None:  # a resolver found the database away: the whole answer is 503
@@ -154,11 +155,14 @@ def _run(container: Container, who: Actor, data: Any, *, upload_names: dict[str,
 
 
 _SUGGESTION = re.compile(r" Did you mean .*\?$")
+_ERROR_LOG = GraphQLErrorLog(__name__)  # client mistakes at INFO, without a traceback
 
 
 def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
+    if original is None or isinstance(original, GraphQLError) or (
+        is_client_mistake(error) and not isinstance(original, DomainError)  # e.g. a Date literal refused
+    ):
         formatted = ariadne_format_error(error, debug=False)
         if not debug:  # production: no "Did you mean ...?" listing fields, types and arguments
             formatted["message"] = _SUGGESTION.sub("", formatted["message"])
