@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pem
@@ -36,6 +38,7 @@ from adapters.signing.certificate import SealingIdentity
 from application.signatures.ports import CompletionCertificate, SealCheck, Stamp
 
 FIELD = "IstmoSeal"
+T = TypeVar("T")
 _A4 = (595.0, 842.0)
 _STAMP_W, _STAMP_H, _MARGIN = 150.0, 55.0, 36.0
 
@@ -80,6 +83,9 @@ class PyHankoDocumentSealer:
     # --- sealing -----------------------------------------------------------------------------
 
     def seal(self, pdf: bytes, stamps: Sequence[Stamp], certificate: CompletionCertificate) -> bytes:
+        return _outside_event_loop(self._seal, pdf, stamps, certificate)
+
+    def _seal(self, pdf: bytes, stamps: Sequence[Stamp], certificate: CompletionCertificate) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         self._stamp(writer, stamps)
         self._certificate_pages(writer, certificate)
@@ -189,6 +195,9 @@ class PyHankoDocumentSealer:
     # --- verification ------------------------------------------------------------------------
 
     def verify(self, pdf: bytes) -> SealCheck:
+        return _outside_event_loop(self._verify, pdf)
+
+    def _verify(self, pdf: bytes) -> SealCheck:
         try:
             reader = PdfFileReader(io.BytesIO(pdf), strict=False)
             embedded = reader.embedded_signatures
@@ -227,8 +236,20 @@ class PyHankoDocumentSealer:
     def timestamp(self, digest: bytes) -> bytes | None:
         if self._timestamper is None:
             return None
-        token = asyncio.run(self._timestamper.async_timestamp(digest, "sha256"))
+        timestamper = self._timestamper
+        token = _outside_event_loop(lambda: asyncio.run(timestamper.async_timestamp(digest, "sha256")))
         return bytes(token.dump())
+
+
+def _outside_event_loop(function: Callable[..., T], *args: Any) -> T:
+    """pyHanko's synchronous calls run their own event loop: inside a running one (an async
+    GraphQL resolver) they run on a thread of their own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
 
 
 def _helvetica(writer: IncrementalPdfFileWriter) -> generic.IndirectObject:

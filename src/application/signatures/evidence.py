@@ -100,8 +100,7 @@ class VerifySignedDocumentHandler:
                 for e in uow.signature_audit.of(entity_type=seal.entity_type.value, entity_id=seal.entity_id)
                 if e.document_sha256 == seal.source_sha256 and e.seq <= seal.chain_seq + 1
             ]
-            sealed_file = uow.file_views.get(seal.sealed_file_id)
-        return DocumentVerification(
-            check=check, sha256=sha256, tenant_document=True, entity_type=seal.entity_type.value,
-            entity_id=seal.entity_id, sealed_file=sealed_file, events=tuple(events),
-        )
+            return DocumentVerification(
+                check=check, sha256=sha256, tenant_document=True, entity_type=seal.entity_type.value,
+                entity_id=seal.entity_id, sealed_file=uow.file_views.get(seal.sealed_file_id), events=tuple(events),
+            )
