@@ -41,8 +41,8 @@ BY_ID = f"query($id: ID!) {{ getSignatureById(id: $id) {{ signature {{ {SIGNATUR
 SEND_EMAIL = f"""mutation($entity: SignedEntityInput!, $email: String!, $name: String!, $message: String, $expiresIn: Int) {{
   sendSignatureApprovalEmail(entity: $entity, recipientEmail: $email, recipientName: $name, message: $message,
     expiresIn: $expiresIn) {{ signatureRequest {{ {REQUEST} }} link {ERROR} }} }}"""
-SEND_WHATSAPP = f"""mutation($entity: SignedEntityInput!, $phone: String!, $name: String!, $template: String) {{
-  sendSignatureApprovalWhatsapp(entity: $entity, recipientPhone: $phone, recipientName: $name, template: $template) {{
+SEND_WHATSAPP = f"""mutation($entity: SignedEntityInput!, $phone: String!, $recipient: String!, $template: String) {{
+  sendSignatureApprovalWhatsapp(entity: $entity, recipientPhone: $phone, recipientName: $recipient, template: $template) {{
     signatureRequest {{ {REQUEST} }} link {ERROR} }} }}"""
 CANCEL = f"mutation($id: ID!) {{ cancelSignatureRequest(id: $id) {{ signatureRequest {{ {REQUEST} }} {ERROR} }} }}"
 REQUESTS = f"query($status: String) {{ signatureRequests(status: $status) {{ signatureRequests {{ {REQUEST} }} {ERROR} }} }}"
