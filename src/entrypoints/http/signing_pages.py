@@ -100,7 +100,10 @@ SCRIPT = """(function () {
     if (!down) { return; }
     var p = point(e); ctx.lineTo(p.x, p.y); ctx.stroke(); drawn = true; e.preventDefault();
   });
-  function up() { down = false; }
+  function up(e) {
+    down = false;
+    if (pad.hasPointerCapture(e.pointerId)) { pad.releasePointerCapture(e.pointerId); }
+  }
   pad.addEventListener('pointerup', up);
   pad.addEventListener('pointercancel', up);
   document.getElementById('clear').addEventListener('click', function () {
