@@ -385,5 +385,9 @@ def secrets_rotate() -> None:
         )
 
 
+from entrypoints.cli_signatures import signatures as _signatures  # noqa: E402 - after main exists
+
+main.add_command(_signatures)
+
 if __name__ == "__main__":
     main()

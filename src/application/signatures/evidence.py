@@ -51,9 +51,10 @@ class VerifyTenantChainHandler:
     def __call__(self, cmd: VerifyTenantChain, uow: SignaturesUnitOfWork) -> ChainReport:
         with uow:
             tenant = uow.tenants.by_slug(cmd.tenant_slug)
-        if tenant is None:
-            raise NotFound(f"tenant {cmd.tenant_slug!r} not found", field="tenant")
-        work = self._uow_factory(tenant.id)
+            if tenant is None:
+                raise NotFound(f"tenant {cmd.tenant_slug!r} not found", field="tenant")
+            tenant_id = tenant.id
+        work = self._uow_factory(tenant_id)
         with work:
             return work.signature_audit.verify()
 
