@@ -14,6 +14,8 @@ throughput figures move with it.
 8. Webhooks: Polar-signed deliveries sent by wrk into gunicorn on PostgreSQL, beside a bare INSERT+COMMIT loop (``bench.webhooks``).
 9. Emails (issue 4, section 6): 1,000 queued emails to a local SMTP server by two worker processes
    on PostgreSQL, duplicates counted by Message-ID at the server (``bench.emails``).
+10. Signatures (issue 17, section 4): sealing a 2-page invoice; the audit chain check over 100,000
+    entries (``bench.signatures``).
 """
 
 from __future__ import annotations
@@ -220,6 +222,10 @@ def main() -> None:
 
     webhooks.section("8")
     emails_section()
+    header("[10] signatures (issue 17, section 4): sealing a 2-page invoice; the audit chain check over 100,000 entries")
+    from bench import signatures
+
+    signatures.run()
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 

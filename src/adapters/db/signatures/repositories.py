@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -19,7 +17,7 @@ from adapters.db.signatures.tables import (
 )
 from application.shared.ports import Clock
 from domain.shared.model import new_id
-from domain.signatures.audit import GENESIS, HASHED_FIELDS, AuditEntry, AuditRecord, ChainCheck, ChainReport
+from domain.signatures.audit import GENESIS, SORTED_FIELDS, AuditEntry, AuditRecord, ChainCheck, ChainReport
 from domain.signatures.model import (
     RequestStatus,
     Signature,
@@ -118,7 +116,7 @@ class SqlAlchemySealRepository(TenantRepository[SignatureSeal]):
         )
 
 
-_COLUMNS = [signature_audit.c[name] for name in HASHED_FIELDS]
+_COLUMNS = [signature_audit.c[name] for name in SORTED_FIELDS]
 
 
 class SqlAlchemyAuditLog:
@@ -182,10 +180,8 @@ class SqlAlchemyAuditLog:
             .order_by(signature_audit.c.seq)
             .execution_options(yield_per=5000)
         )
-        names = HASHED_FIELDS
         for row in self._session.execute(statement):
-            fields: dict[str, Any] = dict(zip(names, row[:-1], strict=True))
-            if not check.add(fields, row[-1]):
+            if not check.add_sorted(tuple(row[:-1]), row[-1]):
                 break
         report = check.report()
         if not report.intact:
