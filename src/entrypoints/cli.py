@@ -385,7 +385,7 @@ def secrets_rotate() -> None:
         )
 
 
-from entrypoints.cli_signatures import signatures as _signatures  # noqa: E402 - after main exists
+from entrypoints.cli_signatures import signatures as _signatures  # imported here: it reads main's helpers
 
 main.add_command(_signatures)
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from tests.integration.api import data, staged
 from tests.integration.signatures_support import (
     ADD_SIGNATURE,
     BY_ID,
@@ -33,7 +34,6 @@ from tests.integration.signatures_support import (
     run_jobs,
     sql,
 )
-from tests.integration.api import data, staged
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def world(make_service: Any, weasyprint_renderer: Any) -> Any:
 
 
 def count(service: Any, table: str) -> int:
-    return int(sql(service, f"SELECT count(*) FROM {table}").scalar_one())  # noqa: S608 - test table names
+    return int(sql(service, f"SELECT count(*) FROM {table}").scalar_one())
 
 
 def test_a_signature_on_an_invoice_records_its_exact_pdf_and_the_seal_is_valid_for_pyhanko(world: Any) -> None:

@@ -110,7 +110,7 @@ def test_another_tenants_chain_is_its_own(world: Any) -> None:
 def test_a_flipped_byte_makes_the_sealed_pdf_invalid_with_the_reason(world: Any) -> None:
     service, clock = world
     acme = service.headers("acme")
-    sealed, pdf = signed_and_sealed(service, clock, acme)
+    _, pdf = signed_and_sealed(service, clock, acme)
     good = upload(service, VERIFY_DOCUMENT, pdf, filename="sellado.pdf", headers=acme).get_json()
     verification = good["data"]["verifySignedDocument"]["verification"]
     assert (verification["status"], verification["tenantDocument"], verification["sealedBy"]) == (

@@ -71,7 +71,7 @@ def drawn() -> str:
 
 
 def count(service: Any, table: str) -> int:
-    return int(sql(service, f"SELECT count(*) FROM {table}").scalar_one())  # noqa: S608 - test table names
+    return int(sql(service, f"SELECT count(*) FROM {table}").scalar_one())
 
 
 def test_the_link_by_email_opens_a_secure_page_and_signs_once_then_the_seal_lists_the_signers_events(world: Any) -> None:

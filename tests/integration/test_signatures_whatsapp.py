@@ -23,8 +23,8 @@ def ready(connected: Api, weasyprint_renderer: Any) -> Api:  # noqa: F811 - the 
     return connected
 
 
-def count(api: Api, table: str) -> int:
-    return api.count(table)
+def count(ready: Api, table: str) -> int:
+    return ready.count(table)
 
 
 def test_the_link_goes_as_an_approved_template_with_the_link_as_its_parameter(ready: Api) -> None:

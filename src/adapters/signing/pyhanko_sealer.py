@@ -28,8 +28,8 @@ from pyhanko.pdf_utils.images import pil_image
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
-from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -164,8 +164,8 @@ class PyHankoDocumentSealer:
                     text += f"  UA {event.user_agent}"
                 lines.extend((8, part) for part in _wrap(text))
             lines.append((9, ""))
-        lines.append((7, "Este certificado registra eventos; no afirma validez juridica de la firma. "
-                         "This certificate records events; it claims no legal status."))
+        lines.append((7, ("Este certificado registra eventos; no afirma validez juridica de la firma. "
+                          "This certificate records events; it claims no legal status.")))
         font = _helvetica(writer)
         page_lines: list[list[tuple[int, str]]] = [[]]
         y = _A4[1] - 60

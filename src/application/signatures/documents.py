@@ -18,10 +18,10 @@ from application.pdf.commands import RenderInvoicePdf, RenderQuotePdf
 from application.shared.modules import Messages
 from application.signatures.ports import SignaturesUnitOfWork
 from domain.files.model import EntityType, parse_entity_id
+from domain.shared.errors import NotFound
 from domain.shared.model import parse_id
 from domain.signatures.errors import NoDocument
 from domain.signatures.model import SignedEntityType
-from domain.shared.errors import NotFound
 from domain.tenancy.model import Actor
 
 PDF = "application/pdf"

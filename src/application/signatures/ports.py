@@ -12,7 +12,13 @@ from application.jobs.ports import JobOutbox
 from application.shared.ports import UnitOfWork
 from application.tenancy.ports import TenantDirectory
 from domain.signatures.audit import AuditEntry, AuditRecord, ChainReport
-from domain.signatures.model import RequestStatus, Signature, SignatureRequest, SignatureSeal, SignedEntityType
+from domain.signatures.model import (
+    RequestStatus,
+    Signature,
+    SignatureRequest,
+    SignatureSeal,
+    SignedEntityType,
+)
 
 
 class SignatureRepository(Protocol):

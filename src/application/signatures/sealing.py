@@ -7,6 +7,8 @@ is an audit entry.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from application.files.keeping import FileKeeper, blob_key
 from application.files.ports import FileStorage
 from application.files.staging import stage_chunks
@@ -28,7 +30,6 @@ from domain.signatures.audit import AuditEntry, AuditEvent, AuditRecord
 from domain.signatures.errors import NoDocument
 from domain.signatures.model import Signature, SignatureSeal
 from domain.tenancy.model import Actor, Role
-from datetime import datetime
 
 SEALER = "istmo:sealer"
 
@@ -40,7 +41,7 @@ def sealed_name(name: str) -> str:
 
 def _event(entry: AuditEntry) -> CertificateEvent:
     return CertificateEvent(
-        at=datetime.fromisoformat(entry.occurred_at.replace("Z", "+00:00")), event=entry.event,
+        at=datetime.fromisoformat(entry.occurred_at), event=entry.event,
         actor=entry.actor, ip=entry.ip, user_agent=entry.user_agent,
     )
 

@@ -211,8 +211,8 @@ class ChainCheck:
             self._fault = (seq, entry_id, problem)
             return False
         if values[_PREV] != self._head:
-            self._fault = (seq, entry_id, f"entry {seq} does not follow entry {seq - 1}: an entry was removed, "
-                                           "replaced or reordered")
+            problem = f"entry {seq} does not follow entry {seq - 1}: an entry was removed, replaced or reordered"
+            self._fault = (seq, entry_id, problem)
             return False
         if sorted_hash(values) != stored_hash:
             self._fault = (seq, entry_id, f"entry {seq} was edited: its content no longer matches its hash")

@@ -24,19 +24,19 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from adapters.storage.disposition import content_disposition
 from application.signatures.commands import (
     DeclineByLink,
     OpenSigningLink,
     ReadSigningDocument,
     SignByLink,
-    Visitor,
     VerifyPdfSeal,
+    Visitor,
 )
-from adapters.storage.disposition import content_disposition
 from domain.shared.errors import DomainError
 from domain.signatures.errors import BadSignatureImage, RequestClosed, RequestNotFound
-from entrypoints.http.signing_pages import SCRIPT, STYLE, render_sign, render_state
 from entrypoints.http.services import services
+from entrypoints.http.signing_pages import SCRIPT, STYLE, render_sign, render_state
 
 blueprint = Blueprint("signatures", __name__)
 
