@@ -149,3 +149,35 @@ def test_the_seal_carries_an_rfc3161_timestamp_from_the_configured_tsa(
     assert status.intact and status.timestamp_validity is not None and status.timestamp_validity.intact
     check = sealer.verify(pdf)
     assert check.intact and check.timestamped_at is not None
+
+
+def test_the_daily_job_timestamps_each_chain_head_once_and_only_with_a_tsa(
+    world: Any, provider_server: ProviderServer  # noqa: F811 - the fixture
+) -> None:
+    import base64
+
+    from asn1crypto import cms, tsp
+    from dependency_injector import providers
+
+    from application.signatures.commands import TimestampChainHeads
+
+    service, clock = world
+    acme = service.headers("acme")
+    signed_and_sealed(service, clock, acme)
+    bus = service.container.bus()
+    assert bus.handle(TimestampChainHeads(actor=None)) == 0  # no TSA configured: nothing to do
+    assert sql(service, "SELECT count(*) FROM signature_chain_stamps").scalar_one() == 0
+    serve_tsa(provider_server)
+    sealer = PyHankoDocumentSealer(IDENTITY, tsa_url=f"{provider_server.url}/tsa")
+    service.container.signatures.document_sealer.override(providers.Object(sealer))
+    service.container.service.reset()  # the bus is rebuilt around the sealer with a TSA
+    bus = service.container.bus()
+    assert bus.handle(TimestampChainHeads(actor=None)) == 1
+    assert bus.handle(TimestampChainHeads(actor=None)) == 0  # this head has its timestamp
+    row = sql(service, "SELECT seq, head_hash, token FROM signature_chain_stamps").one()
+    rows = audit_rows(service, service.tenant("acme"))
+    assert (row.seq, row.head_hash) == (rows[-1]["seq"], rows[-1]["entry_hash"])
+    token = cms.ContentInfo.load(base64.b64decode(row.token))
+    info = token["content"]["encap_content_info"]["content"].parsed
+    assert isinstance(info, tsp.TSTInfo)
+    assert info["message_imprint"]["hashed_message"].native == bytes.fromhex(row.head_hash)

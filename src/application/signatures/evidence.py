@@ -8,13 +8,16 @@ is one this tenant sealed, and if so lists the events of its document from the a
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 
 from application.files.keeping import blob_key
 from application.files.ports import FileStorage
+from application.shared.ports import Clock
 from application.shared.actors import tenant_actor
 from application.signatures.commands import (
+    TimestampChainHeads,
     VerifyPdfSeal,
     VerifySignatureAuditChain,
     VerifySignedDocument,
@@ -23,8 +26,8 @@ from application.signatures.commands import (
 from application.signatures.ports import DocumentSealer, SealCheck, SignaturesUnitOfWork
 from application.signatures.views import AuditEntryView, DocumentVerification
 from domain.shared.errors import InvalidInput, NotFound
-from domain.shared.model import parse_id
-from domain.signatures.audit import AuditEntry, ChainReport
+from domain.shared.model import new_id, parse_id
+from domain.signatures.audit import AuditEntry, ChainReport, ChainStamp
 
 MAX_VERIFY_BYTES = 50 * 1024 * 1024
 
@@ -105,3 +108,31 @@ class VerifySignedDocumentHandler:
                 check=check, sha256=sha256, tenant_document=True, entity_type=seal.entity_type.value,
                 entity_id=seal.entity_id, sealed_file=uow.file_views.get(seal.sealed_file_id), events=tuple(events),
             )
+
+
+class TimestampChainHeadsHandler:
+    """The daily job: each tenant's chain head, timestamped by the TSA (none configured: nothing)."""
+
+    def __init__(self, sealer: DocumentSealer, uow_factory: Callable[[str | None], SignaturesUnitOfWork],
+                 clock: Clock) -> None:
+        self._sealer = sealer
+        self._uow_factory = uow_factory
+        self._clock = clock
+
+    def __call__(self, cmd: TimestampChainHeads, uow: SignaturesUnitOfWork) -> int:
+        with uow:
+            heads = uow.signature_chain_heads.unstamped()
+        done = 0
+        for tenant_id, seq, head in heads:
+            token = self._sealer.timestamp(bytes.fromhex(head))
+            if token is None:
+                return done
+            work = self._uow_factory(tenant_id)
+            with work:
+                work.signature_audit.add_stamp(ChainStamp(
+                    id=new_id(), tenant_id=tenant_id, seq=seq, head_hash=head,
+                    token=base64.b64encode(token).decode("ascii"), stamped_at=self._clock.now(),
+                ))
+                work.commit()
+            done += 1
+        return done

@@ -4,8 +4,11 @@ the evidence checks."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from application.files.keeping import FileKeeper
 from application.jobs.errors import PermanentJobError
+from application.jobs.schedules import Schedule
 from application.shared.modules import Dependencies, DomainModule, Registrations
 from application.signatures import commands as c
 from application.signatures import evidence as e
@@ -15,6 +18,9 @@ from application.signatures import sealing as s
 from application.signatures import signing as g
 from domain.jobs.model import Job
 from domain.shared.errors import DomainError
+
+STAMP_JOB = "signatures.stamp_chain_heads"
+"""Daily: each tenant's audit chain head, timestamped by the TSA (ISTMO_TSA_URL)."""
 
 
 def register(deps: Dependencies) -> Registrations:
@@ -53,8 +59,10 @@ def register(deps: Dependencies) -> Registrations:
             c.VerifyTenantChain: e.VerifyTenantChainHandler(factory),
             c.VerifySignedDocument: e.VerifySignedDocumentHandler(sealer, storage),
             c.VerifyPdfSeal: e.VerifyPdfSealHandler(sealer),
+            c.TimestampChainHeads: e.TimestampChainHeadsHandler(sealer, factory, clock),
         },
-        jobs={g.SEAL_JOB: seal},
+        jobs={g.SEAL_JOB: seal, STAMP_JOB: lambda job: deps.messages.handle(c.TimestampChainHeads(actor=None))},
+        schedules=[Schedule(kind=STAMP_JOB, interval=timedelta(days=1))],
     )
 
 

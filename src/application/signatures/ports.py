@@ -11,7 +11,7 @@ from application.files.ports import FileReader, FileRepository
 from application.jobs.ports import JobOutbox
 from application.shared.ports import UnitOfWork
 from application.tenancy.ports import TenantDirectory
-from domain.signatures.audit import AuditEntry, AuditRecord, ChainReport
+from domain.signatures.audit import AuditEntry, AuditRecord, ChainReport, ChainStamp
 from domain.signatures.model import (
     RequestStatus,
     Signature,
@@ -73,6 +73,12 @@ class AuditLog(Protocol):
         """Chained after the tenant's last entry (taken under the tenant's chain lock)."""
         ...
 
+    def add_stamp(self, stamp: ChainStamp) -> None: ...
+
+    def stamps(self) -> list[ChainStamp]:
+        """The tenant's chain-head timestamps, oldest first."""
+        ...
+
     def of(self, *, entity_type: str, entity_id: str) -> list[AuditEntry]:
         """The entries of one entity, in chain order."""
         ...
@@ -86,10 +92,19 @@ class AuditLog(Protocol):
         ...
 
 
+class ChainHeads(Protocol):
+    """System work: every tenant's chain head that has no timestamp yet."""
+
+    def unstamped(self) -> list[tuple[str, int, str]]:
+        """(tenant id, seq, head hash) of each."""
+        ...
+
+
 class SignaturesUnitOfWork(UnitOfWork, Protocol):
     signatures: SignatureRepository
     signature_requests: SignatureRequestRepository
     signing_links: SigningLinks
+    signature_chain_heads: ChainHeads
     signature_seals: SealRepository
     signature_audit: AuditLog
     jobs: JobOutbox

@@ -142,6 +142,19 @@ class AuditEntry:
         return dict(json.loads(self.details or "{}"))
 
 
+class ChainStamp:
+    """An RFC 3161 timestamp token (DER, base64) over a tenant's chain head (its hash's 32 bytes,
+    as a SHA-256 message imprint): the head existed by the TSA's time."""
+
+    def __init__(self, *, id: str, tenant_id: str, seq: int, head_hash: str, token: str, stamped_at: datetime) -> None:
+        self.id = id
+        self.tenant_id = tenant_id
+        self.seq = seq
+        self.head_hash = head_hash
+        self.token = token
+        self.stamped_at = stamped_at
+
+
 HASHED_FIELDS = (
     "id", "tenant_id", "seq", "event", "occurred_at", "actor", "entity_type", "entity_id",
     "document_sha256", "request_id", "signature_id", "ip", "user_agent", "details", "prev_hash",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from adapters.db.registry import Binding, DbModule, Repository
 from adapters.db.signatures.repositories import (
     SqlAlchemyAuditLog,
+    SqlAlchemyChainHeads,
     SqlAlchemySealRepository,
     SqlAlchemySignatureRepository,
     SqlAlchemySignatureRequestRepository,
@@ -22,5 +23,6 @@ DB_MODULE = DbModule(
         "signature_seals": Repository(lambda s: SqlAlchemySealRepository(s.session, s.tenant, s.seen)),
         "signature_audit": Repository(lambda s: SqlAlchemyAuditLog(s.session, s.tenant, s.clock)),
         "signing_links": Repository(lambda s: SqlAlchemySigningLinks(s.session), Binding.ANY),
+        "signature_chain_heads": Repository(lambda s: SqlAlchemyChainHeads(s.session), Binding.SYSTEM),
     },
 )

@@ -12,13 +12,22 @@ from adapters.db.repository import TenantRepository
 from adapters.db.signatures.tables import (
     signature_audit,
     signature_chain_heads,
+    signature_chain_stamps,
     signature_requests,
     signature_seals,
     signatures,
 )
 from application.shared.ports import Clock
 from domain.shared.model import new_id
-from domain.signatures.audit import GENESIS, SORTED_FIELDS, AuditEntry, AuditRecord, ChainCheck, ChainReport
+from domain.signatures.audit import (
+    GENESIS,
+    SORTED_FIELDS,
+    AuditEntry,
+    AuditRecord,
+    ChainCheck,
+    ChainReport,
+    ChainStamp,
+)
 from domain.signatures.model import (
     RequestStatus,
     Signature,
@@ -165,6 +174,17 @@ class SqlAlchemyAuditLog:
         )
         return entry
 
+    def add_stamp(self, stamp: ChainStamp) -> None:
+        if stamp.tenant_id != self._tenant_id:
+            raise PermissionError("a chain stamp of another tenant cannot be added here")
+        self._session.add(stamp)
+
+    def stamps(self) -> list[ChainStamp]:
+        return list(self._session.scalars(
+            select(ChainStamp).where(signature_chain_stamps.c.tenant_id == self._tenant_id)
+            .order_by(signature_chain_stamps.c.seq)
+        ))
+
     def of(self, *, entity_type: str, entity_id: str) -> list[AuditEntry]:
         c = signature_audit.c
         return list(self._session.scalars(
@@ -206,3 +226,20 @@ class SqlAlchemyAuditLog:
             first_bad_seq=report.entries + 1 if seq > report.entries else seq, problem=problem,
         )
 
+
+
+class SqlAlchemyChainHeads:
+    """System work: every tenant's chain head not timestamped yet."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def unstamped(self) -> list[tuple[str, int, str]]:
+        heads, stamps = signature_chain_heads, signature_chain_stamps
+        stamped = select(stamps.c.id).where(stamps.c.tenant_id == heads.c.tenant_id, stamps.c.seq == heads.c.seq)
+        rows = self._session.execute(
+            select(heads.c.tenant_id, heads.c.seq, heads.c.head_hash)
+            .where(heads.c.seq > 0, ~stamped.exists())
+            .order_by(heads.c.tenant_id)
+        )
+        return [(row.tenant_id, int(row.seq), str(row.head_hash)) for row in rows]

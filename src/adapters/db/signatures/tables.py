@@ -12,7 +12,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, 
 
 from adapters.db.metadata import mapper_registry, metadata
 from adapters.db.types import StrEnumType, UtcDateTime, id_column
-from domain.signatures.audit import AuditEntry
+from domain.signatures.audit import AuditEntry, ChainStamp
 from domain.signatures.model import (
     RequestChannel,
     RequestStatus,
@@ -132,9 +132,22 @@ signature_chain_heads = Table(
     Column("locked_at", UtcDateTime(), nullable=False),
 )
 
+signature_chain_stamps = Table(
+    "signature_chain_stamps",
+    metadata,
+    id_column(primary_key=True),
+    _tenant(),
+    Column("seq", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("token", Text, nullable=False),
+    Column("stamped_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "seq", name="uq_signature_chain_stamps_tenant_id_seq"),
+)
+
 
 def map_classes() -> None:
     mapper_registry.map_imperatively(Signature, signatures)
     mapper_registry.map_imperatively(SignatureRequest, signature_requests)
     mapper_registry.map_imperatively(SignatureSeal, signature_seals)
     mapper_registry.map_imperatively(AuditEntry, signature_audit)
+    mapper_registry.map_imperatively(ChainStamp, signature_chain_stamps)

@@ -1,4 +1,4 @@
-"""signatures: signatures, requests to sign, seals, the hash-chained audit log and its heads
+"""signatures: signatures, requests to sign, seals, the hash-chained audit log, its heads and their timestamps
 
 Revision ID: 0014_signatures
 Revises: 0009_delivery_sweep
@@ -153,8 +153,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_signature_chain_heads")),
     )
 
+    op.create_table(
+        "signature_chain_stamps",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        _tenant(),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("head_hash", sa.String(length=64), nullable=False),
+        sa.Column("token", sa.Text(), nullable=False),
+        sa.Column("stamped_at", sa.DateTime(timezone=True), nullable=False),
+        _tenant_fk("signature_chain_stamps"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signature_chain_stamps")),
+        sa.UniqueConstraint("tenant_id", "seq", name="uq_signature_chain_stamps_tenant_id_seq"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("signature_chain_stamps")
     op.drop_table("signature_chain_heads")
     with op.batch_alter_table("signature_audit", schema=None) as batch_op:
         batch_op.drop_index("ix_signature_audit_tenant_id_entity")
