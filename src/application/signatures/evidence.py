@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from application.files.keeping import blob_key
 from application.files.ports import FileStorage
-from application.shared.ports import Clock
 from application.shared.actors import tenant_actor
+from application.shared.ports import Clock
 from application.signatures.commands import (
     TimestampChainHeads,
     VerifyPdfSeal,
