@@ -231,3 +231,51 @@ def test_a_bad_address_leaves_no_request_and_a_pending_request_holds_the_seal(wo
     assert sealed["sealedFile"] is not None and len(sealed["signatures"]) == 2
     text = data(service, "query { me { tenantId } }", headers=acme)["me"]["tenantId"]
     assert text == service.tenant("acme")
+
+
+def test_two_submissions_of_one_link_at_once_sign_once(world: Any) -> None:
+    import threading
+
+    from application.signatures.commands import SignByLink, Visitor
+    from domain.shared.errors import DomainError
+
+    service, _ = world
+    acme = service.headers("acme")
+    entity, _ = invoice(service, acme)
+    token = send(service, acme, entity)["link"].rsplit("/", 1)[1]
+    bus = service.container.bus()
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def submit(n: int) -> None:
+        start.wait()
+        try:
+            bus.handle(SignByLink(actor=None, token=token, consent=True, typed_name=f"María {n}",
+                                  visitor=Visitor(ip=f"10.0.0.{n}")))
+            outcomes.append("SIGNED")
+        except DomainError as refused:
+            outcomes.append(refused.code)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["SIGNATURE_REQUEST_CLOSED", "SIGNED"]
+    assert count(service, "signatures") == 1
+    events = [row["event"] for row in audit_rows(service, service.tenant("acme"))]
+    assert events.count("SIGNED") == 1
+
+
+def test_another_tenant_cannot_verify_or_read_this_tenants_sealed_file(world: Any) -> None:
+    service, clock = world
+    acme, globex = service.headers("acme"), service.headers("globex")
+    entity, _ = invoice(service, acme)
+    add_with_upload(service, acme, entity, png())
+    later(clock, seconds=5)
+    run_jobs(service)
+    sealed = ok(service, acme, FOR_ENTITY, "getSignaturesForEntity", t="INVOICE", i=entity["entityId"])["sealedFile"]
+    theirs = refused(service, globex, VERIFY_DOCUMENT, "verifySignedDocument", fileId=sealed["id"])
+    assert (theirs["code"], theirs["field"]) == ("NOT_FOUND", "fileId")
+    neither = refused(service, acme, VERIFY_DOCUMENT, "verifySignedDocument")
+    assert neither["field"] == "file"
