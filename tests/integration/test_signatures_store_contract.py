@@ -91,7 +91,6 @@ class SignaturesStoreContract:
         with pytest.raises(PermissionError), backend.uow(None) as uow:
             uow.signature_audit.head()  # type: ignore[attr-defined]
 
-
     def test_requests_by_status_by_link_and_per_tenant(self, backend: Backend) -> None:
         acme, globex = backend.tenant("acme"), backend.tenant("globex")
         now = T0 + timedelta(hours=1)
@@ -117,11 +116,9 @@ class SignaturesStoreContract:
         with backend.uow(globex) as uow:
             assert uow.signature_requests.get(open_one.id) is None  # type: ignore[attr-defined]
             assert uow.signature_requests.find(None, now=now, limit=10) == []  # type: ignore[attr-defined]
-        with pytest.raises(DuplicateEntry):
-            with backend.uow(globex) as uow:
-                uow.signature_requests.add(request_of(globex, "t-open", expires=now))  # type: ignore[attr-defined]
-                uow.commit()
-
+        with pytest.raises(DuplicateEntry), backend.uow(globex) as uow:
+            uow.signature_requests.add(request_of(globex, "t-open", expires=now))  # type: ignore[attr-defined]
+            uow.commit()
 
     def test_signatures_are_read_per_entity_in_order_and_never_across_tenants(self, backend: Backend) -> None:
         acme, globex = backend.tenant("acme"), backend.tenant("globex")
