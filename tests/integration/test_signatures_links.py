@@ -131,6 +131,8 @@ def test_the_link_by_email_opens_a_secure_page_and_signs_once_then_the_seal_list
     events = [(e["event"], e["ip"], e["userAgent"]) for e in verified["events"]]
     assert ("LINK_OPENED", "127.0.0.1", UA) in events and ("DOCUMENT_VIEWED", "127.0.0.1", UA) in events
     assert ("SIGNED", "127.0.0.1", UA) in events and events[0][0] == "REQUEST_CREATED"
+    kinds = [event for event, _, _ in events]
+    assert kinds.count("LINK_OPENED") == 1  # one visit; posting the form is not another
     listed = ok(service, acme, REQUESTS, "signatureRequests", status="SIGNED")["signatureRequests"]
     assert [r["id"] for r in listed] == [request["id"]]
 

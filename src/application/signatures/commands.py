@@ -96,8 +96,11 @@ class Visitor:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpenSigningLink(Command):
+    """The page's state; ``record``: write LINK_OPENED (a visit), not when a form is posted."""
+
     token: str = field(repr=False)
     visitor: Visitor = field(default_factory=Visitor)
+    record: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -84,7 +84,8 @@ class OpenSigningLinkHandler(_Links):
             work.signature_audit.lock()
             request = work.signature_requests.get(request_id)
             assert request is not None
-            if not self._expire(work, request, cmd.visitor) and request.status is RequestStatus.PENDING:
+            expired = self._expire(work, request, cmd.visitor)
+            if not expired and cmd.record and request.status is RequestStatus.PENDING:
                 work.signature_audit.append(_record(request, AuditEvent.LINK_OPENED, cmd.visitor, self._clock.now()))
                 work.commit()
             state = "OPEN" if request.status is RequestStatus.PENDING else request.status.value

@@ -130,13 +130,13 @@ def _form_page(token: str, page: Any, *, error: str | None = None, status: int =
     return response
 
 
-def _open(token: str) -> Any:
+def _open(token: str, *, record: bool = True) -> Any:
     """The page view, or a finished response (unknown link, rate limited)."""
     limiter = _limiter()
     if limiter.blocked(_address()):
         return _state("LIMITED")
     try:
-        return _handle(OpenSigningLink(actor=None, token=token, visitor=_visitor()))
+        return _handle(OpenSigningLink(actor=None, token=token, visitor=_visitor(), record=record))
     except RequestNotFound:
         limiter.failed(_address())
         return _state("UNKNOWN")
@@ -195,7 +195,7 @@ def submit(token: str) -> Response:
         response = _html("<!doctype html><title>Solicitud rechazada</title><h1>Solicitud rechazada</h1>"
                          "<p>Falta el código de seguridad del formulario: abra el enlace de nuevo.</p>", 403)
         return response
-    opened = _open(token)
+    opened = _open(token, record=False)
     if isinstance(opened, Response):
         return opened
     if opened.state != "OPEN":
