@@ -120,6 +120,11 @@ def test_svg_and_disguised_images_are_refused_and_leave_nothing(world: Any) -> N
     assert gif["code"] == "BAD_SIGNATURE_IMAGE" and "PNG nor JPEG" in gif["message"]
     truncated = add_with_upload(service, acme, entity, png()[:20])["error"]
     assert truncated["code"] == "BAD_SIGNATURE_IMAGE"
+    good = png()
+    at = good.index(b"IDAT") + 8
+    damaged = good[:at] + bytes(b ^ 0x5A for b in good[at:at + 12]) + good[at + 12:]  # the header is fine
+    broken = add_with_upload(service, acme, entity, damaged)["error"]
+    assert broken["code"] == "BAD_SIGNATURE_IMAGE" and "damaged" in broken["message"]
     assert (count(service, "files"), count(service, "signatures"), count(service, "signature_audit")) == before
     assert staged(service) == []
 

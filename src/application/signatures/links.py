@@ -23,7 +23,7 @@ from application.signatures.commands import (
     SignByLink,
     Visitor,
 )
-from application.signatures.ports import SignaturesUnitOfWork
+from application.signatures.ports import SignatureImages, SignaturesUnitOfWork
 from application.signatures.signing import queue_seal
 from application.signatures.views import SigningDocument, SigningPageView
 from domain.files.model import EntityType
@@ -118,8 +118,9 @@ class ReadSigningDocumentHandler(_Links):
 
 class SignByLinkHandler(_Links):
     def __init__(self, uow_factory: Callable[[str | None], SignaturesUnitOfWork], clock: Clock,
-                 storage: FileStorage, keeper: FileKeeper, policy: SignaturePolicy) -> None:
+                 storage: FileStorage, keeper: FileKeeper, policy: SignaturePolicy, images: SignatureImages) -> None:
         super().__init__(uow_factory, clock)
+        self._images = images
         self._storage = storage
         self._keeper = keeper
         self._policy = policy
@@ -131,7 +132,8 @@ class SignByLinkHandler(_Links):
             raise InvalidInput("draw your signature or type your name", field="signature")
         if cmd.image is not None:
             check_signature_image(cmd.image, max_bytes=self._policy.max_image_bytes,
-                                  max_side=self._policy.max_image_side)
+                                  max_side=self._policy.max_image_side, field="signature")
+            self._images.check(cmd.image, field="signature")
         work = self._uow_factory(tenant_id)
         with work:
             request = work.signature_requests.get(request_id)

@@ -43,7 +43,7 @@ def register(deps: Dependencies) -> Registrations:
 
     return Registrations(
         handlers={
-            c.AddSignature: g.AddSignatureHandler(deps.messages, storage, keeper, clock, policy),
+            c.AddSignature: g.AddSignatureHandler(deps.messages, storage, keeper, clock, policy, deps.signature_images),
             c.RemoveSignature: g.RemoveSignatureHandler(clock),
             c.GetSignaturesForEntity: g.GetSignaturesForEntityHandler(),
             c.GetSignatureById: g.GetSignatureByIdHandler(),
@@ -52,7 +52,7 @@ def register(deps: Dependencies) -> Registrations:
             c.FindSignatureRequests: r.FindSignatureRequestsHandler(clock, policy),
             c.OpenSigningLink: k.OpenSigningLinkHandler(factory, clock),
             c.ReadSigningDocument: k.ReadSigningDocumentHandler(factory, clock, storage),
-            c.SignByLink: k.SignByLinkHandler(factory, clock, storage, keeper, policy),
+            c.SignByLink: k.SignByLinkHandler(factory, clock, storage, keeper, policy, deps.signature_images),
             c.DeclineByLink: k.DeclineByLinkHandler(factory, clock),
             c.SealSignedDocument: s.SealSignedDocumentHandler(sealer, storage, keeper, clock),
             c.VerifySignatureAuditChain: e.VerifySignatureAuditChainHandler(),
@@ -68,7 +68,10 @@ def register(deps: Dependencies) -> Registrations:
 
 MODULE = DomainModule(
     name="signatures",
-    needs=("uow_factory", "storage", "mime", "clock", "file_policy", "signature_policy", "document_sealer"),
+    needs=(
+        "uow_factory", "storage", "mime", "clock", "file_policy", "signature_policy", "document_sealer",
+        "signature_images",
+    ),
     requires=("files", "pdf", "emails", "whatsapp"),
     register=register,
 )

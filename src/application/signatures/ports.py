@@ -181,6 +181,13 @@ class DocumentSealer(Protocol):
         ...
 
 
+class SignatureImages(Protocol):
+    def check(self, data: bytes, *, field: str = "image") -> None:
+        """Decode the whole image (already sniffed as PNG or JPEG within the limits); raise
+        ``BadSignatureImage`` if its pixel data is damaged."""
+        ...
+
+
 class RequestSender(Protocol):
     """Hands a request's link to the recipient (e-mail or WhatsApp, through those domains)."""
 

@@ -24,7 +24,7 @@ from application.signatures.commands import (
     SignaturePolicy,
 )
 from application.signatures.documents import current_document, parse_entity, render_document
-from application.signatures.ports import SignaturesUnitOfWork
+from application.signatures.ports import SignatureImages, SignaturesUnitOfWork
 from application.signatures.views import EntitySignaturesView, SignatureView
 from domain.files.model import EntityType
 from domain.shared.errors import InvalidInput, NotFound
@@ -76,7 +76,8 @@ def user_label(actor: Actor) -> str:
 
 class AddSignatureHandler:
     def __init__(self, messages: Messages, storage: FileStorage, keeper: FileKeeper, clock: Clock,
-                 policy: SignaturePolicy) -> None:
+                 policy: SignaturePolicy, images: SignatureImages) -> None:
+        self._images = images
         self._messages = messages
         self._storage = storage
         self._keeper = keeper
@@ -131,6 +132,7 @@ class AddSignatureHandler:
         self._check_size(staged.size, "image")
         data = b"".join(self._storage.read_staged(staged.ref))
         check_signature_image(data, max_bytes=self._policy.max_image_bytes, max_side=self._policy.max_image_side)
+        self._images.check(data)
 
     def _check_size(self, size: int, field: str) -> None:
         """Refused before its bytes are read."""
@@ -150,6 +152,7 @@ class AddSignatureHandler:
         check_signature_image(
             data, max_bytes=self._policy.max_image_bytes, max_side=self._policy.max_image_side, field="imageFileId"
         )
+        self._images.check(data, field="imageFileId")
         return file.id
 
 

@@ -9,6 +9,7 @@ import structlog
 from dependency_injector import providers
 
 from adapters.signing.certificate import SealingIdentity, configured_identity, dev_identity
+from adapters.signing.images import PillowSignatureImages
 from adapters.signing.pyhanko_sealer import PyHankoDocumentSealer
 from application.signatures.commands import SignaturePolicy
 from entrypoints.config import ConfigurationError, Settings
@@ -56,5 +57,8 @@ class Services(DomainServices):
 
     document_sealer = providers.Singleton(_sealer, settings=settings)
     signature_policy = providers.Singleton(_policy, settings=settings)
+    signature_images = providers.Singleton(PillowSignatureImages)
 
-    exports = providers.Dict(document_sealer=document_sealer, signature_policy=signature_policy)
+    exports = providers.Dict(
+        document_sealer=document_sealer, signature_policy=signature_policy, signature_images=signature_images
+    )
