@@ -26,7 +26,7 @@ def _pem(value: str) -> bytes:
     """A PEM given inline (``-----BEGIN ...``) or the path of a PEM file."""
     text = value.strip()
     if text.startswith("-----BEGIN"):
-        return text.encode()
+        return text.encode() + b"\n"
     return Path(text).expanduser().read_bytes()
 
 

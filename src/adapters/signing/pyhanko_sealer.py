@@ -36,6 +36,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from adapters.signing.certificate import SealingIdentity
 from application.signatures.ports import CompletionCertificate, SealCheck, Stamp
+from domain.signatures.errors import SealingNotConfigured
 
 FIELD = "IstmoSeal"
 T = TypeVar("T")
@@ -276,3 +277,19 @@ def _private_key(identity: SealingIdentity) -> asn1_keys.PrivateKeyInfo:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+class UnconfiguredSealer:
+    """Production without ``ISTMO_SIGNING_CERT``/``ISTMO_SIGNING_KEY``: signatures and requests work,
+    sealing is refused with ``SEALING_NOT_CONFIGURED`` and no seal verifies."""
+
+    def seal(self, pdf: bytes, stamps: Sequence[Stamp], certificate: CompletionCertificate) -> bytes:
+        raise SealingNotConfigured(
+            "no sealing certificate is configured (ISTMO_SIGNING_CERT and ISTMO_SIGNING_KEY)", field=None
+        )
+
+    def verify(self, pdf: bytes) -> SealCheck:
+        return SealCheck(intact=False, trusted=False, problem="this instance has no sealing certificate configured")
+
+    def timestamp(self, digest: bytes) -> bytes | None:
+        return None

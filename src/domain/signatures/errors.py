@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from domain.shared.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 
 
 class BadSignatureImage(InvalidInput):
@@ -47,3 +47,9 @@ class RequestClosed(Conflict):
 
 class ConsentRequired(InvalidInput):
     code = "CONSENT_REQUIRED"
+
+
+class SealingNotConfigured(DomainError):
+    """The instance has no sealing certificate (ISTMO_SIGNING_CERT / ISTMO_SIGNING_KEY)."""
+
+    code = "SEALING_NOT_CONFIGURED"

@@ -10,7 +10,7 @@ from dependency_injector import providers
 
 from adapters.signing.certificate import SealingIdentity, configured_identity, dev_identity
 from adapters.signing.images import PillowSignatureImages
-from adapters.signing.pyhanko_sealer import PyHankoDocumentSealer
+from adapters.signing.pyhanko_sealer import PyHankoDocumentSealer, UnconfiguredSealer
 from application.signatures.commands import SignaturePolicy
 from entrypoints.config import ConfigurationError, Settings
 from entrypoints.containers.base import DomainServices
@@ -20,7 +20,7 @@ log = structlog.get_logger(__name__)
 
 def sealing_identity(settings: Settings) -> SealingIdentity | None:
     """The configured pair; in dev without one, the generated pair; in production without one, None
-    (the signatures module is then left out, and the start-up log says so)."""
+    (signing works, sealing is refused with SEALING_NOT_CONFIGURED; the start-up log says so)."""
     cert, key = settings.variables.text("SIGNING_CERT"), settings.variables.text("SIGNING_KEY")
     if bool(cert) != bool(key):
         raise ConfigurationError("ISTMO_SIGNING_CERT and ISTMO_SIGNING_KEY go together: set both")
@@ -39,7 +39,8 @@ def sealing_identity(settings: Settings) -> SealingIdentity | None:
 def _sealer(settings: Settings) -> Any:
     identity = sealing_identity(settings)
     if identity is None:
-        return None
+        log.warning("signatures.sealing_not_configured", missing="ISTMO_SIGNING_CERT, ISTMO_SIGNING_KEY")
+        return UnconfiguredSealer()
     timeout = settings.variables.duration("TSA_TIMEOUT", settings.pac_timeout).total_seconds()
     return PyHankoDocumentSealer(identity, tsa_url=settings.variables.text("TSA_URL"), timeout=timeout)
 
