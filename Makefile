@@ -15,8 +15,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # WeasyPrint needs Pango (on the image) and, for its fast font subsetting, HarfBuzz's subset
-# library; DejaVu is the built-in layouts' font. Installed when missing and we are root.
-SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+# library; DejaVu is the built-in layouts' font; Chromium drives the signing page's browser test.
+# Installed when missing and we are root.
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 chromium
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

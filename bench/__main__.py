@@ -19,6 +19,8 @@ throughput figures move with it.
    DGI XML invoices with two workers, the DGI QR in a 3-page PDF (``bench.intake``).
 12. Abuse (issue 19): webhooks through nginx beside gunicorn alone; a noisy neighbour's effect on
    another tenant's PDF renders (``bench.hardening``).
+13. Signatures (issue 17, section 4): sealing a 2-page invoice; the audit chain check over 100,000
+    entries (``bench.signatures``).
 """
 
 from __future__ import annotations
@@ -234,6 +236,10 @@ def main() -> None:
 
     wait_until_quiet()
     hardening.main()
+    header("[13] signatures (issue 17, section 4): sealing a 2-page invoice; the audit chain check over 100,000 entries")
+    from bench import signatures
+
+    signatures.run()
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 

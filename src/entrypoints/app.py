@@ -21,7 +21,7 @@ from entrypoints.http.errors import json_error
 
 log = structlog.get_logger("istmo.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_SIGNED_PATH = re.compile(r"^(/files/(?:download|upload)/).*$")  # a signed link is a credential
+_SIGNED_PATH = re.compile(r"^(/files/(?:download|upload)/|/sign/).*$")  # a signed link is a credential
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Flask:

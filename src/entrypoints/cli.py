@@ -386,6 +386,10 @@ def secrets_rotate() -> None:
         )
 
 
+from entrypoints.cli_signatures import signatures as _signatures  # imported here: it reads main's helpers
+
+main.add_command(_signatures)
+
 if __name__ == "__main__":
     main()
 

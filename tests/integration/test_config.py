@@ -366,7 +366,10 @@ def test_the_container_builds_the_worker_from_the_settings(tmp_path: Path) -> No
         worker = container.worker()
         assert (worker._concurrency, worker._lease, worker._policy.max_attempts) == (3, timedelta(minutes=2), 5)
         schedules = {s.kind: s.interval for s in worker._schedules}
-        assert sorted(schedules) == ["aurinko.sync_all", "deliveries.sweep", "files.gc", "pac.poll", "quickbooks.cdc_all"]
+        assert sorted(schedules) == [
+            "aurinko.sync_all", "deliveries.sweep", "files.gc", "pac.poll", "quickbooks.cdc_all",
+            "signatures.stamp_chain_heads",
+        ]
         assert schedules["aurinko.sync_all"] == timedelta(minutes=5)  # ISTMO_AURINKO_SYNC_EVERY
         assert container.core.uow_factory(None)._job_max_attempts == 5
     finally:

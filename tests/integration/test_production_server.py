@@ -42,6 +42,16 @@ def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def _sealing_identity(data_dir: Path) -> dict[str, str]:
+    """Production seals signed documents only with a configured certificate (ISTMO_SIGNING_CERT/KEY)."""
+    from adapters.signing.certificate import self_signed_identity
+
+    identity = self_signed_identity("Istmo production test sealing")
+    (data_dir / "seal-cert.pem").write_bytes(identity.cert_pem)
+    (data_dir / "seal-key.pem").write_bytes(identity.key_pem)
+    return {"ISTMO_SIGNING_CERT": str(data_dir / "seal-cert.pem"), "ISTMO_SIGNING_KEY": str(data_dir / "seal-key.pem")}
+
+
 def _istmo(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
@@ -74,7 +84,7 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("production")
-    env = _environment(data_dir)
+    env = _environment(data_dir, **_sealing_identity(data_dir))
     for command in (("db", "upgrade"), ("tenants", "create", "acme", "--name", "Acme S.A.")):
         done = _istmo(*command, env=env)
         assert done.returncode == 0, done.stderr
@@ -191,3 +201,49 @@ def test_a_statement_uploaded_with_ingest_is_imported_by_a_production_worker(ser
         worker.terminate()
         worker.wait(30)
     assert intake == {"status": "PARSED", "strategy": "camt.053"}
+def test_a_pdf_is_signed_sealed_verified_and_its_signing_page_served(server: Server) -> None:
+    import io
+
+    from pypdf import PdfWriter
+
+    from tests.integration.signatures_support import ADD_SIGNATURE, SEND_EMAIL, VERIFY_DOCUMENT, png
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    pdf = io.BytesIO()
+    writer.write(pdf)
+    headers = {"Content-Type": "multipart/form-data; boundary=istmo-boundary", "Authorization": f"Bearer {server.token}",
+               "GraphQL-Preflight": "1"}
+
+    def multipart(query: str, variables: dict[str, Any], name: str, content: bytes) -> dict[str, Any]:
+        operations = json.dumps({"query": query, "variables": {**variables, "f": None}}).encode()
+        body = multipart_body([("operations", None, operations), ("map", None, b'{"0": ["variables.f"]}'),
+                               ("0", name, content)])
+        status, payload = server.post("/graphql", body, headers)
+        assert status == 200, payload
+        return payload["data"]
+
+    file_id = multipart(ADD_FILE, {"name": "contrato.pdf"}, "contrato.pdf", pdf.getvalue())["addFile"]["file"]["id"]
+    entity = {"entityType": "FILE", "entityId": file_id}
+    signed = multipart(ADD_SIGNATURE, {"entity": entity}, "firma.png", png())["addSignature"]
+    assert signed["error"] is None and signed["signature"]["status"] == "VALID", signed
+    status, payload = server.graphql(
+        "mutation($e: SignedEntityInput!) { sealSignedDocument(entity: $e) { file { id } error { code message } } }",
+        {"e": entity},
+    )
+    sealed = payload["data"]["sealSignedDocument"]
+    assert status == 200 and sealed["error"] is None, payload
+    status, payload = server.graphql(VERIFY_DOCUMENT, {"fileId": sealed["file"]["id"]})
+    verification = payload["data"]["verifySignedDocument"]["verification"]
+    assert (verification["status"], verification["tenantDocument"]) == ("VALID", True), payload
+    status, payload = server.graphql(SEND_EMAIL, {"entity": entity, "email": "cliente@cumbres.com.pa", "name": "María"})
+    link = payload["data"]["sendSignatureApprovalEmail"]["link"]
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request("GET", "/sign/" + link.rsplit("/", 1)[1])
+        response = connection.getresponse()
+        page = response.read().decode()
+        assert response.status == 200 and "María" in page
+        assert "frame-ancestors 'none'" in (response.getheader("Content-Security-Policy") or "")
+    finally:
+        connection.close()

@@ -36,9 +36,13 @@ def test_system_work_sees_the_directories_and_the_inbox_but_no_tenant_s_records(
     assert across == {
         "tenants", "jobs", "webhook_events", "webhook_event_views", "pac_settings",
         "whatsapp_directory", "aurinko_directory", "stale_emails", "stale_whatsapps", "quickbooks_directory",
+        "signing_links",  # a signing link's token hash -> its tenant and request (the link is the credential)
+        "signature_chain_heads",  # the daily timestamp of every tenant's audit chain head
     }
     tenant_less = {name for name, repository in REPOSITORIES.items() if not repository.binding.offered("t1")}
-    assert tenant_less == {"aurinko_directory", "stale_emails", "stale_whatsapps", "quickbooks_directory"}
+    assert tenant_less == {
+        "aurinko_directory", "stale_emails", "stale_whatsapps", "quickbooks_directory", "signature_chain_heads",
+    }
 
 
 def test_the_fakes_offer_their_repositories_with_the_real_bindings() -> None:

@@ -1,0 +1,1 @@
+"""Signatures' persistence: signatures, requests, seals, the audit chain and its head."""

@@ -1,0 +1,1 @@
+"""PAdES sealing of signed documents (pyHanko) and the instance's sealing certificate."""

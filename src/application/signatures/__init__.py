@@ -1,0 +1,1 @@
+"""Signatures: applying, revoking and listing signatures, requests to sign by link, sealing and evidence."""
