@@ -24,6 +24,7 @@ DOMAINS: tuple[str, ...] = (
     "whatsapp",
     "invoice_delivery",
     "integrations.aurinko",
+    "chats",
 )
 """The business domains, by package name. Each layer finds a domain's part by this name:
 ``application.<name>.module`` (its ``MODULE``, or ``MODULES`` where it registers more than one),
