@@ -79,8 +79,11 @@ class FakeLlm:
 
     # --- OpenAI and DeepSeek ---
 
-    def install_openai(self, *, deepseek: bool = False) -> None:
-        self.server.route("POST", r"(/v1)?/chat/completions", lambda req: self._openai(req, deepseek))
+    def install(self) -> None:
+        """OpenAI at ``{url}/v1``, DeepSeek at ``{url}/deepseek``, Anthropic at ``{url}``."""
+        self.server.route("POST", r"/v1/chat/completions", lambda req: self._openai(req, False))
+        self.server.route("POST", r"/deepseek/chat/completions", lambda req: self._openai(req, True))
+        self.server.route("POST", r"/v1/messages", self._anthropic)
 
     def _openai(self, request: Recorded, deepseek: bool) -> Reply:
         fault = self._fault()
@@ -164,9 +167,6 @@ class FakeLlm:
         return Reply(200, "".join(out).encode(), {"Content-Type": "text/event-stream"})
 
     # --- Anthropic ---
-
-    def install_anthropic(self) -> None:
-        self.server.route("POST", r"/v1/messages", self._anthropic)
 
     def _anthropic(self, request: Recorded) -> Reply:
         fault = self._fault()

@@ -39,6 +39,10 @@ class SdkChatModels:
             return None
         return ProviderAccess(provider=str(provider), api_key=found.api_key, base_url=found.base_url)
 
+    def base_url(self, provider: str) -> str | None:
+        found = self._instance.get(str(provider))
+        return found.base_url if found else DEFAULT_BASE_URLS.get(str(provider))
+
     def connect(self, access: ProviderAccess) -> ChatModel:
         provider = str(access.provider)
         base = access.base_url or DEFAULT_BASE_URLS[provider]

@@ -20,7 +20,7 @@ def _error(error: Exception, provider: str) -> ModelError:
     if isinstance(error, openai.APITimeoutError):
         return ModelError("timeout", f"{provider} did not answer in time")
     if isinstance(error, openai.APIConnectionError):
-        return ModelError("unavailable", f"{provider} could not be reached")
+        return ModelError("unavailable", f"{provider} could not be reached ({type(error.__cause__).__name__})")
     if isinstance(error, openai.APIStatusError):
         status = error.status_code
         message = _message(error)

@@ -122,6 +122,10 @@ class ChatModels(Protocol):
         """The operator's key (and base URL) for ``provider``, or None when the instance has none."""
         ...
 
+    def base_url(self, provider: str) -> str | None:
+        """Where the instance reaches ``provider`` (operator configuration, never a tenant's)."""
+        ...
+
 
 # --- the stream relay -------------------------------------------------------------------------
 

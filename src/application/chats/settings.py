@@ -81,8 +81,7 @@ class ProviderChoice:
                 key = self._secrets.open(settings.api_key_sealed, context=key_context(settings.tenant_id, settings.id))
             except SecretUnreadable:
                 raise ProviderSettingsInvalid("the stored API key cannot be opened: configure the chat provider again", field="apiKey") from None
-            base = self._models.instance_access(provider)
-            access = ProviderAccess(provider=provider, api_key=key, base_url=base.base_url if base else None)
+            access = ProviderAccess(provider=provider, api_key=key, base_url=self._models.base_url(provider))
         else:
             found = self._models.instance_access(provider)
             if found is None:

@@ -103,7 +103,7 @@ class RunChatTurnHandler:
             chat = uow.chats.get(message.chat_id)
             if chat is None:
                 return None
-            history = [m for m in uow.chats.messages(chat.id) if m.position <= message.position]
+            turns = turns_of([m for m in uow.chats.messages(chat.id) if m.position <= message.position])
             actor = Actor(tenant_id=chat.tenant_id, user_id=chat.user_id, role=Role.MEMBER, session_id=chat.session_id)
             try:
                 resolved = self._choice.resolve(uow)
@@ -111,7 +111,6 @@ class RunChatTurnHandler:
                 extra_text, images = self._attachments(uow, message, resolved.provider)
             except DomainError as error:
                 return self._finish(uow, turn_id, _Progress(), None, _Failed(error.code, error.message), started)
-        turns = turns_of(history)
         if extra_text or images:
             last = turns[-1]
             turns[-1] = Turn(role="user", text=last.text + extra_text, images=images)
