@@ -75,6 +75,10 @@ class SendChatMessageHandler:
         now = self._clock.now()
         session = session_of(actor)
         with uow:
+            chat = None
+            if cmd.chat_id is not None:
+                chat = own_chat(uow, actor, cmd.chat_id, for_update=True)
+                chat.ensure_open()
             provider = self._choice.provider_of(uow)
             check_budget(uow, self._policy, now)
             for file_id in file_ids:
@@ -82,10 +86,7 @@ class SendChatMessageHandler:
                 if file is None:
                     raise NotFound(f"file {file_id} not found", field="attachmentIds")
                 check_file_for_chat(name=file.name, mime=file.mime, size=file.size, provider=provider)
-            if cmd.chat_id is not None:
-                chat = own_chat(uow, actor, cmd.chat_id, for_update=True)
-                chat.ensure_open()
-            else:
+            if chat is None:
                 chat = uow.chats.session_active(actor.user_id, session)
                 if chat is None:
                     chat = Chat.start(tenant_id=actor.tenant_id, user_id=actor.user_id, session_id=session, first_message=text, now=now)

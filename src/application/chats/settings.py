@@ -51,11 +51,20 @@ class ProviderChoice:
     def provider_of(self, uow: ChatsUnitOfWork) -> Provider:
         settings = uow.chat_settings.get()
         if settings is not None:
+            if SettingsStatus(settings.status) is SettingsStatus.INVALID:
+                raise self._invalid(settings)
             return Provider(settings.provider)
         if self._default.provider is not None and self._models.instance_access(self._default.provider) is not None:
             return self._default.provider
         raise ProviderNotConfigured(
             "no AI provider is configured: an owner or admin runs configureChatProvider first", field="provider"
+        )
+
+    @staticmethod
+    def _invalid(settings: ChatProviderSettings) -> ProviderSettingsInvalid:
+        return ProviderSettingsInvalid(
+            f"{settings.provider} refused the API key; an owner or admin configures the chat provider again "
+            f"(configureChatProvider)", field="apiKey",
         )
 
     def resolve(self, uow: ChatsUnitOfWork) -> Resolved:
@@ -72,10 +81,7 @@ class ProviderChoice:
             return Resolved(provider, name, self._models.connect(access), None)
         provider = Provider(settings.provider)
         if SettingsStatus(settings.status) is SettingsStatus.INVALID:
-            raise ProviderSettingsInvalid(
-                f"{provider} refused the API key ({settings.last_error or 'unauthorized'}): configure the chat provider again",
-                field="apiKey",
-            )
+            raise self._invalid(settings)
         if settings.api_key_sealed is not None:
             try:
                 key = self._secrets.open(settings.api_key_sealed, context=key_context(settings.tenant_id, settings.id))
