@@ -3,6 +3,7 @@ of turns to streams, PDF text, the limits. Its variables are its own (``settings
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from dependency_injector import providers
@@ -55,8 +56,9 @@ def _events(settings: Settings) -> TurnEvents:
     return RedisTurnEvents(url) if url else MemoryTurnEvents()
 
 
-def max_streams(settings: Settings) -> int:
-    return settings.variables.integer("CHATS_MAX_STREAMS", 2)
+def _stream_slots(settings: Settings) -> threading.BoundedSemaphore:
+    """The streams this process holds open at most (each holds a request thread)."""
+    return threading.BoundedSemaphore(settings.variables.integer("CHATS_MAX_STREAMS", 2))
 
 
 class Services(DomainServices):
@@ -67,7 +69,7 @@ class Services(DomainServices):
     chat_policy = providers.Singleton(_policy, settings=settings)
     turn_events = providers.Singleton(_events, settings=settings)
     pdf_text = providers.Singleton(PypdfText)
-    stream_slots = providers.Singleton(max_streams, settings=settings)
+    stream_slots = providers.Singleton(_stream_slots, settings=settings)
 
     exports = providers.Dict(
         chat_models=chat_models,

@@ -36,15 +36,6 @@ _STATUS = {
     "PROVIDER_NOT_CONFIGURED": 409, "PROVIDER_SETTINGS_INVALID": 409, "TOKEN_BUDGET_SPENT": 429, "PERMISSION_DENIED": 403,
 }
 _FINAL = ("done", "error")
-_slots: dict[int, threading.BoundedSemaphore] = {}
-_slots_lock = threading.Lock()
-
-
-def _semaphore(size: int) -> threading.BoundedSemaphore:
-    with _slots_lock:
-        return _slots.setdefault(size, threading.BoundedSemaphore(size))
-
-
 def _sse(number: int | None, event: dict[str, Any]) -> str:
     head = f"id: {number}\n" if number is not None else ""
     return f"{head}event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
@@ -96,7 +87,7 @@ def stream(chat_id: str) -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return json_error(400, "BAD_REQUEST", 'send {"message": "...", "attachmentIds": [...]} or {"messageId": "..."} as JSON')
-    slots = _semaphore(container.chats.stream_slots())
+    slots = container.chats.stream_slots()
     if not slots.acquire(blocking=False):
         return json_error(503, "STREAMS_BUSY", "too many open streams: send with sendChatMessage and read the chat", Retry_After="2")
     try:
