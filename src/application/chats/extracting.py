@@ -45,8 +45,9 @@ class ExtractDocumentFieldsHandler:
                 check_file_for_chat(name=file.name, mime=file.mime, size=file.size, provider=resolved.provider)
             except DomainError as error:
                 raise ExtractionUnavailable(error.message) from None
+            name, mime = file.name, file.mime
             data = b"".join(self._storage.read(blob_key(file.tenant_id, file.sha256)))
-        turn = self._turn(cmd, file.name, file.mime, data)
+        turn = self._turn(cmd, name, mime, data)
         request = ModelRequest(
             model=resolved.model_name, system=PROMPT, turns=(turn,), max_tokens=2000, timeout=self._timeout,
             json_schema=cmd.json_schema, schema_name=cmd.schema_name,

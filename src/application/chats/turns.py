@@ -105,12 +105,15 @@ class RunChatTurnHandler:
                 return None
             turns = turns_of([m for m in uow.chats.messages(chat.id) if m.position <= message.position])
             actor = Actor(tenant_id=chat.tenant_id, user_id=chat.user_id, role=Role.MEMBER, session_id=chat.session_id)
+            refused: _Failed | None = None
             try:
                 resolved = self._choice.resolve(uow)
                 check_budget(uow, self._policy, self._clock.now())
                 extra_text, images = self._attachments(uow, message, resolved.provider)
             except DomainError as error:
-                return self._finish(uow, turn_id, _Progress(), None, _Failed(error.code, error.message), started)
+                refused = _Failed(error.code, error.message)
+        if refused is not None:
+            return self._finish(uow, turn_id, _Progress(), None, refused, started)
         if extra_text or images:
             last = turns[-1]
             turns[-1] = Turn(role="user", text=last.text + extra_text, images=images)
