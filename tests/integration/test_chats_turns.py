@@ -242,3 +242,27 @@ def test_the_daily_token_budget_refuses_once_spent(chats_factory: Any) -> None:
         spent += _last(messages)["tokensIn"] + _last(messages)["tokensOut"]
     refused = chats.send("Hola")
     assert refused["error"]["code"] == "TOKEN_BUDGET_SPENT" and "100" in refused["error"]["message"]
+
+
+def test_files_by_entity_and_a_clients_recent_messages(chats_factory: Any) -> None:
+    from tests.integration.api import add_file
+
+    found: dict[str, str] = {}
+
+    def script(conversation: list[Said]) -> Step:
+        results = results_after_last_user(conversation)
+        if not results:
+            return Step(calls=(Call("find_files", {"entity_type": "INVOICE", "entity_id": found["invoice"]}),
+                               Call("recent_messages", {"client_id": found["client"]}), Call("find_files", {})))
+        return Step(text=json.dumps(results))
+
+    chats = chats_factory(script)
+    books = chats.books()
+    found.update(invoice=books.invoices["A"], client=books.sol)
+    add_file(chats.service, chats.headers, b"%PDF-1.7 soporte", filename="soporte.pdf", entity=("INVOICE", books.invoices["A"]))
+    chats.configure("OPENAI")
+    _, messages = chats.ask("¿Qué archivos y mensajes hay?")
+    files, recent, bad = (json.loads(r["content"]) for r in messages[2]["toolResults"])
+    assert [f["name"] for f in files["files"]] == ["soporte.pdf"]
+    assert recent == {"client": "Ferretería El Sol", "messages": [], "truncated": False, "notes": []}
+    assert bad == {"error": "give name, or entity_type and entity_id"}

@@ -19,8 +19,13 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 
 from application.chats.ports import ToolSpec
-from application.files.commands import FindFilesByName
-from application.invoicing.commands import FindClients, FindInvoices, FindQuotes, GetClientStatement, GetInvoice
+from application.emails.commands import FindEmailMessages
+from application.files.commands import FindFilesByEntities, FindFilesByName
+from application.invoicing.commands import FindClients, FindInvoices, FindQuotes, GetClient, GetClientStatement, GetInvoice
+from application.whatsapp.commands import FindWhatsappMessages
+from application.whatsapp.views import WhatsappMessageFilter
+from application.files.views import EntityRef
+from domain.files.model import EntityType
 from application.invoicing.views import InvoiceFilter, InvoiceSort, InvoiceSortField, InvoiceView, QuoteFilter, SortDirection
 from application.shared.modules import Messages
 from application.shared.ports import Clock
@@ -234,9 +239,42 @@ def list_quotes(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def find_files(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    views = ctx.messages.handle(FindFilesByName(actor=ctx.actor, name=args["name"]))
+    if "name" in args:
+        views = ctx.messages.handle(FindFilesByName(actor=ctx.actor, name=args["name"]))
+    elif "entity_type" in args and "entity_id" in args:
+        ref = EntityRef(entity_type=EntityType.parse(args["entity_type"]), entity_id=args["entity_id"])
+        views = ctx.messages.handle(FindFilesByEntities(actor=ctx.actor, refs=(ref,))).get(ref, [])
+    else:
+        raise ToolArgumentError("give name, or entity_type and entity_id")
     rows = [{"id": f.id, "name": f.name, "mime": f.mime, "size": f.size, "created_at": f.created_at.isoformat()} for f in views[:MAX_ROWS]]
     return {"files": rows, "truncated": len(views) > MAX_ROWS}
+
+
+def recent_messages(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    """The newest e-mails to the client's contacts and WhatsApp messages with the client."""
+    limit = args.get("limit", 10)
+    client = ctx.messages.handle(GetClient(actor=ctx.actor, client_id=args["client_id"]))
+    addresses = {c.email.lower() for c in client.contacts if c.email}
+    found: list[dict[str, Any]] = []
+    notes: list[str] = []
+    try:
+        page = ctx.messages.handle(FindEmailMessages(actor=ctx.actor, first=200))
+        for email in page.items:
+            if addresses & {a.lower() for a in (*email.to, *email.cc)}:
+                found.append({"channel": "email", "at": email.created_at.isoformat(), "direction": str(email.direction),
+                              "status": str(email.status), "subject": email.subject[:200]})
+    except LookupError:
+        notes.append("e-mail is not enabled")
+    try:
+        flt = WhatsappMessageFilter(client_id=client.id)
+        page = ctx.messages.handle(FindWhatsappMessages(actor=ctx.actor, filter=flt, first=limit))
+        for message in page.items:
+            found.append({"channel": "whatsapp", "at": message.created_at.isoformat(), "direction": str(message.direction),
+                          "status": str(message.status), "text": (message.text or message.caption or message.template_name or "")[:200]})
+    except LookupError:
+        notes.append("WhatsApp is not enabled")
+    found.sort(key=lambda row: row["at"], reverse=True)
+    return {"client": client.name, "messages": found[:limit], "truncated": len(found) > limit, "notes": notes}
 
 
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": MAX_ROWS}
@@ -272,8 +310,12 @@ TOOLS: dict[str, Tool] = {
                       parameters=_schema({"from": _DATE, "to": _DATE, "currency": _CURRENCY}, ("from", "to"))), period_totals),
         Tool(ToolSpec(name="list_quotes", description="The tenant's quotes, newest first, optionally of one client.",
                       parameters=_schema({"client_id": _UUID, "limit": _LIMIT})), list_quotes),
-        Tool(ToolSpec(name="find_files", description="Find stored files by name.",
-                      parameters=_schema({"name": {"type": "string", "minLength": 1, "maxLength": 255}}, ("name",))), find_files),
+        Tool(ToolSpec(name="find_files", description="Find stored files by name, or those linked to an entity (e.g. INVOICE and its id).",
+                      parameters=_schema({"name": {"type": "string", "minLength": 1, "maxLength": 255},
+                                          "entity_type": {"type": "string", "enum": [t.value for t in EntityType]},
+                                          "entity_id": {"type": "string", "minLength": 1, "maxLength": 128}})), find_files),
+        Tool(ToolSpec(name="recent_messages", description="The newest e-mails and WhatsApp messages exchanged with a client.",
+                      parameters=_schema({"client_id": _UUID, "limit": _LIMIT}, ("client_id",))), recent_messages),
     )
 }
 _VALIDATORS = {name: Draft202012Validator(tool.spec.parameters, format_checker=FormatChecker()) for name, tool in TOOLS.items()}
