@@ -220,6 +220,7 @@ def main() -> None:
 
     webhooks.section("8")
     emails_section()
+    chats_section()
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -237,6 +238,20 @@ def emails_section() -> None:
     wait_until_quiet()
     with postgres_database() as url, tempfile.TemporaryDirectory(prefix="istmo-bench-emails-") as tmp:
         emails.report(emails.run(url, Path(tmp)))
+
+
+def chats_section() -> None:
+    from bench import chats
+
+    header("[10] the AI assistant (issue 14, section 5): 100,000 invoices on PostgreSQL; the stream relay")
+    chats.relay_section("10")
+    reason = postgres_unavailable()
+    if reason:
+        print(f"  skipped: PostgreSQL not reachable at {_safe(POSTGRES_ADMIN_URL)} ({reason})", flush=True)
+        return
+    wait_until_quiet()
+    with postgres_database() as url:
+        chats.section(url, "10 PostgreSQL")
 
 
 def _safe(url: str) -> str:
