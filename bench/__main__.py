@@ -245,6 +245,7 @@ def chats_section() -> None:
 
     header("[10] the AI assistant (issue 14, section 5): 100,000 invoices on PostgreSQL; the stream relay")
     chats.relay_section("10")
+    chats.concurrency_section("10 SQLite")
     reason = postgres_unavailable()
     if reason:
         print(f"  skipped: PostgreSQL not reachable at {_safe(POSTGRES_ADMIN_URL)} ({reason})", flush=True)
