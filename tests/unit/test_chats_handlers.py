@@ -151,3 +151,22 @@ def test_a_provider_error_is_stored_on_the_turn() -> None:
     events = [event for _, event in world.events.listen(sent.message.id, after=0, wait=0)]
     assert events[-1]["type"] == "error" and events[-1]["code"] == "PROVIDER_BALANCE_EXHAUSTED"
     assert "sk-own-key" not in json.dumps(events)
+
+
+def test_a_turn_past_its_deadline_is_stopped_and_says_so() -> None:
+    from application.chats.commands import ChatPolicy
+    from application.chats.settings import InstanceDefault
+
+    world = World(lambda request: reply("nunca"))
+    world.bus = build_message_bus(
+        uow_factory=fake_uow_factory(world.store, world.clock), storage=FakeFileStorage(world.clock),
+        mime=SniffingMimeDetector(), clock=world.clock, file_policy=FilePolicy(), secrets=world.secrets,
+        chat_models=world.models, turn_events=world.events, pdf_text=object(), chat_policy=ChatPolicy(turn_seconds=1e-9),
+        chat_default=InstanceDefault(),
+    )
+    world.configure()
+    sent = world.bus.handle(SendChatMessage(actor=world.owner, message="Hola"))
+    world.turn(world.owner, sent.message.id)
+    stored = world.messages(world.owner, sent.chat.id)
+    assert stored[-1].error_code == "TURN_DEADLINE" and "was stopped" in stored[-1].error_message
+    assert world.model.requests == []
