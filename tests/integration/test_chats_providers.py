@@ -188,3 +188,13 @@ def test_deepseek_blank_json_answer_is_asked_again(provider_server: ProviderServ
     request = ModelRequest(model="m", system="json", turns=(Turn(role="user", text="JSON"),), json_schema={"type": "object"}, timeout=30)
     assert _model(provider_server, "DEEPSEEK").complete(request).data == {"ruc": "1"}
     assert len(provider_server.requests) == 2
+
+
+@pytest.mark.parametrize("provider", ["OPENAI", "ANTHROPIC"])
+def test_a_key_echoed_by_the_provider_is_not_passed_on(provider_server: ProviderServer, provider: str) -> None:
+    llm = FakeLlm(provider_server, lambda c: Step(text="x"))
+    llm.install()
+    llm.faults.append(Reply.json({"type": "error", "error": {"type": "authentication_error", "message": "Incorrect API key provided: sk-test"}}, status=401))
+    with pytest.raises(ModelError) as raised:
+        _model(provider_server, provider).complete(_request())
+    assert "sk-test" not in str(raised.value) and "[key]" in raised.value.message

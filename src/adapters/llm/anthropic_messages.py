@@ -10,7 +10,7 @@ from typing import Any
 
 import anthropic
 
-from adapters.llm.retrying import Retrying, retry_after_seconds
+from adapters.llm.retrying import Retrying, redacted, retry_after_seconds
 from application.chats.ports import ModelError, ModelReply, ModelRequest, OnText, ToolCall, Turn
 
 _STOPS = {"end_turn": "end", "stop_sequence": "end", "tool_use": "tool_calls", "max_tokens": "max_tokens"}
@@ -84,6 +84,7 @@ class AnthropicChatModel:
     takes_images = True
 
     def __init__(self, *, api_key: str, base_url: str | None, retrying: Retrying | None = None) -> None:
+        self._key = api_key
         self._client = anthropic.Anthropic(api_key=api_key, base_url=base_url, max_retries=0)
         self._retrying = retrying or Retrying()
 
@@ -116,7 +117,7 @@ class AnthropicChatModel:
                     return self._plain(request, left)
                 return self._streamed(request, left, relay)
             except anthropic.APIError as error:
-                raise _error(error) from None
+                raise redacted(_error(error), self._key) from None
 
         return self._retrying.run(once, timeout=request.timeout, emitted=lambda: emitted[0])
 

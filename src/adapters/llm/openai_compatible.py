@@ -10,7 +10,7 @@ from typing import Any
 
 import openai
 
-from adapters.llm.retrying import Retrying, retry_after_seconds
+from adapters.llm.retrying import Retrying, redacted, retry_after_seconds
 from application.chats.ports import ModelError, ModelReply, ModelRequest, OnText, ToolCall, Turn
 
 _STOPS = {"stop": "end", "tool_calls": "tool_calls", "length": "max_tokens"}
@@ -54,6 +54,7 @@ class OpenAiCompatibleChatModel:
         self.name = name
         self.takes_images = name != "DEEPSEEK"
         self._deepseek = name == "DEEPSEEK"
+        self._key = api_key
         self._client = openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0)
         self._retrying = retrying or Retrying()
 
@@ -124,7 +125,7 @@ class OpenAiCompatibleChatModel:
                     return self._plain(request, left)
                 return self._streamed(request, left, relay)
             except (openai.APIError, openai.APIConnectionError) as error:
-                raise _error(error, self.name) from None
+                raise redacted(_error(error, self.name), self._key) from None
 
         attempts = 2 if (self._deepseek and request.json_schema is not None) else 1
         for _ in range(attempts):

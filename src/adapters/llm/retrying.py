@@ -60,3 +60,11 @@ class Retrying:
                 if self.monotonic() + wait >= deadline:
                     raise
                 self.sleep(wait)
+
+
+def redacted(error: ModelError, secret: str) -> ModelError:
+    """The error without the key, should a provider echo it (the message is shown to the user)."""
+    if secret and len(secret) >= 6 and secret in error.message:
+        error.message = error.message.replace(secret, "[key]")
+        error.args = (error.message,)
+    return error
