@@ -20,6 +20,7 @@ from flask import Blueprint, Response, request
 
 from application.chats.commands import GetChatMessage, GetChatMessages, SendChatMessage
 from application.chats.ports import TurnEvents
+from application.chats.views import encode_position
 from application.shared.bus import MessageBus
 from application.tenancy.auth import AuthenticationFailed
 from domain.shared.errors import DomainError
@@ -46,8 +47,9 @@ def _outcome(bus: MessageBus, who: Actor, turn_id: str) -> dict[str, Any] | None
     message = bus.handle(GetChatMessage(actor=who, message_id=turn_id))
     if message.status == "PENDING":
         return None
-    page = bus.handle(GetChatMessages(actor=who, chat_id=message.chat_id, first=100, after=None))
-    answers = [m for m in page.items if m.position > message.position and m.role == "ASSISTANT" and not m.tool_calls]
+    after = encode_position(message.position)
+    page = bus.handle(GetChatMessages(actor=who, chat_id=message.chat_id, first=100, after=after))
+    answers = [m for m in page.items if m.role == "ASSISTANT" and not m.tool_calls]
     answer = answers[0] if answers else None
     usage = {"input": answer.tokens_in if answer else 0, "output": answer.tokens_out if answer else 0}
     if message.status == "COMPLETE" and answer is not None:
@@ -79,6 +81,7 @@ def relay(bus: MessageBus, events: TurnEvents, who: Actor, turn_id: str, *, afte
 
 @blueprint.post("/chats/<chat_id>/stream")
 def stream(chat_id: str) -> Any:
+    """``chat_id`` ``current``: the session's active chat, or a new one (as ``sendChatMessage`` without ``chatId``)."""
     container = services()
     try:
         who = container.tenancy.authenticator().authenticate(request.headers.get("Authorization"))
@@ -95,15 +98,16 @@ def stream(chat_id: str) -> Any:
         try:
             if "messageId" in body:
                 message = bus.handle(GetChatMessage(actor=who, message_id=str(body["messageId"])))
-                if message.chat_id != chat_id:
+                if chat_id != "current" and message.chat_id != chat_id:
                     return _release(slots, json_error(404, "NOT_FOUND", "that message is not in this chat"))
-                turn_id = message.id
+                turn_id, chat_id = message.id, message.chat_id
             else:
                 ids = body.get("attachmentIds") or []
                 if not isinstance(ids, list) or not isinstance(body.get("message"), str):
                     return _release(slots, json_error(400, "INVALID_INPUT", "message must be a string and attachmentIds a list"))
-                sent = bus.handle(SendChatMessage(actor=who, chat_id=chat_id, message=body["message"], attachment_ids=tuple(map(str, ids))))
-                turn_id = sent.message.id
+                target = None if chat_id == "current" else chat_id
+                sent = bus.handle(SendChatMessage(actor=who, chat_id=target, message=body["message"], attachment_ids=tuple(map(str, ids))))
+                turn_id, chat_id = sent.message.id, sent.chat.id
         except DomainError as error:
             return _release(slots, json_error(_STATUS.get(error.code, 400), error.code, error.message))
         last = request.headers.get("Last-Event-ID", "0")
