@@ -138,3 +138,24 @@ def test_extraction_is_unavailable_with_a_clear_reason(chats_factory: Any) -> No
         _extract(chats, pdf)
     with pytest.raises(ExtractionUnavailable, match="not stored for this tenant"):
         _extract(chats, _file(chats, INVOICE_PDF + b" ", "otro.pdf", slug="otro"))
+
+
+@pytest.mark.parametrize("provider", ["OPENAI", "ANTHROPIC", "DEEPSEEK"])
+def test_a_scanned_pdf_goes_as_the_file_to_providers_that_read_pdfs(chats_factory: Any, provider: str) -> None:
+    chats = chats_factory(lambda conversation: Step(text=json.dumps(FIELDS)))
+    chats.configure(provider)
+    chats.llm.server.route("POST", r"/v1/messages", lambda req: Reply.json({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "m", "stop_reason": "tool_use", "stop_sequence": None,
+        "content": [{"type": "tool_use", "id": "toolu_1", "name": "document", "input": FIELDS}],
+        "usage": {"input_tokens": 50, "output_tokens": 20}}))
+    scan = _file(chats, text_pdf(), "escaneo.pdf")
+    if provider == "DEEPSEEK":
+        with pytest.raises(ExtractionUnavailable, match="no text layer .* reads text only"):
+            _extract(chats, scan)
+        return
+    assert _extract(chats, scan).data == FIELDS
+    content = chats.llm.server.requests[-1].json()["messages"][-1]["content"]
+    if provider == "OPENAI":
+        assert content[1]["type"] == "file" and content[1]["file"]["file_data"].startswith("data:application/pdf;base64,")
+    else:
+        assert content[0]["type"] == "document" and content[0]["source"]["media_type"] == "application/pdf"

@@ -71,7 +71,8 @@ def _messages(turns: tuple[Turn, ...]) -> list[dict[str, Any]]:
             add("assistant", blocks or [{"type": "text", "text": "…"}])
         else:
             blocks = [
-                {"type": "image", "source": {"type": "base64", "media_type": image.mime, "data": base64.b64encode(image.data).decode()}}
+                {"type": "document" if image.mime == "application/pdf" else "image",
+                 "source": {"type": "base64", "media_type": image.mime, "data": base64.b64encode(image.data).decode()}}
                 for image in turn.images
             ]
             blocks.append({"type": "text", "text": turn.text})

@@ -86,7 +86,10 @@ class OpenAiCompatibleChatModel:
             parts: list[dict[str, Any]] = [{"type": "text", "text": turn.text}]
             for image in turn.images:
                 url = f"data:{image.mime};base64,{base64.b64encode(image.data).decode()}"
-                parts.append({"type": "image_url", "image_url": {"url": url}})
+                if image.mime == "application/pdf":  # a scanned PDF: the file itself
+                    parts.append({"type": "file", "file": {"filename": "document.pdf", "file_data": url}})
+                else:
+                    parts.append({"type": "image_url", "image_url": {"url": url}})
             return {"role": "user", "content": parts}
         return {"role": "user", "content": turn.text}
 

@@ -47,7 +47,7 @@ class ExtractDocumentFieldsHandler:
                 raise ExtractionUnavailable(error.message) from None
             name, mime = file.name, file.mime
             data = b"".join(self._storage.read(blob_key(file.tenant_id, file.sha256)))
-        turn = self._turn(cmd, name, mime, data)
+        turn = self._turn(cmd, name, mime, data, native_pdf=resolved.model.takes_images)
         request = ModelRequest(
             model=resolved.model_name, system=PROMPT, turns=(turn,), max_tokens=2000, timeout=self._timeout,
             json_schema=cmd.json_schema, schema_name=cmd.schema_name,
@@ -68,7 +68,9 @@ class ExtractDocumentFieldsHandler:
             usage={"input": reply.tokens_in, "output": reply.tokens_out},
         )
 
-    def _turn(self, cmd: ExtractDocumentFields, name: str, mime: str, data: bytes) -> Turn:
+    def _turn(self, cmd: ExtractDocumentFields, name: str, mime: str, data: bytes, *, native_pdf: bool) -> Turn:
+        """Images as images; a PDF as its text layer, or (a scan) as the file itself to providers
+        that read PDFs (OpenAI, Anthropic); text as text."""
         instructions = f"{cmd.instructions}\n\nAnswer in JSON."
         if is_image_file(mime):
             return Turn(role="user", text=instructions, images=(ImagePart(mime=mime.split(";")[0], data=data),))
@@ -78,7 +80,9 @@ class ExtractDocumentFieldsHandler:
             except ValueError:
                 raise ExtractionUnavailable(f"{name} is not a readable PDF") from None
             if not text.strip():
-                raise ExtractionUnavailable(f"{name} has no text layer (a scan)")
+                if not native_pdf:
+                    raise ExtractionUnavailable(f"{name} has no text layer (a scan) and this provider reads text only")
+                return Turn(role="user", text=instructions, images=(ImagePart(mime=PDF, data=data),))
         else:
             text = data.decode("utf-8", errors="replace")
         return Turn(role="user", text=f"{instructions}\n\n<document name={name!r}>\n{text[:MAX_EXTRACTED_CHARS]}\n</document>")

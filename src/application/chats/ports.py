@@ -26,6 +26,8 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class ImagePart:
+    """An image, or a PDF sent as the file itself (a scan, to providers that read PDFs)."""
+
     mime: str
     data: bytes
 
