@@ -171,15 +171,28 @@ def section(database_url: str, label: str) -> None:
             executed = next((l.split(":")[1].strip() for l in plan.splitlines() if l.startswith("Execution Time")), "?")
             line(f"[{label}]   its plan: index ix_invoices_tenant_id_balance", "yes" if uses_index else "NO (a scan)")
             line(f"[{label}]   the database's own execution time", executed)
+            from application.chats.commands import GetChatProviderSettings
+
+            trivial = []
+            for _ in range(50):
+                began = time.perf_counter()
+                bus.handle(GetChatProviderSettings(actor=actor))
+                trivial.append(time.perf_counter() - began)
             p50 = _p50(indexed)
             line(f"[{label}] biggest unpaid invoice tool, p50 of 50", f"{p50:.2f} ms", "<= 10 ms", p50 <= 10)
+            line(f"[{label}]   baseline: a one-row query through the bus, p50", f"{_p50(trivial):.2f} ms")
             line(f"[{label}]   baseline: the same question by a scan (total), p50", f"{_p50(scans):.2f} ms")
 
             three = [
                 ("list_invoices", biggest), ("client_balance", '{"client_id": "%s"}' % client_id),
                 ("list_invoices", '{"overdue_more_than_days": 60, "limit": 10}'),
             ]
-            alone = [sum(tool(n, a) for n, a in three) for _ in range(30)]
+            alone, each = [], [[], [], []]
+            for _ in range(30):
+                spent = [tool(n, a) for n, a in three]
+                for bucket, value in zip(each, spent):
+                    bucket.append(value)
+                alone.append(sum(spent))
             turns = []
             for n in range(35):
                 sent = bus.handle(SendChatMessage(actor=actor, message=f"Pregunta {n}"))
@@ -190,6 +203,8 @@ def section(database_url: str, label: str) -> None:
             overhead = _p50(turns) - _p50(alone)
             line(f"[{label}] a turn with 3 tool calls, p50 of 30 (model time 0)", f"{_p50(turns):.2f} ms", "<= 15 ms", _p50(turns) <= 15)
             line(f"[{label}]   baseline: the 3 tool queries alone, p50", f"{_p50(alone):.2f} ms")
+            for (name, _), samples in zip(three, each):
+                line(f"[{label}]     {name} {'(overdue)' if 'overdue' in _ else ''}".rstrip(), f"{_p50(samples):.2f} ms")
             line(f"[{label}]   orchestration beyond the queries", f"{overhead:.2f} ms")
         finally:
             service.close()
