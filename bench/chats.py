@@ -122,7 +122,7 @@ class _InstantModels:
 def section(database_url: str, label: str) -> None:
     from dependency_injector import providers
 
-    from application.chats.commands import ConfigureChatProvider, RunChatTurn, SendChatMessage
+    from application.chats.commands import ArchiveSessionChats, ConfigureChatProvider, RunChatTurn, SendChatMessage
     from application.chats.tools import ToolContext, run_tool
     from domain.invoicing.values import business_date
     from tests.fakes.clock import FakeClock
@@ -200,6 +200,7 @@ def section(database_url: str, label: str) -> None:
                 bus.handle(RunChatTurn(actor=None, message_id=sent.message.id), tenant_id=tenant_id)
                 if n >= 5:
                     turns.append(time.perf_counter() - began)
+                bus.handle(ArchiveSessionChats(actor=actor))  # each turn in a chat of its own
             overhead = _p50(turns) - _p50(alone)
             line(f"[{label}] a turn with 3 tool calls, p50 of 30 (model time 0)", f"{_p50(turns):.2f} ms", "<= 15 ms", _p50(turns) <= 15)
             line(f"[{label}]   baseline: the 3 tool queries alone, p50", f"{_p50(alone):.2f} ms")
