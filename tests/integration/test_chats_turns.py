@@ -266,3 +266,38 @@ def test_files_by_entity_and_a_clients_recent_messages(chats_factory: Any) -> No
     assert [f["name"] for f in files["files"]] == ["soporte.pdf"]
     assert recent == {"client": "Ferretería El Sol", "messages": [], "truncated": False, "notes": []}
     assert bad == {"error": "give name, or entity_type and entity_id"}
+
+
+def test_the_invoice_statement_and_quote_tools_answer_from_the_records(chats_factory: Any) -> None:
+    from decimal import Decimal
+
+    from application.invoicing.commands import CreateQuote
+    from domain.invoicing.lines import LineInput
+
+    found: dict[str, str] = {}
+
+    def script(conversation: list[Said]) -> Step:
+        if not results_after_last_user(conversation):
+            return Step(calls=(
+                Call("get_invoice", {"invoice_id": found["invoice"]}),
+                Call("client_statement", {"client_id": found["client"], "from": "2026-09-01", "to": "2026-10-31"}),
+                Call("list_quotes", {"client_id": found["client"], "limit": 5}),
+                Call("search_clients", {"query": "norte"}),
+            ))
+        return Step(text="ok")
+
+    chats = chats_factory(script)
+    books = chats.books()
+    found.update(invoice=books.invoices["B"], client=books.sol)
+    quote = chats.service.container.bus().handle(CreateQuote(actor=chats.actor(), client_id=books.sol, lines=(
+        LineInput(description="Cemento", quantity=Decimal(10), unit_price=Decimal("8.50"), tax_rate=7),)))
+    chats.configure("ANTHROPIC")
+    _, messages = chats.ask("Detalles")
+    invoice, statement, quotes, clients = (json.loads(r["content"]) for r in messages[2]["toolResults"])
+    assert (invoice["total"], invoice["paid"], invoice["balance"], invoice["currency"]) == ("535.00", "200.00", "335.00", "USD")
+    assert [(line["description"], line["itbms_rate"], line["amount"]) for line in invoice["lines"]] == [("Servicios", 7, "500.00")]
+    assert [p["amount"] for p in invoice["payments"]] == ["200.00"] and invoice["days_overdue"] == 70
+    assert statement["opening_balance"] == "0.00" and statement["closing_balance"] == "1405.00"
+    assert [e["kind"] for e in statement["entries"]] == ["INVOICE", "PAYMENT", "INVOICE", "INVOICE", "PAYMENT"]
+    assert [q["id"] for q in quotes["quotes"]] == [quote.id] and quotes["quotes"][0]["total"] == "90.95"
+    assert [c["name"] for c in clients["clients"]] == ["Distribuidora Norte"] and clients["truncated"] is False
