@@ -301,3 +301,29 @@ def test_the_invoice_statement_and_quote_tools_answer_from_the_records(chats_fac
     assert [e["kind"] for e in statement["entries"]] == ["INVOICE", "PAYMENT", "INVOICE", "INVOICE", "PAYMENT"]
     assert [q["id"] for q in quotes["quotes"]] == [quote.id] and quotes["quotes"][0]["total"] == "90.95"
     assert [c["name"] for c in clients["clients"]] == ["Distribuidora Norte"] and clients["truncated"] is False
+
+
+def test_list_invoices_filters_by_issue_date_amount_currency_and_client(chats_factory: Any) -> None:
+    found: dict[str, str] = {}
+
+    def script(conversation: list[Said]) -> Step:
+        if not results_after_last_user(conversation):
+            return Step(calls=(
+                Call("list_invoices", {"issued_from": "2026-10-01", "issued_to": "2026-10-31", "sort": "date_asc"}),
+                Call("list_invoices", {"min_amount": "535.00", "max_amount": "2200", "sort": "balance_desc"}),
+                Call("list_invoices", {"client_id": found["norte"], "currency": "PAB"}),
+                Call("list_invoices", {"client_id": found["norte"], "status": "paid"}),
+                Call("list_invoices", {"limit": 2, "sort": "date_desc"}),
+            ))
+        return Step(text="ok")
+
+    chats = chats_factory(script)
+    books = chats.books()
+    found.update(norte=books.norte)
+    chats.configure("OPENAI")
+    _, messages = chats.ask("Filtra")
+    october, by_amount, pab, paid, two = (json.loads(r["content"]) for r in messages[2]["toolResults"])
+    assert [row["number"] for row in october["invoices"]] == ["F-000001", "F-000004", "F-000003"]
+    assert [(row["number"], row["balance"]) for row in by_amount["invoices"]] == [("F-000001", "1070.00"), ("F-000002", "335.00"), ("F-000003", "0.00")]
+    assert pab == {"invoices": [], "truncated": False} and paid == {"invoices": [], "truncated": False}
+    assert len(two["invoices"]) == 2 and two["truncated"] is True
