@@ -21,6 +21,7 @@ throughput figures move with it.
    another tenant's PDF renders (``bench.hardening``).
 13. Signatures (issue 17, section 4): sealing a 2-page invoice; the audit chain check over 100,000
     entries (``bench.signatures``).
+14. The AI assistant (issue 14, section 5): the tools on 100,000 invoices, the stream relay, concurrent turns (``bench.chats``).
 """
 
 from __future__ import annotations
@@ -240,6 +241,7 @@ def main() -> None:
     from bench import signatures
 
     signatures.run()
+    chats_section()
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -274,6 +276,21 @@ def quickbooks_section() -> None:
     with postgres_database() as url, tempfile.TemporaryDirectory(prefix="istmo-bench-qbo-") as tmp:
         quickbooks.report(quickbooks.run(url, Path(tmp)))
         quickbooks.report_storm(quickbooks.storm(url, Path(tmp)))
+
+
+def chats_section() -> None:
+    from bench import chats
+
+    header("[14] the AI assistant (issue 14, section 5): 100,000 invoices on PostgreSQL; the stream relay")
+    chats.relay_section("14")
+    chats.concurrency_section("14 SQLite")
+    reason = postgres_unavailable()
+    if reason:
+        print(f"  skipped: PostgreSQL not reachable at {_safe(POSTGRES_ADMIN_URL)} ({reason})", flush=True)
+        return
+    wait_until_quiet()
+    with postgres_database() as url:
+        chats.section(url, "14 PostgreSQL")
 
 
 def _safe(url: str) -> str:

@@ -29,6 +29,7 @@ DOMAINS: tuple[str, ...] = (
     "purchases",
     "intake",
     "signatures",
+    "chats",
 )
 """The business domains, by package name. Each layer finds a domain's part by this name:
 ``application.<name>.module`` (its ``MODULE``, or ``MODULES`` where it registers more than one),

@@ -120,7 +120,8 @@ def tenants_create(slug: str, name: str, external_id: str | None, exist_ok: bool
 @click.option("--user", "email", default=None, help="The user's email (created if missing).")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="owner", show_default=True)
 @click.option("--ttl", default="8h", show_default=True, help="How long the token lives: 30m, 8h, 7d.")
-def token(tenant_slug: str, email: str | None, role: str, ttl: str) -> None:
+@click.option("--session", default=None, help="The login session (sid claim) to continue; a fresh one if not given.")
+def token(tenant_slug: str, email: str | None, role: str, ttl: str, session: str | None) -> None:
     """Print a bearer token (HS256, signed with ISTMO_JWT_SECRET) alone on stdout."""
     container = _container()
     settings = container.settings()
@@ -137,7 +138,7 @@ def token(tenant_slug: str, email: str | None, role: str, ttl: str) -> None:
     from adapters.auth.jwt import HmacJwtVerifier
 
     issuer = HmacJwtVerifier(settings.jwt_secret)
-    click.echo(issuer.issue(tenant=tenant_slug, subject=user.user_id, role=role, ttl_seconds=lifetime))
+    click.echo(issuer.issue(tenant=tenant_slug, subject=user.user_id, role=role, ttl_seconds=lifetime, session=session))
 
 
 @main.group()

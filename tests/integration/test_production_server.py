@@ -247,3 +247,12 @@ def test_a_pdf_is_signed_sealed_verified_and_its_signing_page_served(server: Ser
         assert "frame-ancestors 'none'" in (response.getheader("Content-Security-Policy") or "")
     finally:
         connection.close()
+def test_a_chat_message_costs_a_model_turn_and_the_stream_route_answers(server: Server) -> None:
+    sends = " ".join(f'c{i}: sendChatMessage(message: "hola") {{ error {{ code }} }}' for i in range(11))
+    status, payload = server.graphql(f"mutation {{ {sends} }}")
+    assert status == 400 and "exceeds the maximum cost of 5000" in payload["errors"][0]["message"], payload
+    status, payload = server.graphql('mutation { sendChatMessage(message: "hola") { error { code } } }')
+    assert status == 200 and payload["data"]["sendChatMessage"]["error"]["code"] == "PROVIDER_NOT_CONFIGURED"
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {server.token}"}
+    status, payload = server.post(f"/chats/{UUID}/stream", json.dumps({"message": "hola"}).encode(), headers)
+    assert status == 404 and payload["error"]["code"] == "NOT_FOUND"

@@ -26,8 +26,11 @@ def _claims(payload: dict[str, Any]) -> TokenClaims:
         raise AuthenticationFailed("invalid_token", "the token has no subject (sub)")
     if not isinstance(tenant, str) or not tenant:
         raise AuthenticationFailed("invalid_token", "the token names no organization (org_id)")
-    role = payload.get("role")
-    return TokenClaims(subject=subject, tenant_reference=tenant, role=role if isinstance(role, str) else None)
+    role, session = payload.get("role"), payload.get("sid")
+    return TokenClaims(
+        subject=subject, tenant_reference=tenant, role=role if isinstance(role, str) else None,
+        session_id=session if isinstance(session, str) and 0 < len(session) <= 200 else None,
+    )
 
 
 def _decode(token: str, key: Any, algorithm: str) -> dict[str, Any]:
@@ -60,7 +63,8 @@ class HmacJwtVerifier:
     def verify(self, token: str) -> TokenClaims:
         return _claims(_decode(token, self._secret, "HS256"))
 
-    def issue(self, *, tenant: str, subject: str, role: str, ttl_seconds: int) -> str:
+    def issue(self, *, tenant: str, subject: str, role: str, ttl_seconds: int, session: str | None = None) -> str:
+        """``session``: the ``sid`` claim (a login session); a fresh one when not given."""
         if not 0 < ttl_seconds <= MAX_LIFETIME_SECONDS:
             raise ValueError(f"a token lives between 1 second and 31 days, not {ttl_seconds} seconds")
         now = int(time.time())
@@ -71,6 +75,7 @@ class HmacJwtVerifier:
             "iat": now,
             "exp": now + ttl_seconds,
             "jti": uuid.uuid4().hex,
+            "sid": session or uuid.uuid4().hex,
         }
         return jwt.encode(payload, self._secret, algorithm="HS256")
 

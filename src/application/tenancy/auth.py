@@ -28,6 +28,7 @@ class TokenClaims:
     subject: str
     tenant_reference: str
     role: str | None
+    session_id: str | None = None
 
 
 class TokenVerifier(Protocol):
@@ -58,4 +59,4 @@ class Authenticator:
         if principal.user_active is False:
             raise AuthenticationFailed("user_deactivated", "this user has been deactivated")
         role = _ROLES.get((claims.role or "").lower(), Role.MEMBER)
-        return Actor(tenant_id=principal.tenant_id, user_id=claims.subject, role=role)
+        return Actor(tenant_id=principal.tenant_id, user_id=claims.subject, role=role, session_id=claims.session_id)

@@ -34,6 +34,8 @@ class Actor:
     tenant_id: str
     user_id: str
     role: Role
+    session_id: str | None = None
+    """The login session (the token's ``sid``), or None when the token names none."""
 
     @property
     def is_admin(self) -> bool:

@@ -1,7 +1,7 @@
 """intake, banking, purchases: document intakes, bank accounts/statements/transactions/import profiles, suppliers and supplier invoices
 
 Revision ID: 0012_intake
-Revises: 0009_delivery_sweep
+Revises: 0011_chats
 Create Date: 2026-12-07 06:43:44.891520
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0012_intake'
-down_revision = '0009_delivery_sweep'
+down_revision = '0011_chats'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,107 @@
+"""The assistant's domain rules and the history it sends: attachment rules at their limits, message
+and title edges, trimming that never separates a tool call from its result, the session claim."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pytest
+
+from application.chats.commands import session_of
+from application.chats.history import estimate_tokens, trim
+from application.chats.ports import ToolCall, Turn
+from domain.chats.attachments import (
+    MAX_IMAGE_BYTES,
+    MAX_PDF_BYTES,
+    MAX_TEXT_BYTES,
+    check_file_for_chat,
+    is_text_based_file,
+    is_valid_file_for_chat,
+)
+from domain.chats.errors import AttachmentRefused
+from domain.chats.model import MAX_MESSAGE_CHARS, Provider, parse_message, parse_model_name, parse_title, title_from
+from domain.shared.errors import InvalidInput
+from domain.tenancy.model import Actor, Role
+
+
+@pytest.mark.parametrize(("mime", "limit"), [("application/pdf", MAX_PDF_BYTES), ("text/csv", MAX_TEXT_BYTES),
+                                             ("application/json", MAX_TEXT_BYTES), ("image/webp", MAX_IMAGE_BYTES)])
+def test_each_type_is_taken_at_its_limit_and_refused_one_byte_past(mime: str, limit: int) -> None:
+    assert is_valid_file_for_chat(name="f", mime=mime, size=limit, provider=Provider.OPENAI)
+    with pytest.raises(AttachmentRefused, match=f"{limit + 1} bytes"):
+        check_file_for_chat(name="f", mime=mime, size=limit + 1, provider=Provider.OPENAI)
+
+
+def test_text_based_types_and_refusals_name_the_reason() -> None:
+    assert all(is_text_based_file(m) for m in ("text/plain; charset=utf-8", "TEXT/CSV", "application/xml", "application/x-ofx", "application/pdf"))
+    assert not is_text_based_file("image/png") and not is_text_based_file("application/zip")
+    with pytest.raises(AttachmentRefused, match="application/zip files cannot be read"):
+        check_file_for_chat(name="a.pdf", mime="application/zip", size=10, provider=Provider.ANTHROPIC)
+    with pytest.raises(AttachmentRefused, match="DeepSeek takes text only"):
+        check_file_for_chat(name="foto.png", mime="image/png", size=10, provider=Provider.DEEPSEEK)
+    assert is_valid_file_for_chat(name="foto.png", mime="image/png", size=10, provider=Provider.ANTHROPIC)
+
+
+def test_a_message_is_limited_and_cleaned() -> None:
+    assert parse_message("  a\x00b\x1b\n\tc  ") == "ab\n\tc"
+    assert len(parse_message("x" * MAX_MESSAGE_CHARS)) == MAX_MESSAGE_CHARS
+    with pytest.raises(InvalidInput, match="8000"):
+        parse_message("x" * (MAX_MESSAGE_CHARS + 1))
+    for empty in ("", " \n", "\x00\x07", None, 5):
+        with pytest.raises(InvalidInput):
+            parse_message(empty)
+
+
+def test_titles_and_model_names() -> None:
+    assert parse_title("Ventas\x00 de\n octubre") == "Ventas de octubre"
+    assert title_from("¿Cuál es mi factura más grande sin pagar? " * 3).endswith("…")
+    assert len(title_from("palabra " * 30)) <= 61
+    assert parse_model_name(" gpt-5.1-mini ") == "gpt-5.1-mini"
+    for bad in ("", "a b", "ñandú", "x" * 101, "m\x00"):
+        with pytest.raises(InvalidInput):
+            parse_model_name(bad)
+    assert parse_model_name("x" * 100)
+
+
+def test_the_session_is_the_tokens_sid_or_one_per_user() -> None:
+    assert session_of(Actor("t", "u", Role.OWNER, session_id="sid-1")) == "sid-1"
+    assert session_of(Actor("t", "u", Role.OWNER)) == "user:u"
+
+
+def _turns(draw: st.DrawFn) -> list[Turn]:
+    turns: list[Turn] = []
+    for n in range(draw(st.integers(1, 12))):
+        turns.append(Turn(role="user", text="q" * draw(st.integers(1, 400))))
+        for r in range(draw(st.integers(0, 3))):
+            calls = tuple(ToolCall(f"c{n}-{r}-{k}", "t", "{}") for k in range(draw(st.integers(1, 3))))
+            turns.append(Turn(role="assistant", tool_calls=calls))
+            turns.extend(Turn(role="tool", text="r" * draw(st.integers(1, 600)), tool_call_id=c.id) for c in calls)
+        if draw(st.booleans()):
+            turns.append(Turn(role="assistant", text="a" * draw(st.integers(1, 300))))
+    return turns
+
+
+@given(st.composite(_turns)(), st.integers(0, 3000))
+def test_trimming_never_separates_a_call_from_its_result(turns: list[Turn], budget: int) -> None:
+    kept = trim(turns, budget)
+    assert kept and kept[0].role == "user"
+    last_user = max(i for i, t in enumerate(turns) if t.role == "user")
+    assert kept[-(len(turns) - last_user):] == turns[last_user:]  # the question and its rounds are always kept
+    asked = {c.id for t in kept for c in t.tool_calls}
+    answered = {t.tool_call_id for t in kept if t.role == "tool"}
+    assert asked == answered
+    dropped = len(kept) < len(turns)
+    if dropped and len(kept) > len(turns) - last_user:
+        assert sum(estimate_tokens(t) for t in kept) <= max(budget, sum(estimate_tokens(t) for t in turns[last_user:]))
+    assert kept == turns[len(turns) - len(kept):]  # a suffix of the conversation
+
+
+def test_tokens_carry_a_login_session() -> None:
+    from adapters.auth.jwt import HmacJwtVerifier
+
+    issuer = HmacJwtVerifier("s" * 40)
+    given_sid = issuer.verify(issuer.issue(tenant="acme", subject="u", role="owner", ttl_seconds=60, session="sess-7"))
+    assert given_sid.session_id == "sess-7"
+    first, second = (issuer.verify(issuer.issue(tenant="acme", subject="u", role="owner", ttl_seconds=60)) for _ in range(2))
+    assert first.session_id and second.session_id and first.session_id != second.session_id
