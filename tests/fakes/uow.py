@@ -20,7 +20,7 @@ from typing import Any
 
 from adapters.db.registry import NOT_BOUND, Refused
 from application.shared.bus import react
-from application.shared.ports import Clock, DuplicateEntry, Reactions
+from application.shared.ports import Clock, Reactions
 from domain.shared.model import DomainEvent
 from tests.fakes.modules import EXPOSED, FAKE_DOMAINS, FAKE_REPOSITORIES
 from tests.fakes.state import States
