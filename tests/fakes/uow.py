@@ -5,7 +5,8 @@ state per fake domain (``tests/fakes/modules.py``). A ``FakeUnitOfWork`` works o
 of them inside its ``with`` block: ``commit()`` checks them (refusing a duplicate key with
 ``DuplicateEntry``, as the unique constraints do), collects the events of their aggregates and
 writes what changed back to the store; leaving the block without committing throws the copies
-away. Its repositories come from the fake domains' registry, built on first use in a ``with``
+away. Like it, ``commit()`` first runs the reactions (``react_with``) on the workspace, and one that
+raises leaves the store as it was. Its repositories come from the fake domains' registry, built on first use in a ``with``
 block; without a tenant the tenant-bound ones are refused, as ``SqlAlchemyUnitOfWork`` does.
 Each domain's fakes are checked against its SQLAlchemy adapters by a contract test
 (``tests/integration/test_*_store_contract.py``).
@@ -18,7 +19,8 @@ from types import TracebackType
 from typing import Any
 
 from adapters.db.registry import NOT_BOUND, Refused
-from application.shared.ports import Clock, DuplicateEntry
+from application.shared.bus import react
+from application.shared.ports import Clock, Reactions
 from domain.shared.model import DomainEvent
 from tests.fakes.modules import EXPOSED, FAKE_DOMAINS, FAKE_REPOSITORIES
 from tests.fakes.state import States
@@ -51,7 +53,11 @@ class FakeUnitOfWork:
         self._work: Workspace | None = None
         self._events: list[DomainEvent] = []
         self._built: list[str] = []
+        self._reactions: Reactions = {}
         self.committed = 0
+
+    def react_with(self, reactions: Reactions) -> None:
+        self._reactions = reactions
 
     @property
     def tenant_id(self) -> str | None:
@@ -110,18 +116,26 @@ class FakeUnitOfWork:
         work = self.workspace()
         store = self._store
         try:
+            events = react(self, self._reactions, lambda: self._pull_events(work))
             for domain in FAKE_DOMAINS:
                 store.state(domain.name).check(work.state(domain.name), store, work)
-        except DuplicateEntry:
+        except BaseException:
             self._work = Workspace(store)  # the session rolls back: start again from the store
             raise
-        for domain in FAKE_DOMAINS:
-            for aggregate in work.state(domain.name).aggregates():
-                self._events.extend(aggregate.pull_events())
+        self._events.extend(events)
         for domain in FAKE_DOMAINS:
             store.state(domain.name).apply(work.state(domain.name))
         store.commits += 1
         self.committed += 1
+
+    @staticmethod
+    def _pull_events(work: Workspace) -> list[DomainEvent]:
+        return [
+            event
+            for domain in FAKE_DOMAINS
+            for aggregate in work.state(domain.name).aggregates()
+            for event in aggregate.pull_events()
+        ]
 
     def rollback(self) -> None:
         self.workspace()

@@ -14,7 +14,7 @@ from adapters.storage.mime import SniffingMimeDetector
 from application.modules import build_message_bus
 from application.files import commands as file_messages
 from application.files.commands import FilePolicy
-from application.shared.bus import MessageBus
+from application.shared.bus import REACTION_ROUNDS, MessageBus
 from application.shared.messages import Command, Query
 from application.tenancy import handlers as tenancy_messages
 from application.tenancy.handlers import CreateTenant
@@ -376,3 +376,126 @@ def test_an_event_handlers_error_propagates_and_the_command_stays_committed(
         bus.handle(Touch(actor=actor, content=b"x"))
     assert len(store.files) == 1
     assert after == []
+
+
+# --- reactions inside the commit ------------------------------------------------------------
+
+
+def queue_job(kind: str) -> Any:
+    def reaction(event: Any, uow: FakeUnitOfWork) -> None:
+        uow.jobs.enqueue(kind, {"file_id": event.file_id})
+
+    return reaction
+
+
+def test_a_reaction_writes_in_the_transaction_that_recorded_the_event_and_handlers_still_run_after_it(
+    uows: Recorder, store: FakeStore, clock: FakeClock, actor: Actor
+) -> None:
+    log: list[str] = []
+    seen_in_reaction: list[bool] = []
+
+    def react(event: FileAdded, uow: FakeUnitOfWork) -> None:
+        seen_in_reaction.append(event.file_id in store.files)
+        log.append("reaction")
+        uow.jobs.enqueue("push", {"file_id": event.file_id})
+
+    def after(event: FileAdded, uow: FakeUnitOfWork) -> None:
+        log.append("event handled")
+        assert len(store.jobs) == 1, "the reaction's job committed before the event handlers run"
+
+    commits = store.commits
+    bus = MessageBus(uows, {Touch: keep_and_commit(clock, log)}, {FileAdded: [after]}, {FileAdded: [react]})
+    file_id = bus.handle(Touch(actor=actor, content=b"x"))
+
+    assert seen_in_reaction == [False], "the reaction runs before the commit"
+    assert store.commits == commits + 1, "the file and its job: one commit"
+    assert [(job.kind, job.payload, job.tenant_id) for job in store.jobs.values()] == [
+        ("push", {"file_id": file_id}, actor.tenant_id)
+    ]
+    assert log == ["reaction", "handler returns", "event handled"]
+
+
+def test_a_reaction_that_raises_fails_the_commit_and_nothing_of_it_is_written(
+    uows: Recorder, store: FakeStore, clock: FakeClock, actor: Actor
+) -> None:
+    handled: list[Any] = []
+
+    def refuse(event: FileAdded, uow: FakeUnitOfWork) -> None:
+        raise RuntimeError("no push today")
+
+    commits = store.commits
+    bus = MessageBus(
+        uows, {Touch: keep_and_commit(clock, [])}, {FileAdded: [lambda e, u: handled.append(e)]},
+        {FileAdded: [queue_job("push"), refuse]},
+    )
+    with pytest.raises(RuntimeError, match="no push today"):
+        bus.handle(Touch(actor=actor, content=b"x"))
+    assert (store.files, store.jobs, store.commits, handled) == ({}, {}, commits, [])
+
+
+def test_a_unit_of_work_whose_reaction_failed_starts_again_from_what_is_committed(
+    store: FakeStore, clock: FakeClock, actor: Actor
+) -> None:
+    uow = FakeUnitOfWork(store, actor.tenant_id, clock)
+    uow.react_with({FileAdded: [queue_job("push")], FileLinked: [lambda e, u: 1 / 0]})
+    with uow:
+        file = new_file(actor, b"x", clock)
+        uow.files.add(file)
+        uow.commit()
+        uow.files.get(file.id).link(EntityType.INVOICE, "inv-1", now=clock.now())
+        with pytest.raises(ZeroDivisionError):
+            uow.commit()
+        uow.commit()  # nothing left to write: the failed work was dropped with its events
+    assert store.files[file.id].links == [] and len(store.jobs) == 1
+    assert [type(e) for e in uow.collect_events()] == [FileAdded]
+
+
+def test_events_a_reaction_records_are_reacted_to_in_the_same_commit_and_dispatched_after_it(
+    uows: Recorder, store: FakeStore, clock: FakeClock, actor: Actor
+) -> None:
+    linked: list[FileLinked] = []
+
+    def link(event: FileAdded, uow: FakeUnitOfWork) -> None:
+        uow.files.get(event.file_id).link(EntityType.INVOICE, "inv-1", now=clock.now())
+
+    commits = store.commits
+    bus = MessageBus(
+        uows, {Touch: keep_and_commit(clock, [])}, {FileLinked: [lambda e, u: linked.append(e)]},
+        {FileAdded: [link], FileLinked: [queue_job("linked")]},
+    )
+    file_id = bus.handle(Touch(actor=actor, content=b"x"))
+    assert store.commits == commits + 1
+    assert [(link.entity_type, link.entity_id) for link in store.files[file_id].links] == [(EntityType.INVOICE, "inv-1")]
+    assert [job.kind for job in store.jobs.values()] == ["linked"]
+    assert [event.file_id for event in linked] == [file_id]
+
+
+def test_reactions_that_keep_recording_events_are_stopped_and_nothing_is_written(
+    uows: Recorder, store: FakeStore, clock: FakeClock, actor: Actor
+) -> None:
+    rounds: list[int] = []
+
+    def link_again(event: Any, uow: FakeUnitOfWork) -> None:
+        rounds.append(1)
+        uow.files.get(event.file_id).link(EntityType.INVOICE, f"inv-{len(rounds)}", now=clock.now())
+
+    bus = MessageBus(uows, {Touch: keep_and_commit(clock, [])}, {}, {FileAdded: [link_again], FileLinked: [link_again]})
+    with pytest.raises(RuntimeError, match="reaction loop"):
+        bus.handle(Touch(actor=actor, content=b"x"))
+    assert len(rounds) == REACTION_ROUNDS and store.files == {}
+
+
+def test_the_units_of_work_of_event_handlers_react_too(
+    uows: Recorder, store: FakeStore, clock: FakeClock, actor: Actor
+) -> None:
+    def link_in_own_uow(event: FileAdded, uow: FakeUnitOfWork) -> None:
+        with uow:
+            uow.files.get(event.file_id).link(EntityType.INVOICE, "inv-1", now=clock.now())
+            uow.commit()
+
+    bus = MessageBus(
+        uows, {Touch: keep_and_commit(clock, [])}, {FileAdded: [link_in_own_uow]}, {FileLinked: [queue_job("linked")]}
+    )
+    file_id = bus.handle(Touch(actor=actor, content=b"x"))
+    assert [(job.kind, job.payload) for job in store.jobs.values()] == [("linked", {"file_id": file_id})]
+    assert uows.built[1].committed == 1, "the job was written in the event handler's commit"

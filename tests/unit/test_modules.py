@@ -140,3 +140,16 @@ def test_a_domain_reads_its_own_variables_at_each_limit_and_names_the_one_that_d
     for name, message in (("CHATS_ZERO", "at least 1"), ("CHATS_DIGIT", "whole number"), ("CHATS_WORD", "whole number")):
         with pytest.raises(ConfigurationError, match=f"ISTMO_{name} must be .*{message}"):
             variables.integer(name, 20)
+
+
+def test_reactions_of_several_modules_to_one_event_are_all_given_to_the_bus_and_one_registered_twice_is_refused() -> None:
+    first, second = (lambda event, uow: None), (lambda event, uow: None)
+
+    def reacting(name: str, *reactions: object) -> DomainModule:
+        return DomainModule(name=name, register=lambda deps: Registrations(reactions={Ping: list(reactions)}))
+
+    service = _assemble([reacting("a", first), reacting("b", second)])
+    assert service.bus._reactions == {Ping: (first, second)}
+    for modules_listed in ([reacting("a", first), reacting("b", first)], [reacting("a", first, first)]):
+        with pytest.raises(DuplicateRegistration, match="a reaction to Ping is registered twice"):
+            _assemble(modules_listed)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.db.jobs.queue import SqlAlchemyJobOutbox
 from adapters.db.modules import REPOSITORIES
 from adapters.db.registry import Refused, Scope
-from application.shared.ports import Clock, DuplicateEntry
+from application.shared.bus import react
+from application.shared.ports import Clock, DuplicateEntry, Reactions
 from domain.shared.model import Aggregate, DomainEvent
 
 
@@ -23,7 +24,8 @@ class SqlAlchemyUnitOfWork:
     (``adapters.db.modules``): each is built the first time it is used in a ``with`` block, for
     this block's session and tenant, and forgotten when the block ends. Without a tenant (system
     work) the tenant-bound ones are refused (any use raises ``PermissionError``); the system-only
-    ones are refused with a tenant.
+    ones are refused with a tenant. ``commit()`` runs the reactions (``react_with``) in this
+    session before committing it; one that raises rolls the whole transaction back.
     """
 
     def __init__(
@@ -43,6 +45,10 @@ class SqlAlchemyUnitOfWork:
         self._seen: list[Aggregate] = []
         self._scope: Scope | None = None
         self._built: list[str] = []
+        self._reactions: Reactions = {}
+
+    def react_with(self, reactions: Reactions) -> None:
+        self._reactions = reactions
 
     @property
     def session(self) -> Session:
@@ -103,13 +109,19 @@ class SqlAlchemyUnitOfWork:
     def commit(self) -> None:
         session = self.session
         try:
+            events = react(self, self._reactions, self._pull_events)
             session.commit()
         except IntegrityError as error:
-            session.rollback()
+            self.rollback()
             raise DuplicateEntry(str(error.orig)) from error
-        for aggregate in {id(a): a for a in self._seen}.values():
-            self._events.extend(aggregate.pull_events())
+        except BaseException:
+            self.rollback()
+            raise
+        self._events.extend(events)
         self._seen.clear()
+
+    def _pull_events(self) -> list[DomainEvent]:
+        return [event for aggregate in {id(a): a for a in self._seen}.values() for event in aggregate.pull_events()]
 
     def rollback(self) -> None:
         self.session.rollback()

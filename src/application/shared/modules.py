@@ -31,6 +31,7 @@ from application.jobs.ports import JobHandler
 from application.jobs.schedules import Schedule
 from application.shared.bus import Handler, MessageBus
 from application.shared.messages import Command, Query
+from application.shared.ports import Reaction
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +43,8 @@ class Messages(Protocol):
 
 
 class DuplicateRegistration(Exception):
-    """Two modules (or one, twice) registered the same message type, job kind, provider or schedule."""
+    """Two modules (or one, twice) registered the same message type, job kind, provider or schedule,
+    or the same reaction to one event twice."""
 
 
 class Dependencies:
@@ -79,6 +81,11 @@ class Registrations:
 
     handlers: Mapping[type, Handler] = field(default_factory=dict)
     event_handlers: Mapping[type, Sequence[Handler]] = field(default_factory=dict)
+    """Run after the unit of work that recorded the event committed, each in a unit of work of its own."""
+    reactions: Mapping[type, Sequence[Reaction]] = field(default_factory=dict)
+    """``reaction(event, uow)``: run inside the unit of work that recorded the event, before it commits,
+    for what must be written with the change or not at all (e.g. the job that pushes it somewhere).
+    It must not open or commit ``uow``; raising fails the whole commit."""
     jobs: Mapping[str, JobHandler] = field(default_factory=dict)
     schedules: Sequence[Schedule] = ()
     provides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -128,6 +135,7 @@ def assemble(modules: Sequence[DomainModule], uow_factory: Any, values: Mapping[
     left_out = _left_out(modules, deps)
     handlers: dict[type, Handler] = {}
     event_handlers: dict[type, list[Handler]] = {}
+    reactions: dict[type, list[Reaction]] = {}
     jobs: dict[str, JobHandler] = {}
     schedules: dict[str, Schedule] = {}
     registered = []
@@ -142,8 +150,16 @@ def assemble(modules: Sequence[DomainModule], uow_factory: Any, values: Mapping[
             _merge(provided.setdefault(point, {}), offered, module.name, f"{point} key")
         for event, listeners in added.event_handlers.items():
             event_handlers.setdefault(event, []).extend(listeners)
+        for event, added_reactions in added.reactions.items():
+            found = reactions.setdefault(event, [])
+            for reaction in added_reactions:  # several modules may react to one event, each once
+                if any(reaction is other for other in found):
+                    raise DuplicateRegistration(
+                        f"a reaction to {event.__name__} is registered twice (again by module {module.name})"
+                    )
+                found.append(reaction)
         registered.append(module.name)
-    bus = MessageBus(uow_factory, handlers, event_handlers)
+    bus = MessageBus(uow_factory, handlers, event_handlers, reactions)
     late.bus = bus
     for name, reason in left_out.items():
         log.info("module.not_registered", module=name, reason=reason)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from domain.shared.model import DomainEvent
 
@@ -20,11 +20,21 @@ class DuplicateEntry(Exception):
     """A unique constraint refused the commit: another transaction wrote the same key first."""
 
 
+Reaction = Callable[[Any, Any], None]
+"""``reaction(event, uow)``: runs inside the unit of work that recorded ``event``, before it commits;
+what it writes (typically a job through ``uow.jobs``) commits with the change or not at all."""
+
+Reactions = Mapping[type, Sequence[Reaction]]
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories of one tenant.
 
     Used as a context manager: leaving the block without ``commit()`` rolls back.
-    Events recorded by aggregates it saw are handed out by ``collect_events()`` after commit.
+    ``commit()`` first hands the events recorded by aggregates it saw to the reactions given by
+    ``react_with`` (with itself, still open; events its reactions record are handed on too), then
+    commits; a reaction that raises fails the commit and nothing is written. Those events are
+    then handed out by ``collect_events()`` for the bus's after-commit event handlers.
     Its repositories are declared by each domain (``application.<domain>.ports``, e.g.
     ``FilesUnitOfWork``): a handler types its unit of work as the ones it uses.
     """
@@ -41,6 +51,10 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def react_with(self, reactions: Reactions) -> None:
+        """The reactions ``commit()`` runs (the bus gives them to each unit of work it opens)."""
+        ...
 
     def collect_events(self) -> list[DomainEvent]: ...
 

@@ -235,7 +235,7 @@ class _Apply:
             self.ignored += 1
             return
         with self._uow:
-            # Registering it raised InvoicePaymentRegistered, whose handler may have made an outbound
+            # Registering it raised InvoicePaymentRegistered, whose reaction may have made an outbound
             # link for it already: this one, from QuickBooks, is the payment's link.
             self._uow.quickbooks_links.remove_unlinked(SyncKind.PAYMENT, registered.id)
             claimed = self._uow.quickbooks_links.get(link.id)

@@ -1,5 +1,5 @@
-"""The QuickBooks Online module: the connection (OAuth), outbound pushes on invoicing's events,
-the backfill, inbound catch-ups (webhook and schedule), and their jobs."""
+"""The QuickBooks Online module: the connection (OAuth), outbound pushes on invoicing's events
+(queued by reactions, so a push job commits with the change it sends or not at all), the backfill, inbound catch-ups (webhook and schedule), and their jobs."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def register(deps: Dependencies) -> Registrations:
             c.CatchUpAll: i.CatchUpAllHandler(),
             c.CatchUp: i.CatchUpHandler(api, tokens, gate, deps.messages, clock, policy),
         },
-        event_handlers={
+        reactions={
             ClientCreated: [_on(queue, "CUSTOMER", lambda e: e.client_id, "created")],
             ClientUpdated: [_on(queue, "CUSTOMER", lambda e: e.client_id, "updated")],
             InvoiceCreated: [_on(queue, "INVOICE", lambda e: e.invoice_id, "created")],
@@ -72,10 +72,11 @@ def _on(
     queue: o.QueuePushHandler, kind: str, local_id: Callable[[Any], str], change: str,
     parent: Callable[[Any], str] | None = None,
 ) -> Callable[[Any, QuickbooksUnitOfWork], None]:
-    """An invoicing event handler: queue the push of the record it names (after invoicing's commit)."""
+    """A reaction to an invoicing event: mark the record it names PENDING and queue its push, in
+    invoicing's unit of work before it commits (a crash after that commit loses no push)."""
 
     def handle(event: Any, uow: QuickbooksUnitOfWork) -> None:
-        queue(
+        queue.within(
             c.QueuePush(
                 actor=h.system_actor(event.tenant_id), kind=kind, local_id=local_id(event), change=change,
                 parent_id=parent(event) if parent else None,

@@ -1,4 +1,5 @@
-"""Istmo -> QuickBooks: invoicing's events queue pushes; a push job sends one record.
+"""Istmo -> QuickBooks: invoicing's events queue pushes (reactions, in invoicing's own transaction);
+a push job sends one record.
 
 Order: a customer before its invoice, an invoice before its payments. A push of an invoice first
 makes sure its customer is in QuickBooks (pushing it in the same job if it is not), and a push of
@@ -77,39 +78,43 @@ def link_view(link: SyncLink) -> SyncItemView:
 
 
 class QueuePushHandler:
-    """An invoicing event: the link is marked PENDING (a new version) and its push queued, in one
-    transaction. Nothing is queued while QuickBooks is not connected (a backfill catches up)."""
+    """The link of a record is marked PENDING (a new version) and its push queued, in one transaction.
+    Nothing is queued while QuickBooks is not connected (a backfill catches up)."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
     def __call__(self, cmd: QueuePush, uow: QuickbooksUnitOfWork) -> str | None:
-        kind = parse_kind(cmd.kind)
-        local_id = parse_id(cmd.local_id, field="localId")
         for attempt in (1, 2):
             try:
                 with uow:
-                    connection = uow.quickbooks_connections.get()
-                    if connection is None or ConnectionStatus(connection.status) is ConnectionStatus.DISCONNECTED:
-                        return None
-                    now = self._clock.now()
-                    link = uow.quickbooks_links.of(kind, local_id)
-                    if link is None:
-                        link = SyncLink.new(tenant_id=connection.tenant_id, kind=kind, local_id=local_id, now=now)
-                        uow.quickbooks_links.add(link)
-                    elif Origin(link.origin) is Origin.QUICKBOOKS:
-                        return None  # it came from QuickBooks: nothing to send back
-                    else:
-                        link.changed(now=now)
-                    job_id = None
-                    if connection.connected:
-                        job_id = queue_push(uow, link, f"v{link.version}:{cmd.change}", parent_id=cmd.parent_id)
+                    job_id = self.within(cmd, uow)
                     uow.commit()
                     return job_id
             except DuplicateEntry:
                 if attempt == 2:
                     raise
         return None
+
+    def within(self, cmd: QueuePush, uow: QuickbooksUnitOfWork) -> str | None:
+        """The same in ``uow``, open, left to its owner to commit (a reaction to invoicing's events)."""
+        kind = parse_kind(cmd.kind)
+        local_id = parse_id(cmd.local_id, field="localId")
+        connection = uow.quickbooks_connections.get()
+        if connection is None or ConnectionStatus(connection.status) is ConnectionStatus.DISCONNECTED:
+            return None
+        now = self._clock.now()
+        link = uow.quickbooks_links.of(kind, local_id)
+        if link is None:
+            link = SyncLink.new(tenant_id=connection.tenant_id, kind=kind, local_id=local_id, now=now)
+            uow.quickbooks_links.add(link)
+        elif Origin(link.origin) is Origin.QUICKBOOKS:
+            return None  # it came from QuickBooks: nothing to send back
+        else:
+            link.changed(now=now)
+        if not connection.connected:
+            return None
+        return queue_push(uow, link, f"v{link.version}:{cmd.change}", parent_id=cmd.parent_id)
 
 
 class RealmCalls:
