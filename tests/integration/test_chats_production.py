@@ -53,7 +53,7 @@ def test_a_streamed_chat_in_production(tmp_path: Path, provider_server: Provider
     FakeLlm(provider_server, script).install()
     env = _environment(
         tmp_path, ISTMO_OPENAI_API_KEY="sk-instance-prod", ISTMO_OPENAI_BASE_URL=f"{provider_server.url}/v1",
-        ISTMO_CHATS_PROVIDER="OPENAI", ISTMO_CHATS_MODEL="gpt-test", ISTMO_CHATS_REDIS_URL=REDIS_URL,
+        ISTMO_CHATS_PROVIDER="OPENAI", ISTMO_CHATS_MODEL="gpt-test", ISTMO_REDIS_URL=REDIS_URL,
     )
     for command in (("db", "upgrade"), ("tenants", "create", "acme", "--name", "Acme S.A.")):
         done = _istmo(*command, env=env)

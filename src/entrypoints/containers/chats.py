@@ -52,7 +52,7 @@ def _policy(settings: Settings) -> ChatPolicy:
 
 
 def _events(settings: Settings) -> TurnEvents:
-    url = settings.variables.text("CHATS_REDIS_URL")
+    url = settings.variables.text("REDIS_URL")
     return RedisTurnEvents(url) if url else MemoryTurnEvents()
 
 
