@@ -26,6 +26,7 @@ from application.invoicing.views import (
 )
 from domain.invoicing.clients import Client, ClientContact
 from domain.invoicing.invoices import Invoice, InvoiceLine, Payment
+from domain.invoicing.issuer import TenantProfile
 from domain.invoicing.quotes import Quote, QuoteLine
 from domain.invoicing.statements import StatementInvoice, StatementPayment
 from domain.invoicing.values import Currency
@@ -50,6 +51,14 @@ _INVOICE_FIELDS = _DOCUMENT_FIELDS + (
     "authorization_protocol", "authorized_at", "legal_message",
 )
 _QUOTE_FIELDS = _DOCUMENT_FIELDS + ("valid_until", "status")
+_PROFILE_FIELDS = (
+    "tenant_id", "legal_name", "trade_name", "taxpayer_type", "ruc", "dv", "address", "province", "phone",
+    "email", "website", "payment_terms_days", "payment_instructions", "currency", "updated_at",
+)
+
+
+def _copy_profile(profile: TenantProfile) -> TenantProfile:
+    return TenantProfile(**values(profile, _PROFILE_FIELDS))
 
 
 def _copy_client(client: Client) -> Client:
@@ -78,9 +87,11 @@ class InvoicingState:
     invoices: dict[str, Invoice] = field(default_factory=dict)
     quotes: dict[str, Quote] = field(default_factory=dict)
     counters: dict[tuple[str, str], int] = field(default_factory=dict)
+    profiles: dict[str, TenantProfile] = field(default_factory=dict)
 
     def checkout(self) -> InvoicingState:
         work = InvoicingState(
+            profiles={key: _copy_profile(value) for key, value in self.profiles.items()},
             clients={key: _copy_client(value) for key, value in self.clients.items()},
             invoices={key: _copy_invoice(value) for key, value in self.invoices.items()},
             quotes={key: _copy_quote(value) for key, value in self.quotes.items()},
@@ -94,6 +105,7 @@ class InvoicingState:
         self._base_invoices = {key: snapshot(invoice) for key, invoice in self.invoices.items()}
         self._base_quotes = {key: snapshot(quote) for key, quote in self.quotes.items()}
         self._base_counters = dict(self.counters)
+        self._base_profiles = {key: snapshot(profile) for key, profile in self.profiles.items()}
 
     def _changes(self) -> _InvoicingChanges:
         return _InvoicingChanges(
@@ -101,6 +113,7 @@ class InvoicingState:
             invoices=[i for key, i in self.invoices.items() if self._base_invoices.get(key) != snapshot(i)],
             quotes=[q for key, q in self.quotes.items() if self._base_quotes.get(key) != snapshot(q)],
             counters={k: v for k, v in self.counters.items() if self._base_counters.get(k) != v},
+            profiles=[p for key, p in self.profiles.items() if self._base_profiles.get(key) != snapshot(p)],
         )
 
     def check(self, work: InvoicingState, store: States, workspace: States) -> None:
@@ -111,7 +124,7 @@ class InvoicingState:
         after_quotes = {**self.quotes, **{q.id: q for q in changes.quotes}}
         unique("invoices(tenant_id, number)", ((i.tenant_id, i.number) for i in after_invoices.values()))
         unique("quotes(tenant_id, number)", ((q.tenant_id, q.number) for q in after_quotes.values()))
-        for document in [*changes.clients, *changes.invoices, *changes.quotes]:
+        for document in [*changes.profiles, *changes.clients, *changes.invoices, *changes.quotes]:
             if document.tenant_id not in tenants:
                 raise LookupError(f"tenant_id: no tenant {document.tenant_id} (foreign key)")
         for document in [*changes.invoices, *changes.quotes]:
@@ -127,9 +140,12 @@ class InvoicingState:
         for quote in changes.quotes:
             self.quotes[quote.id] = _copy_quote(quote)
         self.counters.update(changes.counters)
+        for profile in changes.profiles:
+            self.profiles[profile.tenant_id] = _copy_profile(profile)
         work._rebase()
 
     def aggregates(self) -> Iterable[Aggregate]:
+        yield from self.profiles.values()
         yield from self.clients.values()
         yield from self.invoices.values()
         yield from self.quotes.values()
@@ -150,6 +166,7 @@ class _InvoicingChanges:
     invoices: list[Invoice]
     quotes: list[Quote]
     counters: dict[tuple[str, str], int]
+    profiles: list[TenantProfile] = field(default_factory=list)
 
 
 def _state_of(uow: FakeUnitOfWork) -> InvoicingState:
@@ -164,6 +181,16 @@ class _Bound:
     @property
     def _state(self) -> InvoicingState:
         return _state_of(self._uow)
+
+
+class FakeTenantProfileRepository(_Bound):
+    def get(self) -> TenantProfile | None:
+        return self._state.profiles.get(self._tenant_id)
+
+    def add(self, profile: TenantProfile) -> None:
+        if profile.tenant_id != self._tenant_id:
+            raise PermissionError("the profile of another tenant cannot be added here")
+        self._state.profiles[profile.tenant_id] = profile
 
 
 class FakeClientRepository(_Bound):
@@ -378,6 +405,7 @@ FAKE_DOMAIN = FakeDomain(
     name="invoicing",
     state=InvoicingState,
     repositories={
+        "tenant_profile": FakeRepository(lambda uow: FakeTenantProfileRepository(uow, uow.tenant)),
         "clients": FakeRepository(lambda uow: FakeClientRepository(uow, uow.tenant)),
         "client_views": FakeRepository(lambda uow: FakeClientReader(uow, uow.tenant)),
         "invoices": FakeRepository(lambda uow: FakeInvoiceRepository(uow, uow.tenant)),

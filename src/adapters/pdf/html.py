@@ -340,7 +340,11 @@ class HtmlComposer:
         money = formatting.money
         if isinstance(document, (InvoiceDocument, QuoteDocument, StatementDocument)):
             context["issuer_lines"] = _party_lines(document.issuer, labels)
+            context["issuer_missing"] = _missing(document.issuer, labels)
             context["client_lines"] = _party_lines(document.client, labels)
+        elif isinstance(document, ReportDocument) and document.issuer is not None:
+            context["issuer_lines"] = _party_lines(document.issuer, labels)
+            context["issuer_missing"] = _missing(document.issuer, labels)
         if isinstance(document, (InvoiceDocument, QuoteDocument)):
             meta = [f"{labels['issue_date']}: {fmt_date(document.issue_date, locale)}"]
             if isinstance(document, InvoiceDocument):
@@ -489,13 +493,20 @@ _ROW_PADDING_PT = 2 * 72 / 25.4  # 1 mm each side of a row of lines (base.css .l
 _ROWS_PER_PAGE = {PaperSize.A4: (38, 62), PaperSize.LETTER: (34, 57)}
 
 
+def _missing(party: Any, labels: Mapping[str, str]) -> str:
+    """What the issuer's fiscal profile lacks, said on the document (empty when nothing does)."""
+    if not party.missing:
+        return ""
+    return f"{labels['issuer_missing']} " + ", ".join(labels.get(f"missing_{m}", m) for m in party.missing)
+
+
 def _party_lines(party: Any, labels: Mapping[str, str]) -> list[str]:
-    lines = []
+    lines = [party.trade_name] if getattr(party, "trade_name", "") else []
     if party.ruc:
         lines.append(f"{labels['ruc']} {party.ruc}" + (f" {labels['dv']} {party.dv}" if party.dv else ""))
     if party.address:
         lines.append(party.address)
-    contact = " · ".join(x for x in (party.email, party.phone) if x)
+    contact = " · ".join(x for x in (party.email, party.phone, getattr(party, "website", "")) if x)
     if contact:
         lines.append(contact)
     return lines

@@ -293,12 +293,14 @@ class CreateInvoiceHandler:
                 number = self._next_free_number(uow)
             elif uow.invoices.number_taken(number):
                 raise _duplicate("invoice", number)
+            profile = uow.tenant_profile.get()
+            terms = timedelta(days=profile.payment_terms_days if profile is not None else 0)
             invoice = Invoice.create(
                 tenant_id=actor.tenant_id,
                 number=number,
                 bill_to=bill_to,
                 issue_date=issue_date,
-                due_date=cmd.due_date or issue_date,
+                due_date=cmd.due_date or issue_date + terms,
                 currency=currency,
                 lines=cmd.lines,
                 pac_document_id=cmd.pac_document_id,

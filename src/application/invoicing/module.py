@@ -8,7 +8,7 @@ from datetime import timedelta
 from application.files.keeping import FileKeeper
 from application.invoicing import commands as c
 from application.invoicing import handlers as h
-from application.invoicing import pac
+from application.invoicing import pac, profiles
 from application.jobs.schedules import Schedule
 from application.shared.modules import Dependencies, DomainModule, Registrations
 
@@ -32,6 +32,8 @@ def register(deps: Dependencies) -> Registrations:
             c.GetQuote: h.GetQuoteHandler(clock),
             c.FindQuotes: h.FindQuotesHandler(clock, policy),
             c.GetClientStatement: h.GetClientStatementHandler(),
+            profiles.UpdateTenantProfile: profiles.UpdateTenantProfileHandler(clock),
+            profiles.GetTenantProfile: profiles.GetTenantProfileHandler(),
         },
     )
 

@@ -22,6 +22,7 @@ from application.jobs.ports import JobsUnitOfWork
 from application.shared.ports import UnitOfWork
 from domain.invoicing.clients import Client
 from domain.invoicing.invoices import Invoice
+from domain.invoicing.issuer import TenantProfile
 from domain.invoicing.pac import PacSettings
 from domain.invoicing.quotes import Quote
 from domain.invoicing.statements import StatementInvoice, StatementPayment
@@ -134,7 +135,16 @@ class PacSettingsRepository(Protocol):
         ...
 
 
+class TenantProfileRepository(Protocol):
+    """``uow.tenant_profile``: the bound tenant's fiscal profile (one, or none yet)."""
+
+    def get(self) -> TenantProfile | None: ...
+
+    def add(self, profile: TenantProfile) -> None: ...
+
+
 class InvoicingUnitOfWork(UnitOfWork, Protocol):
+    tenant_profile: TenantProfileRepository
     clients: ClientRepository
     client_views: ClientReader
     invoices: InvoiceRepository

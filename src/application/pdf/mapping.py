@@ -1,7 +1,7 @@
 """The invoicing records as documents to render, and a template's design as a layout.
 
-Amounts come as the invoicing domain computed them; nothing is recomputed except each line's
-ITBMS, shown per line for reading only (the tax that counts is the one per rate, in ``taxes``).
+Amounts come as the invoicing domain computed them, each line's ITBMS and total included (the
+document's totals are the sums of its lines' rounded values): nothing is recomputed here.
 Dates and times are printed as in Panama.
 """
 
@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from application.invoicing.profiles import TenantProfileView
 from application.invoicing.views import ClientStatementView, InvoiceView, LineView, QuoteView
 from application.pdf.documents import (
     Ageing,
@@ -26,7 +27,7 @@ from application.pdf.documents import (
     TaxSummary,
 )
 from domain.invoicing.lines import TaxLine
-from domain.invoicing.values import PANAMA, round_cents
+from domain.invoicing.values import PANAMA
 from domain.pdf.layout import Locale, PaperSize
 
 
@@ -71,8 +72,21 @@ def pdf_layout(design: Design) -> PdfLayout:
     )
 
 
+def issuer_party(profile: TenantProfileView) -> Party:
+    """The tenant as its documents print it: legal and trade names, RUC and DV, address, contacts."""
+    return Party(
+        name=profile.legal_name,
+        trade_name=profile.trade_name or "",
+        ruc=profile.ruc,
+        dv=profile.dv,
+        address=profile.printed_address,
+        email=profile.email or "",
+        phone=profile.phone or "",
+        website=profile.website or "",
+    )
+
+
 def document_line(line: LineView) -> DocumentLine:
-    tax = round_cents(line.base * line.tax_rate / 100)
     return DocumentLine(
         description=line.description,
         quantity=line.quantity,
@@ -80,8 +94,8 @@ def document_line(line: LineView) -> DocumentLine:
         discount=line.discount,
         tax_rate=Decimal(line.tax_rate),
         subtotal=line.base,
-        tax=tax,
-        total=line.base + tax,
+        tax=line.tax,
+        total=line.total,
     )
 
 
@@ -98,8 +112,11 @@ def _billed(view: InvoiceView | QuoteView, address: str) -> Party:
     return Party(name=view.client_name, ruc=view.client_ruc or "", dv=view.client_dv or "", address=address)
 
 
-def invoice_document(view: InvoiceView, *, issuer: Party, client_address: str = "") -> InvoiceDocument:
+def invoice_document(
+    view: InvoiceView, *, issuer: Party, client_address: str = "", notes: str | None = None
+) -> InvoiceDocument:
     return InvoiceDocument(
+        notes=notes,
         number=view.number,
         issuer=issuer,
         client=_billed(view, client_address),

@@ -24,6 +24,7 @@ from adapters.db.metadata import mapper_registry, metadata
 from adapters.db.types import EmailList, Money, Quantity, StrEnumType, UtcDateTime, id_column
 from domain.invoicing.clients import Client, ClientContact, TaxpayerType
 from domain.invoicing.invoices import Invoice, InvoiceLine, LegalStatus, Payment, PaymentMethod
+from domain.invoicing.issuer import Province, TenantProfile
 from domain.invoicing.pac import PacSettings, SignatureMode
 from domain.invoicing.quotes import Quote, QuoteLine, QuoteStatus
 from domain.invoicing.values import Currency
@@ -197,6 +198,28 @@ pac_settings = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# The tenant's fiscal profile, the issuer its documents print (issue 18): one row per tenant.
+tenant_profiles = Table(
+    "tenant_profiles",
+    metadata,
+    id_column("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("legal_name", String(200), nullable=False),
+    Column("trade_name", String(200), nullable=True),
+    Column("taxpayer_type", StrEnumType(TaxpayerType), nullable=False),
+    Column("ruc", String(30), nullable=False),
+    Column("dv", String(2), nullable=False),
+    Column("address", String(500), nullable=False),
+    Column("province", StrEnumType(Province), nullable=True),
+    Column("phone", String(40), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("website", String(200), nullable=True),
+    Column("payment_terms_days", Integer, nullable=False),
+    Column("payment_instructions", Text, nullable=True),
+    Column("currency", StrEnumType(Currency), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+
 def map_classes() -> None:
     mapper_registry.map_imperatively(ClientContact, client_contacts)
     mapper_registry.map_imperatively(
@@ -249,3 +272,4 @@ def map_classes() -> None:
         },
     )
     mapper_registry.map_imperatively(PacSettings, pac_settings)
+    mapper_registry.map_imperatively(TenantProfile, tenant_profiles)
