@@ -725,7 +725,10 @@ def test_client_statement_has_opening_entries_running_balance_and_ageing(world: 
     world.pay(acme, old.id, "10", date=date(2026, 11, 2))  # after the period
 
     view = world.bus.handle(
-        GetClientStatement(actor=acme, client_id=client.id, period_from=date(2026, 10, 1), period_to=date(2026, 10, 31))
+        GetClientStatement(
+            actor=acme, client_id=client.id, period_from=date(2026, 10, 1), period_to=date(2026, 10, 31),
+            as_of=date(2026, 10, 31),
+        )
     )
     statement = view.statement
     assert view.client == world.bus.handle(GetClient(actor=acme, client_id=client.id))

@@ -364,6 +364,8 @@ class HtmlComposer:
                 ]
             elif document.valid_until:
                 meta.append(f"{labels['valid_until']}: {fmt_date(document.valid_until, locale)}")
+            if isinstance(document, InvoiceDocument) and document.invoice_number:
+                meta.append(f"{labels['credited_invoice']}: {document.invoice_number}")
             meta.append(f"{labels['status']}: {labels.get('status_' + document.status, document.status)}")
             meta.append(f"{labels['currency']}: {document.currency}")
             context["meta"] = meta
@@ -384,9 +386,10 @@ class HtmlComposer:
                     (labels["paid"], money(document.paid, currency)),
                     (labels["balance"], money(document.balance, currency)),
                 ]
-                if isinstance(document, InvoiceDocument)
+                if isinstance(document, InvoiceDocument) and document.document_type != DocumentType.CREDIT_NOTE
                 else []
             )
+            context["reason"] = getattr(document, "reason", None)
             totals_chars = int(content_pt * _TOTALS_SHARE / MONO_CHAR_PT)
             context["totals_before_rows"] = _pairs(context["totals_before"], totals_chars)
             context["totals_after_rows"] = _pairs(context["totals_after"], totals_chars)
@@ -396,7 +399,13 @@ class HtmlComposer:
             created = document.issue_date
         elif isinstance(document, StatementDocument):
             period = f"{fmt_date(document.period_from, locale)} – {fmt_date(document.period_to, locale)}"
-            context["meta"] = [f"{labels['period']}: {period}", f"{labels['currency']}: {document.currency}"]
+            as_of = fmt_date(document.as_of or document.period_to, locale)
+            context["ageing_as_of"] = as_of
+            context["meta"] = [
+                f"{labels['period']}: {period}",
+                f"{labels['ageing']} {labels['ageing_as_of']} {as_of}",
+                f"{labels['currency']}: {document.currency}",
+            ]
             charges = sum((e.debit for e in document.entries), Decimal("0.00"))
             payments = sum((e.credit for e in document.entries), Decimal("0.00"))
             context["charges"], context["payments"] = charges, payments
@@ -573,7 +582,7 @@ def _entry_blocks(
     glyph WeasyPrint lays out and draws), in page-sized blocks."""
     number = formatting.number
     fmt_date = formatting.format_date
-    kinds = {"INVOICE": labels["kind_INVOICE"], "PAYMENT": labels["kind_PAYMENT"]}
+    kinds = {k: labels[f"kind_{k}"] for k in ("INVOICE", "PAYMENT", "CREDIT_NOTE")}
     header = [labels[k] for k in ("date", "kind", "reference", "description", "debit", "credit", "balance")]
     cells = [
         [

@@ -36,6 +36,7 @@ class LegalStatus(StrEnum):
 class EntryKind(StrEnum):
     INVOICE = "INVOICE"
     PAYMENT = "PAYMENT"
+    CREDIT_NOTE = "CREDIT_NOTE"
 
 
 ZERO = Decimal("0.00")
@@ -110,6 +111,8 @@ class InvoiceDocument:
     qr_url: str | None = None
     notes: str | None = None
     document_type: DocumentType = DocumentType.INVOICE
+    invoice_number: str | None = None  # a credit note's: the invoice it credits
+    reason: str | None = None  # a credit note's
 
     def __post_init__(self) -> None:
         if self.document_type not in (DocumentType.INVOICE, DocumentType.CREDIT_NOTE):
@@ -182,6 +185,7 @@ class StatementDocument:
     entries: tuple[StatementEntry, ...]
     closing_balance: Decimal
     ageing: Ageing = field(default_factory=Ageing)
+    as_of: date | None = None  # the day the ageing is counted at, printed beside it (None: period_to)
 
     @property
     def document_type(self) -> DocumentType:
@@ -513,8 +517,11 @@ def sample_document(document_type: DocumentType) -> PdfDocument:
         case DocumentType.INVOICE:
             return sample_invoice()
         case DocumentType.CREDIT_NOTE:
-            invoice = sample_invoice(authorized=False, number="NC-0000000042")
-            return replace(invoice, document_type=DocumentType.CREDIT_NOTE)
+            invoice = sample_invoice(lines=2, authorized=False, number="NC-000042")
+            return replace(
+                invoice, document_type=DocumentType.CREDIT_NOTE, paid=ZERO, balance=invoice.total, due_date=None,
+                invoice_number="F-001234", reason="Devolución de mercancía en mal estado", notes=None,
+            )
         case DocumentType.QUOTE:
             return sample_quote()
         case DocumentType.STATEMENT:

@@ -21,11 +21,18 @@ from application.files.ports import FileStorage
 from application.files.staging import stage_chunks
 from application.files.views import EntityRef, FileView
 from application.invoicing.handlers import client_statement
-from application.pdf.commands import PreviewPdfTemplate, RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf
+from application.pdf.commands import (
+    PreviewPdfTemplate,
+    RenderCreditNotePdf,
+    RenderInvoicePdf,
+    RenderQuotePdf,
+    RenderStatementPdf,
+)
 from application.pdf.documents import DEFAULT_LAYOUT, Party, PdfAsset, PdfDocument, PdfLayout, sample_document
 from application.invoicing.profiles import TenantProfileView, profile_view
 from application.pdf.mapping import (
     Design,
+    credit_note_document,
     invoice_document,
     issuer_party,
     pdf_layout,
@@ -179,6 +186,26 @@ class RenderInvoicePdfHandler(_Renders):
         )
 
 
+class RenderCreditNotePdfHandler(_Renders):
+    def __call__(self, cmd: RenderCreditNotePdf, uow: PdfUnitOfWork) -> FileView:
+        actor = tenant_actor(cmd.actor)
+        credit_note_id = parse_id(cmd.credit_note_id, field="creditNoteId")
+        template_id = _optional_id(cmd.template_id, field="templateId")
+        with uow:
+            note = uow.credit_note_views.get(credit_note_id)
+            if note is None:
+                raise NotFound(f"credit note {credit_note_id} not found", field="creditNoteId")
+            layout, logo = self._dressing(uow, template_id, DocumentType.CREDIT_NOTE)
+            issuer = self._issuer(uow, actor)
+            address = self._client_address(uow, note.client_id)
+        document = credit_note_document(note, issuer=issuer, client_address=address)
+        return self._render_and_keep(
+            uow, actor, document, layout, logo,
+            name=pdf_name(_TYPE_NAMES[DocumentType.CREDIT_NOTE], note.number),
+            entity=EntityRef(EntityType.CREDIT_NOTE, note.id),
+        )
+
+
 class RenderQuotePdfHandler(_Renders):
     def __call__(self, cmd: RenderQuotePdf, uow: PdfUnitOfWork) -> FileView:
         actor = tenant_actor(cmd.actor)
@@ -203,7 +230,10 @@ class RenderStatementPdfHandler(_Renders):
     def __call__(self, cmd: RenderStatementPdf, uow: PdfUnitOfWork) -> FileView:
         actor = tenant_actor(cmd.actor)
         template_id = _optional_id(cmd.template_id, field="templateId")
-        statement = client_statement(uow, cmd.client_id, cmd.period_from, cmd.period_to, cmd.currency)
+        statement = client_statement(
+            uow, cmd.client_id, cmd.period_from, cmd.period_to, cmd.currency,
+            as_of=cmd.as_of, today=business_date(self._clock.now()),
+        )
         with uow:
             layout, logo = self._dressing(uow, template_id, DocumentType.STATEMENT)
             document = statement_document(statement, issuer=self._issuer(uow, actor))

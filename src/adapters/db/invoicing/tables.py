@@ -23,6 +23,7 @@ from sqlalchemy.orm import relationship
 from adapters.db.metadata import mapper_registry, metadata
 from adapters.db.types import EmailList, Money, Quantity, StrEnumType, UtcDateTime, id_column
 from domain.invoicing.clients import Client, ClientContact, TaxpayerType
+from domain.invoicing.credit_notes import CreditNote, CreditNoteLine
 from domain.invoicing.invoices import Invoice, InvoiceLine, LegalStatus, Payment, PaymentMethod
 from domain.invoicing.issuer import Province, TenantProfile
 from domain.invoicing.pac import PacSettings, SignatureMode
@@ -96,6 +97,8 @@ invoices = Table(
     Column("due_date", Date, nullable=False),
     *_totals(),
     Column("paid", Money(), nullable=False),
+    # what its credit notes took back (issue 18); balance = total - paid - credited
+    Column("credited", Money(), nullable=False, server_default="0"),
     Column("balance", Money(), nullable=False),
     Column("voided_at", UtcDateTime(), nullable=True),
     Column("legal_status", StrEnumType(LegalStatus), nullable=False),
@@ -198,6 +201,47 @@ pac_settings = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# Credit notes (issue 18): each references its invoice; numbered NC-000001 by the CREDIT_NOTE counter.
+credit_notes = Table(
+    "credit_notes",
+    metadata,
+    id_column(primary_key=True),
+    id_column("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    *_billed_to(),
+    id_column("invoice_id", ForeignKey("invoices.id"), nullable=False),
+    Column("invoice_number", String(40), nullable=False),
+    Column("reason", String(500), nullable=False),
+    *_totals(),
+    Column("legal_status", StrEnumType(LegalStatus), nullable=False),
+    Column("cufe", String(128), nullable=True),
+    Column("pac_document_id", String(128), nullable=True),
+    Column("qr_url", String(2048), nullable=True),
+    Column("authorization_protocol", String(128), nullable=True),
+    Column("authorized_at", UtcDateTime(), nullable=True),
+    Column("legal_message", Text, nullable=True),
+    Column("created_by", String(254), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "number"),
+    Index("ix_credit_notes_tenant_id_invoice_id", "tenant_id", "invoice_id"),
+    Index("ix_credit_notes_tenant_id_client_id", "tenant_id", "client_id", "issue_date"),
+    Index("ix_credit_notes_tenant_id_pac_document_id", "tenant_id", "pac_document_id"),
+)
+
+credit_note_lines = Table(
+    "credit_note_lines",
+    metadata,
+    id_column(primary_key=True),
+    id_column("tenant_id", nullable=False),
+    id_column("credit_note_id", ForeignKey("credit_notes.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("description", String(1000), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+    Column("unit_price", Quantity(), nullable=False),
+    Column("discount", Money(), nullable=False),
+    Column("tax_rate", Integer, nullable=False),
+    UniqueConstraint("credit_note_id", "position"),
+)
+
 # The tenant's fiscal profile, the issuer its documents print (issue 18): one row per tenant.
 tenant_profiles = Table(
     "tenant_profiles",
@@ -273,3 +317,17 @@ def map_classes() -> None:
     )
     mapper_registry.map_imperatively(PacSettings, pac_settings)
     mapper_registry.map_imperatively(TenantProfile, tenant_profiles)
+    mapper_registry.map_imperatively(CreditNoteLine, credit_note_lines)
+    mapper_registry.map_imperatively(
+        CreditNote,
+        credit_notes,
+        properties={
+            "lines": relationship(
+                CreditNoteLine,
+                cascade="all, delete-orphan",
+                passive_deletes=True,
+                lazy="selectin",
+                order_by=credit_note_lines.c.position,
+            )
+        },
+    )
