@@ -68,6 +68,8 @@ def test_line_items_use_the_documents_typeface_and_their_totals_line_up(engine: 
     assert len(edges) == 13 + 5  # every line, and subtotal, discounts, ITBMS, paid and balance
     assert max(edges) - min(edges) <= 0.25
     assert CONTENT_RIGHT - 4 <= min(edges) and max(edges) <= CONTENT_RIGHT
+    text = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    assert "Total $10," in text  # the grand total's label is drawn (and read) before its amount
 
 
 def test_the_statement_ledger_spans_the_width_and_its_balances_line_up(engine: PdfEngine) -> None:
