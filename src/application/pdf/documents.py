@@ -520,6 +520,7 @@ def sample_document(document_type: DocumentType) -> PdfDocument:
             invoice = sample_invoice(lines=2, authorized=False, number="NC-000042")
             return replace(
                 invoice, document_type=DocumentType.CREDIT_NOTE, paid=ZERO, balance=invoice.total, due_date=None,
+                status="ISSUED",
                 invoice_number="F-001234", reason="Devolución de mercancía en mal estado", notes=None,
             )
         case DocumentType.QUOTE:
