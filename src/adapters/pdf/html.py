@@ -432,9 +432,9 @@ class HtmlComposer:
                 ],
                 content_pt,
             )
-            context["entries_header"], context["entry_blocks"] = _entry_blocks(
-                document, labels, locale, content_pt, layout.paper_size
-            )
+            context["entries_header"], pages = _entry_blocks(document, labels, locale, content_pt, layout.paper_size)
+            context["entry_blocks"] = ["\n".join(page) for page in pages]  # a page of rows (tenant templates)
+            context["entry_parts"] = [_parts(page) for page in pages]  # the same, in text boxes of 16 rows
             title = f"{heading} {document.client.name} {period}"
             created = document.period_to
         else:
@@ -562,7 +562,7 @@ def _line_blocks(
 
 def _entry_blocks(
     document: StatementDocument, labels: Mapping[str, str], locale: str, content_pt: float, paper: PaperSize
-) -> tuple[str, list[str]]:
+) -> tuple[str, list[list[str]]]:
     """Entries as rows across the full width: date, type, reference and description, then debit,
     credit and balance right-aligned; in page-sized blocks."""
     number = formatting.number
@@ -590,8 +590,17 @@ def _entry_blocks(
     columns = [*(typeset.Column(units) for units in (*fixed, description)), *numbers]
     lines = [typeset.row(values, columns) for values in cells]
     first, rest = _ROWS_PER_PAGE[paper]
-    blocks = ["\n".join(block) for block in chunks(lines, first, rest)]  # type: ignore[arg-type]
-    return typeset.row(header, columns), blocks
+    return typeset.row(header, columns), chunks(lines, first, rest)  # type: ignore[return-value]
+
+
+_PART_ROWS = 16  # even: the zebra's two-row stripes keep their phase from one box to the next
+
+
+def _parts(rows: list[str]) -> list[str]:
+    """A page of rows as text boxes of 16 rows: WeasyPrint re-encodes the rest of a box's text
+    for each line it lays out, so a box's cost grows with the square of its length once the text
+    is not ASCII (figure and fine spaces, accents); 16 rows a box keep that small."""
+    return ["\n".join(rows[i : i + _PART_ROWS]) for i in range(0, len(rows), _PART_ROWS)] or [""]
 
 
 def _report_blocks(
