@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export ISTMO_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: serve test bench lint clean pdf-modules pdf-modules-background chromium
+.PHONY: serve test bench lint clean lock pdf-modules pdf-modules-background chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,15 +18,27 @@ $(BIN)/python:
 # library; DejaVu is the built-in layouts' font. Installed when missing and we are root.
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# Reproducible installs (issue 18): every dependency at the exact version, and hash, of
+# requirements.lock, the same file for `make serve`, `make test` and CI; Istmo itself is then
+# installed over it, editable, without dependencies. `make lock` refreshes the lock after a
+# change to pyproject.toml's dependencies (uv resolves it, in a throwaway venv).
+LOCK := requirements.lock
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 	  else echo "warning: install $$missing (apt-get) for PDF rendering"; fi; \
 	fi
 	@echo "Installing Istmo and its dependencies into $(VENV) (pip shows each package as it comes)"
-	$(BIN)/python -m pip install --progress-bar on -e '.[test,pdf-build]'
+	$(BIN)/python -m pip install --progress-bar on --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --progress-bar on --no-deps --no-build-isolation -e .
 	touch $@
+
+lock:
+	@tmp=$$(mktemp -d) && $(PYTHON) -m venv $$tmp && $$tmp/bin/python -m pip install --quiet uv && \
+	$$tmp/bin/uv pip compile pyproject.toml --extra test --extra pdf-build --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_36 -o $(LOCK) && rm -rf $$tmp
 
 # The PDF accelerator (src/adapters/pdf/accelerated): WeasyPrint's hot modules and our patches,
 # compiled with Cython (~18% fewer instructions per invoice). Only what changed is compiled again
