@@ -36,6 +36,13 @@ def _handle(container: Container, message: Any) -> Any:
         raise click.ClickException(f"{error.code}: {error.message}") from None
 
 
+def _tenant(container: Container, reference: str) -> Any:
+    """The tenant a ``--tenant`` names, by slug or id (issue 18); an unknown one stops the command."""
+    from application.tenancy.handlers import FindTenant
+
+    return _handle(container, FindTenant(actor=None, reference=reference))
+
+
 @click.group()
 def main() -> None:
     """Istmo: integrations and communications for Panamanian PYMEs."""
@@ -115,15 +122,28 @@ def tenants_create(slug: str, name: str, external_id: str | None, exist_ok: bool
     click.echo(f"tenant {result.slug} {verb} ({result.tenant_id})", err=True)
 
 
+@tenants.command("list")
+def tenants_list() -> None:
+    """Every tenant, by slug, one JSON object a line (id, slug, name, WorkOS id, deleted)."""
+    from application.tenancy.handlers import ListTenants
+
+    for view in _handle(_container(), ListTenants(actor=None)):
+        click.echo(json.dumps({
+            "id": view.tenant_id, "slug": view.slug, "name": view.name, "externalId": view.external_id,
+            "deleted": view.deleted,
+        }))
+
+
 @main.command()
-@click.option("--tenant", "tenant_slug", required=True, help="The tenant's slug.")
+@click.option("--tenant", "tenant_ref", required=True, help="The tenant's slug or id.")
 @click.option("--user", "email", default=None, help="The user's email (created if missing).")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="owner", show_default=True)
 @click.option("--ttl", default="8h", show_default=True, help="How long the token lives: 30m, 8h, 7d.")
 @click.option("--session", default=None, help="The login session (sid claim) to continue; a fresh one if not given.")
-def token(tenant_slug: str, email: str | None, role: str, ttl: str, session: str | None) -> None:
+def token(tenant_ref: str, email: str | None, role: str, ttl: str, session: str | None) -> None:
     """Print a bearer token (HS256, signed with ISTMO_JWT_SECRET) alone on stdout."""
     container = _container()
+    tenant_slug = _tenant(container, tenant_ref).slug
     settings = container.settings()
     if settings.jwks_url or not settings.jwt_secret:
         raise click.ClickException("tokens are issued by WorkOS when ISTMO_JWKS_URL is set")
@@ -287,7 +307,7 @@ def _since(value: datetime | None) -> datetime | None:
 _SELECTION = [
     click.option("--provider", default=None),
     click.option("--status", default=None, help="RECEIVED, PROCESSED, FAILED, DEAD or UNMATCHED."),
-    click.option("--tenant", "tenant_id", default=None, help="Only this tenant's events (its id)."),
+    click.option("--tenant", "tenant_ref", default=None, help="Only this tenant's events (its slug or id)."),
     click.option("--since", type=click.DateTime(), default=None, help="Received at or after (UTC unless a zone is given)."),
 ]
 
@@ -303,15 +323,17 @@ def _selection_options(command: Any) -> Any:
 @click.option("--limit", type=click.IntRange(1), default=100, show_default=True, help="At most this many (any number).")
 @click.option("--after", default=None, help="Start after this cursor (printed when --limit stopped the list).")
 def webhooks_list(
-    provider: str | None, status: str | None, tenant_id: str | None, since: datetime | None, limit: int, after: str | None
+    provider: str | None, status: str | None, tenant_ref: str | None, since: datetime | None, limit: int, after: str | None
 ) -> None:
     """List webhook events, newest first, one JSON object a line."""
     from application.webhooks.views import WebhookEventCursor
 
     last = None
     listed = 0
+    container = _container()
+    tenant_id = None if tenant_ref is None else _tenant(container, tenant_ref).tenant_id
     selection = dict(tenant_id=tenant_id, provider=provider, status=status, received_from=_since(since))
-    for last in _webhook_events(_container(), limit, after, **selection):
+    for last in _webhook_events(container, limit, after, **selection):
         click.echo(json.dumps(_webhook_json(last)))
         listed += 1
     if last is not None and listed == limit:
@@ -322,7 +344,7 @@ def webhooks_list(
 @click.argument("event_id", required=False)
 @_selection_options
 def webhooks_replay(
-    event_id: str | None, provider: str | None, status: str | None, tenant_id: str | None, since: datetime | None
+    event_id: str | None, provider: str | None, status: str | None, tenant_ref: str | None, since: datetime | None
 ) -> None:
     """Process finished webhook events once more (a new job each; the workers run them): the one
     EVENT_ID names, or every one the filter picks (e.g. an outage's: --status FAILED --since ...)."""
@@ -330,13 +352,14 @@ def webhooks_replay(
 
     container = _container()
     if event_id is not None:
-        if any(value is not None for value in (provider, status, tenant_id, since)):
+        if any(value is not None for value in (provider, status, tenant_ref, since)):
             raise click.UsageError("give an EVENT_ID or a filter, not both")
         event = _handle(container, ReplayWebhookEvent(actor=None, event_id=event_id))
         click.echo(f"webhook event {event.id} queued again ({event.provider} {event.provider_event_id})", err=True)
         return
     if status is None and since is None:
         raise click.UsageError("name an EVENT_ID, or pick events with --status and/or --since")
+    tenant_id = None if tenant_ref is None else _tenant(container, tenant_ref).tenant_id
     selection = dict(tenant_id=tenant_id, provider=provider, status=status, received_from=_since(since))
     ids = [event.id for event in _webhook_events(container, None, None, **selection)]
     for done, found in enumerate(ids, start=1):

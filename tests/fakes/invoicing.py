@@ -26,6 +26,10 @@ from application.invoicing.views import (
 )
 from domain.invoicing.clients import Client, ClientContact
 from domain.invoicing.invoices import Invoice, InvoiceLine, Payment
+from domain.invoicing.credit_notes import CreditNote, CreditNoteLine
+from domain.invoicing.issuer import TenantProfile
+from domain.invoicing.statements import StatementCredit
+from application.invoicing.credit_notes import CreditNoteView, credit_note_view
 from domain.invoicing.quotes import Quote, QuoteLine
 from domain.invoicing.statements import StatementInvoice, StatementPayment
 from domain.invoicing.values import Currency
@@ -46,10 +50,30 @@ _DOCUMENT_FIELDS = (
     "issue_date", "currency", "subtotal", "discount_total", "tax_total", "total", "created_by", "created_at",
 )
 _INVOICE_FIELDS = _DOCUMENT_FIELDS + (
-    "due_date", "paid", "balance", "voided_at", "legal_status", "cufe", "pac_document_id", "qr_url",
+    "due_date", "paid", "credited", "balance", "voided_at", "legal_status", "cufe", "pac_document_id", "qr_url",
     "authorization_protocol", "authorized_at", "legal_message",
 )
 _QUOTE_FIELDS = _DOCUMENT_FIELDS + ("valid_until", "status")
+_CREDIT_NOTE_FIELDS = _DOCUMENT_FIELDS + (
+    "invoice_id", "invoice_number", "reason", "legal_status", "cufe", "pac_document_id", "qr_url",
+    "authorization_protocol", "authorized_at", "legal_message",
+)
+
+
+def _copy_credit_note(note: CreditNote) -> CreditNote:
+    copy = CreditNote(**values(note, _CREDIT_NOTE_FIELDS))
+    copy.lines = [
+        CreditNoteLine(credit_note_id=line.credit_note_id, **values(line, _LINE_FIELDS)) for line in note.lines
+    ]
+    return copy
+_PROFILE_FIELDS = (
+    "tenant_id", "legal_name", "trade_name", "taxpayer_type", "ruc", "dv", "address", "province", "phone",
+    "email", "website", "payment_terms_days", "payment_instructions", "currency", "updated_at",
+)
+
+
+def _copy_profile(profile: TenantProfile) -> TenantProfile:
+    return TenantProfile(**values(profile, _PROFILE_FIELDS))
 
 
 def _copy_client(client: Client) -> Client:
@@ -78,9 +102,13 @@ class InvoicingState:
     invoices: dict[str, Invoice] = field(default_factory=dict)
     quotes: dict[str, Quote] = field(default_factory=dict)
     counters: dict[tuple[str, str], int] = field(default_factory=dict)
+    profiles: dict[str, TenantProfile] = field(default_factory=dict)
+    credit_notes: dict[str, CreditNote] = field(default_factory=dict)
 
     def checkout(self) -> InvoicingState:
         work = InvoicingState(
+            credit_notes={key: _copy_credit_note(value) for key, value in self.credit_notes.items()},
+            profiles={key: _copy_profile(value) for key, value in self.profiles.items()},
             clients={key: _copy_client(value) for key, value in self.clients.items()},
             invoices={key: _copy_invoice(value) for key, value in self.invoices.items()},
             quotes={key: _copy_quote(value) for key, value in self.quotes.items()},
@@ -94,6 +122,8 @@ class InvoicingState:
         self._base_invoices = {key: snapshot(invoice) for key, invoice in self.invoices.items()}
         self._base_quotes = {key: snapshot(quote) for key, quote in self.quotes.items()}
         self._base_counters = dict(self.counters)
+        self._base_profiles = {key: snapshot(profile) for key, profile in self.profiles.items()}
+        self._base_credit_notes = {key: snapshot(note) for key, note in self.credit_notes.items()}
 
     def _changes(self) -> _InvoicingChanges:
         return _InvoicingChanges(
@@ -101,6 +131,10 @@ class InvoicingState:
             invoices=[i for key, i in self.invoices.items() if self._base_invoices.get(key) != snapshot(i)],
             quotes=[q for key, q in self.quotes.items() if self._base_quotes.get(key) != snapshot(q)],
             counters={k: v for k, v in self.counters.items() if self._base_counters.get(k) != v},
+            profiles=[p for key, p in self.profiles.items() if self._base_profiles.get(key) != snapshot(p)],
+            credit_notes=[
+                n for key, n in self.credit_notes.items() if self._base_credit_notes.get(key) != snapshot(n)
+            ],
         )
 
     def check(self, work: InvoicingState, store: States, workspace: States) -> None:
@@ -111,7 +145,12 @@ class InvoicingState:
         after_quotes = {**self.quotes, **{q.id: q for q in changes.quotes}}
         unique("invoices(tenant_id, number)", ((i.tenant_id, i.number) for i in after_invoices.values()))
         unique("quotes(tenant_id, number)", ((q.tenant_id, q.number) for q in after_quotes.values()))
-        for document in [*changes.clients, *changes.invoices, *changes.quotes]:
+        after_notes = {**self.credit_notes, **{n.id: n for n in changes.credit_notes}}
+        unique("credit_notes(tenant_id, number)", ((n.tenant_id, n.number) for n in after_notes.values()))
+        for note in changes.credit_notes:
+            if note.invoice_id not in after_invoices:
+                raise LookupError(f"invoice_id: no invoice {note.invoice_id} (foreign key)")
+        for document in [*changes.profiles, *changes.clients, *changes.invoices, *changes.quotes]:
             if document.tenant_id not in tenants:
                 raise LookupError(f"tenant_id: no tenant {document.tenant_id} (foreign key)")
         for document in [*changes.invoices, *changes.quotes]:
@@ -127,9 +166,15 @@ class InvoicingState:
         for quote in changes.quotes:
             self.quotes[quote.id] = _copy_quote(quote)
         self.counters.update(changes.counters)
+        for profile in changes.profiles:
+            self.profiles[profile.tenant_id] = _copy_profile(profile)
+        for note in changes.credit_notes:
+            self.credit_notes[note.id] = _copy_credit_note(note)
         work._rebase()
 
     def aggregates(self) -> Iterable[Aggregate]:
+        yield from self.profiles.values()
+        yield from self.credit_notes.values()
         yield from self.clients.values()
         yield from self.invoices.values()
         yield from self.quotes.values()
@@ -150,6 +195,8 @@ class _InvoicingChanges:
     invoices: list[Invoice]
     quotes: list[Quote]
     counters: dict[tuple[str, str], int]
+    profiles: list[TenantProfile] = field(default_factory=list)
+    credit_notes: list[CreditNote] = field(default_factory=list)
 
 
 def _state_of(uow: FakeUnitOfWork) -> InvoicingState:
@@ -164,6 +211,64 @@ class _Bound:
     @property
     def _state(self) -> InvoicingState:
         return _state_of(self._uow)
+
+
+class FakeCreditNoteRepository(_Bound):
+    def next_sequence(self) -> int:
+        return _take_next_value(self._uow, self._tenant_id, "CREDIT_NOTE")
+
+    def number_taken(self, number: str) -> bool:
+        return any(n.number == number for n in self._mine())
+
+    def add(self, note: CreditNote) -> None:
+        if note.tenant_id != self._tenant_id:
+            raise PermissionError("a credit note of another tenant cannot be added here")
+        self._state.credit_notes[note.id] = note
+
+    def get(self, credit_note_id: str) -> CreditNote | None:
+        note = self._state.credit_notes.get(credit_note_id)
+        return note if note is not None and note.tenant_id == self._tenant_id else None
+
+    def by_pac_document_id(self, document_id: str) -> CreditNote | None:
+        found = sorted((n for n in self._mine() if n.pac_document_id == document_id), key=lambda n: n.created_at)
+        return found[0] if found else None
+
+    def _mine(self) -> list[CreditNote]:
+        return [n for n in self._state.credit_notes.values() if n.tenant_id == self._tenant_id]
+
+
+class FakeCreditNoteReader(FakeCreditNoteRepository):
+    def get(self, credit_note_id: str) -> CreditNoteView | None:  # type: ignore[override]
+        note = super().get(credit_note_id)
+        return None if note is None else credit_note_view(note)
+
+    def find(self, invoice_id: str | None, *, first: int) -> list[CreditNoteView]:
+        mine = [n for n in self._mine() if invoice_id is None or n.invoice_id == invoice_id]
+        mine.sort(key=lambda n: (n.issue_date, n.number), reverse=True)
+        return [credit_note_view(n) for n in mine[:first]]
+
+    def statement_credits(self, client_id: str, currency: Currency, *, until: date) -> list[StatementCredit]:
+        mine = [
+            n for n in self._mine() if n.client_id == client_id and n.currency == currency and n.issue_date <= until
+        ]
+        mine.sort(key=lambda n: (n.issue_date, n.number))
+        return [
+            StatementCredit(
+                credit_note_id=n.id, invoice_id=n.invoice_id, number=n.number, issue_date=n.issue_date,
+                total=n.total, reason=n.reason,
+            )
+            for n in mine
+        ]
+
+
+class FakeTenantProfileRepository(_Bound):
+    def get(self) -> TenantProfile | None:
+        return self._state.profiles.get(self._tenant_id)
+
+    def add(self, profile: TenantProfile) -> None:
+        if profile.tenant_id != self._tenant_id:
+            raise PermissionError("the profile of another tenant cannot be added here")
+        self._state.profiles[profile.tenant_id] = profile
 
 
 class FakeClientRepository(_Bound):
@@ -333,6 +438,7 @@ class FakeInvoiceReader(_Bound):
                 due_date=i.due_date,
                 total=i.total,
                 voided=i.voided_at is not None,
+                description=next((line.description for line in i.lines if line.position == 0), ""),
             )
             for i in mine
         ]
@@ -378,6 +484,9 @@ FAKE_DOMAIN = FakeDomain(
     name="invoicing",
     state=InvoicingState,
     repositories={
+        "credit_notes": FakeRepository(lambda uow: FakeCreditNoteRepository(uow, uow.tenant)),
+        "credit_note_views": FakeRepository(lambda uow: FakeCreditNoteReader(uow, uow.tenant)),
+        "tenant_profile": FakeRepository(lambda uow: FakeTenantProfileRepository(uow, uow.tenant)),
         "clients": FakeRepository(lambda uow: FakeClientRepository(uow, uow.tenant)),
         "client_views": FakeRepository(lambda uow: FakeClientReader(uow, uow.tenant)),
         "invoices": FakeRepository(lambda uow: FakeInvoiceRepository(uow, uow.tenant)),

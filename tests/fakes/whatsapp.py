@@ -265,11 +265,14 @@ class FakeSecretBox:
 
 
 class FakePhoneNumbers:
-    """``+`` and 8 to 15 digits stay; 8 digits alone are a Panama number; anything else is invalid."""
+    """``+`` and 8 to 15 digits stay; 8 digits alone are a Panama number; 7 digits (alone or after
+    +507) are a Panama landline, refused as the adapter refuses one; anything else is invalid."""
 
     def normalize(self, raw: object, *, field: str) -> str:
         digits = "".join(ch for ch in str(raw) if ch.isdigit())
         text = str(raw).strip()
+        if len(digits) == 7 or (text.startswith("+507") and len(digits) == 10):
+            raise InvalidPhone(f"{field} is a landline ({text!r}): WhatsApp needs a mobile number", field=field)
         if text.startswith("+") and 8 <= len(digits) <= 15:
             return "+" + digits
         if len(digits) == 8:

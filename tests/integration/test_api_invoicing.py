@@ -58,8 +58,8 @@ GET_QUOTE = f"query($id: ID!) {{ getQuoteById(id: $id) {{ quote {{ {QUOTE} }} {E
 QUOTES = f"""query($filter: QuoteFilterInput, $first: Int, $after: String) {{
   quotes(filter: $filter, first: $first, after: $after) {{
     edges {{ cursor node {{ id number status }} }} pageInfo {{ endCursor hasNextPage }} {ERROR} }} }}"""
-STATEMENT = f"""query($clientId: ID!, $from: Date!, $to: Date!, $currency: String) {{
-  clientStatement(clientId: $clientId, from: $from, to: $to, currency: $currency) {{
+STATEMENT = f"""query($clientId: ID!, $from: Date!, $to: Date!, $currency: String, $asOf: Date) {{
+  clientStatement(clientId: $clientId, from: $from, to: $to, currency: $currency, asOf: $asOf) {{
     statement {{ client {{ id name }} from to currency openingBalance totalDebits totalCredits closingBalance
       entries {{ date kind invoiceId invoiceNumber dueDate paymentId method reference debit credit balance }}
       ageing {{ current days1To30 days31To60 days61To90 over90 total }} }}
@@ -508,7 +508,8 @@ def test_client_statement(api: Any, acme: dict, globex: dict) -> None:
     void = invoice("2026-10-11", "2026-10-11", "999")
     ok(api, acme, VOID, "voidInvoice", id=void["id"])
 
-    statement = ok(api, acme, STATEMENT, "clientStatement", clientId=client["id"], **{"from": "2026-10-01", "to": "2026-10-31"})["statement"]
+    statement = ok(api, acme, STATEMENT, "clientStatement", clientId=client["id"], asOf="2026-10-31",
+                   **{"from": "2026-10-01", "to": "2026-10-31"})["statement"]  # aged at the period's end
     assert statement["client"] == {"id": client["id"], "name": client["name"]}
     assert [statement[k] for k in ("from", "to", "currency", "openingBalance", "totalDebits", "totalCredits", "closingBalance")] == [
         "2026-10-01", "2026-10-31", "USD", "300.00", "300.00", "50.00", "550.00",

@@ -147,7 +147,7 @@ def test_token_for_a_named_user_and_role_reuses_the_user(migrated: Cli) -> None:
 def test_token_for_an_unknown_tenant_fails_clearly(migrated: Cli) -> None:
     result = migrated.fails("token", "--tenant", "ghost")
 
-    assert "no tenant with slug 'ghost'" in result.stderr
+    assert "no tenant has the slug or id 'ghost'" in result.stderr
     assert migrated.rows(users) == []
 
 

@@ -123,11 +123,12 @@ def test_invoice_shows_issuer_client_and_number(authorized_invoice_text: str) ->
 def test_invoice_shows_lines_and_totals_in_dollars(authorized_invoice_text: str) -> None:
     invoice = sample_invoice()
     assert "Cemento gris 42.5 kg" in authorized_invoice_text
-    assert "$10,246.42" in authorized_invoice_text  # subtotal
-    assert "$709.52" in authorized_invoice_text  # ITBMS
-    assert "$10,955.94" in authorized_invoice_text  # total
+    assert "$10,388.83" in authorized_invoice_text  # subtotal (before discounts)
+    assert "$142.41" in authorized_invoice_text  # discounts
+    assert "$266.55" in authorized_invoice_text  # ITBMS: 7 % on goods, 0 % on the basic basket
+    assert "$10,512.97" in authorized_invoice_text  # total
     assert f"${invoice.balance:,.2f}" in authorized_invoice_text
-    assert "2,629.83" in authorized_invoice_text  # a line total
+    assert "2,390.75" in authorized_invoice_text  # a line total
     assert "B/." not in authorized_invoice_text
 
 
@@ -185,8 +186,8 @@ def test_dates_are_day_month_year_in_spanish(authorized_invoice_text: str) -> No
 
 def test_balboas_print_as_b_slash(renderer: WeasyPrintPdfRenderer) -> None:
     text = text_of(renderer.render(sample_invoice(currency="PAB"), LAYOUT, {}))
-    assert "B/. 10,955.94" in text
-    assert "B/. 10,246.42" in text
+    assert "B/. 10,512.97" in text
+    assert "B/. 10,388.83" in text
     assert "$" not in text
 
 
@@ -210,7 +211,9 @@ def test_english_labels(renderer: WeasyPrintPdfRenderer) -> None:
 def test_credit_note_title(renderer: WeasyPrintPdfRenderer) -> None:
     text = text_of(renderer.render(sample_document(DocumentType.CREDIT_NOTE), LAYOUT, {}))
     assert "NOTA DE CRÉDITO" in text
-    assert "NC-0000000042" in text
+    assert "NC-000042" in text
+    assert "Factura de referencia: F-001234" in text and "Devolución de mercancía en mal estado" in text
+    assert "Pagado" not in text  # nothing is owed on a credit note
 
 
 def test_long_descriptions_wrap_and_stay_readable(renderer: WeasyPrintPdfRenderer) -> None:

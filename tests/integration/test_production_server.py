@@ -157,6 +157,26 @@ def test_a_signed_quickbooks_notification_is_stored_and_the_connection_read(serv
     assert status == 401, payload
     status, payload = server.graphql("{ getQuickbooksConnection { connection { status } error { code } } }")
     assert (status, payload) == (200, {"data": {"getQuickbooksConnection": {"connection": None, "error": None}}})
+def test_the_fiscal_profile_and_a_credit_note_in_production(server: Server) -> None:
+    """Issue 18's main path under gunicorn: the profile, an invoice, a credit note that reduces it."""
+    status, payload = server.graphql(
+        "mutation($p: TenantProfileInput!) { updateTenantProfile(input: $p) { profile { ruc } error { code } } }",
+        {"p": {"legalName": "Acme, S.A.", "taxpayerType": "JURIDICO", "ruc": "155612345-2-2021", "dv": "45",
+               "address": "Calle 50"}},
+    )
+    assert status == 200 and payload["data"]["updateTenantProfile"] == {"profile": {"ruc": "155612345-2-2021"}, "error": None}
+    status, payload = server.graphql(
+        "mutation($i: CreateInvoiceInput!) { createInvoice(input: $i) { invoice { id } error { code } } }",
+        {"i": {"clientName": "Consumidor final", "lines": [{"description": "x", "quantity": "1", "unitPrice": "100", "taxRate": 7}]}},
+    )
+    invoice_id = payload["data"]["createInvoice"]["invoice"]["id"]
+    status, payload = server.graphql(
+        "mutation($c: CreateCreditNoteInput!) { createCreditNote(input: $c) { creditNote { number total } invoice { balance } error { code } } }",
+        {"c": {"invoiceId": invoice_id, "reason": "Anulación", "full": True}},
+    )
+    assert status == 200 and payload["data"]["createCreditNote"] == {
+        "creditNote": {"number": "NC-000001", "total": "107.00"}, "invoice": {"balance": "0.00"}, "error": None,
+    }, payload
 
 
 def test_production_refuses_to_start_with_a_short_secret(tmp_path: Path) -> None:

@@ -360,11 +360,33 @@ def test_create_invoice_for_a_client_computes_totals_per_line_and_per_rate(world
     assert world.bus.handle(GetInvoice(actor=acme, invoice_id=invoice.id)) == invoice
 
 
-def test_tax_is_rounded_once_per_rate_not_per_line(world: World, acme: Actor) -> None:
+def test_tax_is_rounded_per_line_and_the_totals_are_the_sums_of_the_lines(world: World, acme: Actor) -> None:
     invoice = world.invoice(acme, lines=(line("a", "1", "0.07", 7), line("b", "1", "0.07", 7)))
-    # per line 0.0049 would round to 0.00 twice; per rate 0.14 × 7 % = 0.0098 -> 0.01
-    assert invoice.taxes == (TaxLine(rate=7, base=D("0.14"), tax=D("0.01")),)
-    assert invoice.total == D("0.15")
+    # per line 0.0049 rounds to 0.00 twice (the DGI's rule); rounded once per rate it was 0.01
+    assert invoice.taxes == (TaxLine(rate=7, base=D("0.14"), tax=D("0.00")),)
+    assert [(item.tax, item.total) for item in invoice.lines] == [(D("0.00"), D("0.07"))] * 2
+    assert invoice.total == D("0.14")
+
+
+def test_the_issue_18_invoice_adds_up_to_the_cent(world: World, acme: Actor) -> None:
+    """Issue 18's invoice: per-line ITBMS 2.63 + 5.78 + 3.50 printed beside "Total ITBMS 11.90",
+    and line totals summing to 194.71 beside "Total 194.70". Now both columns add up."""
+    invoice = world.invoice(
+        acme,
+        lines=(
+            line("a", "1", "37.50", 7),
+            line("b", "1", "82.50", 7),
+            line("c", "1", "50.00", 7),
+            line("d", "1", "12.80", 0),
+        ),
+    )
+    assert [item.tax for item in invoice.lines] == [D("2.63"), D("5.78"), D("3.50"), D("0.00")]
+    assert invoice.tax_total == D("11.91") == sum(item.tax for item in invoice.lines)
+    assert invoice.total == D("194.71") == sum(item.total for item in invoice.lines)
+    assert invoice.taxes == (
+        TaxLine(rate=0, base=D("12.80"), tax=D("0.00")),
+        TaxLine(rate=7, base=D("170.00"), tax=D("11.91")),
+    )
 
 
 def test_invoice_defaults_issue_date_today_due_on_issue_and_usd(world: World, acme: Actor) -> None:
@@ -703,7 +725,10 @@ def test_client_statement_has_opening_entries_running_balance_and_ageing(world: 
     world.pay(acme, old.id, "10", date=date(2026, 11, 2))  # after the period
 
     view = world.bus.handle(
-        GetClientStatement(actor=acme, client_id=client.id, period_from=date(2026, 10, 1), period_to=date(2026, 10, 31))
+        GetClientStatement(
+            actor=acme, client_id=client.id, period_from=date(2026, 10, 1), period_to=date(2026, 10, 31),
+            as_of=date(2026, 10, 31),
+        )
     )
     statement = view.statement
     assert view.client == world.bus.handle(GetClient(actor=acme, client_id=client.id))

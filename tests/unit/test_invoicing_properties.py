@@ -1,7 +1,7 @@
 """Properties of the invoicing domain, checked with hypothesis against independent integer arithmetic.
 
 - totals equal the sum of the lines and of the taxes; each line rounds half-up to the cent, and
-  ITBMS rounds half-up to the cent once per rate;
+  so does each line's ITBMS (the DGI's rule: per item; the totals are sums of the items);
 - payments never make the balance wrong or negative, and a refused payment changes nothing;
 - the business status follows the balance, the payments and the due date;
 - the legal status never leaves a terminal state, whatever the sequence of notices;
@@ -94,9 +94,10 @@ def test_totals_equal_the_sum_of_lines_and_taxes_rounded_half_up(lines: list[tup
     amounts = [half_up_div(q * p, 10**6) for q, p, _d, _r in lines]  # cents
     bases = [half_up_div(q * p - d * 10**6, 10**6) for q, p, d, _r in lines]
     by_rate: dict[int, int] = defaultdict(int)
+    taxes: dict[int, int] = defaultdict(int)
     for base, (_q, _p, _d, rate) in zip(bases, lines, strict=True):
         by_rate[rate] += base
-    taxes = {rate: half_up_div(base * rate, 100) for rate, base in by_rate.items()}
+        taxes[rate] += half_up_div(base * rate, 100)
 
     assert totals.subtotal == units(sum(amounts), 2)
     assert totals.discount_total == units(sum(d for _q, _p, d, _r in lines), 2)

@@ -179,7 +179,7 @@ def test_the_bus_has_a_handler_for_every_pdf_template_and_rendering_message(worl
         for _, value in inspect.getmembers(module, inspect.isclass)
         if issubclass(value, Command | Query) and value.__module__ == module.__name__
     ]
-    assert len(messages) == 9
+    assert len(messages) == 10
     actor = world.tenant("acme")
     for message_type in messages:
         # An empty instance: the handler may refuse it, but the bus must have routed it.
@@ -521,7 +521,7 @@ def test_a_statement_renders_into_a_file_linked_to_the_clients_statement(world: 
         client.name, Decimal("0.00"), invoice.total - Decimal("50.00"),
     )
     assert [(e.kind, e.reference, e.description, e.debit, e.credit) for e in document.entries] == [
-        ("INVOICE", invoice.number, "", invoice.total, Decimal("0.00")),
+        ("INVOICE", invoice.number, "Cemento gris", invoice.total, Decimal("0.00")),
         ("PAYMENT", invoice.number, "ACH · T-1", Decimal("0.00"), Decimal("50.00")),
     ]
     assert file.name == f"Estado de cuenta {client.name} 2026-11-01_2026-11-30.pdf"

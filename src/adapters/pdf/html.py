@@ -32,7 +32,8 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from adapters.pdf import digests, formatting
-from adapters.pdf.columns import Column, chunks, fit, row, widths_for, wrap
+from adapters.pdf import typeset
+from adapters.pdf.columns import chunks
 from adapters.pdf.sandbox import DocumentSandbox, render_bounded
 from application.pdf.documents import (
     ASSET_MIMES,
@@ -340,7 +341,11 @@ class HtmlComposer:
         money = formatting.money
         if isinstance(document, (InvoiceDocument, QuoteDocument, StatementDocument)):
             context["issuer_lines"] = _party_lines(document.issuer, labels)
+            context["issuer_missing"] = _missing(document.issuer, labels)
             context["client_lines"] = _party_lines(document.client, labels)
+        elif isinstance(document, ReportDocument) and document.issuer is not None:
+            context["issuer_lines"] = _party_lines(document.issuer, labels)
+            context["issuer_missing"] = _missing(document.issuer, labels)
         if isinstance(document, (InvoiceDocument, QuoteDocument)):
             meta = [f"{labels['issue_date']}: {fmt_date(document.issue_date, locale)}"]
             if isinstance(document, InvoiceDocument):
@@ -360,6 +365,8 @@ class HtmlComposer:
                 ]
             elif document.valid_until:
                 meta.append(f"{labels['valid_until']}: {fmt_date(document.valid_until, locale)}")
+            if isinstance(document, InvoiceDocument) and document.invoice_number:
+                meta.append(f"{labels['credited_invoice']}: {document.invoice_number}")
             meta.append(f"{labels['status']}: {labels.get('status_' + document.status, document.status)}")
             meta.append(f"{labels['currency']}: {document.currency}")
             context["meta"] = meta
@@ -380,74 +387,54 @@ class HtmlComposer:
                     (labels["paid"], money(document.paid, currency)),
                     (labels["balance"], money(document.balance, currency)),
                 ]
-                if isinstance(document, InvoiceDocument)
+                if isinstance(document, InvoiceDocument) and document.document_type != DocumentType.CREDIT_NOTE
                 else []
             )
-            totals_chars = int(content_pt * _TOTALS_SHARE / MONO_CHAR_PT)
-            context["totals_before_rows"] = _pairs(context["totals_before"], totals_chars)
-            context["totals_after_rows"] = _pairs(context["totals_after"], totals_chars)
-            header, blocks, chars = _line_blocks(document, labels, content_pt)
+            context["reason"] = getattr(document, "reason", None)
+            totals_pt = content_pt * _TOTALS_SHARE - _ROW_PADDING_PT / 2
+            amounts = [value for _label, value in context["totals_before"] + context["totals_after"]]
+            context["totals_before_rows"] = _pairs(context["totals_before"], amounts, totals_pt)
+            context["totals_after_rows"] = _pairs(context["totals_after"], amounts, totals_pt)
+            header, blocks = _line_blocks(document, labels, content_pt)
             context["lines_header"], context["line_blocks"] = header, blocks
             title = f"{heading} {document.number}"
             created = document.issue_date
         elif isinstance(document, StatementDocument):
             period = f"{fmt_date(document.period_from, locale)} – {fmt_date(document.period_to, locale)}"
-            context["meta"] = [f"{labels['period']}: {period}", f"{labels['currency']}: {document.currency}"]
+            as_of = fmt_date(document.as_of or document.period_to, locale)
+            context["ageing_as_of"] = as_of
+            context["meta"] = [
+                f"{labels['period']}: {period}",
+                f"{labels['ageing']} {labels['ageing_as_of']} {as_of}",
+                f"{labels['currency']}: {document.currency}",
+            ]
             charges = sum((e.debit for e in document.entries), Decimal("0.00"))
             payments = sum((e.credit for e in document.entries), Decimal("0.00"))
             context["charges"], context["payments"] = charges, payments
-            balance_columns = [Column(22, right=True)] * 4
-            context["balances_table"] = "\n".join(
-                (
-                    row(
-                        [
-                            labels["opening_balance"],
-                            labels["charges"],
-                            labels["payments"],
-                            labels["closing_balance"],
-                        ],
-                        balance_columns,
-                    ),
-                    row(
-                        [
-                            money(document.opening_balance, currency),
-                            money(charges, currency),
-                            money(payments, currency),
-                            money(document.closing_balance, currency),
-                        ],
-                        balance_columns,
-                    ),
-                )
+            context["balances_table"] = _summary_table(
+                [labels["opening_balance"], labels["charges"], labels["payments"], labels["closing_balance"]],
+                [
+                    money(document.opening_balance, currency),
+                    money(charges, currency),
+                    money(payments, currency),
+                    money(document.closing_balance, currency),
+                ],
+                content_pt,
             )
             ageing = document.ageing
             total = ageing.current + ageing.d1_30 + ageing.d31_60 + ageing.d61_90 + ageing.over_90
             context["ageing_total"] = total
-            ageing_columns = [Column(16, right=True)] * 6
-            context["ageing_table"] = "\n".join(
-                (
-                    row(
-                        [labels[k] for k in ("current", "d1_30", "d31_60", "d61_90", "over_90", "total")],
-                        ageing_columns,
-                    ),
-                    row(
-                        [
-                            money(v, currency)
-                            for v in (
-                                ageing.current,
-                                ageing.d1_30,
-                                ageing.d31_60,
-                                ageing.d61_90,
-                                ageing.over_90,
-                                total,
-                            )
-                        ],
-                        ageing_columns,
-                    ),
-                )
+            context["ageing_table"] = _summary_table(
+                [labels[k] for k in ("current", "d1_30", "d31_60", "d61_90", "over_90", "total")],
+                [
+                    money(v, currency)
+                    for v in (ageing.current, ageing.d1_30, ageing.d31_60, ageing.d61_90, ageing.over_90, total)
+                ],
+                content_pt,
             )
-            context["entries_header"], context["entry_blocks"] = _entry_blocks(
-                document, labels, locale, content_pt, layout.paper_size
-            )
+            context["entries_header"], pages = _entry_blocks(document, labels, locale, content_pt, layout.paper_size)
+            context["entry_blocks"] = ["\n".join(page) for page in pages]  # a page of rows (tenant templates)
+            context["entry_parts"] = [_parts(page) for page in pages]  # the same, in text boxes of 16 rows
             title = f"{heading} {document.client.name} {period}"
             created = document.period_to
         else:
@@ -475,27 +462,33 @@ class HtmlComposer:
         return uri
 
 
-# --- monospaced blocks ---------------------------------------------------------------------
+# --- rows of proportional text (see typeset.py) ---------------------------------------------
 
-MONO_CHAR_PT = 7.5 * 1233 / 2048  # advance of DejaVu Sans Mono at 7.5 pt
-_TEXT_CHAR_PT = 8.5 * 0.62  # a generous average advance of DejaVu Sans at 8.5 pt
+ROW_PT = 8.0  # size of table rows (base.css .mono)
 _CONTENT_WIDTH_PT = {PaperSize.A4: (210 - 28) / 25.4 * 72, PaperSize.LETTER: (215.9 - 28) / 25.4 * 72}
-_MAX_LINE_NUMS_CHARS = 72  # the amounts of a line never take more than ~60 % of the width
 _LINES_PER_BLOCK = 32
 _TOTALS_SHARE = 0.42  # width of the totals column (base.css .totals)
-_ROW_PADDING_PT = 2 * 72 / 25.4  # 1 mm each side of a row of lines (base.css .lines)
+_ROW_PADDING_PT = 2 * 72 / 25.4  # 1 mm each side of a row (base.css .lines, and right of .totals)
+_EDGE = 64  # font units kept free at the end of a row: a blank may be 32 units too wide
 # Rows of entries per page-sized block: first page (under the heading), then following pages.
 # Rows are 11 pt; a block that still overflows splits and carries on, which is only cosmetic.
 _ROWS_PER_PAGE = {PaperSize.A4: (38, 62), PaperSize.LETTER: (34, 57)}
 
 
+def _missing(party: Any, labels: Mapping[str, str]) -> str:
+    """What the issuer's fiscal profile lacks, said on the document (empty when nothing does)."""
+    if not party.missing:
+        return ""
+    return f"{labels['issuer_missing']} " + ", ".join(labels.get(f"missing_{m}", m) for m in party.missing)
+
+
 def _party_lines(party: Any, labels: Mapping[str, str]) -> list[str]:
-    lines = []
+    lines = [party.trade_name] if getattr(party, "trade_name", "") else []
     if party.ruc:
         lines.append(f"{labels['ruc']} {party.ruc}" + (f" {labels['dv']} {party.dv}" if party.dv else ""))
     if party.address:
         lines.append(party.address)
-    contact = " · ".join(x for x in (party.email, party.phone) if x)
+    contact = " · ".join(x for x in (party.email, party.phone, getattr(party, "website", "")) if x)
     if contact:
         lines.append(contact)
     return lines
@@ -510,22 +503,35 @@ def _taxes_of(document: InvoiceDocument | QuoteDocument) -> list[tuple[Decimal, 
     return [(rate, base, tax) for rate, (base, tax) in sorted(rates.items())]
 
 
-def _pairs(pairs: list[tuple[str, str]], width: int) -> str:
-    """Label and amount pairs as monospaced rows ``width`` characters wide, amounts flush right:
-    one text box for all of them (a label box and an amount box side by side were two)."""
-    rows = []
-    for label, value in pairs:
-        rows.append(fit(label, max(1, width - len(value) - 1)).ljust(width - len(value)) + value)
-    return "\n".join(rows)
+def _pairs(pairs: list[tuple[str, str]], amounts: list[str], width_pt: float) -> str:
+    """Label and amount pairs, amounts flush right and aligned on their last digit (one text box
+    for all of them)."""
+    amount_units = max((typeset.width(a) for a in amounts), default=0)
+    text_units = typeset.units_of(width_pt, ROW_PT) - _EDGE - amount_units - typeset.GAP
+    columns = [typeset.Column(text_units), typeset.Column(amount_units, True)]
+    return "\n".join(typeset.row([label, value], columns) for label, value in pairs)
+
+
+def _summary_table(labels: list[str], amounts: list[str], content_pt: float) -> str:
+    """Two rows (labels, then amounts) across the full width, each column right-aligned (inside
+    the 1 mm padding and 0.5 pt borders of base.css .boxed.mono)."""
+    usable = typeset.units_of(content_pt - _ROW_PADDING_PT - 1, ROW_PT) - _EDGE
+    each = (usable - typeset.GAP * (len(labels) - 1)) // len(labels)
+    columns = [typeset.Column(each, right=True)] * len(labels)
+    return "\n".join((typeset.row(labels, columns), typeset.row(amounts, columns)))
+
+
+def _numbers(header: list[str], cells: list[list[str]]) -> tuple[list[typeset.Column], int]:
+    columns = [typeset.Column(units, True) for units in typeset.widths(header, cells)]
+    return columns, sum(c.units for c in columns) + typeset.GAP * (len(columns) - 1)
 
 
 def _line_blocks(
     document: InvoiceDocument | QuoteDocument, labels: Mapping[str, str], content_pt: float
-) -> tuple[str, list[str], int]:
-    """Every line as one monospaced row: the description (wrapped to the width the amounts
-    leave, continued on rows of its own) and the amounts, columns as wide as their content.
-    One text box per block of rows: each row is one line of text to lay out and draw, where a
-    description and its amounts side by side in two boxes were two."""
+) -> tuple[str, list[str]]:
+    """Every line as one row: the description (wrapped to the width the amounts leave, continued
+    on rows of its own), then the amounts right-aligned in their columns. One text box per block
+    of rows."""
     header = [labels[k] for k in ("quantity", "unit_price", "discount", "tax_rate", "tax", "total")]
     cells = [
         [
@@ -538,44 +544,33 @@ def _line_blocks(
         ]
         for line in document.lines
     ]
-    columns = [Column(width, True) for width in widths_for(header, cells, _MAX_LINE_NUMS_CHARS, minimum=3)]
-    chars = sum(column.width for column in columns) + 2 * (len(columns) - 1)
-    desc_width = max(12, int((content_pt - _ROW_PADDING_PT) / MONO_CHAR_PT) - chars - 3)
+    numbers, numbers_units = _numbers(header, cells)
+    usable = typeset.units_of(content_pt - _ROW_PADDING_PT, ROW_PT) - _EDGE
+    columns = [typeset.Column(max(usable // 4, usable - numbers_units - typeset.GAP)), *numbers]
     blocks: list[str] = []
     rows: list[str] = []
     for line, values in zip(document.lines, cells, strict=True):
-        texts = wrap(line.description, desc_width)
+        texts = typeset.wrap(line.description, columns[0].units)
         if rows and len(rows) + len(texts) > _LINES_PER_BLOCK:
             blocks.append("\n".join(rows))
             rows = []
-        rows.append(f"{texts[0].ljust(desc_width)}  {row(values, columns, gap='  ')}")
+        rows.append(typeset.row([texts[0], *values], columns))
         rows.extend(texts[1:])
     blocks.append("\n".join(rows))
-    heading = f"{fit(labels['description'], desc_width).ljust(desc_width)}  {row(header, columns, gap='  ')}"
-    return heading, blocks, chars
+    return typeset.row([labels["description"], *header], columns), blocks
 
 
 def _entry_blocks(
     document: StatementDocument, labels: Mapping[str, str], locale: str, content_pt: float, paper: PaperSize
-) -> tuple[str, list[str]]:
-    """Entries as monospaced rows, columns as wide as their content (every padding space is a
-    glyph WeasyPrint lays out and draws), in page-sized blocks."""
+) -> tuple[str, list[list[str]]]:
+    """Entries as rows across the full width: date, type, reference and description, then debit,
+    credit and balance right-aligned; in page-sized blocks."""
     number = formatting.number
     fmt_date = formatting.format_date
-    kinds = {"INVOICE": labels["kind_INVOICE"], "PAYMENT": labels["kind_PAYMENT"]}
+    kinds = {k: labels[f"kind_{k}"] for k in ("INVOICE", "PAYMENT", "CREDIT_NOTE")}
     header = [labels[k] for k in ("date", "kind", "reference", "description", "debit", "credit", "balance")]
-    cells = [
-        [
-            fmt_date(document.period_from, locale),
-            "",
-            "",
-            labels["opening_balance"],
-            "",
-            "",
-            number(document.opening_balance),
-        ]
-    ]
-    cells.extend(
+    opening = [fmt_date(document.period_from, locale), "", "", labels["opening_balance"], "", "", number(document.opening_balance)]
+    cells = [opening] + [
         [
             fmt_date(e.date, locale),
             kinds.get(str(e.kind), str(e.kind)),
@@ -586,31 +581,53 @@ def _entry_blocks(
             number(e.balance),
         ]
         for e in document.entries
-    )
-    total = int(content_pt / MONO_CHAR_PT) - 1
-    widths = widths_for(header, cells, total)
-    widths[4:] = [max(width, 10) for width in widths[4:]]  # amounts: room to breathe
-    widths[3] = max(8, widths[3] - max(0, sum(widths) + len(widths) - 1 - total))
-    columns = [Column(width, right=index >= 4) for index, width in enumerate(widths)]
-    lines = [row(values, columns) for values in cells]
+    ]
+    numbers, numbers_units = _numbers(header[4:], [c[4:] for c in cells])
+    usable = typeset.units_of(content_pt - _ROW_PADDING_PT, ROW_PT) - _EDGE
+    text_units = max(usable // 3, usable - numbers_units - typeset.GAP)
+    fixed = [min(units, text_units // 5) for units in typeset.widths(header[:3], [c[:3] for c in cells])]
+    description = max(typeset.FIGURE * 4, text_units - sum(fixed) - 3 * typeset.GAP)
+    columns = [*(typeset.Column(units) for units in (*fixed, description)), *numbers]
+    lines = [typeset.row(values, columns) for values in cells]
     first, rest = _ROWS_PER_PAGE[paper]
-    return row(header, columns), ["\n".join(block) for block in chunks(lines, first, rest)]  # type: ignore[arg-type]
+    return typeset.row(header, columns), chunks(lines, first, rest)  # type: ignore[return-value]
+
+
+_PART_ROWS = 16  # even: the zebra's two-row stripes keep their phase from one box to the next
+
+
+def _parts(rows: list[str]) -> list[str]:
+    """A page of rows as text boxes of 16 rows: WeasyPrint re-encodes the rest of a box's text
+    for each line it lays out, so a box's cost grows with the square of its length once the text
+    is not ASCII (figure and fine spaces, accents); 16 rows a box keep that small."""
+    return ["\n".join(rows[i : i + _PART_ROWS]) for i in range(0, len(rows), _PART_ROWS)] or [""]
 
 
 def _report_blocks(
     document: ReportDocument, content_pt: float, paper: PaperSize
 ) -> tuple[str, list[str], str | None]:
-    chars = int(content_pt / MONO_CHAR_PT) - 1
+    """Report rows: columns as wide as their content (numeric ones right-aligned), the widest
+    text column shrunk until the row fits the width."""
+    usable = typeset.units_of(content_pt - _ROW_PADDING_PT, ROW_PT) - _EDGE
     rows_and_totals = [*document.rows, *([document.totals] if document.totals else [])]
-    widths = widths_for(document.columns, rows_and_totals, chars)
     numeric = set(document.numeric_columns)
-    columns = [Column(w, i in numeric) for i, w in enumerate(widths)]
-    header = row(list(document.columns), columns)
-    lines = [row(list(cells), columns) for cells in document.rows]
+    found = typeset.widths(document.columns, rows_and_totals)
+    budget = usable - typeset.GAP * (len(found) - 1)
+    while sum(found) > budget:
+        widest = max((i for i in range(len(found)) if i not in numeric), key=lambda i: found[i], default=None)
+        if widest is None or found[widest] <= typeset.FIGURE * 3:
+            break
+        found[widest] -= typeset.FIGURE
+    if sum(found) < budget:  # the last text column takes what is left: amounts end at the right
+        texts = [i for i in range(len(found)) if i not in numeric]
+        if texts:
+            found[texts[-1]] += budget - sum(found)
+    columns = [typeset.Column(units, index in numeric) for index, units in enumerate(found)]
+    lines = [typeset.row(list(cells), columns) for cells in document.rows]
     first, rest = _ROWS_PER_PAGE[paper]
     blocks = ["\n".join(block) for block in chunks(lines, first + 8, rest)]  # type: ignore[arg-type]
-    totals = row(list(document.totals), columns) if document.totals else None
-    return header, blocks, totals
+    totals = typeset.row(list(document.totals), columns) if document.totals else None
+    return typeset.row(list(document.columns), columns), blocks, totals
 
 
 def compile_template(env: DocumentSandbox, source: str, *, field: str = "customBodyTemplate") -> Template:

@@ -12,6 +12,16 @@ import phonenumbers
 from domain.invoicing.errors import InvalidPhone
 
 MAX_INPUT = 40
+# What WhatsApp cannot reach (issue 18: a Panamanian landline, 264-1234, was taken as a number).
+_NOT_MOBILE = {
+    phonenumbers.PhoneNumberType.FIXED_LINE: "a landline",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "a toll-free number",
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
+    phonenumbers.PhoneNumberType.SHARED_COST: "a shared-cost number",
+    phonenumbers.PhoneNumberType.UAN: "a company switchboard number",
+    phonenumbers.PhoneNumberType.VOICEMAIL: "a voicemail number",
+    phonenumbers.PhoneNumberType.PAGER: "a pager number",
+}
 
 
 class LibPhoneNumbers:
@@ -35,5 +45,10 @@ class LibPhoneNumbers:
         if not phonenumbers.is_valid_number(number):
             raise InvalidPhone(
                 f"{field} is not a valid number for its country (like +507 6123-4567): {text!r}", field=field
+            )
+        kind = _NOT_MOBILE.get(phonenumbers.number_type(number))
+        if kind is not None:
+            raise InvalidPhone(
+                f"{field} is {kind} ({text!r}): WhatsApp needs a mobile number (like +507 6123-4567)", field=field
             )
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

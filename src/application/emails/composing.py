@@ -97,14 +97,22 @@ class EmailComposer:
 
     @staticmethod
     def resolve(uow: EmailsUnitOfWork, explicit: Explicit, ad_hoc: Sequence[str], client_id: str | None) -> Recipients:
-        """Explicit recipients, else the document's ad-hoc emails, else the client's defaults."""
+        """Explicit recipients, else the document's ad-hoc emails, else the client's defaults, else
+        its contacts' e-mails (issue 18: a client registered with contacts needs nothing more)."""
         if explicit.given:
             return Recipients.of(explicit.to, explicit.cc, explicit.bcc)
         if ad_hoc:
             return Recipients.of(tuple(ad_hoc))
         defaults = uow.client_emails.of_client(client_id) if client_id else []
         if not defaults:
-            raise NoRecipients("no recipients: give to, or add emails to the client (createClientEmail)", field="to")
+            client = uow.client_views.get(client_id) if client_id else None
+            contacts = tuple(dict.fromkeys(c.email for c in client.contacts if c.email)) if client else ()
+            if contacts:
+                return Recipients.of(contacts)
+            raise NoRecipients(
+                "no recipients: give to, or add emails to the client (createClientEmail) or to its contacts",
+                field="to",
+            )
         by_kind = {kind: [e.email for e in defaults if e.kind == kind] for kind in RecipientKind}
         return Recipients.of(by_kind[RecipientKind.TO], by_kind[RecipientKind.CC], by_kind[RecipientKind.BCC])
 

@@ -47,7 +47,8 @@ class UpdateClient(Command):
 class CreateInvoice(Command):
     """Issue an invoice to a registered client (``client_id``) or to an ad-hoc party
     (``client_name``, optional RUC/DV and emails). Without ``number`` the tenant's counter gives
-    the next one (F-000001, ...). ``issue_date`` defaults to today, ``due_date`` to the issue date."""
+    the next one (F-000001, ...). ``issue_date`` defaults to today, ``due_date`` to the issue date
+    plus the tenant's payment terms (its fiscal profile; none: the issue date)."""
 
     lines: tuple[LineInput, ...]
     number: str | None = None
@@ -148,7 +149,10 @@ class FindQuotes(Query):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GetClientStatement(Query):
+    """``as_of``: the day the ageing is counted at, today in Panama by default."""
+
     client_id: str
     period_from: date
     period_to: date
     currency: str = "USD"
+    as_of: date | None = None

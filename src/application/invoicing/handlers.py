@@ -42,7 +42,7 @@ from application.shared.actors import tenant_actor
 from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, DuplicateEntry
 from domain.invoicing.clients import BillTo, Client, ClientDetails, TaxpayerType
-from domain.invoicing.errors import DuplicateNumber
+from domain.invoicing.errors import DuplicateNumber, InvalidDateRange
 from domain.invoicing.invoices import Invoice, LegalStatus, Payment, PaymentMethod, invoice_number
 from domain.invoicing.lines import DocumentLine
 from domain.invoicing.quotes import Quote, quote_number
@@ -293,12 +293,14 @@ class CreateInvoiceHandler:
                 number = self._next_free_number(uow)
             elif uow.invoices.number_taken(number):
                 raise _duplicate("invoice", number)
+            profile = uow.tenant_profile.get()
+            terms = timedelta(days=profile.payment_terms_days if profile is not None else 0)
             invoice = Invoice.create(
                 tenant_id=actor.tenant_id,
                 number=number,
                 bill_to=bill_to,
                 issue_date=issue_date,
-                due_date=cmd.due_date or issue_date,
+                due_date=cmd.due_date or issue_date + terms,
                 currency=currency,
                 lines=cmd.lines,
                 pac_document_id=cmd.pac_document_id,
@@ -490,12 +492,24 @@ def statement_client(
 
 
 def client_statement(
-    uow: InvoicingUnitOfWork, client_id: str, period_from: date, period_to: date, currency: str
+    uow: InvoicingUnitOfWork,
+    client_id: str,
+    period_from: date,
+    period_to: date,
+    currency: str,
+    as_of: date | None = None,
+    today: date | None = None,
 ) -> ClientStatementView:
-    """The statement of the tenant's client for a period (``uow`` not yet open)."""
+    """The statement of the tenant's client for a period (``uow`` not yet open), its ageing
+    counted at ``as_of`` when asked (not before the period), else at ``today`` (Panama)."""
+    check_period(period_from, period_to)
+    if as_of is not None and as_of < period_from:
+        raise InvalidDateRange(f"asOf ({as_of}) must not be before from ({period_from})", field="asOf")
+    as_of = as_of or today
     with uow:
         client, parsed_currency = statement_client(uow, client_id, period_from, period_to, currency)
         invoices, payments = uow.invoice_views.statement_facts(client.id, parsed_currency, until=period_to)
+        credits = uow.credit_note_views.statement_credits(client.id, parsed_currency, until=period_to)
     statement = compute_statement(
         client_id=client.id,
         period_from=period_from,
@@ -503,10 +517,18 @@ def client_statement(
         currency=parsed_currency,
         invoices=invoices,
         payments=payments,
+        credits=credits,
+        as_of=as_of,
     )
     return ClientStatementView(client=client, statement=statement)
 
 
 class GetClientStatementHandler:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
     def __call__(self, query: GetClientStatement, uow: InvoicingUnitOfWork) -> ClientStatementView:
-        return client_statement(uow, query.client_id, query.period_from, query.period_to, query.currency)
+        return client_statement(
+            uow, query.client_id, query.period_from, query.period_to, query.currency,
+            as_of=query.as_of, today=business_date(self._clock.now()),
+        )

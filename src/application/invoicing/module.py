@@ -8,7 +8,8 @@ from datetime import timedelta
 from application.files.keeping import FileKeeper
 from application.invoicing import commands as c
 from application.invoicing import handlers as h
-from application.invoicing import pac
+from application.invoicing import credit_notes as cn
+from application.invoicing import pac, profiles
 from application.jobs.schedules import Schedule
 from application.shared.modules import Dependencies, DomainModule, Registrations
 
@@ -31,7 +32,12 @@ def register(deps: Dependencies) -> Registrations:
             c.CreateQuote: h.CreateQuoteHandler(clock),
             c.GetQuote: h.GetQuoteHandler(clock),
             c.FindQuotes: h.FindQuotesHandler(clock, policy),
-            c.GetClientStatement: h.GetClientStatementHandler(),
+            c.GetClientStatement: h.GetClientStatementHandler(clock),
+            profiles.UpdateTenantProfile: profiles.UpdateTenantProfileHandler(clock),
+            profiles.GetTenantProfile: profiles.GetTenantProfileHandler(),
+            cn.CreateCreditNote: cn.CreateCreditNoteHandler(clock),
+            cn.GetCreditNote: cn.GetCreditNoteHandler(),
+            cn.FindCreditNotes: cn.FindCreditNotesHandler(),
         },
     )
 

@@ -160,7 +160,8 @@ class PacCompanyUnknown(Exception):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyncPacDocument(Command):
-    """Bring the tenant's invoice with this PAC document id in step with the PAC (see the module)."""
+    """Bring the tenant's invoice (or, failing one, credit note) with this PAC document id in step
+    with the PAC (see the module)."""
 
     document_id: str
     notice_status: str | None = None  # what the webhook said, applied before asking the PAC
@@ -173,6 +174,7 @@ class PacSynced:
     invoice_id: str | None  # None: no invoice of the tenant has this document id
     legal_status: LegalStatus | None
     file_id: str | None  # the authorised PDF, when there is one
+    credit_note_id: str | None = None  # the credit note it matched instead of an invoice
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -362,15 +364,24 @@ class SyncPacDocumentHandler:
             stored = uow.pac_settings.get(actor.tenant_id)
             settings = None if stored is None else _snapshot(stored)
             invoice = uow.invoices.by_pac_document_id(document_id, for_update=True)
-            if invoice is None:
-                return PacSynced(invoice_id=None, legal_status=None, file_id=None)
-            before = LegalStatus(invoice.legal_status)
-            if cmd.notice_status is not None:
-                invoice.apply_legal_status(cmd.notice_status, cufe=cmd.cufe, message=cmd.message)
-            status = LegalStatus(invoice.legal_status)
-            self._queue_sending(uow, settings, invoice, before)
-            uow.commit()
-            invoice_id, number = invoice.id, invoice.number
+            if invoice is None:  # a credit note's notice, or nobody's
+                note = uow.credit_notes.by_pac_document_id(document_id)
+                if note is None:
+                    return PacSynced(invoice_id=None, legal_status=None, file_id=None)
+                if cmd.notice_status is not None:
+                    note.apply_legal_status(cmd.notice_status, cufe=cmd.cufe, message=cmd.message)
+                uow.commit()
+                note_status = LegalStatus(note.legal_status)
+            else:
+                before = LegalStatus(invoice.legal_status)
+                if cmd.notice_status is not None:
+                    invoice.apply_legal_status(cmd.notice_status, cufe=cmd.cufe, message=cmd.message)
+                status = LegalStatus(invoice.legal_status)
+                self._queue_sending(uow, settings, invoice, before)
+                uow.commit()
+                invoice_id, number = invoice.id, invoice.number
+        if invoice is None:
+            return self._sync_credit_note(uow, settings, document_id, note_status)
         if status not in AUTHORISED and cmd.notice_status is not None:
             return PacSynced(invoice_id=invoice_id, legal_status=status, file_id=None)
         if settings is None:
@@ -396,6 +407,33 @@ class SyncPacDocumentHandler:
         if status in AUTHORISED and document.pdf_url:
             file_id = self._keep_pdf(uow, actor, invoice_id, number, document.pdf_url)
         return PacSynced(invoice_id=invoice_id, legal_status=status, file_id=file_id)
+
+    def _sync_credit_note(
+        self, uow: PacUnitOfWork, settings: _PacConfig | None, document_id: str, status: LegalStatus
+    ) -> PacSynced:
+        """A credit note the PAC knows by ``document_id`` (its notice already applied, as an
+        invoice's): once authorised, what the PAC says about it (CUFE, QR, protocol) is kept. The
+        PAC is asked outside any transaction."""
+        if status in AUTHORISED and settings is not None:
+            document = self._fetch(settings, document_id)
+            with uow:
+                note = uow.credit_notes.by_pac_document_id(document_id)
+                if note is None:
+                    raise TransientJobError("the credit note changed while the PAC was asked; trying again")
+                if document.legal_status:
+                    note.apply_legal_status(document.legal_status, cufe=document.cufe, message=document.message)
+                note.record_authorization(
+                    cufe=document.cufe, qr_url=document.qr_url,
+                    authorization_protocol=document.authorization_protocol, authorized_at=document.authorized_at,
+                )
+                uow.commit()
+                status = LegalStatus(note.legal_status)
+        else:
+            with uow:
+                note = uow.credit_notes.by_pac_document_id(document_id)
+                if note is None:
+                    raise TransientJobError("the credit note changed while it was read; trying again")
+        return PacSynced(invoice_id=None, legal_status=status, file_id=None, credit_note_id=note.id)
 
     def _queue_sending(self, uow: PacUnitOfWork, settings: _PacConfig | None, invoice: Invoice, before: LegalStatus) -> None:
         """Contract E: once, when the invoice first becomes authorised and the tenant asked for it."""
@@ -509,8 +547,12 @@ class PacWebhookProcessor:
                 message=text(body, "message", max_length=2000),
             )
         )
+        if result.credit_note_id is not None:
+            return WebhookOutcome.processed(f"credit note {result.credit_note_id} is {result.legal_status}")
         if result.invoice_id is None:
-            return WebhookOutcome.unmatched(f"no invoice has the PAC document id {document_id[:64]!r}")
+            return WebhookOutcome.unmatched(
+                f"no invoice or credit note has the PAC document id {document_id[:64]!r}"
+            )
         pdf = f", PDF {result.file_id}" if result.file_id else ""
         return WebhookOutcome.processed(f"invoice {result.invoice_id} is {result.legal_status}{pdf}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from application.files.ports import FilesUnitOfWork
 from application.invoicing.views import (
@@ -22,10 +22,14 @@ from application.jobs.ports import JobsUnitOfWork
 from application.shared.ports import UnitOfWork
 from domain.invoicing.clients import Client
 from domain.invoicing.invoices import Invoice
+from domain.invoicing.issuer import TenantProfile
 from domain.invoicing.pac import PacSettings
 from domain.invoicing.quotes import Quote
 from domain.invoicing.statements import StatementInvoice, StatementPayment
 from domain.invoicing.values import Currency
+
+if TYPE_CHECKING:  # credit_notes.py imports this module for InvoiceRepository
+    from application.invoicing.credit_notes import CreditNoteReader, CreditNoteRepository
 
 
 class ClientRepository(Protocol):
@@ -134,18 +138,30 @@ class PacSettingsRepository(Protocol):
         ...
 
 
+class TenantProfileRepository(Protocol):
+    """``uow.tenant_profile``: the bound tenant's fiscal profile (one, or none yet)."""
+
+    def get(self) -> TenantProfile | None: ...
+
+    def add(self, profile: TenantProfile) -> None: ...
+
+
 class InvoicingUnitOfWork(UnitOfWork, Protocol):
+    tenant_profile: TenantProfileRepository
     clients: ClientRepository
     client_views: ClientReader
     invoices: InvoiceRepository
     invoice_views: InvoiceReader
     quotes: QuoteRepository
     quote_views: QuoteReader
+    credit_note_views: CreditNoteReader  # credit notes credit the client's statement
 
 
 class PacUnitOfWork(FilesUnitOfWork, JobsUnitOfWork, Protocol):
-    """The PAC's handlers: the settings, the invoices it authorises, the PDFs it keeps as files."""
+    """The PAC's handlers: the settings, the invoices and credit notes it authorises, the PDFs it
+    keeps as files."""
 
     invoices: InvoiceRepository
+    credit_notes: CreditNoteRepository
     pac_settings: PacSettingsRepository
     """The tenant's own, or every tenant's in a unit of work without one (by company id always)."""

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from domain.invoicing.clients import TaxpayerType
 from domain.invoicing.invoices import InvoiceStatus, LegalStatus, PaymentMethod
-from domain.invoicing.lines import TaxLine, line_amount, line_base
+from domain.invoicing.lines import TaxLine, line_amount, line_base, line_tax
 from domain.invoicing.quotes import QuoteStatus
 from domain.invoicing.statements import Statement
 from domain.invoicing.values import Currency
@@ -60,6 +60,10 @@ class LineView:
     "round(quantity × unit price)"
     base: Decimal
     "round(quantity × unit price − discount): what ITBMS is computed on"
+    tax: Decimal
+    "round(base × rate): the line's ITBMS; the document's taxes are the sums of these"
+    total: Decimal
+    "base + tax"
 
     @classmethod
     def of(
@@ -72,6 +76,8 @@ class LineView:
         discount: Decimal,
         tax_rate: int,
     ) -> LineView:
+        base = line_base(quantity, unit_price, discount)
+        tax = line_tax(base, tax_rate)
         return cls(
             position=position,
             description=description,
@@ -80,7 +86,9 @@ class LineView:
             discount=discount,
             tax_rate=tax_rate,
             amount=line_amount(quantity, unit_price),
-            base=line_base(quantity, unit_price, discount),
+            base=base,
+            tax=tax,
+            total=base + tax,
         )
 
 

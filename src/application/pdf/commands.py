@@ -19,6 +19,15 @@ class RenderInvoicePdf(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RenderCreditNotePdf(Command):
+    """The credit note as a PDF file linked to CREDIT_NOTE/<id>; the layout is the tenant's default
+    CREDIT_NOTE template, else the built-in one."""
+
+    credit_note_id: str
+    template_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RenderQuotePdf(Command):
     quote_id: str
     template_id: str | None = None
@@ -33,6 +42,7 @@ class RenderStatementPdf(Command):
     period_to: date
     currency: str = "USD"
     template_id: str | None = None
+    as_of: date | None = None  # the day the ageing is counted at: today in Panama by default
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -36,6 +36,7 @@ class LegalStatus(StrEnum):
 class EntryKind(StrEnum):
     INVOICE = "INVOICE"
     PAYMENT = "PAYMENT"
+    CREDIT_NOTE = "CREDIT_NOTE"
 
 
 ZERO = Decimal("0.00")
@@ -43,7 +44,10 @@ ZERO = Decimal("0.00")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Party:
-    """Issuer or client as printed: name, RUC and DV (check digit), contact details."""
+    """Issuer or client as printed: name, RUC and DV (check digit), contact details.
+
+    ``missing`` names what an issuer without a fiscal profile lacks (``legalName``, ``ruc``,
+    ``dv``, ``address``): the document says so instead of printing blanks."""
 
     name: str
     ruc: str = ""
@@ -51,6 +55,9 @@ class Party:
     address: str = ""
     email: str = ""
     phone: str = ""
+    trade_name: str = ""
+    website: str = ""
+    missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,6 +111,8 @@ class InvoiceDocument:
     qr_url: str | None = None
     notes: str | None = None
     document_type: DocumentType = DocumentType.INVOICE
+    invoice_number: str | None = None  # a credit note's: the invoice it credits
+    reason: str | None = None  # a credit note's
 
     def __post_init__(self) -> None:
         if self.document_type not in (DocumentType.INVOICE, DocumentType.CREDIT_NOTE):
@@ -176,6 +185,7 @@ class StatementDocument:
     entries: tuple[StatementEntry, ...]
     closing_balance: Decimal
     ageing: Ageing = field(default_factory=Ageing)
+    as_of: date | None = None  # the day the ageing is counted at, printed beside it (None: period_to)
 
     @property
     def document_type(self) -> DocumentType:
@@ -301,13 +311,17 @@ def _party(name: str, ruc: str, dv: str, address: str, email: str, phone: str) -
     return Party(name=name, ruc=ruc, dv=dv, address=address, email=email, phone=phone)
 
 
-SAMPLE_ISSUER = _party(
-    "Ferretería El Istmo, S.A.",
-    "155612345-2-2021",
-    "45",
-    "Vía España, Edificio Torre Sol, Local 3, Panamá",
-    "facturas@elistmo.com.pa",
-    "+507 264-0000",
+SAMPLE_ISSUER = replace(
+    _party(
+        "Ferretería El Istmo, S.A.",
+        "155612345-2-2021",
+        "45",
+        "Vía España, Edificio Torre Sol, Local 3, Panamá",
+        "facturas@elistmo.com.pa",
+        "+507 264-0000",
+    ),
+    trade_name="Ferretería El Istmo",
+    website="www.elistmo.com.pa",
 )
 SAMPLE_CLIENT = _party(
     "Constructora Las Cumbres, S.A.",
@@ -320,18 +334,19 @@ SAMPLE_CLIENT = _party(
 
 
 def sample_lines(count: int = 10) -> tuple[DocumentLine, ...]:
-    """``count`` plausible lines with ITBMS at 0, 7, 10 and 15 %, rounded half-up to the cent."""
+    """``count`` plausible lines of a Panamanian distributor: goods at 7 % ITBMS, the canasta
+    básica (rice, beans, milk...) at 0 %; per-line ITBMS rounded half-up to the cent, as the
+    invoicing domain does (totals are the sums of the lines)."""
     items = (
-        "Cemento gris 42.5 kg",
-        'Varilla corrugada 3/8"',
-        'Bloque de 6"',
-        "Pintura de látex, galón",
-        'Tubo PVC 1/2" x 6 m',
-        "Arena lavada, m³",
-        'Clavos 2", libra',
-        "Cable THHN #12, rollo",
+        ("Cemento gris 42.5 kg", Decimal(7)),
+        ("Arroz de primera, saco 25 lb", Decimal(0)),
+        ('Varilla corrugada 3/8"', Decimal(7)),
+        ("Frijoles rojos, paca 12 lb", Decimal(0)),
+        ("Pintura de látex, galón", Decimal(7)),
+        ('Tubo PVC 1/2" x 6 m', Decimal(7)),
+        ("Leche evaporada, caja 48 u", Decimal(0)),
+        ("Cable THHN #12, rollo", Decimal(7)),
     )
-    rates = (Decimal(7), Decimal(7), Decimal(0), Decimal(10), Decimal(7), Decimal(15))
     cent = Decimal("0.01")
     lines = []
     for i in range(count):
@@ -339,11 +354,11 @@ def sample_lines(count: int = 10) -> tuple[DocumentLine, ...]:
         price = (Decimal(3 + (i * 37) % 180) + Decimal((i * 13) % 100) / 100).quantize(cent)
         discount = (price * quantity * Decimal("0.05")).quantize(cent, ROUND_HALF_UP) if i % 4 == 3 else ZERO
         subtotal = (price * quantity - discount).quantize(cent, ROUND_HALF_UP)
-        rate = rates[i % len(rates)]
+        description, rate = items[i % len(items)]
         tax = (subtotal * rate / 100).quantize(cent, ROUND_HALF_UP)
         lines.append(
             DocumentLine(
-                description=items[i % len(items)],
+                description=description,
                 quantity=quantity,
                 unit_price=price,
                 discount=discount,
@@ -368,10 +383,10 @@ def sample_invoice(
     *, lines: int = 10, currency: str = "USD", authorized: bool = True, number: str = "FE-0000001234"
 ) -> InvoiceDocument:
     body = sample_lines(lines)
-    subtotal = sum((line.subtotal for line in body), ZERO)
-    tax_total = sum((line.tax for line in body), ZERO)
     discount = sum((line.discount for line in body), ZERO)
-    total = subtotal + tax_total
+    subtotal = sum((line.subtotal for line in body), ZERO) + discount  # before discounts, as the domain's
+    tax_total = sum((line.tax for line in body), ZERO)
+    total = subtotal - discount + tax_total
     paid = (total / 2).quantize(Decimal("0.01"))
     fiscal: dict[str, object] = {}
     if authorized:
@@ -406,7 +421,8 @@ def sample_invoice(
 
 def sample_quote(*, lines: int = 10, currency: str = "USD") -> QuoteDocument:
     body = sample_lines(lines)
-    subtotal = sum((line.subtotal for line in body), ZERO)
+    discount = sum((line.discount for line in body), ZERO)
+    subtotal = sum((line.subtotal for line in body), ZERO) + discount  # before discounts, as the domain's
     tax_total = sum((line.tax for line in body), ZERO)
     return QuoteDocument(
         number="COT-000045",
@@ -418,9 +434,9 @@ def sample_quote(*, lines: int = 10, currency: str = "USD") -> QuoteDocument:
         lines=body,
         taxes=_taxes(body),
         subtotal=subtotal,
-        discount_total=sum((line.discount for line in body), ZERO),
+        discount_total=discount,
         tax_total=tax_total,
-        total=subtotal + tax_total,
+        total=subtotal - discount + tax_total,
         status="SENT",
         notes="Precios sujetos a disponibilidad.",
     )
@@ -501,8 +517,12 @@ def sample_document(document_type: DocumentType) -> PdfDocument:
         case DocumentType.INVOICE:
             return sample_invoice()
         case DocumentType.CREDIT_NOTE:
-            invoice = sample_invoice(authorized=False, number="NC-0000000042")
-            return replace(invoice, document_type=DocumentType.CREDIT_NOTE)
+            invoice = sample_invoice(lines=2, authorized=False, number="NC-000042")
+            return replace(
+                invoice, document_type=DocumentType.CREDIT_NOTE, paid=ZERO, balance=invoice.total, due_date=None,
+                status="ISSUED",
+                invoice_number="F-001234", reason="Devolución de mercancía en mal estado", notes=None,
+            )
         case DocumentType.QUOTE:
             return sample_quote()
         case DocumentType.STATEMENT:

@@ -13,21 +13,39 @@ id); previews are temporary files linked to nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from application.files.commands import FilePolicy
 from application.files.keeping import FileKeeper, blob_key
 from application.files.ports import FileStorage
 from application.files.staging import stage_chunks
 from application.files.views import EntityRef, FileView
 from application.invoicing.handlers import client_statement
-from application.pdf.commands import PreviewPdfTemplate, RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf
+from application.pdf.commands import (
+    PreviewPdfTemplate,
+    RenderCreditNotePdf,
+    RenderInvoicePdf,
+    RenderQuotePdf,
+    RenderStatementPdf,
+)
 from application.pdf.documents import DEFAULT_LAYOUT, Party, PdfAsset, PdfDocument, PdfLayout, sample_document
-from application.pdf.mapping import Design, invoice_document, pdf_layout, quote_document, statement_document
+from application.invoicing.profiles import TenantProfileView, profile_view
+from application.pdf.mapping import (
+    Design,
+    credit_note_document,
+    invoice_document,
+    issuer_party,
+    pdf_layout,
+    quote_document,
+    statement_document,
+)
 from application.pdf.ports import PdfRenderer, PdfUnitOfWork
 from application.pdf_templates.handlers import checked_design
 from application.pdf_templates.views import PdfTemplateView
 from application.shared.actors import tenant_actor
 from application.shared.ports import Clock
 from domain.files.model import EntityType
+from domain.invoicing.issuer import MISSING_WITHOUT_PROFILE
 from domain.invoicing.values import business_date
 from domain.pdf.layout import DocumentType
 from domain.pdf_templates.model import LOGO_MIMES, WrongDocumentType, check_logo
@@ -72,10 +90,23 @@ class _Renders:
         self._policy = policy
 
     @staticmethod
-    def _issuer(uow: PdfUnitOfWork, actor: Actor) -> Party:
-        """The tenant as issuer: its name (tenants have no RUC or address yet)."""
-        tenant = uow.tenants.get(actor.tenant_id)
-        return Party(name=tenant.name if tenant else "")
+    def _profile(uow: PdfUnitOfWork) -> TenantProfileView | None:
+        profile = uow.tenant_profile.get()
+        return None if profile is None else profile_view(profile)
+
+    @classmethod
+    def _issuer(cls, uow: PdfUnitOfWork, actor: Actor) -> Party:
+        """The tenant as issuer, from its fiscal profile; without one, its name and what is missing."""
+        profile = cls._profile(uow)
+        if profile is None:
+            tenant = uow.tenants.get(actor.tenant_id)
+            return Party(name=tenant.name if tenant else "", missing=MISSING_WITHOUT_PROFILE)
+        return issuer_party(profile)
+
+    @classmethod
+    def _payment_instructions(cls, uow: PdfUnitOfWork) -> str | None:
+        profile = cls._profile(uow)
+        return None if profile is None else profile.payment_instructions
 
     @staticmethod
     def _client_address(uow: PdfUnitOfWork, client_id: str | None) -> str:
@@ -146,11 +177,32 @@ class RenderInvoicePdfHandler(_Renders):
             layout, logo = self._dressing(uow, template_id, DocumentType.INVOICE)
             issuer = self._issuer(uow, actor)
             address = self._client_address(uow, invoice.client_id)
-        document = invoice_document(invoice, issuer=issuer, client_address=address)
+            notes = self._payment_instructions(uow)
+        document = invoice_document(invoice, issuer=issuer, client_address=address, notes=notes)
         return self._render_and_keep(
             uow, actor, document, layout, logo,
             name=pdf_name(_TYPE_NAMES[DocumentType.INVOICE], invoice.number),
             entity=EntityRef(EntityType.INVOICE, invoice.id),
+        )
+
+
+class RenderCreditNotePdfHandler(_Renders):
+    def __call__(self, cmd: RenderCreditNotePdf, uow: PdfUnitOfWork) -> FileView:
+        actor = tenant_actor(cmd.actor)
+        credit_note_id = parse_id(cmd.credit_note_id, field="creditNoteId")
+        template_id = _optional_id(cmd.template_id, field="templateId")
+        with uow:
+            note = uow.credit_note_views.get(credit_note_id)
+            if note is None:
+                raise NotFound(f"credit note {credit_note_id} not found", field="creditNoteId")
+            layout, logo = self._dressing(uow, template_id, DocumentType.CREDIT_NOTE)
+            issuer = self._issuer(uow, actor)
+            address = self._client_address(uow, note.client_id)
+        document = credit_note_document(note, issuer=issuer, client_address=address)
+        return self._render_and_keep(
+            uow, actor, document, layout, logo,
+            name=pdf_name(_TYPE_NAMES[DocumentType.CREDIT_NOTE], note.number),
+            entity=EntityRef(EntityType.CREDIT_NOTE, note.id),
         )
 
 
@@ -178,7 +230,10 @@ class RenderStatementPdfHandler(_Renders):
     def __call__(self, cmd: RenderStatementPdf, uow: PdfUnitOfWork) -> FileView:
         actor = tenant_actor(cmd.actor)
         template_id = _optional_id(cmd.template_id, field="templateId")
-        statement = client_statement(uow, cmd.client_id, cmd.period_from, cmd.period_to, cmd.currency)
+        statement = client_statement(
+            uow, cmd.client_id, cmd.period_from, cmd.period_to, cmd.currency,
+            as_of=cmd.as_of, today=business_date(self._clock.now()),
+        )
         with uow:
             layout, logo = self._dressing(uow, template_id, DocumentType.STATEMENT)
             document = statement_document(statement, issuer=self._issuer(uow, actor))
@@ -205,6 +260,7 @@ class PreviewPdfTemplateHandler(_Renders):
             )
         unsaved = None if cmd.template is None else checked_design(cmd.template, self._renderer)
         with uow:
+            profile = self._profile(uow)
             design: Design
             if template_id is not None:
                 saved = self._named_template(uow, template_id, document_type)
@@ -214,8 +270,11 @@ class PreviewPdfTemplateHandler(_Renders):
                 assert unsaved is not None  # exactly one of the two was given
                 design, label = unsaved, _TYPE_NAMES[document_type]
                 logo = self._unsaved_logo(uow, unsaved.logo_file_id)
+        sample = sample_document(document_type)
+        if profile is not None:  # the tenant's real issuer block, in sample documents
+            sample = replace(sample, issuer=issuer_party(profile))
         return self._render_and_keep(
-            uow, actor, sample_document(document_type), pdf_layout(design), logo,
+            uow, actor, sample, pdf_layout(design), logo,
             name=pdf_name("Vista previa", label), entity=None, temporary=True,
         )
 

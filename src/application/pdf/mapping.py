@@ -1,7 +1,7 @@
 """The invoicing records as documents to render, and a template's design as a layout.
 
-Amounts come as the invoicing domain computed them; nothing is recomputed except each line's
-ITBMS, shown per line for reading only (the tax that counts is the one per rate, in ``taxes``).
+Amounts come as the invoicing domain computed them, each line's ITBMS and total included (the
+document's totals are the sums of its lines' rounded values): nothing is recomputed here.
 Dates and times are printed as in Panama.
 """
 
@@ -11,11 +11,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from application.invoicing.credit_notes import CreditNoteView
+from application.invoicing.profiles import TenantProfileView
 from application.invoicing.views import ClientStatementView, InvoiceView, LineView, QuoteView
 from application.pdf.documents import (
     Ageing,
     DocumentLine,
     EntryKind,
+    DocumentType,
     InvoiceDocument,
     LegalStatus,
     Party,
@@ -26,7 +29,7 @@ from application.pdf.documents import (
     TaxSummary,
 )
 from domain.invoicing.lines import TaxLine
-from domain.invoicing.values import PANAMA, round_cents
+from domain.invoicing.values import PANAMA
 from domain.pdf.layout import Locale, PaperSize
 
 
@@ -71,8 +74,21 @@ def pdf_layout(design: Design) -> PdfLayout:
     )
 
 
+def issuer_party(profile: TenantProfileView) -> Party:
+    """The tenant as its documents print it: legal and trade names, RUC and DV, address, contacts."""
+    return Party(
+        name=profile.legal_name,
+        trade_name=profile.trade_name or "",
+        ruc=profile.ruc,
+        dv=profile.dv,
+        address=profile.printed_address,
+        email=profile.email or "",
+        phone=profile.phone or "",
+        website=profile.website or "",
+    )
+
+
 def document_line(line: LineView) -> DocumentLine:
-    tax = round_cents(line.base * line.tax_rate / 100)
     return DocumentLine(
         description=line.description,
         quantity=line.quantity,
@@ -80,8 +96,8 @@ def document_line(line: LineView) -> DocumentLine:
         discount=line.discount,
         tax_rate=Decimal(line.tax_rate),
         subtotal=line.base,
-        tax=tax,
-        total=line.base + tax,
+        tax=line.tax,
+        total=line.total,
     )
 
 
@@ -98,8 +114,11 @@ def _billed(view: InvoiceView | QuoteView, address: str) -> Party:
     return Party(name=view.client_name, ruc=view.client_ruc or "", dv=view.client_dv or "", address=address)
 
 
-def invoice_document(view: InvoiceView, *, issuer: Party, client_address: str = "") -> InvoiceDocument:
+def invoice_document(
+    view: InvoiceView, *, issuer: Party, client_address: str = "", notes: str | None = None
+) -> InvoiceDocument:
     return InvoiceDocument(
+        notes=notes,
         number=view.number,
         issuer=issuer,
         client=_billed(view, client_address),
@@ -123,6 +142,35 @@ def invoice_document(view: InvoiceView, *, issuer: Party, client_address: str = 
     )
 
 
+def credit_note_document(view: CreditNoteView, *, issuer: Party, client_address: str = "") -> InvoiceDocument:
+    """A credit note as printed: an invoice-shaped document of type CREDIT_NOTE, naming the invoice
+    it credits and why; nothing is owed on it (balance is its total, paid nothing)."""
+    return InvoiceDocument(
+        document_type=DocumentType.CREDIT_NOTE,
+        number=view.number,
+        issuer=issuer,
+        client=Party(name=view.client_name, ruc=view.client_ruc or "", dv=view.client_dv or "", address=client_address),
+        issue_date=view.issue_date,
+        due_date=None,
+        currency=view.currency.value,
+        lines=tuple(document_line(line) for line in view.lines),
+        taxes=_taxes(view.taxes),
+        subtotal=view.subtotal,
+        discount_total=view.discount_total,
+        tax_total=view.tax_total,
+        total=view.total,
+        balance=view.total,
+        status="ISSUED",
+        legal_status=LegalStatus(view.legal_status.value),
+        cufe=view.cufe,
+        authorization_protocol=view.authorization_protocol,
+        authorized_at=_in_panama(view.authorized_at),
+        qr_url=view.qr_url,
+        invoice_number=view.invoice_number,
+        reason=view.reason,
+    )
+
+
 def quote_document(view: QuoteView, *, issuer: Party, client_address: str = "") -> QuoteDocument:
     return QuoteDocument(
         number=view.number,
@@ -141,9 +189,21 @@ def quote_document(view: QuoteView, *, issuer: Party, client_address: str = "") 
     )
 
 
+def _description(entry: object) -> str:
+    """An invoice: its first line; a payment: its method and reference; a credit note: its reason
+    and the invoice it credits."""
+    kind = getattr(entry, "kind")
+    if kind == "PAYMENT":
+        return " · ".join(part for part in (getattr(entry, "method"), getattr(entry, "reference")) if part)
+    if kind == "CREDIT_NOTE":
+        return f"{getattr(entry, 'description')} ({getattr(entry, 'invoice_number')})"
+    return str(getattr(entry, "description") or "")
+
+
 def statement_document(view: ClientStatementView, *, issuer: Party) -> StatementDocument:
-    """Invoices are charged under their number; payments are credited under the number of the
-    invoice they pay, described by method and reference."""
+    """Invoices are charged under their number, described by their first line; payments are
+    credited under the number of the invoice they pay, described by method and reference; credit
+    notes under their own number (NC-...), described by their reason."""
     client, statement = view.client, view.statement
     ageing = statement.ageing
     return StatementDocument(
@@ -159,8 +219,8 @@ def statement_document(view: ClientStatementView, *, issuer: Party) -> Statement
             StatementEntry(
                 date=entry.date,
                 kind=EntryKind(entry.kind.value),
-                reference=entry.invoice_number,
-                description=" · ".join(part for part in (entry.method, entry.reference) if part),
+                reference=entry.document_number or entry.invoice_number,
+                description=_description(entry),
                 debit=entry.debit,
                 credit=entry.credit,
                 balance=entry.balance,
@@ -175,4 +235,5 @@ def statement_document(view: ClientStatementView, *, issuer: Party) -> Statement
             d61_90=ageing.days_61_90,
             over_90=ageing.over_90,
         ),
+        as_of=statement.as_of,
     )

@@ -15,6 +15,7 @@ def register(deps: Dependencies) -> Registrations:
         handlers={
             c.RenderInvoicePdf: h.RenderInvoicePdfHandler(*renders),
             c.RenderQuotePdf: h.RenderQuotePdfHandler(*renders),
+            c.RenderCreditNotePdf: h.RenderCreditNotePdfHandler(*renders),
             c.RenderStatementPdf: h.RenderStatementPdfHandler(*renders),
             c.PreviewPdfTemplate: h.PreviewPdfTemplateHandler(*renders),
         },

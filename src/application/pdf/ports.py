@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from application.files.ports import FilesUnitOfWork
-from application.invoicing.ports import ClientReader, InvoiceReader, QuoteReader
+from application.invoicing.credit_notes import CreditNoteReader
+from application.invoicing.ports import ClientReader, InvoiceReader, QuoteReader, TenantProfileRepository
 from application.pdf.documents import PdfAsset, PdfDocument, PdfLayout
 from application.pdf_templates.ports import PdfTemplateReader
 
@@ -37,6 +38,8 @@ class PdfRenderer(Protocol):
 class PdfUnitOfWork(FilesUnitOfWork, Protocol):
     """What a PDF is made of (invoicing's documents, the tenant's template) and where it is kept."""
 
+    tenant_profile: TenantProfileRepository
+    credit_note_views: CreditNoteReader
     client_views: ClientReader
     invoice_views: InvoiceReader
     quote_views: QuoteReader

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.tenancy.ports import TenancyUnitOfWork
-from application.shared.messages import Command
+from application.shared.messages import Command, Query
 from application.shared.ports import Clock, DuplicateEntry
-from domain.shared.errors import Conflict, InvalidInput
-from domain.shared.model import new_id
+from domain.shared.errors import Conflict, InvalidInput, NotFound
+from domain.shared.model import new_id, parse_id
 from domain.tenancy.model import Role, Tenant, User, parse_slug
 
 
@@ -88,3 +88,59 @@ class EnsureUserHandler:
                 uow.tenants.add_user(user)
                 uow.commit()
             return UserView(user.id, user.tenant_id, user.email, user.role)
+
+
+# --- the CLI's tenants: by slug or id, and the list (issue 18) ----------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FindTenant(Query):
+    """The tenant ``reference`` names: its slug or its id."""
+
+    reference: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListTenants(Query):
+    """Every tenant, by slug."""
+
+
+@dataclass(frozen=True, slots=True)
+class TenantView:
+    tenant_id: str
+    slug: str
+    name: str
+    external_id: str | None
+    deleted: bool
+
+
+def _tenant_view(tenant: Tenant) -> TenantView:
+    return TenantView(tenant.id, tenant.slug, tenant.name, tenant.external_id, tenant.deleted_at is not None)
+
+
+class FindTenantHandler:
+    def __call__(self, query: FindTenant, uow: TenancyUnitOfWork) -> TenantView:
+        reference = (query.reference or "").strip()
+        try:
+            tenant_id: str | None = parse_id(reference, field="tenant")
+        except InvalidInput:
+            tenant_id = None
+        with uow:
+            if tenant_id is not None:
+                tenant = uow.tenants.get(tenant_id)
+            else:
+                try:
+                    tenant = uow.tenants.by_slug(parse_slug(reference))
+                except InvalidInput:
+                    tenant = None
+            if tenant is None:
+                raise NotFound(f"no tenant has the slug or id {reference[:80]!r}", field="tenant")
+            return _tenant_view(tenant)
+
+
+class ListTenantsHandler:
+    def __call__(self, query: ListTenants, uow: TenancyUnitOfWork) -> list[TenantView]:
+        with uow:
+            found = [uow.tenants.get(tenant_id) for tenant_id in uow.tenants.all_ids()]
+            return sorted((_tenant_view(t) for t in found if t is not None), key=lambda view: view.slug)
+

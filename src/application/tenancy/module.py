@@ -14,6 +14,8 @@ def register(deps: Dependencies) -> Registrations:
         handlers={
             handlers.CreateTenant: handlers.CreateTenantHandler(clock),
             handlers.EnsureUser: handlers.EnsureUserHandler(clock),
+            handlers.FindTenant: handlers.FindTenantHandler(),
+            handlers.ListTenants: handlers.ListTenantsHandler(),
             subscriptions.ApplySubscriptionEvent: subscriptions.ApplySubscriptionEventHandler(clock),
             directory.SyncOrganization: directory.SyncOrganizationHandler(clock),
             directory.SyncDirectoryUser: directory.SyncDirectoryUserHandler(),

@@ -70,7 +70,8 @@ class WhatsAppSender(MessageChannel[GraphDelivery], Protocol):
 class PhoneNumbers(Protocol):
     def normalize(self, raw: object, *, field: str) -> str:
         """``raw`` as E.164 (``+50761234567``); a number without a country code is taken as Panama's.
-        Raises ``InvalidPhone`` naming ``field``."""
+        Raises ``InvalidPhone`` naming ``field`` for anything but a mobile number (a landline, a
+        toll-free number...: WhatsApp cannot reach it)."""
         ...
 
 

@@ -41,6 +41,16 @@ class PaymentExceedsBalance(InvalidInput):
     code = "PAYMENT_EXCEEDS_BALANCE"
 
 
+class CreditExceedsBalance(InvalidInput):
+    """A credit note for more than its invoice still owes."""
+
+    code = "CREDIT_EXCEEDS_BALANCE"
+
+
+class InvoiceHasCreditNotes(Conflict):
+    code = "INVOICE_HAS_CREDIT_NOTES"
+
+
 class InvoiceIsVoid(Conflict):
     code = "INVOICE_VOID"
 

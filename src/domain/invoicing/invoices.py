@@ -2,8 +2,9 @@
 
 The business status is derived, never stored: VOID once voided, PAID when nothing is owed,
 PAST_DUE when something is owed after the due date, PARTIALLY_PAID when something was paid,
-UNPAID otherwise. ``paid`` and ``balance`` are kept on the invoice so lists can filter and sort
-on them; they change only through ``register_payment``.
+UNPAID otherwise. ``paid``, ``credited`` and ``balance`` are kept on the invoice so lists can filter
+and sort on them; they change only through ``register_payment`` and ``apply_credit`` (a credit
+note): ``balance = total − paid − credited``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from enum import StrEnum
 
 from domain.invoicing.clients import BillTo
 from domain.invoicing.errors import (
+    CreditExceedsBalance,
     InvalidDateRange,
+    InvoiceHasCreditNotes,
     InvoiceHasPayments,
     InvoiceIsFiscal,
     InvoiceIsVoid,
@@ -193,6 +196,7 @@ class Invoice(Aggregate):
         legal_message: str | None,
         created_by: str | None,
         created_at: datetime,
+        credited: Decimal = ZERO,
     ) -> None:
         self.id = id
         self.tenant_id = tenant_id
@@ -204,6 +208,7 @@ class Invoice(Aggregate):
         self.ad_hoc_emails = ad_hoc_emails
         self.issue_date = issue_date
         self.due_date = due_date
+        self.credited = credited
         self.currency = currency
         self.subtotal = subtotal
         self.discount_total = discount_total
@@ -348,7 +353,7 @@ class Invoice(Aggregate):
         )
         self.payments.append(payment)
         self.paid += value
-        self.balance = self.total - self.paid
+        self.balance = self.total - self.paid - self.credited
         self.record(
             InvoicePaymentRegistered(
                 tenant_id=self.tenant_id,
@@ -360,6 +365,19 @@ class Invoice(Aggregate):
         )
         return payment
 
+    def apply_credit(self, amount: Decimal, *, credit_note_number: str) -> None:
+        """A credit note of ``amount`` reduces what is owed (never below zero)."""
+        if self.is_void:
+            raise InvoiceIsVoid(f"invoice {self.number} is void; it takes no credit notes", field="invoiceId")
+        if amount > self.balance:
+            raise CreditExceedsBalance(
+                f"credit note {credit_note_number} ({amount}) is more than the balance of invoice "
+                f"{self.number} ({self.balance})",
+                field="lines",
+            )
+        self.credited += amount
+        self.balance = self.total - self.paid - self.credited
+
     def void(self, *, now: datetime) -> bool:
         """Void the invoice (once; voiding it again changes nothing). Refused once it has payments."""
         if self.is_void:
@@ -368,6 +386,11 @@ class Invoice(Aggregate):
             raise InvoiceIsFiscal(
                 f"invoice {self.number} is authorised ({self.legal_status}); a fiscal document is "
                 "cancelled with a credit note, not voided",
+                field="id",
+            )
+        if self.credited:
+            raise InvoiceHasCreditNotes(
+                f"invoice {self.number} has credit notes of {self.credited}; it cannot be voided",
                 field="id",
             )
         if self.payments:

@@ -1,10 +1,17 @@
-"""Lines of invoices and quotes, and the totals computed from them.
+"""Lines of invoices, quotes and credit notes, and the totals computed from them.
 
-Per line: ``amount = round(quantity × unit price)`` and ``base = round(quantity × unit price −
-discount)``. Per ITBMS rate: ``tax = round(sum of the bases at that rate × rate)``. Then
-``subtotal = Σ amount``, ``discount total = Σ discount``, ``tax total = Σ tax per rate`` and
-``total = subtotal − discount total + tax total``. Every rounding is to the cent, half-up.
+The rule is the DGI electronic invoice's: ITBMS is computed and rounded *per item*, and every
+total is the sum of the items' rounded values, so every printed column adds up to its total.
+
+Per line: ``amount = round(quantity × unit price)``, ``base = round(quantity × unit price −
+discount)``, ``tax = round(base × rate)`` and ``line total = base + tax``. Per ITBMS rate:
+``base = Σ line bases`` and ``tax = Σ line taxes`` at that rate. Then ``subtotal = Σ amount``,
+``discount total = Σ discount``, ``tax total = Σ line taxes`` and ``total = subtotal − discount
+total + tax total``, which is exactly ``Σ line totals``. Every rounding is to the cent, half-up.
 Discounts are whole cents, so ``subtotal − discount total`` is exactly ``Σ base``.
+
+(Until issue 18 the tax was rounded once per rate on the sum of the bases: an invoice printed
+per-line ITBMS 2.63 + 5.78 + 3.50 = 11.91 beside a total ITBMS of 11.90.)
 """
 
 from __future__ import annotations
@@ -81,6 +88,11 @@ def line_base(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Deci
         return round_cents(line_gross(quantity, unit_price) - discount)
 
 
+def line_tax(base: Decimal, tax_rate: int) -> Decimal:
+    """The line's ITBMS: round(base × rate), to the cent, half-up."""
+    return round_cents(base * tax_rate / 100)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LineInput:
     """A line as the caller gives it, before validation."""
@@ -94,7 +106,7 @@ class LineInput:
 
 @dataclass(frozen=True, slots=True)
 class TaxLine:
-    """ITBMS at one rate: the sum of the bases at that rate, and the tax on it."""
+    """ITBMS at one rate: the sum of the bases at that rate, and the sum of their lines' taxes."""
 
     rate: int
     base: Decimal
@@ -113,12 +125,15 @@ class Totals:
 def compute_totals(lines: Iterable[Priced]) -> Totals:
     subtotal = discount_total = ZERO
     bases: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    line_taxes: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
         subtotal += line_amount(line.quantity, line.unit_price)
         discount_total += line.discount
-        bases[line.tax_rate] += line_base(line.quantity, line.unit_price, line.discount)
+        base = line_base(line.quantity, line.unit_price, line.discount)
+        bases[line.tax_rate] += base
+        line_taxes[line.tax_rate] += line_tax(base, line.tax_rate)
     taxes = tuple(
-        TaxLine(rate=rate, base=base, tax=round_cents(base * rate / 100)) for rate, base in sorted(bases.items())
+        TaxLine(rate=rate, base=base, tax=line_taxes[rate]) for rate, base in sorted(bases.items())
     )
     tax_total = sum((tax.tax for tax in taxes), ZERO)
     return Totals(
@@ -161,6 +176,10 @@ class DocumentLine:
     @property
     def base(self) -> Decimal:
         return line_base(self.quantity, self.unit_price, self.discount)
+
+    @property
+    def tax(self) -> Decimal:
+        return line_tax(self.base, self.tax_rate)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,11 +3,15 @@
 Pure: it takes the facts (every non-void invoice of the client in one currency issued up to the
 end of the period, and their payments up to that day) and returns the statement.
 
-- opening balance: invoices issued before ``period_from`` minus payments dated before it;
-- entries: invoices (debit) and payments (credit) dated within the period, in date order
-  (on one day, invoices before payments), each with the running balance;
+- opening balance: invoices issued before ``period_from`` minus payments and credit notes dated
+  before it;
+- entries: invoices (debit), payments and credit notes (credit) dated within the period, in date
+  order (on one day, invoices, then credit notes, then payments), each with the running balance
+  and a description (the invoice's first line, the payment's method and reference, the credit
+  note's reason);
 - closing balance: opening + debits − credits;
-- ageing: what is still open on ``period_to`` of each invoice, by days past its due date:
+- ageing: what is still open on ``period_to`` of each invoice, by days past its due date counted
+  at ``as_of`` (by default the period's end; the caller passes today when the period is not over):
   current (not yet due), 1–30, 31–60, 61–90, over 90. The buckets add up to the closing balance.
 """
 
@@ -28,6 +32,7 @@ from domain.invoicing.values import Currency
 class EntryKind(StrEnum):
     INVOICE = "INVOICE"
     PAYMENT = "PAYMENT"
+    CREDIT_NOTE = "CREDIT_NOTE"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +43,19 @@ class StatementInvoice:
     due_date: date
     total: Decimal
     voided: bool = False
+    description: str = ""  # its first line's
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatementCredit:
+    """A credit note: it credits the client's account on its issue date, against its invoice."""
+
+    credit_note_id: str
+    invoice_id: str
+    number: str
+    issue_date: date
+    total: Decimal
+    reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +81,8 @@ class StatementEntry:
     debit: Decimal
     credit: Decimal
     balance: Decimal
+    description: str = ""
+    document_number: str = ""  # the invoice's, or the credit note's (NC-...)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,6 +123,7 @@ class Statement:
     total_credits: Decimal
     closing_balance: Decimal
     ageing: Ageing
+    as_of: date | None = None  # the day the ageing is counted at (None: period_to)
 
 
 def check_period(period_from: date, period_to: date) -> None:
@@ -118,17 +139,23 @@ def compute_statement(
     currency: Currency,
     invoices: Iterable[StatementInvoice],
     payments: Iterable[StatementPayment],
+    credits: Iterable[StatementCredit] = (),
+    as_of: date | None = None,
 ) -> Statement:
     check_period(period_from, period_to)
+    aged_at = period_to if as_of is None else as_of
     live = {
         invoice.invoice_id: invoice
         for invoice in invoices
         if not invoice.voided and invoice.issue_date <= period_to
     }
     counted = [p for p in payments if p.invoice_id in live and p.paid_on <= period_to]
+    credited = [c for c in credits if c.invoice_id in live and c.issue_date <= period_to]
 
-    opening = sum((i.total for i in live.values() if i.issue_date < period_from), ZERO) - sum(
-        (p.amount for p in counted if p.paid_on < period_from), ZERO
+    opening = (
+        sum((i.total for i in live.values() if i.issue_date < period_from), ZERO)
+        - sum((p.amount for p in counted if p.paid_on < period_from), ZERO)
+        - sum((c.total for c in credited if c.issue_date < period_from), ZERO)
     )
 
     moves: list[tuple[tuple[object, ...], StatementEntry]] = []
@@ -141,6 +168,11 @@ def compute_statement(
             invoice = live[payment.invoice_id]
             key = (payment.paid_on, 1, invoice.number, payment.payment_id)
             moves.append((key, _entry(payment.paid_on, EntryKind.PAYMENT, invoice, payment, ZERO, payment.amount)))
+    for note in credited:
+        if note.issue_date >= period_from:
+            invoice = live[note.invoice_id]
+            key = (note.issue_date, 0.5, note.number, note.credit_note_id)
+            moves.append((key, _credit_entry(note, invoice)))
     moves.sort(key=lambda move: move[0])  # type: ignore[arg-type, return-value]
 
     entries, balance = [], opening
@@ -159,17 +191,21 @@ def compute_statement(
                 debit=entry.debit,
                 credit=entry.credit,
                 balance=balance,
+                description=entry.description,
+                document_number=entry.document_number,
             )
         )
 
     paid_by_invoice: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for payment in counted:
         paid_by_invoice[payment.invoice_id] += payment.amount
+    for note in credited:
+        paid_by_invoice[note.invoice_id] += note.total
     buckets: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for invoice in live.values():
         open_amount = invoice.total - paid_by_invoice[invoice.invoice_id]
         if open_amount != 0:
-            buckets[ageing_bucket((period_to - invoice.due_date).days)] += open_amount
+            buckets[ageing_bucket((aged_at - invoice.due_date).days)] += open_amount
 
     return Statement(
         client_id=client_id,
@@ -182,6 +218,25 @@ def compute_statement(
         total_credits=sum((e.credit for e in entries), ZERO),
         closing_balance=balance,
         ageing=Ageing(**buckets),
+        as_of=aged_at,
+    )
+
+
+def _credit_entry(note: StatementCredit, invoice: StatementInvoice) -> StatementEntry:
+    return StatementEntry(
+        date=note.issue_date,
+        kind=EntryKind.CREDIT_NOTE,
+        invoice_id=invoice.invoice_id,
+        invoice_number=invoice.number,
+        payment_id=None,
+        method=None,
+        reference=None,
+        due_date=None,
+        debit=ZERO,
+        credit=note.total,
+        balance=ZERO,
+        description=note.reason,
+        document_number=note.number,
     )
 
 
@@ -205,4 +260,6 @@ def _entry(
         debit=debit,
         credit=credit,
         balance=ZERO,
+        description=invoice.description if payment is None else "",
+        document_number=invoice.number,
     )

@@ -7,7 +7,13 @@ from typing import Any
 from ariadne import MutationType
 from graphql import GraphQLResolveInfo
 
-from application.pdf.commands import PreviewPdfTemplate, RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf
+from application.pdf.commands import (
+    PreviewPdfTemplate,
+    RenderCreditNotePdf,
+    RenderInvoicePdf,
+    RenderQuotePdf,
+    RenderStatementPdf,
+)
 from entrypoints.graphql.common import actor, bus, business_result
 from entrypoints.graphql.pdf_templates import template_input
 from entrypoints.graphql.api import RENDER, ApiDomain
@@ -18,7 +24,10 @@ bindables = [mutation]
 API = ApiDomain(
     bindables,
     sdl=("pdf.graphql",),
-    costs={"Mutation": dict.fromkeys(("renderInvoicePdf", "renderQuotePdf", "renderStatementPdf", "previewPdfTemplate"), RENDER)},
+    costs={"Mutation": dict.fromkeys(
+        ("renderInvoicePdf", "renderCreditNotePdf", "renderQuotePdf", "renderStatementPdf", "previewPdfTemplate"),
+        RENDER,
+    )},
 )
 
 
@@ -28,6 +37,15 @@ def resolve_render_invoice_pdf(
     _: Any, info: GraphQLResolveInfo, invoice_id: str, template_id: str | None = None
 ) -> dict[str, Any]:
     command = RenderInvoicePdf(actor=actor(info), invoice_id=invoice_id, template_id=template_id)
+    return {"file": bus(info).handle(command)}
+
+
+@mutation.field("renderCreditNotePdf")
+@business_result(file=None)
+def resolve_render_credit_note_pdf(
+    _: Any, info: GraphQLResolveInfo, credit_note_id: str, template_id: str | None = None
+) -> dict[str, Any]:
+    command = RenderCreditNotePdf(actor=actor(info), credit_note_id=credit_note_id, template_id=template_id)
     return {"file": bus(info).handle(command)}
 
 
@@ -58,6 +76,7 @@ def resolve_render_statement_pdf(
         period_to=to,
         currency=currency or "USD",
         template_id=template_id,
+        as_of=kwargs.get("as_of"),
     )
     return {"file": bus(info).handle(command)}
 

@@ -3,7 +3,9 @@ PAC settings in every unit of work (the tenant's own, or every tenant's in syste
 
 from __future__ import annotations
 
+from adapters.db.invoicing.credit_notes import SqlAlchemyCreditNoteReader, SqlAlchemyCreditNoteRepository
 from adapters.db.invoicing.pac import SqlAlchemyPacSettingsRepository
+from adapters.db.invoicing.profiles import SqlAlchemyTenantProfileRepository
 from adapters.db.invoicing.readers import (
     SqlAlchemyClientReader,
     SqlAlchemyInvoiceReader,
@@ -28,6 +30,9 @@ DB_MODULE = DbModule(
         "invoice_views": Repository(lambda s: SqlAlchemyInvoiceReader(s.session, s.tenant)),
         "quotes": Repository(lambda s: SqlAlchemyQuoteRepository(s.session, s.tenant, s.seen)),
         "quote_views": Repository(lambda s: SqlAlchemyQuoteReader(s.session, s.tenant)),
+        "credit_notes": Repository(lambda s: SqlAlchemyCreditNoteRepository(s.session, s.tenant, s.seen)),
+        "credit_note_views": Repository(lambda s: SqlAlchemyCreditNoteReader(s.session, s.tenant)),
+        "tenant_profile": Repository(lambda s: SqlAlchemyTenantProfileRepository(s.session, s.tenant, s.seen)),
         "pac_settings": Repository(
             lambda s: SqlAlchemyPacSettingsRepository(s.session, s.tenant_id), Binding.ANY
         ),

@@ -250,6 +250,7 @@ class SqlAlchemyInvoiceReader:
                 due_date=row.due_date,
                 total=row.total,
                 voided=row.voided_at is not None,
+                description=row.description or "",
             )
             for row in self._session.execute(
                 select(
@@ -259,6 +260,11 @@ class SqlAlchemyInvoiceReader:
                     invoices.c.due_date,
                     invoices.c.total,
                     invoices.c.voided_at,
+                    invoice_lines.c.description,
+                )
+                .outerjoin(
+                    invoice_lines,
+                    and_(invoice_lines.c.invoice_id == invoices.c.id, invoice_lines.c.position == 0),
                 )
                 .where(of_client)
                 .order_by(invoices.c.issue_date, invoices.c.id)

@@ -23,7 +23,9 @@ from sqlalchemy.orm import relationship
 from adapters.db.metadata import mapper_registry, metadata
 from adapters.db.types import EmailList, Money, Quantity, StrEnumType, UtcDateTime, id_column
 from domain.invoicing.clients import Client, ClientContact, TaxpayerType
+from domain.invoicing.credit_notes import CreditNote, CreditNoteLine
 from domain.invoicing.invoices import Invoice, InvoiceLine, LegalStatus, Payment, PaymentMethod
+from domain.invoicing.issuer import Province, TenantProfile
 from domain.invoicing.pac import PacSettings, SignatureMode
 from domain.invoicing.quotes import Quote, QuoteLine, QuoteStatus
 from domain.invoicing.values import Currency
@@ -95,6 +97,8 @@ invoices = Table(
     Column("due_date", Date, nullable=False),
     *_totals(),
     Column("paid", Money(), nullable=False),
+    # what its credit notes took back (issue 18); balance = total - paid - credited
+    Column("credited", Money(), nullable=False, server_default="0"),
     Column("balance", Money(), nullable=False),
     Column("voided_at", UtcDateTime(), nullable=True),
     Column("legal_status", StrEnumType(LegalStatus), nullable=False),
@@ -197,6 +201,69 @@ pac_settings = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# Credit notes (issue 18): each references its invoice; numbered NC-000001 by the CREDIT_NOTE counter.
+credit_notes = Table(
+    "credit_notes",
+    metadata,
+    id_column(primary_key=True),
+    id_column("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    *_billed_to(),
+    id_column("invoice_id", ForeignKey("invoices.id"), nullable=False),
+    Column("invoice_number", String(40), nullable=False),
+    Column("reason", String(500), nullable=False),
+    *_totals(),
+    Column("legal_status", StrEnumType(LegalStatus), nullable=False),
+    Column("cufe", String(128), nullable=True),
+    Column("pac_document_id", String(128), nullable=True),
+    Column("qr_url", String(2048), nullable=True),
+    Column("authorization_protocol", String(128), nullable=True),
+    Column("authorized_at", UtcDateTime(), nullable=True),
+    Column("legal_message", Text, nullable=True),
+    Column("created_by", String(254), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "number"),
+    Index("ix_credit_notes_tenant_id_invoice_id", "tenant_id", "invoice_id"),
+    Index("ix_credit_notes_tenant_id_client_id", "tenant_id", "client_id", "issue_date"),
+    Index("ix_credit_notes_tenant_id_pac_document_id", "tenant_id", "pac_document_id"),
+)
+
+credit_note_lines = Table(
+    "credit_note_lines",
+    metadata,
+    id_column(primary_key=True),
+    id_column("tenant_id", nullable=False),
+    id_column("credit_note_id", ForeignKey("credit_notes.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("description", String(1000), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+    Column("unit_price", Quantity(), nullable=False),
+    Column("discount", Money(), nullable=False),
+    Column("tax_rate", Integer, nullable=False),
+    UniqueConstraint("credit_note_id", "position"),
+)
+
+# The tenant's fiscal profile, the issuer its documents print (issue 18): one row per tenant.
+tenant_profiles = Table(
+    "tenant_profiles",
+    metadata,
+    id_column("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("legal_name", String(200), nullable=False),
+    Column("trade_name", String(200), nullable=True),
+    Column("taxpayer_type", StrEnumType(TaxpayerType), nullable=False),
+    Column("ruc", String(30), nullable=False),
+    Column("dv", String(2), nullable=False),
+    Column("address", String(500), nullable=False),
+    Column("province", StrEnumType(Province), nullable=True),
+    Column("phone", String(40), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("website", String(200), nullable=True),
+    Column("payment_terms_days", Integer, nullable=False),
+    Column("payment_instructions", Text, nullable=True),
+    Column("currency", StrEnumType(Currency), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+
 def map_classes() -> None:
     mapper_registry.map_imperatively(ClientContact, client_contacts)
     mapper_registry.map_imperatively(
@@ -249,3 +316,18 @@ def map_classes() -> None:
         },
     )
     mapper_registry.map_imperatively(PacSettings, pac_settings)
+    mapper_registry.map_imperatively(TenantProfile, tenant_profiles)
+    mapper_registry.map_imperatively(CreditNoteLine, credit_note_lines)
+    mapper_registry.map_imperatively(
+        CreditNote,
+        credit_notes,
+        properties={
+            "lines": relationship(
+                CreditNoteLine,
+                cascade="all, delete-orphan",
+                passive_deletes=True,
+                lazy="selectin",
+                order_by=credit_note_lines.c.position,
+            )
+        },
+    )

@@ -138,6 +138,7 @@ def _statement(view: ClientStatementView) -> dict[str, Any]:
         "total_debits": statement.total_debits,
         "total_credits": statement.total_credits,
         "closing_balance": statement.closing_balance,
+        "as_of": statement.as_of,
         "ageing": {
             "current": ageing.current,
             "days1_to30": ageing.days_1_30,
@@ -314,6 +315,7 @@ def resolve_client_statement(
             period_from=kwargs["from"],
             period_to=to,
             currency=currency,
+            as_of=kwargs.get("as_of"),
         )
     )
     return {"statement": _statement(view)}

@@ -1,7 +1,7 @@
 """chats: chats, chat messages, chat provider settings (the AI assistant)
 
 Revision ID: 0011_chats
-Revises: 0009_delivery_sweep
+Revises: 0010_fiscal
 Create Date: 2026-12-07 06:40:31.849289
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0011_chats'
-down_revision = '0009_delivery_sweep'
+down_revision = '0010_fiscal'
 branch_labels = None
 depends_on = None
 
