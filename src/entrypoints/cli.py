@@ -18,29 +18,11 @@ from domain.jobs.model import Job, JobStateError, JobStatus
 from domain.shared.errors import DomainError
 from domain.shared.model import parse_id
 from domain.tenancy.model import Role
-from entrypoints.config import ConfigurationError, Settings, parse_duration
-from entrypoints.container import Container, build_container
+from entrypoints.config import ConfigurationError, parse_duration
+from entrypoints.cli_common import open_container as _container, run as _handle, tenant as _tenant
+from entrypoints.cli_signatures import signatures as _signatures
 
 
-def _container() -> Container:
-    try:
-        return build_container(Settings.from_env())
-    except ConfigurationError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _handle(container: Container, message: Any) -> Any:
-    try:
-        return container.bus().handle(message)
-    except DomainError as error:
-        raise click.ClickException(f"{error.code}: {error.message}") from None
-
-
-def _tenant(container: Container, reference: str) -> Any:
-    """The tenant a ``--tenant`` names, by slug or id (issue 18); an unknown one stops the command."""
-    from application.tenancy.handlers import FindTenant
-
-    return _handle(container, FindTenant(actor=None, reference=reference))
 
 
 @click.group()
@@ -410,7 +392,6 @@ def secrets_rotate() -> None:
         )
 
 
-from entrypoints.cli_signatures import signatures as _signatures  # imported here: it reads main's helpers
 
 main.add_command(_signatures)
 

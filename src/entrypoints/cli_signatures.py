@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from application.signatures.commands import VerifyPdfSeal, VerifyTenantChain
+from entrypoints.cli_common import open_container, run
 
 
 @click.group("signatures")
@@ -28,11 +29,9 @@ def _print(payload: dict[str, Any]) -> None:
 @click.option("--tenant", "tenant_slug", required=True, help="The tenant's slug.")
 def verify_chain(tenant_slug: str) -> None:
     """Walk the tenant's whole audit chain; name the first entry edited, removed or reordered."""
-    from entrypoints.cli import _container, _handle
-
-    container = _container()
+    container = open_container()
     try:
-        report = _handle(container, VerifyTenantChain(actor=None, tenant_slug=tenant_slug))
+        report = run(container, VerifyTenantChain(actor=None, tenant_slug=tenant_slug))
     finally:
         container.shutdown_resources()
     _print({
@@ -47,11 +46,9 @@ def verify_chain(tenant_slug: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def verify(file: Path) -> None:
     """Check FILE's seal: intact, covering the whole file, made by this instance's certificate."""
-    from entrypoints.cli import _container, _handle
-
-    container = _container()
+    container = open_container()
     try:
-        check = _handle(container, VerifyPdfSeal(actor=None, pdf=file.read_bytes()))
+        check = run(container, VerifyPdfSeal(actor=None, pdf=file.read_bytes()))
     finally:
         container.shutdown_resources()
     valid = check.intact and check.trusted

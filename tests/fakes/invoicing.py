@@ -14,6 +14,7 @@ from application.invoicing.handlers import client_view, invoice_view, quote_view
 from application.invoicing.views import (
     ClientCursor,
     ClientView,
+    CreditNoteView,
     InvoiceCursor,
     InvoiceFilter,
     InvoiceSort,
@@ -23,15 +24,14 @@ from application.invoicing.views import (
     QuoteFilter,
     QuoteView,
     SortDirection,
+    credit_note_view,
 )
 from domain.invoicing.clients import Client, ClientContact
-from domain.invoicing.invoices import Invoice, InvoiceLine, Payment
 from domain.invoicing.credit_notes import CreditNote, CreditNoteLine
+from domain.invoicing.invoices import Invoice, InvoiceLine, Payment
 from domain.invoicing.issuer import TenantProfile
-from domain.invoicing.statements import StatementCredit
-from application.invoicing.credit_notes import CreditNoteView, credit_note_view
 from domain.invoicing.quotes import Quote, QuoteLine
-from domain.invoicing.statements import StatementInvoice, StatementPayment
+from domain.invoicing.statements import StatementCredit, StatementInvoice, StatementPayment
 from domain.invoicing.values import Currency
 from domain.shared.model import Aggregate
 from tests.fakes.state import FakeDomain, FakeRepository, States, contains, snapshot, unique, values

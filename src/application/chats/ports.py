@@ -4,11 +4,11 @@ turn's progress to its stream, and the repositories and readers of chats."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from application.chats.views import ChatCursor, ChatMessageView, ChatProviderSettingsView, ChatView
+from application.chats.views import ChatCursor, ChatMessageView, ChatView
 from application.files.ports import FilesUnitOfWork
 from application.jobs.ports import JobsUnitOfWork
 from domain.chats.model import Chat, ChatMessage, ChatProviderSettings

@@ -28,9 +28,7 @@ from application.files.views import EntityRef
 from domain.files.model import EntityType
 from application.invoicing.views import InvoiceFilter, InvoiceSort, InvoiceSortField, InvoiceView, QuoteFilter, SortDirection
 from application.shared.modules import Messages
-from application.shared.ports import Clock
 from domain.invoicing.invoices import InvoiceStatus
-from domain.invoicing.values import business_date
 from domain.shared.errors import DomainError
 from domain.tenancy.model import Actor
 

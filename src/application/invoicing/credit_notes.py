@@ -7,129 +7,21 @@ both take the same balance.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Protocol
+from datetime import date
 
-from application.invoicing.ports import InvoiceRepository
-from application.invoicing.views import LineView
+from application.invoicing.ports import CreditNotesUnitOfWork
+from application.invoicing.views import CreditNoteView, credit_note_view
 from application.shared.actors import tenant_actor
 from application.shared.messages import Command, Query
-from application.shared.ports import Clock, DuplicateEntry, UnitOfWork
+from application.shared.ports import Clock, DuplicateEntry
 from domain.invoicing.credit_notes import CreditNote, credit_note_number
 from domain.invoicing.errors import DuplicateNumber
-from domain.invoicing.invoices import LegalStatus
-from domain.invoicing.lines import LineInput, TaxLine
-from domain.invoicing.statements import StatementCredit
-from domain.invoicing.values import Currency, business_date, parse_document_number
+from domain.invoicing.lines import LineInput
+from domain.invoicing.values import business_date, parse_document_number
 from domain.shared.errors import NotFound
 from domain.shared.model import parse_id
 
 MAX_LISTED = 200
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CreditNoteView:
-    id: str
-    number: str
-    invoice_id: str
-    invoice_number: str
-    client_id: str | None
-    client_name: str
-    client_ruc: str | None
-    client_dv: str | None
-    issue_date: date
-    currency: Currency
-    reason: str
-    lines: tuple[LineView, ...]
-    taxes: tuple[TaxLine, ...]
-    subtotal: Decimal
-    discount_total: Decimal
-    tax_total: Decimal
-    total: Decimal
-    legal_status: LegalStatus
-    cufe: str | None
-    pac_document_id: str | None
-    qr_url: str | None
-    authorization_protocol: str | None
-    authorized_at: datetime | None
-    legal_message: str | None
-    created_by: str | None
-    created_at: datetime
-
-
-def credit_note_view(note: CreditNote) -> CreditNoteView:
-    return CreditNoteView(
-        id=note.id,
-        number=note.number,
-        invoice_id=note.invoice_id,
-        invoice_number=note.invoice_number,
-        client_id=note.client_id,
-        client_name=note.client_name,
-        client_ruc=note.client_ruc,
-        client_dv=note.client_dv,
-        issue_date=note.issue_date,
-        currency=Currency(note.currency),
-        reason=note.reason,
-        lines=tuple(
-            LineView.of(
-                position=line.position, description=line.description, quantity=line.quantity,
-                unit_price=line.unit_price, discount=line.discount, tax_rate=line.tax_rate,
-            )
-            for line in sorted(note.lines, key=lambda line: line.position)
-        ),
-        taxes=note.taxes,
-        subtotal=note.subtotal,
-        discount_total=note.discount_total,
-        tax_total=note.tax_total,
-        total=note.total,
-        legal_status=LegalStatus(note.legal_status),
-        cufe=note.cufe,
-        pac_document_id=note.pac_document_id,
-        qr_url=note.qr_url,
-        authorization_protocol=note.authorization_protocol,
-        authorized_at=note.authorized_at,
-        legal_message=note.legal_message,
-        created_by=note.created_by,
-        created_at=note.created_at,
-    )
-
-
-# --- ports ---------------------------------------------------------------------------------------
-
-
-class CreditNoteRepository(Protocol):
-    def next_sequence(self) -> int:
-        """Take the next value of the tenant's credit note counter (as ``InvoiceRepository``'s)."""
-        ...
-
-    def number_taken(self, number: str) -> bool: ...
-
-    def add(self, note: CreditNote) -> None: ...
-
-    def get(self, credit_note_id: str) -> CreditNote | None: ...
-
-    def by_pac_document_id(self, document_id: str) -> CreditNote | None:
-        """The tenant's credit note the PAC knows by ``document_id``."""
-        ...
-
-
-class CreditNoteReader(Protocol):
-    def get(self, credit_note_id: str) -> CreditNoteView | None: ...
-
-    def find(self, invoice_id: str | None, *, first: int) -> list[CreditNoteView]:
-        """Newest first (issue date, then number); only ``invoice_id``'s when given."""
-        ...
-
-    def statement_credits(self, client_id: str, currency: Currency, *, until: date) -> list[StatementCredit]:
-        """The client's credit notes in ``currency`` issued up to ``until``."""
-        ...
-
-
-class CreditNotesUnitOfWork(UnitOfWork, Protocol):
-    invoices: InvoiceRepository
-    credit_notes: CreditNoteRepository
-    credit_note_views: CreditNoteReader
 
 
 # --- messages --------------------------------------------------------------------------------------

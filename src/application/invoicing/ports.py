@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from application.files.ports import FilesUnitOfWork
 from application.invoicing.views import (
     ClientCursor,
     ClientView,
+    CreditNoteView,
     InvoiceCursor,
     InvoiceFilter,
     InvoiceSort,
@@ -21,15 +22,13 @@ from application.invoicing.views import (
 from application.jobs.ports import JobsUnitOfWork
 from application.shared.ports import UnitOfWork
 from domain.invoicing.clients import Client
+from domain.invoicing.credit_notes import CreditNote
 from domain.invoicing.invoices import Invoice
 from domain.invoicing.issuer import TenantProfile
 from domain.invoicing.pac import PacSettings
 from domain.invoicing.quotes import Quote
-from domain.invoicing.statements import StatementInvoice, StatementPayment
+from domain.invoicing.statements import StatementCredit, StatementInvoice, StatementPayment
 from domain.invoicing.values import Currency
-
-if TYPE_CHECKING:  # credit_notes.py imports this module for InvoiceRepository
-    from application.invoicing.credit_notes import CreditNoteReader, CreditNoteRepository
 
 
 class ClientRepository(Protocol):
@@ -165,3 +164,37 @@ class PacUnitOfWork(FilesUnitOfWork, JobsUnitOfWork, Protocol):
     credit_notes: CreditNoteRepository
     pac_settings: PacSettingsRepository
     """The tenant's own, or every tenant's in a unit of work without one (by company id always)."""
+
+
+class CreditNoteRepository(Protocol):
+    def next_sequence(self) -> int:
+        """Take the next value of the tenant's credit note counter (as ``InvoiceRepository``'s)."""
+        ...
+
+    def number_taken(self, number: str) -> bool: ...
+
+    def add(self, note: CreditNote) -> None: ...
+
+    def get(self, credit_note_id: str) -> CreditNote | None: ...
+
+    def by_pac_document_id(self, document_id: str) -> CreditNote | None:
+        """The tenant's credit note the PAC knows by ``document_id``."""
+        ...
+
+
+class CreditNoteReader(Protocol):
+    def get(self, credit_note_id: str) -> CreditNoteView | None: ...
+
+    def find(self, invoice_id: str | None, *, first: int) -> list[CreditNoteView]:
+        """Newest first (issue date, then number); only ``invoice_id``'s when given."""
+        ...
+
+    def statement_credits(self, client_id: str, currency: Currency, *, until: date) -> list[StatementCredit]:
+        """The client's credit notes in ``currency`` issued up to ``until``."""
+        ...
+
+
+class CreditNotesUnitOfWork(UnitOfWork, Protocol):
+    invoices: InvoiceRepository
+    credit_notes: CreditNoteRepository
+    credit_note_views: CreditNoteReader

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from domain.invoicing.clients import TaxpayerType
+from domain.invoicing.credit_notes import CreditNote
 from domain.invoicing.invoices import InvoiceStatus, LegalStatus, PaymentMethod
 from domain.invoicing.lines import TaxLine, line_amount, line_base, line_tax
 from domain.invoicing.quotes import QuoteStatus
@@ -322,3 +323,70 @@ class QuoteCursor:
             return cls(date.fromisoformat(day), parse_id(quote_id, field=field))
         except _CURSOR_ERRORS:
             raise _not_ours(field) from None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditNoteView:
+    id: str
+    number: str
+    invoice_id: str
+    invoice_number: str
+    client_id: str | None
+    client_name: str
+    client_ruc: str | None
+    client_dv: str | None
+    issue_date: date
+    currency: Currency
+    reason: str
+    lines: tuple[LineView, ...]
+    taxes: tuple[TaxLine, ...]
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    legal_status: LegalStatus
+    cufe: str | None
+    pac_document_id: str | None
+    qr_url: str | None
+    authorization_protocol: str | None
+    authorized_at: datetime | None
+    legal_message: str | None
+    created_by: str | None
+    created_at: datetime
+
+
+def credit_note_view(note: CreditNote) -> CreditNoteView:
+    return CreditNoteView(
+        id=note.id,
+        number=note.number,
+        invoice_id=note.invoice_id,
+        invoice_number=note.invoice_number,
+        client_id=note.client_id,
+        client_name=note.client_name,
+        client_ruc=note.client_ruc,
+        client_dv=note.client_dv,
+        issue_date=note.issue_date,
+        currency=Currency(note.currency),
+        reason=note.reason,
+        lines=tuple(
+            LineView.of(
+                position=line.position, description=line.description, quantity=line.quantity,
+                unit_price=line.unit_price, discount=line.discount, tax_rate=line.tax_rate,
+            )
+            for line in sorted(note.lines, key=lambda line: line.position)
+        ),
+        taxes=note.taxes,
+        subtotal=note.subtotal,
+        discount_total=note.discount_total,
+        tax_total=note.tax_total,
+        total=note.total,
+        legal_status=LegalStatus(note.legal_status),
+        cufe=note.cufe,
+        pac_document_id=note.pac_document_id,
+        qr_url=note.qr_url,
+        authorization_protocol=note.authorization_protocol,
+        authorized_at=note.authorized_at,
+        legal_message=note.legal_message,
+        created_by=note.created_by,
+        created_at=note.created_at,
+    )

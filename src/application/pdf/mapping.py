@@ -11,14 +11,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from application.invoicing.credit_notes import CreditNoteView
 from application.invoicing.profiles import TenantProfileView
-from application.invoicing.views import ClientStatementView, InvoiceView, LineView, QuoteView
+from application.invoicing.views import ClientStatementView, CreditNoteView, InvoiceView, LineView, QuoteView
 from application.pdf.documents import (
     Ageing,
     DocumentLine,
-    EntryKind,
     DocumentType,
+    EntryKind,
     InvoiceDocument,
     LegalStatus,
     Party,

@@ -6,8 +6,13 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from application.files.ports import FilesUnitOfWork
-from application.invoicing.credit_notes import CreditNoteReader
-from application.invoicing.ports import ClientReader, InvoiceReader, QuoteReader, TenantProfileRepository
+from application.invoicing.ports import (
+    ClientReader,
+    CreditNoteReader,
+    InvoiceReader,
+    QuoteReader,
+    TenantProfileRepository,
+)
 from application.pdf.documents import PdfAsset, PdfDocument, PdfLayout
 from application.pdf_templates.ports import PdfTemplateReader
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from adapters.db.invoicing.repositories import take_next_value
 from adapters.db.invoicing.tables import credit_notes
 from adapters.db.repository import TenantRepository
-from application.invoicing.credit_notes import CreditNoteView, credit_note_view
+from application.invoicing.views import CreditNoteView, credit_note_view
 from domain.invoicing.credit_notes import CreditNote
 from domain.invoicing.statements import StatementCredit
 from domain.invoicing.values import Currency
