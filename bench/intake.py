@@ -152,12 +152,12 @@ def _outcomes(service: Any) -> dict[str, int]:
 
 
 def invoices_run(database_url: str | None, label: str) -> None:
-    from tests.intake_documents import COMPANY_RUC, dgi_xml
+    from tests.intake_documents import COMPANY_PROFILE, dgi_xml
 
     from adapters.intake.dgi_xml import DgiXmlStrategy
     from application.intake.commands import IngestFile
     from application.intake.ports import IntakeContext, IntakeLimits
-    from application.purchases.commands import SetCompanyRuc
+    from application.invoicing.profiles import UpdateTenantProfile
     from domain.purchases.invoices import validate
 
     documents = [dgi_xml(number=str(n + 1)) for n in range(INVOICES)]
@@ -171,7 +171,7 @@ def invoices_run(database_url: str | None, label: str) -> None:
         try:
             bus = service.container.bus()
             actor = service.actor("bench-fe")
-            bus.handle(SetCompanyRuc(actor=actor, ruc=COMPANY_RUC, dv="12"))
+            bus.handle(UpdateTenantProfile(actor=actor, **COMPANY_PROFILE))
             for data in documents:
                 bus.handle(IngestFile(actor=actor, file_id=_upload(service, actor, data)))
             context = multiprocessing.get_context("spawn")

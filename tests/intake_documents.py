@@ -13,6 +13,11 @@ from decimal import Decimal
 from domain.purchases.invoices import make_cufe
 
 COMPANY_RUC = "8-123-4567"
+COMPANY_PROFILE = {
+    "legal_name": "Ana Castillo", "taxpayer_type": "NATURAL", "ruc": COMPANY_RUC, "dv": "12",
+    "address": "Calle 50, Bella Vista",
+}
+"""The tenant's fiscal profile (``UpdateTenantProfile``): its RUC is what suppliers' invoices are addressed to."""
 SUPPLIER_RUC = "155596713-2-2015"
 SUPPLIER_DV = "59"
 

@@ -1,5 +1,5 @@
 """In-memory purchases with the semantics of ``adapters.db.purchases``: one supplier per (tenant,
-RUC), one invoice per (tenant, CUFE) and per (tenant, intake), the company's RUC per tenant."""
+RUC), one invoice per (tenant, CUFE) and per (tenant, intake)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,11 @@ from tests.fakes.state import FakeDomain, FakeRepository, States, unique
 if TYPE_CHECKING:
     from tests.fakes.uow import FakeUnitOfWork
 
-_TABLES = ("purchase_settings", "suppliers", "supplier_invoices")
+_TABLES = ("suppliers", "supplier_invoices")
 
 
 @dataclass
 class PurchasesState:
-    purchase_settings: dict[str, tuple[str, str | None]] = field(default_factory=dict)
-    """tenant -> (company RUC, DV)."""
     suppliers: dict[str, Supplier] = field(default_factory=dict)
     supplier_invoices: dict[str, SupplierInvoice] = field(default_factory=dict)
 
@@ -63,13 +61,6 @@ class _Bound:
 
 
 class FakePurchasesRepository(_Bound):
-    def company_ruc(self) -> tuple[str, str | None] | None:
-        work = self._uow.workspace().purchase_settings
-        return work.get(self.tenant_id) or self._uow.store.purchase_settings.get(self.tenant_id)
-
-    def set_company_ruc(self, ruc: str, dv: str | None, now: datetime) -> None:
-        self._uow.workspace().purchase_settings[self.tenant_id] = (ruc, dv)
-
     def supplier_by_ruc(self, ruc: str) -> Supplier | None:
         return next((s for s in self._rows("suppliers").values() if s.ruc == ruc), None)
 

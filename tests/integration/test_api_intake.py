@@ -67,9 +67,11 @@ def test_a_statement_uploaded_with_ingest_becomes_transactions_read_by_graphql(s
 
 def test_a_supplier_invoice_is_confirmed_with_corrections_over_graphql(service: Any) -> None:
     headers = service.headers("acme")
-    saved = data(service, 'mutation($r: String!) { setCompanyRuc(ruc: $r, dv: "12") { ruc dv error { code } } }',
-                 {"r": COMPANY_RUC}, headers=headers)["setCompanyRuc"]
-    assert saved == {"ruc": COMPANY_RUC, "dv": "12", "error": None}
+    profile = {"legalName": "Ana Castillo", "taxpayerType": "NATURAL", "ruc": COMPANY_RUC, "dv": "12",
+               "address": "Calle 50, Bella Vista"}
+    saved = data(service, "mutation($p: TenantProfileInput!) { updateTenantProfile(input: $p) { profile { ruc dv } error { code } } }",
+                 {"p": profile}, headers=headers)["updateTenantProfile"]
+    assert saved == {"profile": {"ruc": COMPANY_RUC, "dv": "12"}, "error": None}
     intake = ingest(service, headers, dgi_xml(total_override="160.00"), kind="SUPPLIER_INVOICE")["intake"]
     assert intake["status"] == "NEEDS_REVIEW"
     invoice_id = intake["records"][0]["id"]

@@ -14,18 +14,19 @@ import pytest
 from PIL import Image
 
 from adapters.pdf.html import qr_png
+from application.invoicing.profiles import UpdateTenantProfile
 from application.pdf.documents import PdfLayout, sample_invoice
 from application.purchases.commands import (
     ConfirmSupplierInvoice,
     FindSupplierInvoices,
     FindSuppliers,
     GetSupplierInvoice,
-    SetCompanyRuc,
 )
 from domain.intake.model import IntakeStatus
 from domain.purchases.invoices import InvoiceLine, InvoiceSource, InvoiceStatus, ParsedInvoice
 from domain.shared.errors import DomainError
 from tests.intake_documents import (
+    COMPANY_PROFILE,
     COMPANY_RUC,
     SUPPLIER_DV,
     SUPPLIER_RUC,
@@ -54,7 +55,7 @@ def world(make_world: Callable[..., IntakeWorld]) -> IntakeWorld:
 
 def company(world: IntakeWorld, slug: str = "acme") -> Any:
     actor = world.tenant(slug)
-    world.handle(SetCompanyRuc(actor=actor, ruc=COMPANY_RUC, dv="12"))
+    world.handle(UpdateTenantProfile(actor=actor, **COMPANY_PROFILE))
     return actor
 
 
@@ -130,11 +131,13 @@ def test_an_invoice_addressed_to_another_ruc_is_for_review(world: IntakeWorld) -
     assert view.reasons == (f"the invoice is addressed to RUC 8-999-9999, not to the company's {COMPANY_RUC}",)
 
 
-def test_without_the_company_ruc_the_receiver_cannot_be_checked(world: IntakeWorld) -> None:
+def test_without_the_tenants_fiscal_profile_the_receiver_cannot_be_checked(world: IntakeWorld) -> None:
     acme = world.tenant("acme")
     view = world.ingest(acme, dgi_xml())
     assert view.status is IntakeStatus.NEEDS_REVIEW
-    assert "the company's own RUC is not set (setCompanyRuc)" in view.reasons[0]
+    assert view.reasons == (
+        "the tenant's fiscal profile (updateTenantProfile) is not saved, so the receiver's RUC could not be checked",
+    )
 
 
 def test_a_draft_is_confirmed_with_corrections_and_refused_while_they_do_not_add_up(world: IntakeWorld) -> None:

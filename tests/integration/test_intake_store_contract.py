@@ -149,7 +149,7 @@ class StoreContract:
             assert uow.banking_views.statements(None, first=5, after=None)[0].id == statement.id
             assert len(uow.banking_views.statements(None, first=5, after=None)) == 1
 
-    def test_purchases_cufe_ruc_and_company(self, backend: Backend) -> None:
+    def test_purchases_cufe_and_ruc(self, backend: Backend) -> None:
         acme, globex = backend.tenant("acme"), backend.tenant("globex")
         supplier = Supplier(id=new_id(), tenant_id=acme, name="S", ruc="1-2-3", dv="4", created_at=T0)
         line = InvoiceLine(description="x", quantity=Decimal("1.5"), unit_price=Decimal("2.123456"),
@@ -163,13 +163,10 @@ class StoreContract:
             supplier_ruc="1-2-3", supplier_dv="4", created_at=T0, updated_at=T0,
         )
         with backend.uow(acme) as uow:
-            assert uow.purchases.company_ruc() is None
-            uow.purchases.set_company_ruc("8-1-2", "3", T0)
             uow.purchases.add_supplier(supplier)
             uow.purchases.add_invoice(invoice)
             uow.commit()
         with backend.uow(acme) as uow:
-            assert uow.purchases.company_ruc() == ("8-1-2", "3")
             assert uow.purchases.invoice_by_cufe(invoice.cufe) == invoice
             assert uow.purchases.invoice_of_intake(invoice.intake_id) == invoice
             assert uow.purchases.supplier_by_ruc("1-2-3") == supplier
@@ -180,7 +177,7 @@ class StoreContract:
             assert uow.purchase_views.invoice(invoice.id).status is InvoiceStatus.CONFIRMED
             assert [v.id for v in uow.purchase_views.invoices(status=InvoiceStatus.DRAFT, first=5, after=None)] == []
         with backend.uow(globex) as uow:
-            assert uow.purchases.invoice_by_cufe(invoice.cufe) is None and uow.purchases.company_ruc() is None
+            assert uow.purchases.invoice_by_cufe(invoice.cufe) is None
             assert uow.purchase_views.suppliers(first=5, after=None) == []
         with pytest.raises(REFUSED), backend.uow(acme) as uow:  # the same CUFE in the tenant
             uow.purchases.add_invoice(replace(invoice, id=new_id(), intake_id=new_id()))

@@ -17,8 +17,8 @@ from application.files.commands import AddFile, FilePolicy
 from application.files.staging import stage_chunks
 from application.intake.commands import PROCESS_JOB, GetDocumentIntake, IngestFile, RetryDocumentIntake
 from application.intake.ports import IntakeLimits
+from application.invoicing.profiles import UpdateTenantProfile
 from application.modules import MODULES, build_service
-from application.purchases.commands import SetCompanyRuc
 from application.shared.modules import DomainModule, Registrations
 from application.tenancy.handlers import CreateTenant
 from domain.intake.model import IntakeStatus
@@ -28,7 +28,7 @@ from domain.tenancy.model import Actor, Role
 from tests.fakes.clock import FakeClock
 from tests.fakes.storage import FakeFileStorage
 from tests.fakes.uow import FakeStore, fake_uow_factory
-from tests.intake_documents import COMPANY_RUC, camt053, dgi_xml, lines, total
+from tests.intake_documents import COMPANY_PROFILE, camt053, dgi_xml, lines, total
 
 OPENING = Decimal("100.00")
 
@@ -130,7 +130,7 @@ def test_a_failure_part_way_leaves_nothing_and_the_next_run_finishes() -> None:
 def test_a_job_run_twice_records_once() -> None:
     world = World()
     acme = world.tenant("acme")
-    world.bus.handle(SetCompanyRuc(actor=acme, ruc=COMPANY_RUC))
+    world.bus.handle(UpdateTenantProfile(actor=acme, **COMPANY_PROFILE))
     pending = world.ingest(acme, dgi_xml())
     [job] = [j for j in world.store.jobs.values() if j.kind == PROCESS_JOB]
     running = dataclasses.replace(job, status=JobStatus.RUNNING, attempts=1)
@@ -284,27 +284,57 @@ def test_an_extraction_with_amounts_past_the_cent_or_the_column_is_a_draft_not_a
     assert (invoice.total, invoice.subtotal, invoice.supplier_dv) == (Decimal("10.71"), None, "1234")
 
 
-def test_only_owners_and_admins_confirm_profiles_and_the_company_ruc() -> None:
+def test_only_owners_and_admins_save_bank_import_profiles() -> None:
     from application.banking.commands import SaveBankImportProfile
     from tests.intake_documents import CSV_PROFILE
 
     world = World()
     owner = world.tenant("acme")
     member = Actor(tenant_id=owner.tenant_id, user_id="staff@acme.pa", role=Role.MEMBER)
-    for message in (SaveBankImportProfile(actor=member, **CSV_PROFILE), SetCompanyRuc(actor=member, ruc=COMPANY_RUC)):
-        with pytest.raises(DomainError) as refused:
-            world.bus.handle(message)
-        assert refused.value.code == "PERMISSION_DENIED"
-    assert world.store.bank_profiles == {} and world.store.purchase_settings == {}
-    with pytest.raises(DomainError) as bad:
-        world.bus.handle(SetCompanyRuc(actor=owner, ruc=COMPANY_RUC, dv="١٢"))
-    assert (bad.value.code, bad.value.field) == ("INVALID_INPUT", "dv")
+    with pytest.raises(DomainError) as refused:
+        world.bus.handle(SaveBankImportProfile(actor=member, **CSV_PROFILE))
+    assert refused.value.code == "PERMISSION_DENIED"
+    assert world.store.bank_profiles == {}
+
+
+def test_the_receiver_is_checked_against_the_tenants_own_fiscal_profile_as_it_is_now() -> None:
+    world = World()
+    acme, globex = world.tenant("acme"), world.tenant("globex")
+    world.bus.handle(UpdateTenantProfile(actor=globex, **COMPANY_PROFILE))  # another tenant's profile counts for nothing
+    first = world.ingest(acme, dgi_xml(number="1"))
+    world.run_jobs()
+    unset = "the tenant's fiscal profile (updateTenantProfile) is not saved, so the receiver's RUC could not be checked"
+    assert world.intake(acme, first.id).reasons == (unset,)
+    world.bus.handle(UpdateTenantProfile(actor=acme, **{**COMPANY_PROFILE, "ruc": "8-999-9999", "dv": "1"}))
+    second = world.ingest(acme, dgi_xml(number="2"))
+    world.run_jobs()
+    assert world.intake(acme, second.id).reasons == (
+        f"the invoice is addressed to RUC {COMPANY_PROFILE['ruc']}, not to the company's 8-999-9999",
+    )
+    world.bus.handle(UpdateTenantProfile(actor=acme, **COMPANY_PROFILE))
+    third = world.ingest(acme, dgi_xml(number="3"))
+    world.run_jobs()
+    done = world.intake(acme, third.id)
+    assert (done.status, done.reasons) == (IntakeStatus.PARSED, ())
+    invoice = world.store.supplier_invoices[done.records[0].id]
+    assert (str(invoice.status), "receiverRuc" in invoice.checked) == ("CONFIRMED", True)
+
+
+def test_purchases_and_intake_are_left_out_without_invoicing_which_keeps_the_tenants_ruc() -> None:
+    clock = FakeClock()
+    assembly = build_service(
+        modules=tuple(m for m in MODULES if m.name not in ("chats", "invoicing")),
+        uow_factory=fake_uow_factory(FakeStore(), clock), storage=FakeFileStorage(clock), mime=SniffingMimeDetector(),
+        clock=clock, file_policy=FilePolicy(), intake_strategies=default_strategies(IntakeLimits()),
+    )
+    assert assembly.left_out["purchases"] == "needs the module(s) invoicing"
+    assert assembly.left_out["intake"] == "needs the module(s) purchases"
 
 
 def test_a_temporary_upload_is_kept_and_linked_to_what_it_became() -> None:
     world = World()
     acme = world.tenant("acme")
-    world.bus.handle(SetCompanyRuc(actor=acme, ruc=COMPANY_RUC))
+    world.bus.handle(UpdateTenantProfile(actor=acme, **COMPANY_PROFILE))
     staged = stage_chunks(world.storage, [dgi_xml()], max_size=1 << 30)
     file = world.bus.handle(AddFile(actor=acme, content=staged, name="f.xml", temporary=True))
     pending = world.bus.handle(IngestFile(actor=acme, file_id=file.id))

@@ -21,12 +21,6 @@ class RecordSupplierInvoice(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SetCompanyRuc(Command):
-    ruc: str
-    dv: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ConfirmSupplierInvoice(Command):
     invoice_id: str
     corrections: dict[str, Any] = field(default_factory=dict)

@@ -7,13 +7,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from application.invoicing.profiles import GetTenantProfile, TenantProfileView
 from application.purchases.commands import (
     ConfirmSupplierInvoice,
     FindSupplierInvoices,
     FindSuppliers,
     GetSupplierInvoice,
     RecordSupplierInvoice,
-    SetCompanyRuc,
 )
 from application.purchases.ports import PurchasesUnitOfWork
 from application.purchases.views import (
@@ -25,6 +25,7 @@ from application.purchases.views import (
 )
 from application.shared.actors import tenant_actor
 from application.shared.messages import Page, page_size
+from application.shared.modules import Messages
 from application.shared.ports import Clock
 from domain.purchases.invoices import (
     InvoiceLine,
@@ -40,7 +41,7 @@ from domain.purchases.invoices import (
     storable_amount,
     validate,
 )
-from domain.shared.errors import InvalidInput, PermissionDenied
+from domain.shared.errors import InvalidInput
 from domain.shared.model import new_id, parse_id
 
 DEFAULT_PAGE = 50
@@ -55,24 +56,29 @@ def _fit(text: str | None, limit: int) -> str | None:
     return None if text is None else text[:limit]
 
 
-def _receiver_problem(invoice: ParsedInvoice, company: tuple[str, str | None] | None) -> str | None:
+def _receiver_problem(invoice: ParsedInvoice, company: TenantProfileView | None) -> str | None:
     if invoice.source is InvoiceSource.AI:
         return None  # an extraction does not read the receiver reliably; the accountant confirms it
     if company is None:
-        return "the company's own RUC is not set (setCompanyRuc), so the receiver could not be checked"
+        return (
+            "the tenant's fiscal profile (updateTenantProfile) is not saved, "
+            "so the receiver's RUC could not be checked"
+        )
     if invoice.receiver_ruc is None:
         return "the invoice names no receiver RUC"
-    if invoice.receiver_ruc.lstrip("0") != company[0].lstrip("0"):
-        return f"the invoice is addressed to RUC {invoice.receiver_ruc}, not to the company's {company[0]}"
+    if invoice.receiver_ruc.lstrip("0") != company.ruc.lstrip("0"):
+        return f"the invoice is addressed to RUC {invoice.receiver_ruc}, not to the company's {company.ruc}"
     return None
 
 
 class RecordSupplierInvoiceHandler:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, messages: Messages) -> None:
         self._clock = clock
+        self._messages = messages
 
     def __call__(self, cmd: RecordSupplierInvoice, uow: PurchasesUnitOfWork) -> RecordedInvoice:
         parsed = cmd.invoice
+        company = None if parsed.source is InvoiceSource.AI else self._company(uow)
         now = self._clock.now()
         with uow:
             earlier = uow.purchases.invoice_of_intake(cmd.intake_id)
@@ -89,7 +95,7 @@ class RecordSupplierInvoiceHandler:
                     )
             validation = validate(parsed)
             problems = list(cmd.notes) + list(validation.problems)
-            receiver = _receiver_problem(parsed, uow.purchases.company_ruc())
+            receiver = _receiver_problem(parsed, company)
             checked = list(validation.checked)
             if receiver:
                 problems.append(receiver)
@@ -118,6 +124,13 @@ class RecordSupplierInvoiceHandler:
             checked=invoice.checked,
         )
 
+    def _company(self, uow: PurchasesUnitOfWork) -> TenantProfileView | None:
+        """The tenant's fiscal profile (invoicing's, the one place its RUC and DV are kept), read
+        through the bus as system work of this unit of work's tenant, before this one opens."""
+        with uow:
+            tenant_id = uow.purchases.tenant_id
+        return self._messages.handle(GetTenantProfile(actor=None), tenant_id=tenant_id)
+
     @staticmethod
     def _supplier(uow: PurchasesUnitOfWork, parsed: ParsedInvoice, now: Any) -> Supplier | None:
         ruc = parse_invoice_ruc(parsed.supplier_ruc, field="supplierRuc")
@@ -130,24 +143,6 @@ class RecordSupplierInvoiceHandler:
         )
         uow.purchases.add_supplier(supplier)
         return supplier
-
-
-class SetCompanyRucHandler:
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-
-    def __call__(self, cmd: SetCompanyRuc, uow: PurchasesUnitOfWork) -> tuple[str, str | None]:
-        actor = tenant_actor(cmd.actor)
-        if not actor.is_admin:
-            raise PermissionDenied("only the tenant's owners and admins set the company's RUC")
-        ruc = parse_invoice_ruc(cmd.ruc, field="ruc")
-        dv = (cmd.dv or "").strip() or None
-        if dv is not None and not (dv.isascii() and dv.isdigit() and len(dv) <= 2):
-            raise InvalidInput("dv must be one or two digits", field="dv")
-        with uow:
-            uow.purchases.set_company_ruc(ruc, dv, self._clock.now())
-            uow.commit()
-        return ruc, dv
 
 
 def _decimal(value: Any, field: str) -> Decimal:

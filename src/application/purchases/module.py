@@ -11,8 +11,7 @@ def register(deps: Dependencies) -> Registrations:
     clock = deps.clock
     return Registrations(
         handlers={
-            c.RecordSupplierInvoice: h.RecordSupplierInvoiceHandler(clock),
-            c.SetCompanyRuc: h.SetCompanyRucHandler(clock),
+            c.RecordSupplierInvoice: h.RecordSupplierInvoiceHandler(clock, deps.messages),
             c.ConfirmSupplierInvoice: h.ConfirmSupplierInvoiceHandler(clock),
             c.GetSupplierInvoice: h.GetSupplierInvoiceHandler(),
             c.FindSupplierInvoices: h.FindSupplierInvoicesHandler(),
@@ -21,4 +20,9 @@ def register(deps: Dependencies) -> Registrations:
     )
 
 
-MODULE = DomainModule(name="purchases", needs=("clock",), register=register)
+MODULE = DomainModule(
+    name="purchases",
+    needs=("clock",),
+    requires=("invoicing",),  # the tenant's own RUC is its fiscal profile's (GetTenantProfile)
+    register=register,
+)

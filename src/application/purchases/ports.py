@@ -1,8 +1,7 @@
-"""Ports of purchases: the suppliers and supplier invoices of one tenant, and the company's own RUC."""
+"""Ports of purchases: the suppliers and supplier invoices of one tenant."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Protocol
 
 from application.purchases.views import Cursor, SupplierInvoiceView, SupplierView
@@ -12,12 +11,6 @@ from domain.purchases.invoices import InvoiceStatus, Supplier, SupplierInvoice
 
 class PurchasesRepository(Protocol):
     tenant_id: str
-
-    def company_ruc(self) -> tuple[str, str | None] | None:
-        """The tenant's own RUC and DV (what its suppliers' invoices must be addressed to)."""
-        ...
-
-    def set_company_ruc(self, ruc: str, dv: str | None, now: datetime) -> None: ...
 
     def supplier_by_ruc(self, ruc: str) -> Supplier | None: ...
 

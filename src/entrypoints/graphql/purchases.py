@@ -13,7 +13,6 @@ from application.purchases.commands import (
     FindSupplierInvoices,
     FindSuppliers,
     GetSupplierInvoice,
-    SetCompanyRuc,
 )
 from application.purchases.views import Cursor, SupplierInvoiceView
 from entrypoints.graphql.api import ApiDomain
@@ -86,10 +85,3 @@ def resolve_confirm_supplier_invoice(
             for line in given["lines"]
         ]
     return {"invoice": bus(info).handle(ConfirmSupplierInvoice(actor=actor(info), invoice_id=id, corrections=given))}
-
-
-@mutation.field("setCompanyRuc")
-@business_result(ruc=None, dv=None)
-def resolve_set_company_ruc(_: Any, info: GraphQLResolveInfo, ruc: str, dv: str | None = None) -> dict[str, Any]:
-    saved_ruc, saved_dv = bus(info).handle(SetCompanyRuc(actor=actor(info), ruc=ruc, dv=dv))
-    return {"ruc": saved_ruc, "dv": saved_dv}

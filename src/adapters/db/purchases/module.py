@@ -1,4 +1,4 @@
-"""Purchases' persistence: the suppliers, supplier invoices and company RUC of the unit of work's tenant."""
+"""Purchases' persistence: the suppliers and supplier invoices of the unit of work's tenant."""
 
 from __future__ import annotations
 

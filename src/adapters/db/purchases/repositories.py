@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Row, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from adapters.db.purchases.tables import purchase_settings, supplier_invoices, suppliers
+from adapters.db.purchases.tables import supplier_invoices, suppliers
 from application.purchases.views import Cursor, SupplierInvoiceView, SupplierView, invoice_view, supplier_view
 from domain.purchases.invoices import InvoiceLine, InvoiceStatus, Supplier, SupplierInvoice
 
@@ -67,23 +67,6 @@ class _Scoped:
 
 
 class SqlAlchemyPurchasesRepository(_Scoped):
-    def company_ruc(self) -> tuple[str, str | None] | None:
-        row = self._session.execute(
-            select(purchase_settings.c.company_ruc, purchase_settings.c.company_dv)
-            .where(purchase_settings.c.tenant_id == self.tenant_id)
-        ).one_or_none()
-        return None if row is None else (row[0], row[1])
-
-    def set_company_ruc(self, ruc: str, dv: str | None, now: datetime) -> None:
-        changed = self._session.execute(
-            update(purchase_settings).where(purchase_settings.c.tenant_id == self.tenant_id)
-            .values(company_ruc=ruc, company_dv=dv, updated_at=now)
-        ).rowcount
-        if not changed:
-            self._session.execute(insert(purchase_settings).values(
-                tenant_id=self.tenant_id, company_ruc=ruc, company_dv=dv, updated_at=now
-            ))
-
     def supplier_by_ruc(self, ruc: str) -> Supplier | None:
         row = self._session.execute(
             select(suppliers).where(suppliers.c.tenant_id == self.tenant_id, suppliers.c.ruc == ruc)

@@ -1,4 +1,4 @@
-"""Purchases' tables: suppliers (one per RUC in a tenant), their invoices, and the company's own RUC."""
+"""Purchases' tables: suppliers (one per RUC in a tenant) and their invoices."""
 
 from __future__ import annotations
 
@@ -10,15 +10,6 @@ from adapters.db.types import Money, StrEnumType, UtcDateTime, id_column
 from domain.purchases.invoices import InvoiceSource, InvoiceStatus
 
 JSON_TYPE = JSON().with_variant(postgresql.JSONB(), "postgresql")
-
-purchase_settings = Table(
-    "purchase_settings",
-    metadata,
-    id_column("tenant_id", ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
-    Column("company_ruc", String(30), nullable=False),
-    Column("company_dv", String(2), nullable=True),
-    Column("updated_at", UtcDateTime(), nullable=False),
-)
 
 suppliers = Table(
     "suppliers",

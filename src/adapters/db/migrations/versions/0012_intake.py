@@ -47,14 +47,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_import_profiles')),
     sa.UniqueConstraint('tenant_id', 'name', name=op.f('uq_bank_import_profiles_tenant_id_name'))
     )
-    op.create_table('purchase_settings',
-    sa.Column('tenant_id', sa.String(length=36), nullable=False),
-    sa.Column('company_ruc', sa.String(length=30), nullable=False),
-    sa.Column('company_dv', sa.String(length=2), nullable=True),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_purchase_settings_tenant_id_tenants'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_purchase_settings'))
-    )
     op.create_table('suppliers',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('tenant_id', sa.String(length=36), nullable=False),
@@ -199,7 +191,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_suppliers_tenant_id_created_at')
 
     op.drop_table('suppliers')
-    op.drop_table('purchase_settings')
     op.drop_table('bank_import_profiles')
     op.drop_table('bank_accounts')
     # ### end Alembic commands ###
