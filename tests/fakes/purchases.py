@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from application.purchases.views import Cursor, SupplierInvoiceView, SupplierView, invoice_view, supplier_view
+from application.purchases.views import SupplierInvoiceView, SupplierView, invoice_view, supplier_view
+from application.shared.cursors import Cursor
 from domain.purchases.invoices import InvoiceStatus, Supplier, SupplierInvoice
 from domain.shared.model import Aggregate
 from tests.fakes.state import FakeDomain, FakeRepository, States, unique

@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from adapters.db.uow import SqlAlchemyUnitOfWork
-from application.banking.views import Cursor, TransactionFilter
+from application.banking.views import TransactionFilter
+from application.shared.cursors import Cursor
 from application.shared.ports import DuplicateEntry
 from domain.banking.profiles import parse_profile
 from domain.banking.statements import BankAccount, BankStatement, BankTransaction

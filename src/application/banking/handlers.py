@@ -20,10 +20,10 @@ from application.banking.views import (
     BankImportProfileView,
     BankStatementView,
     BankTransactionView,
-    Cursor,
     TransactionFilter,
 )
 from application.shared.actors import tenant_actor
+from application.shared.cursors import Cursor
 from application.shared.messages import Page, page_size
 from application.shared.ports import Clock
 from domain.banking.profiles import ImportProfile, parse_profile

@@ -17,13 +17,13 @@ from application.purchases.commands import (
 )
 from application.purchases.ports import PurchasesUnitOfWork
 from application.purchases.views import (
-    Cursor,
     RecordedInvoice,
     SupplierInvoiceView,
     SupplierView,
     invoice_view,
 )
 from application.shared.actors import tenant_actor
+from application.shared.cursors import Cursor
 from application.shared.messages import Page, page_size
 from application.shared.modules import Messages
 from application.shared.ports import Clock

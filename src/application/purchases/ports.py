@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from application.purchases.views import Cursor, SupplierInvoiceView, SupplierView
+from application.purchases.views import SupplierInvoiceView, SupplierView
+from application.shared.cursors import Cursor
 from application.shared.ports import UnitOfWork
 from domain.purchases.invoices import InvoiceStatus, Supplier, SupplierInvoice
 

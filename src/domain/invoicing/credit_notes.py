@@ -16,11 +16,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from domain.invoicing.errors import CreditExceedsBalance, InvalidDateRange, InvoiceIsVoid
-from domain.invoicing.invoices import _LEGAL_STAGE, Invoice, LegalStatus, _parse_url
+from domain.invoicing.fiscal_documents import ElectronicFiscalDocument, LegalStatus
+from domain.invoicing.invoices import Invoice
 from domain.invoicing.lines import DocumentLine, LineInput, TaxLine, compute_totals, parse_lines
 from domain.invoicing.values import Currency, parse_text
 from domain.shared.errors import InvalidInput
-from domain.shared.model import Aggregate, DomainEvent, new_id
+from domain.shared.model import DomainEvent, new_id
 
 CREDIT_NOTE_NUMBER_PREFIX = "NC-"
 MAX_REASON_CHARS = 500
@@ -62,7 +63,7 @@ def _lines_of(invoice: Invoice) -> list[LineInput]:
     ]
 
 
-class CreditNote(Aggregate):
+class CreditNote(ElectronicFiscalDocument):
     lines: list[CreditNoteLine]
 
     def __init__(
@@ -205,55 +206,7 @@ class CreditNote(Aggregate):
     def taxes(self) -> tuple[TaxLine, ...]:
         return compute_totals(self.lines).taxes
 
-    # --- legal status (the PAC's notices, as an invoice's) --------------------------------------
-
-    def apply_legal_status(
-        self, status: LegalStatus | str, *, cufe: str | None = None, message: str | None = None
-    ) -> bool:
-        """Forward only, never out of a terminal state (see ``Invoice.apply_legal_status``)."""
-        try:
-            target = LegalStatus(status)
-        except ValueError:
-            raise InvalidInput(f"unknown legal status {str(status)[:32]!r}", field="legalStatus") from None
-        current = LegalStatus(self.legal_status)
-        if current.is_terminal or _LEGAL_STAGE[target] <= _LEGAL_STAGE[current]:
-            return False
-        parsed_cufe = parse_text(cufe, field="cufe", max_length=128)
-        parsed_message = parse_text(message, field="legalMessage", max_length=2000, multiline=True)
-        self.legal_status = target
-        if parsed_cufe is not None:
-            self.cufe = parsed_cufe
-        if parsed_message is not None:
-            self.legal_message = parsed_message
-        self.record(
-            CreditNoteLegalStatusChanged(
-                tenant_id=self.tenant_id, credit_note_id=self.id, previous=current, status=target
-            )
+    def _legal_status_changed(self, previous: LegalStatus, status: LegalStatus) -> DomainEvent:
+        return CreditNoteLegalStatusChanged(
+            tenant_id=self.tenant_id, credit_note_id=self.id, previous=previous, status=status
         )
-        return True
-
-    def record_authorization(
-        self,
-        *,
-        cufe: str | None = None,
-        qr_url: str | None = None,
-        authorization_protocol: str | None = None,
-        authorized_at: datetime | None = None,
-    ) -> bool:
-        """What the PAC says about the authorised credit note (CUFE, QR, protocol, date)."""
-        if LegalStatus(self.legal_status) not in (LegalStatus.PAC_AUTHORIZED, LegalStatus.DGI_AUTHORIZED):
-            return False
-        if authorized_at is not None and authorized_at.tzinfo is None:
-            raise InvalidInput("authorizedAt must carry a timezone", field="authorizedAt")
-        values = {
-            "cufe": parse_text(cufe, field="cufe", max_length=128),
-            "qr_url": _parse_url(qr_url, field="qrUrl"),
-            "authorization_protocol": parse_text(authorization_protocol, field="authorizationProtocol", max_length=128),
-            "authorized_at": authorized_at,
-        }
-        changed = False
-        for name, value in values.items():
-            if value is not None and getattr(self, name) != value:
-                setattr(self, name, value)
-                changed = True
-        return changed

@@ -15,7 +15,7 @@ from application.banking.commands import (
     FindBankTransactions,
     SaveBankImportProfile,
 )
-from application.banking.views import Cursor
+from application.shared.cursors import Cursor
 from entrypoints.graphql.api import ApiDomain
 from entrypoints.graphql.common import actor, bus, business_result
 

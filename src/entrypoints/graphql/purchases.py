@@ -14,7 +14,8 @@ from application.purchases.commands import (
     FindSuppliers,
     GetSupplierInvoice,
 )
-from application.purchases.views import Cursor, SupplierInvoiceView
+from application.purchases.views import SupplierInvoiceView
+from application.shared.cursors import Cursor
 from entrypoints.graphql.api import ApiDomain
 from entrypoints.graphql.common import actor, bus, business_result
 

@@ -17,9 +17,9 @@ from application.banking.views import (
     BankImportProfileView,
     BankStatementView,
     BankTransactionView,
-    Cursor,
     TransactionFilter,
 )
+from application.shared.cursors import Cursor
 from domain.banking.profiles import ImportProfile
 from domain.banking.statements import BankAccount, BankStatement, BankTransaction, mask_number
 

@@ -12,7 +12,8 @@ from sqlalchemy import Row, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db.purchases.tables import supplier_invoices, suppliers
-from application.purchases.views import Cursor, SupplierInvoiceView, SupplierView, invoice_view, supplier_view
+from application.purchases.views import SupplierInvoiceView, SupplierView, invoice_view, supplier_view
+from application.shared.cursors import Cursor
 from domain.purchases.invoices import InvoiceLine, InvoiceStatus, Supplier, SupplierInvoice
 
 _LINE_FIELDS = ("quantity", "unit_price", "amount", "itbms_rate", "itbms")

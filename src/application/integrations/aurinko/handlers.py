@@ -49,6 +49,7 @@ from application.integrations.aurinko.views import (
     InboxMessageView,
     SyncReport,
 )
+from application.shared.actors import tenant_actor, tenant_admin
 from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, DuplicateEntry
 from application.shared.secrets import SecretBox, SecretUnreadable
@@ -66,7 +67,7 @@ from domain.integrations.aurinko.connection import (
     token_context,
 )
 from domain.integrations.aurinko.inbox import InboundMessage, bounded
-from domain.shared.errors import InvalidInput, PermissionDenied
+from domain.shared.errors import InvalidInput
 from domain.shared.model import new_id, parse_id
 from domain.tenancy.model import Actor, Role
 
@@ -83,19 +84,6 @@ REFRESH_STATISTICS_AFTER = 2_000  # messages inserted in one run, then 4x as man
 def system_actor(tenant_id: str) -> Actor:
     """Who runs a tenant's background work (a job): the tenant itself, no user."""
     return Actor(tenant_id=tenant_id, user_id=SYSTEM_USER, role=Role.OWNER)
-
-
-def _member(actor: Actor | None) -> Actor:
-    if actor is None:
-        raise PermissionError("a tenant's actor is required")
-    return actor
-
-
-def _admin(actor: Actor | None, what: str) -> Actor:
-    actor = _member(actor)
-    if not actor.is_admin:
-        raise PermissionDenied(f"only an owner or admin can {what}")
-    return actor
 
 
 def connection_view(connection: AurinkoConnection) -> AurinkoConnectionView:
@@ -125,7 +113,7 @@ class GetAurinkoAuthorizationUrlHandler:
         self._oauth, self._codec, self._clock, self._policy = oauth, codec, clock, policy
 
     def __call__(self, query: GetAurinkoAuthorizationUrl, uow: AurinkoUnitOfWork) -> AuthorizationUrlView:
-        actor = _admin(query.actor, "connect a mailbox")
+        actor = tenant_admin(query.actor, "connect a mailbox")
         if not self._policy.configured:
             raise AurinkoNotConfigured("Aurinko is not configured on this instance (ISTMO_AURINKO_CLIENT_ID/SECRET)")
         service_type = ServiceType.parse(query.service_type)
@@ -155,7 +143,7 @@ class ConnectAurinkoHandler:
         self._oauth, self._codec, self._secrets, self._clock, self._policy = oauth, codec, secrets, clock, policy
 
     def __call__(self, cmd: ConnectAurinko, uow: AurinkoUnitOfWork) -> AurinkoConnectionView:
-        actor = _admin(cmd.actor, "connect a mailbox")
+        actor = tenant_admin(cmd.actor, "connect a mailbox")
         if not self._policy.configured:
             raise AurinkoNotConfigured("Aurinko is not configured on this instance (ISTMO_AURINKO_CLIENT_ID/SECRET)")
         code = cmd.code.strip() if isinstance(cmd.code, str) else ""
@@ -222,7 +210,7 @@ class DisconnectAurinkoHandler:
         self._oauth, self._secrets, self._clock = oauth, secrets, clock
 
     def __call__(self, cmd: DisconnectAurinko, uow: AurinkoUnitOfWork) -> AurinkoConnectionView:
-        _admin(cmd.actor, "disconnect the mailbox")
+        tenant_admin(cmd.actor, "disconnect the mailbox")
         with uow:
             connection = uow.aurinko_connections.get()
             if connection is None or ConnectionStatus(connection.status) is ConnectionStatus.DISCONNECTED:
@@ -256,7 +244,7 @@ class DisconnectAurinkoHandler:
 
 class GetAurinkoConnectionHandler:
     def __call__(self, query: GetAurinkoConnection, uow: AurinkoUnitOfWork) -> AurinkoConnectionView | None:
-        _admin(query.actor, "see the mailbox connection")
+        tenant_admin(query.actor, "see the mailbox connection")
         with uow:
             return uow.aurinko_connection_views.get()
 
@@ -266,7 +254,7 @@ class MarkAurinkoNeedsReconnectHandler:
         self._clock = clock
 
     def __call__(self, cmd: MarkAurinkoNeedsReconnect, uow: AurinkoUnitOfWork) -> bool:
-        _member(cmd.actor)
+        tenant_actor(cmd.actor)
         with uow:
             connection = uow.aurinko_connections.get()
             if connection is None or connection.id != cmd.connection_id:
@@ -286,7 +274,7 @@ class SyncInboxHandler:
         self._clock = clock
 
     def __call__(self, cmd: SyncInbox, uow: AurinkoUnitOfWork) -> str:
-        _member(cmd.actor)
+        tenant_actor(cmd.actor)
         with uow:
             connection = uow.aurinko_connections.get()
             if connection is None or ConnectionStatus(connection.status) is ConnectionStatus.DISCONNECTED:
@@ -349,7 +337,7 @@ class RunInboxSyncHandler:
         self._inbox, self._secrets, self._clock, self._policy = inbox, secrets, clock, policy
 
     def __call__(self, cmd: RunInboxSync, uow: AurinkoUnitOfWork) -> SyncReport:
-        _member(cmd.actor)
+        tenant_actor(cmd.actor)
         connection_id = parse_id(cmd.connection_id, field="connectionId")
         now = self._clock.now()
         with uow:
@@ -547,7 +535,7 @@ class RunInboxSyncHandler:
 
 class FindInboxMessagesHandler:
     def __call__(self, query: FindInboxMessages, uow: AurinkoUnitOfWork) -> Page[InboxMessageView]:
-        _member(query.actor)
+        tenant_actor(query.actor)
         first = page_size(query.first, default=50, maximum=200)
         after = InboxCursor.decode(query.after, field="after") if query.after else None
         filter = InboxFilter(

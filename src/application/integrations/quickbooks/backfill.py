@@ -8,12 +8,13 @@ from application.integrations.quickbooks.commands import (
     RetryQuickbooksSync,
     SyncQuickbooks,
 )
-from application.integrations.quickbooks.handlers import member, system_actor
+from application.integrations.quickbooks.handlers import system_actor
 from application.integrations.quickbooks.inbound import CATCH_UP_JOB
 from application.integrations.quickbooks.outbound import link_view, queue_push
 from application.integrations.quickbooks.ports import QuickbooksUnitOfWork
 from application.integrations.quickbooks.views import SyncItemCursor, SyncItemView, SyncQueued
 from application.invoicing.commands import FindClients, FindInvoices
+from application.shared.actors import tenant_actor
 from application.shared.messages import Page, page_size
 from application.shared.modules import Messages
 from application.shared.ports import Clock
@@ -47,7 +48,7 @@ class SyncQuickbooksHandler:
         self._messages, self._clock = messages, clock
 
     def __call__(self, cmd: SyncQuickbooks, uow: QuickbooksUnitOfWork) -> SyncQueued:
-        actor = member(cmd.actor)
+        actor = tenant_actor(cmd.actor)
         with uow:
             _connected(uow.quickbooks_connections.get())
             if not cmd.full:
@@ -99,7 +100,7 @@ class RetryQuickbooksSyncHandler:
         self._clock = clock
 
     def __call__(self, cmd: RetryQuickbooksSync, uow: QuickbooksUnitOfWork) -> SyncItemView:
-        member(cmd.actor)
+        tenant_actor(cmd.actor)
         item_id = parse_id(cmd.item_id, field="id")
         with uow:
             _connected(uow.quickbooks_connections.get())
@@ -118,7 +119,7 @@ class RetryQuickbooksSyncHandler:
 
 class FindQuickbooksSyncItemsHandler:
     def __call__(self, query: FindQuickbooksSyncItems, uow: QuickbooksUnitOfWork) -> Page[SyncItemView]:
-        member(query.actor)
+        tenant_actor(query.actor)
         first = page_size(query.first, default=50, maximum=200)
         after = SyncItemCursor.decode(query.after, field="after") if query.after else None
         status = None

@@ -29,6 +29,7 @@ from application.integrations.quickbooks.ports import (
 )
 from application.integrations.quickbooks.tokens import seal_grant
 from application.integrations.quickbooks.views import AuthorizationUrlView, ConnectionView
+from application.shared.actors import tenant_admin
 from application.shared.ports import Clock, DuplicateEntry, UnitOfWorkFactory
 from application.shared.secrets import SecretBox, SecretUnreadable
 from domain.integrations.aurinko.connection import (
@@ -46,7 +47,7 @@ from domain.integrations.quickbooks.connection import (
     RealmTaken,
     parse_realm_id,
 )
-from domain.shared.errors import InvalidInput, PermissionDenied
+from domain.shared.errors import InvalidInput
 from domain.shared.model import new_id
 from domain.tenancy.model import Actor, Role
 
@@ -64,19 +65,6 @@ def system_actor(tenant_id: str) -> Actor:
     return Actor(tenant_id=tenant_id, user_id=SYSTEM_USER, role=Role.OWNER)
 
 
-def member(actor: Actor | None) -> Actor:
-    if actor is None:
-        raise PermissionError("a tenant's actor is required")
-    return actor
-
-
-def admin(actor: Actor | None, what: str) -> Actor:
-    actor = member(actor)
-    if not actor.is_admin:
-        raise PermissionDenied(f"only an owner or admin can {what}")
-    return actor
-
-
 def _configured(policy: QuickbooksPolicy) -> None:
     if not policy.configured:
         raise QuickbooksNotConfigured(
@@ -89,7 +77,7 @@ class GetQboAuthorizationUrlHandler:
         self._oauth, self._codec, self._clock, self._policy = oauth, codec, clock, policy
 
     def __call__(self, query: GetQboAuthorizationUrl, uow: QuickbooksUnitOfWork) -> AuthorizationUrlView:
-        actor = admin(query.actor, "connect QuickBooks")
+        actor = tenant_admin(query.actor, "connect QuickBooks")
         _configured(self._policy)
         token, state = self._codec.issue(
             tenant_id=actor.tenant_id, user_id=actor.user_id, service_type="QuickBooks", scopes=(SCOPE,),
@@ -113,7 +101,7 @@ class ExchangeQboAuthorizationCodeHandler:
         self._clock, self._policy, self._uow_factory = clock, policy, uow_factory
 
     def __call__(self, cmd: ExchangeQboAuthorizationCode, uow: QuickbooksUnitOfWork) -> ConnectionView:
-        actor = admin(cmd.actor, "connect QuickBooks")
+        actor = tenant_admin(cmd.actor, "connect QuickBooks")
         _configured(self._policy)
         code = cmd.code.strip() if isinstance(cmd.code, str) else ""
         if not code or len(code) > MAX_CODE or not code.isascii() or any(not c.isprintable() or c.isspace() for c in code):
@@ -185,7 +173,7 @@ class ExchangeQboAuthorizationCodeHandler:
 
 class GetQuickbooksConnectionHandler:
     def __call__(self, query: GetQuickbooksConnection, uow: QuickbooksUnitOfWork) -> ConnectionView | None:
-        admin(query.actor, "see the QuickBooks connection")
+        tenant_admin(query.actor, "see the QuickBooks connection")
         with uow:
             return uow.quickbooks_views.connection()
 
@@ -195,7 +183,7 @@ class SetQuickbooksMappingsHandler:
         self._clock = clock
 
     def __call__(self, cmd: SetQuickbooksMappings, uow: QuickbooksUnitOfWork) -> ConnectionView:
-        admin(cmd.actor, "set the QuickBooks mappings")
+        tenant_admin(cmd.actor, "set the QuickBooks mappings")
         mappings = Mappings.parse(
             item_id=cmd.item_id, income_account_id=cmd.income_account_id, tax_codes=cmd.tax_codes
         )
@@ -215,7 +203,7 @@ class DisconnectQuickbooksHandler:
         self._oauth, self._secrets, self._clock = oauth, secrets, clock
 
     def __call__(self, cmd: DisconnectQuickbooks, uow: QuickbooksUnitOfWork) -> ConnectionView:
-        admin(cmd.actor, "disconnect QuickBooks")
+        tenant_admin(cmd.actor, "disconnect QuickBooks")
         with uow:
             connection = uow.quickbooks_connections.get()
             if connection is None or ConnectionStatus(connection.status) is ConnectionStatus.DISCONNECTED:

@@ -29,7 +29,7 @@ from application.integrations.quickbooks.commands import (
     QueueRealmCatchUp,
     QuickbooksPolicy,
 )
-from application.integrations.quickbooks.handlers import member, system_actor
+from application.integrations.quickbooks.handlers import system_actor
 from application.integrations.quickbooks.outbound import INBOUND_REFERENCE, RealmCalls
 from application.integrations.quickbooks.ports import (
     QuickbooksApi,
@@ -40,6 +40,7 @@ from application.integrations.quickbooks.ports import (
 from application.integrations.quickbooks.tokens import AccessTokens
 from application.invoicing.commands import GetClient, GetInvoice, RegisterInvoicePayment, UpdateClient
 from application.invoicing.views import ClientView
+from application.shared.actors import tenant_actor
 from application.shared.modules import Messages
 from application.shared.ports import Clock, DuplicateEntry
 from domain.integrations.quickbooks.links import Origin, SyncKind, SyncLink, SyncStatus
@@ -103,7 +104,7 @@ class CatchUpHandler:
         self._clock, self._policy = clock, policy
 
     def __call__(self, cmd: CatchUp, uow: QuickbooksUnitOfWork) -> CatchUpReport:
-        actor = member(cmd.actor)
+        actor = tenant_actor(cmd.actor)
         started = self._clock.now()
         with uow:
             connection = uow.quickbooks_connections.get()
