@@ -14,6 +14,7 @@ throughput figures move with it.
 8. Webhooks: Polar-signed deliveries sent by wrk into gunicorn on PostgreSQL, beside a bare INSERT+COMMIT loop (``bench.webhooks``).
 9. Emails (issue 4, section 6): 1,000 queued emails to a local SMTP server by two worker processes
    on PostgreSQL, duplicates counted by Message-ID at the server (``bench.emails``).
+10. Faults (issue 20): webhooks and e-mails through fault-injecting proxies, without and with faults (``bench.faults``).
 """
 
 from __future__ import annotations
@@ -220,6 +221,10 @@ def main() -> None:
 
     webhooks.section("8")
     emails_section()
+    from bench import faults  # issue 20
+
+    wait_until_quiet()
+    faults.section("10")
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 

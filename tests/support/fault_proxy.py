@@ -17,7 +17,6 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-from typing import Any
 
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, not FIN
 
@@ -54,7 +53,7 @@ class FaultProxy:
         self._listen()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
