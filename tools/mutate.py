@@ -58,7 +58,7 @@ AREAS = (
         "verifiers",
         ("adapters/webhooks/standard.py", "adapters/webhooks/workos.py", "adapters/webhooks/aurinko.py",
          "adapters/webhooks/whatsapp.py"),
-        ("tests/unit/test_webhooks_signatures.py", "tests/unit/test_aurinko.py",
+        ("tests/unit/test_webhooks_signatures.py", "tests/unit/test_webhooks_signature_edges.py", "tests/unit/test_aurinko.py",
          "tests/unit/test_whatsapp_handlers.py"),
     ),
 )
