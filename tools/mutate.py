@@ -41,7 +41,8 @@ AREAS = (
         ("domain/invoicing/values.py", "domain/invoicing/lines.py", "domain/invoicing/invoices.py",
          "domain/invoicing/clients.py"),
         ("tests/unit/test_invoicing_domain.py", "tests/unit/test_invoicing_limits.py",
-         "tests/unit/test_invoicing_properties.py", "tests/unit/test_invoicing_handlers.py"),
+         "tests/unit/test_invoicing_properties.py", "tests/unit/test_invoicing_handlers.py",
+         "tests/unit/test_invoicing_edges.py"),
     ),
     Area(
         "files",
