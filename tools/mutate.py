@@ -47,7 +47,8 @@ AREAS = (
     Area(
         "files",
         ("domain/files/model.py", "application/files/keeping.py"),
-        ("tests/unit/test_file_names.py", "tests/unit/test_files_handlers.py", "tests/unit/test_files_properties.py"),
+        ("tests/unit/test_file_names.py", "tests/unit/test_files_handlers.py", "tests/unit/test_files_properties.py",
+         "tests/unit/test_file_edges.py"),
     ),
     Area(
         "deliveries",
