@@ -5,7 +5,8 @@ Each area is a few modules and the tests that pin them. It runs in a scratch dir
 can run apart, one after the other or alone (``python tools/mutate.py files``), and a run never
 touches the checkout. Printed per area: the raw score (killed / mutants tested) and the score once
 the mutants that only change a message (a string literal with a space in it: a sentence for a
-person, not a code, a field name or a format) are set aside, then the survivors with their diffs.
+person, not a code, a field name or a format; or a log call's arguments) are set aside, then the
+survivors with their diffs.
 
 Not part of ``make test``: one area takes minutes on two cores.
 """
@@ -54,7 +55,8 @@ AREAS = (
         "deliveries",
         ("domain/shared/delivery.py", "application/deliveries/flows.py"),
         ("tests/unit/test_emails_domain.py", "tests/unit/test_emails_handlers.py",
-         "tests/unit/test_whatsapp_domain.py", "tests/unit/test_whatsapp_handlers.py"),
+         "tests/unit/test_whatsapp_domain.py", "tests/unit/test_whatsapp_handlers.py",
+         "tests/unit/test_delivery_edges.py"),
     ),
     Area(
         "verifiers",
@@ -116,7 +118,12 @@ def run(area: Area, children: int) -> int:
 
 def _message_only(diff: str) -> bool:
     """Whether a mutant changes nothing but a message: a string literal with a space in it (a
-    sentence for a person, not a code, a field name or a format) altered, replaced by None or left out."""
+    sentence for a person, not a code, a field name or a format) altered, replaced by None or left
+    out; or only the arguments of a log call (a line for an operator)."""
+    changed = [line[1:].strip() for line in diff.splitlines()
+               if line[:1] in "+-" and not line.startswith(("---", "+++"))]
+    if changed and all(line.startswith(LOG_CALLS) for line in changed):
+        return True
     removed = "\n".join(line[1:] for line in diff.splitlines() if line.startswith("-") and not line.startswith("---"))
     added = "\n".join(line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
 
@@ -144,6 +151,7 @@ def _message_only(diff: str) -> bool:
 
 
 MESSAGE = "<message>"
+LOG_CALLS = ("log.", "bound.", "logger.", "_log(")
 
 
 def report() -> dict[str, object]:
