@@ -78,7 +78,7 @@ def _pyproject(area: Area) -> str:
     return f"""[tool.mutmut]
 source_paths = ["src"]
 only_mutate = {listed("src/" + module for module in area.modules)}
-pytest_add_cli_args_test_selection = {listed(area.tests)}
+pytest_add_cli_args_test_selection = {listed(test for test in area.tests if (ROOT / test).exists())}
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:xdist", "-W", "ignore::DeprecationWarning"]
 use_git_change_detection = false
 
@@ -86,6 +86,15 @@ use_git_change_detection = false
 addopts = "-ra --strict-markers"
 markers = ["postgres: needs PostgreSQL"]
 """
+
+
+HYPOTHESIS_PROFILE = '''"""Hypothesis in a mutation run: no deadline (a slow, loaded machine must not kill a mutant)
+and the same examples on every run (a mutant is judged by the same inputs as the clean run)."""
+from hypothesis import settings
+
+settings.register_profile("mutate", deadline=None, derandomize=True)
+settings.load_profile("mutate")
+'''
 
 
 def prepare(area: Area) -> Path:
@@ -98,6 +107,7 @@ def prepare(area: Area) -> Path:
     shutil.copytree(ROOT / "tests", folder / "tests", ignore=ignore)
     shutil.copytree(ROOT / "tools", folder / "tools", ignore=ignore)
     (folder / "pyproject.toml").write_text(_pyproject(area))
+    (folder / "conftest.py").write_text(HYPOTHESIS_PROFILE)
     return folder
 
 
@@ -106,10 +116,12 @@ def run(area: Area, children: int) -> int:
     mutmut = Path(sys.executable).with_name("mutmut")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     print(f"== {area.name}: mutating {', '.join(area.modules)}", flush=True)
-    done = subprocess.run([str(mutmut), "run", "--max-children", str(children)], check=False, cwd=folder, env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with (folder / "mutmut.log").open("w") as log:
+        done = subprocess.run([str(mutmut), "run", "--max-children", str(children)], check=False, cwd=folder,
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
     if done.returncode != 0:
-        print(f"   mutmut failed ({done.returncode}): {done.stderr[-2000:]}", flush=True)
+        tail = (folder / "mutmut.log").read_text(errors="replace")[-2000:]
+        print(f"   mutmut failed ({done.returncode}), the end of {folder / 'mutmut.log'}:\n{tail}", flush=True)
     return done.returncode
 
 
