@@ -18,6 +18,7 @@ Bounds are generous and no timing is asserted: the machine is shared.
 from __future__ import annotations
 
 import signal
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,9 +39,11 @@ class Recorder:
 
     def __init__(self) -> None:
         self.events: list[str] = []
+        self.times: list[float] = []
 
     def warning(self, event: str, **_: object) -> None:
         self.events.append(event)
+        self.times.append(time.monotonic())
 
     info = warning
 
@@ -60,9 +63,11 @@ def faults(f: Faults) -> None:
     f.database.drop()  # every connection reset, mid-transaction where one was open
     f.mail.drop()
     f.sleep(2.0)
+    f.mark("away")
     f.database.refuse()  # the database is away
     f.sleep(4.0)
     f.database.restore()
+    f.mark("back")
     f.sleep(2.0)
     f.database.stall()  # the database hangs
     f.mail.refuse()
@@ -90,16 +95,23 @@ def test_outages_drops_stalls_and_a_killed_worker_lose_nothing_and_duplicate_not
     assert set(statuses) <= {200, 202, 503}, f"answers during the faults: {statuses}"
     unavailable = [answer for answer in answers if answer.status == 503]
     assert unavailable, "the outage was not seen: no webhook was answered 503"
-    assert all(a.retry_after == "5" and a.code == "DATABASE_UNAVAILABLE" for a in unavailable)
+    kinds = Counter((a.retry_after, a.code) for a in unavailable)
+    assert set(kinds) == {("5", "DATABASE_UNAVAILABLE")}, kinds
     acknowledged = {msg_id for msg_id, per_id in out.webhooks.items() if any(200 <= a.status < 300 for a in per_id)}
     assert acknowledged == set(out.webhooks), "a delivery posted again after the faults was refused"
     assert {msg_id: out.stored[msg_id] for msg_id in acknowledged if out.stored[msg_id] != 1} == {}
     assert set(out.stored) == acknowledged
 
     # One log line per outage (its start and its end), not one per request; no traceback at all.
-    outages = recorder.events.count("database.unavailable")
-    assert 1 <= outages <= 3 < len(unavailable), recorder.events
-    assert recorder.events.count("database.back") == outages
+    # While the database was away (refusing) for 4 s, many requests were answered 503 and at most
+    # one line said so (none if the outage the resets began had not ended yet). A reset may end in
+    # a few short outages, one line each: the whole run's count is bounded generously.
+    away, back = out.marks["away"], out.marks["back"]
+    assert sum(1 for a in unavailable if away <= a.at <= back) > 10
+    lines = [t for e, t in zip(recorder.events, recorder.times, strict=True) if e == "database.unavailable"]
+    assert sum(1 for t in lines if away <= t <= back) <= 1, recorder.events
+    assert 1 <= len(lines) <= 6 and len(lines) * 10 < len(unavailable), recorder.events
+    assert recorder.events == ["database.unavailable", "database.back"] * len(lines)  # each outage ends once
     assert "Traceback" not in capfd.readouterr().err
 
     # E-mails: none lost, none twice, UNCERTAIN only where a send really was ambiguous.

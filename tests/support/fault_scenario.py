@@ -92,6 +92,7 @@ class Workers:
 class Answer:
     status: int  # 0: no answer (the connection failed)
     seconds: float = 0.0
+    at: float = field(default_factory=time.monotonic)  # when the answer came
     retry_after: str | None = None
     code: str | None = None
     email_id: str | None = None
@@ -116,12 +117,13 @@ class Load:
             response = connection.getresponse()
             payload = json.loads(response.read() or b"{}")
         except (OSError, http.client.HTTPException, ValueError):
-            return Answer(0, time.perf_counter() - started)
+            return Answer(0, seconds=time.perf_counter() - started)
         finally:
             connection.close()
         error = payload.get("error") if isinstance(payload, dict) else None
-        answer = Answer(response.status, time.perf_counter() - started, response.headers.get("Retry-After"),
-                        error.get("code") if isinstance(error, dict) else None)
+        answer = Answer(response.status, seconds=time.perf_counter() - started,
+                        retry_after=response.headers.get("Retry-After"),
+                        code=error.get("code") if isinstance(error, dict) else None)
         if response.status == 200 and path == "/graphql":
             sent = (payload.get("data") or {}).get("sendEmail") or {}
             answer.email_id = (sent.get("emailMessage") or {}).get("id")
@@ -168,6 +170,11 @@ class Faults:
     workers: Workers
     doomed: Any
     killed: bool = False
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, name: str) -> None:
+        """Remember when the script got here (``time.monotonic()``), to place answers and log lines."""
+        self.marks[name] = time.monotonic()
 
     def kill_a_worker(self) -> None:
         os.kill(self.doomed.pid, signal.SIGKILL)
@@ -196,6 +203,7 @@ class Outcome:
     database_cut: int
     mail_cut: int
     killed_exit: int | None
+    marks: dict[str, float]
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
@@ -297,5 +305,5 @@ def run(
         email_seconds=[(row.sent_at - row.created_at).total_seconds() for row in rows if row.sent_at is not None],
         delivered=smtp.counts_by_message_id(), job_statuses=job_statuses, load_seconds=load_seconds,
         drain_seconds=drain_seconds, database_cut=database.cut, mail_cut=mail.cut,
-        killed_exit=faults.doomed.exitcode if faults.killed else None,
+        killed_exit=faults.doomed.exitcode if faults.killed else None, marks=faults.marks,
     )
