@@ -17,6 +17,7 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+from typing import Self
 
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, not FIN
 
@@ -49,7 +50,7 @@ class FaultProxy:
 
     # --- life ------------------------------------------------------------------------------
 
-    def __enter__(self) -> FaultProxy:
+    def __enter__(self) -> Self:
         self._listen()
         return self
 
