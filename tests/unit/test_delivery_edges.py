@@ -195,3 +195,23 @@ def test_a_malformed_message_id_is_refused_naming_the_id(world: World, acme: Act
     with pytest.raises(InvalidInput) as refused:
         world.bus.handle(command(actor=acme, message_id="no-es-un-id"))
     assert refused.value.field == "id"
+
+
+def test_recording_is_tried_again_when_the_next_pause_ends_exactly_at_the_deadline() -> None:
+    from application.deliveries import flows
+
+    times = iter([0.0, flows.RECORD_RETRY_FOR - 0.1])  # the deadline, then 0.1 s (the first pause) before it
+    handler = flows.DeliverHandler(rules=None, clock=None, sleep=lambda _: None, monotonic=lambda: next(times))  # type: ignore[arg-type]
+    handler._rules = type("Rules", (), {"name": "email"})()  # type: ignore[assignment]
+    tries: list[int] = []
+
+    def record(cmd: object, uow: object, outcome: object) -> str:
+        tries.append(1)
+        if len(tries) == 1:
+            raise ConnectionError("the database went away")
+        return "SENT"
+
+    handler._record = record  # type: ignore[method-assign]
+    command = type("Cmd", (), {"message_id": "m-1"})()
+    assert handler._record_until_stored(command, None, None) == "SENT"  # type: ignore[arg-type]
+    assert len(tries) == 2
