@@ -243,3 +243,29 @@ def test_a_legal_status_notice_keeps_its_limits_and_says_what_moved() -> None:
     refused(lambda: invoice().apply_legal_status(LegalStatus.PAC_AUTHORIZED, pac_document_id="d" * 129), "pacDocumentId")
     refused(lambda: invoice().apply_legal_status(LegalStatus.PAC_AUTHORIZED, message="m" * 2001), "legalMessage")
     refused(lambda: invoice().apply_legal_status("AUTORIZADA"), "legalStatus")
+
+
+def test_an_invoices_lines_and_payments_belong_to_it_and_its_tenant() -> None:
+    document = invoice()
+    [line] = document.lines
+    assert (line.tenant_id, line.invoice_id, line.description) == ("t", document.id, "Servicio") and line.id
+    payment = document.register_payment(amount="1.00", paid_on=DAY, method="CASH", now=NOW)
+    assert (payment.tenant_id, payment.invoice_id, payment.created_at) == ("t", document.id, NOW) and payment.id
+    assert document.payments == [payment]
+
+
+def test_a_notice_keeps_its_link_and_protocol_on_the_invoice() -> None:
+    document = invoice()
+    assert document.apply_legal_status(LegalStatus.DGI_AUTHORIZED, cufe="FE01", qr_url="https://dgi.gob.pa/qr",
+                                       authorization_protocol="P-9", authorized_at=NOW) is True
+    assert (document.cufe, document.qr_url, document.authorization_protocol, document.authorized_at) == (
+        "FE01", "https://dgi.gob.pa/qr", "P-9", NOW)
+
+
+def test_a_client_update_replaces_the_address_and_contacts_get_ids() -> None:
+    client = Client.create(tenant_id="t", details=details(), contacts=[contact(), contact(name="Luis")], now=NOW)
+    assert all(c.id for c in client.contacts) and len({c.id for c in client.contacts}) == 2
+    moved = ClientDetails.parse(name="Ferretería El Sol", ruc="155596713-2-2015", dv="59", taxpayer_type="JURIDICO",
+                                address="Calle 50\nPanamá")
+    client.update(details=moved, contacts=[], now=NOW)
+    assert client.address == "Calle 50\nPanamá" and client.contacts == []
