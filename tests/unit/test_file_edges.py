@@ -38,6 +38,7 @@ def test_a_name_that_fits_exactly_is_kept_as_given() -> None:
 
 def test_a_hidden_file_name_is_cut_as_a_stem_keeping_its_dot() -> None:
     assert fit_file_name("." + "x" * 300, 10) == "." + "x" * 9
+    assert fit_file_name(".gitignore", 5) == ".giti"  # a short "extension" with no stem: still a stem
 
 
 def test_an_extension_cut_inside_a_character_keeps_the_whole_characters() -> None:
