@@ -215,3 +215,19 @@ def test_recording_is_tried_again_when_the_next_pause_ends_exactly_at_the_deadli
     command = type("Cmd", (), {"message_id": "m-1"})()
     assert handler._record_until_stored(command, None, None) == "SENT"  # type: ignore[arg-type]
     assert len(tries) == 2
+
+
+def test_the_flow_passes_a_refusals_code_to_the_channel() -> None:
+    """WhatsApp keeps the Graph API's error code of a refused message (131026: not on WhatsApp)."""
+    from adapters.whatsapp.graph import GraphApiError
+    from application.jobs.errors import PermanentJobError
+    from tests.unit import test_whatsapp_handlers as whatsapp
+
+    world = whatsapp.World()
+    world.connect()
+    [message] = world.send(client_id=world.client(), template=whatsapp.TEMPLATE)
+    world.sender.script = [GraphApiError(code=131026, title="Message undeliverable", http_status=400)]
+    with pytest.raises(PermanentJobError):
+        world.deliver(message.id)
+    failed = world.message(message.id)
+    assert (failed.status, failed.error_code) == (DeliveryStatus.FAILED, 131026)
