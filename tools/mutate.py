@@ -88,12 +88,49 @@ markers = ["postgres: needs PostgreSQL"]
 """
 
 
-HYPOTHESIS_PROFILE = '''"""Hypothesis in a mutation run: no deadline (a slow, loaded machine must not kill a mutant)
-and the same examples on every run (a mutant is judged by the same inputs as the clean run)."""
+HYPOTHESIS_PROFILE = '''"""A mutation run's settings. Hypothesis: no deadline (a slow, loaded machine must not kill a
+mutant) and the same examples on every run. Deliveries: the record retry's pauses are virtual (a
+mutant that makes every record fail would otherwise wait out the 120 s retry in real time, per test)."""
+import time
+
 from hypothesis import settings
 
 settings.register_profile("mutate", deadline=None, derandomize=True)
 settings.load_profile("mutate")
+
+
+class _VirtualTime:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+
+def _virtual_record_pauses() -> None:
+    from application.deliveries import flows
+
+    clock = _VirtualTime()
+
+    def patch(function: object) -> None:
+        defaults = getattr(function, "__kwdefaults__", None)
+        if defaults and "sleep" in defaults and "monotonic" in defaults:
+            function.__kwdefaults__ = {**defaults, "sleep": clock.sleep, "monotonic": clock.monotonic}
+
+    # the constructor, and under mutmut its wrapper and every variant of it
+    for value in list(vars(flows.DeliverHandler).values()):
+        patch(value)
+        patch(getattr(value, "__wrapped__", None))
+    for value in list(vars(flows).values()):
+        if isinstance(value, dict):
+            for function in value.values():
+                patch(function)
+
+
+_virtual_record_pauses()
 '''
 
 
