@@ -89,13 +89,15 @@ markers = ["postgres: needs PostgreSQL"]
 
 
 HYPOTHESIS_PROFILE = '''"""A mutation run's settings. Hypothesis: no deadline (a slow, loaded machine must not kill a
-mutant) and the same examples on every run. Deliveries: the record retry's pauses are virtual (a
+mutant), the same examples on every run, and no shrinking (a failure kills the mutant; its
+smallest example is of no use here). Deliveries: the record retry's pauses are virtual (a
 mutant that makes every record fail would otherwise wait out the 120 s retry in real time, per test)."""
 import time
 
-from hypothesis import settings
+from hypothesis import Phase, settings
 
-settings.register_profile("mutate", deadline=None, derandomize=True)
+settings.register_profile("mutate", deadline=None, derandomize=True,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
 settings.load_profile("mutate")
 
 
