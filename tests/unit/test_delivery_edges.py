@@ -6,6 +6,7 @@ details recorded by the flow from a channel's answer."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -231,3 +232,31 @@ def test_the_flow_passes_a_refusals_code_to_the_channel() -> None:
         world.deliver(message.id)
     failed = world.message(message.id)
     assert (failed.status, failed.error_code) == (DeliveryStatus.FAILED, 131026)
+
+
+def test_a_provider_answer_of_exactly_500_characters_is_kept_and_501_are_cut() -> None:
+    from domain.shared.delivery import MAX_RESPONSE_LENGTH, clip_response
+
+    exact = "a" * MAX_RESPONSE_LENGTH
+    assert clip_response(exact) == exact
+    cut = clip_response(exact + "b")
+    assert cut == "a" * (MAX_RESPONSE_LENGTH - 1) + "…" and len(cut) == MAX_RESPONSE_LENGTH
+
+
+@pytest.mark.parametrize("attempts, last, spare", [(6, False, False), (7, True, False), (8, True, True)])
+def test_a_delivery_job_knows_its_last_attempt_and_its_spare_run(attempts: int, last: bool, spare: bool) -> None:
+    from application.deliveries.flows import DeliverMessage, delivery_job
+    from application.jobs.errors import PermanentJobError
+    from domain.jobs.model import Job
+
+    handled: list[Any] = []
+    messages = type("Messages", (), {"handle": lambda self, command, **kw: handled.append((command, kw))})()
+    run = delivery_job(messages, DeliverMessage)  # type: ignore[arg-type]
+    job = Job(id="j", tenant_id="t", kind="emails.send", payload={"message_id": "m"}, attempts=attempts,
+              max_attempts=8, run_at=T0, created_at=T0, updated_at=T0)
+    run(job)
+    [(command, kw)] = handled
+    assert (command.message_id, command.last_attempt, command.spare, kw) == ("m", last, spare, {"tenant_id": "t"})
+    for broken in ({"tenant_id": None}, {"payload": {}}):
+        with pytest.raises(PermanentJobError):
+            run(dataclasses.replace(job, **broken))
