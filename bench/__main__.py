@@ -22,6 +22,7 @@ throughput figures move with it.
 13. Signatures (issue 17, section 4): sealing a 2-page invoice; the audit chain check over 100,000
     entries (``bench.signatures``).
 14. The AI assistant (issue 14, section 5): the tools on 100,000 invoices, the stream relay, concurrent turns (``bench.chats``).
+15. Faults (issue 20): webhooks and e-mails through fault-injecting proxies, without and with faults (``bench.faults``).
 """
 
 from __future__ import annotations
@@ -242,6 +243,10 @@ def main() -> None:
 
     signatures.run()
     chats_section()
+    from bench import faults  # issue 20
+
+    wait_until_quiet()
+    faults.section("15")
     print(f"\nbench done in {time.perf_counter() - started:.0f} s", flush=True)
 
 
