@@ -27,6 +27,9 @@ _SIGNED_PATH = re.compile(r"^(/files/(?:download|upload)/|/sign/).*$")  # a sign
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Flask:
     container = container or build_container(settings)
     app = Flask("istmo")
+    # No 308 to a "canonical" path for a doubled slash (a PAC company id of "/0" arrived as one):
+    # an API answers the path it was given, and a webhook sender would not follow the redirect.
+    app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = container.settings().max_upload_bytes + 4 * 1024 * 1024
     services.install(app, container, build_schema())
     rate_limits.install(app, container.settings())

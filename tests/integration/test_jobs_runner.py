@@ -382,8 +382,8 @@ def test_the_container_s_worker_runs_the_files_gc_schedule(make_service: Callabl
     service = make_service()
     worker = service.container.worker()
     # files.gc, aurinko.sync_all and quickbooks.cdc_all (no connection: nothing more), pac.poll,
-    # deliveries.sweep (nothing stale)
-    assert worker.run_once() == 5
+    # deliveries.sweep (nothing stale), signatures.stamp_chain_heads (no TSA: nothing more)
+    assert worker.run_once() == 6
     [gc] = service.container.job_queue().find(kind="files.gc")
     assert gc.status is JobStatus.SUCCEEDED and gc.idempotency_key.startswith("schedule:files.gc:")
     for kind in ("deliveries.sweep", "pac.poll"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -59,6 +60,14 @@ Handler = Callable[[Recorded], Reply]
 
 
 class _Quiet(WSGIRequestHandler):
+    def setup(self) -> None:
+        super().setup()
+        self.server.open_connections.add(self.connection)  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        self.server.open_connections.discard(self.connection)  # type: ignore[attr-defined]
+        super().finish()
+
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
 
@@ -71,6 +80,7 @@ class ProviderServer:
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1", 0, self._app, threaded=True, request_handler=_Quiet
         )
+        self._server.open_connections = set()  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -82,8 +92,15 @@ class ProviderServer:
         return self
 
     def stop(self) -> None:
+        """Stop as a provider that goes away does: no more listening, and the kept-alive connections
+        closed too (left open, a client's next request on one raced the handler thread's exit)."""
         self._server.shutdown()
         self._server.server_close()
+        for connection in list(self._server.open_connections):  # type: ignore[attr-defined]
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def route(self, method: str, path: str, handler: Handler | Reply) -> None:
         """Answer ``method`` on paths fully matching the regex ``path``; later routes win."""
