@@ -59,9 +59,12 @@ def test_a_tenants_slow_previews_leave_a_worker_to_other_tenants(make_service: A
     finally:
         renderer.close()  # kills the looping workers: A's previews end as render failures
         for thread in previews:
-            thread.join(60)
-    # the one running was killed (read as RENDER_LIMIT), the waiting ones found the renderer closed
-    assert sorted(answer["error"]["code"] for answer in answers) == ["RENDER_FAILED", "RENDER_FAILED", "RENDER_LIMIT"]
+            thread.join(120)
+    # the one running was killed, the waiting ones found the renderer closed: every preview ends as a
+    # render failure (which of the two codes the killed one reads depends on when the kill lands)
+    assert not any(thread.is_alive() for thread in previews)
+    assert len(answers) == 3, answers
+    assert {answer["error"]["code"] for answer in answers} <= {"RENDER_FAILED", "RENDER_LIMIT"}, answers
 
 
 def test_the_container_reads_the_tenant_share_variables(make_service: Any) -> None:

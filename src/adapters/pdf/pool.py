@@ -66,8 +66,17 @@ class _Worker:
         self.ready = False
         self.pid: int = process.pid
         self.yielded = False  # niced for a slow render: replaced after it (a nice value only goes up)
+        self.stopped = False
+        self._stopping = threading.Lock()
 
     def stop(self, *, kill: bool) -> None:
+        """Stop the process and close its pipe, once: ``WorkerPool.close`` and the request thread
+        that held the worker may both stop it, and a second ``close()`` of the pipe's descriptor
+        was an EBADF (the preview then failed with an OSError instead of a render failure)."""
+        with self._stopping:
+            if self.stopped:
+                return
+            self.stopped = True
         try:
             if kill:
                 self.process.kill()
