@@ -2,7 +2,8 @@
 
 The sealed PDF is an incremental update of the signed document: its first bytes are the
 original file unchanged (whose SHA-256 the certificate page states), followed by one revision
-that draws the signature stamps on the last page, appends the certificate page(s), and carries
+that draws the signature stamps where the template placed the element of id ``istmo-signature``
+(the foot of the last page when it has none), appends the certificate page(s), and carries
 the PAdES (ETSI.CAdES.detached) signature over the whole file, with an RFC 3161 timestamp when
 a TSA is configured. Verification is pyHanko's: the signature must be cryptographically valid,
 cover the entire file, and (to be "trusted") chain to this instance's certificate.
@@ -101,17 +102,23 @@ class PyHankoDocumentSealer:
     def _stamp(self, writer: IncrementalPdfFileWriter, stamps: Sequence[Stamp]) -> None:
         if not stamps:
             return
-        page_ref, _ = writer.find_page_for_modification(-1)
+        anchor = _signature_anchor(writer)
+        page_index = anchor[0] if anchor else -1
+        page_ref, _ = writer.find_page_for_modification(page_index)
         box = page_ref.get_object().get("/MediaBox") or generic.ArrayObject(map(generic.FloatObject, (0, 0, *_A4)))
         left, bottom, right = float(box[0]), float(box[1]), float(box[2])
         xobjects = generic.DictionaryObject()
         fonts = generic.DictionaryObject({pdf_name("/IstmoF1"): _helvetica(writer)})
         ops = [b"Q q"]  # close the page's own graphics state (opened by the q prepended below)
-        per_row = max(1, int((right - left - 2 * _MARGIN) // (_STAMP_W + 10)))
+        per_row = max(1, int((right - (anchor[1] if anchor else left) - _MARGIN) // (_STAMP_W + 10)))
         for index, stamp in enumerate(stamps):
             column, row = index % per_row, index // per_row
-            x = right - _MARGIN - (column + 1) * _STAMP_W - column * 10
-            y = bottom + _MARGIN + row * (_STAMP_H + 22)
+            if anchor:  # where the template asks: rows down from the element's top left corner
+                x = anchor[1] + column * (_STAMP_W + 10)
+                y = anchor[2] - (row + 1) * (_STAMP_H + 22)
+            else:  # the default: the foot of the last page, from the right
+                x = right - _MARGIN - (column + 1) * _STAMP_W - column * 10
+                y = bottom + _MARGIN + row * (_STAMP_H + 22)
             if stamp.image is not None:
                 image = Image.open(io.BytesIO(stamp.image))
                 image.load()
@@ -138,9 +145,9 @@ class PyHankoDocumentSealer:
             page[pdf_name("/Contents")] = writer.add_object(generic.ArrayObject())
             writer.update_container(page)
         opening = writer.add_object(generic.StreamObject(stream_data=b"q"))
-        writer.add_stream_to_page(-1, opening, prepend=True)
+        writer.add_stream_to_page(page_index, opening, prepend=True)
         content = generic.StreamObject(stream_data=b"\n".join(ops))
-        writer.add_stream_to_page(-1, writer.add_object(content), resources=resources)
+        writer.add_stream_to_page(page_index, writer.add_object(content), resources=resources)
 
     def _certificate_pages(self, writer: IncrementalPdfFileWriter, cert: CompletionCertificate) -> None:
         lines: list[tuple[int, str]] = [
@@ -240,6 +247,34 @@ class PyHankoDocumentSealer:
         timestamper = self._timestamper
         token = _outside_event_loop(lambda: asyncio.run(timestamper.async_timestamp(digest, "sha256")))
         return bytes(token.dump())
+
+
+SIGNATURE_ANCHOR = "istmo-signature"
+"""The id a template gives the element where signatures go (``<div id="istmo-signature">``):
+WeasyPrint writes every id as a named destination (page, left, top), which the sealer looks up."""
+
+
+def _signature_anchor(writer: IncrementalPdfFileWriter) -> tuple[int, float, float] | None:
+    """The page index and the top left corner of the template's signature place, if it has one."""
+    try:
+        names = writer.root["/Names"]["/Dests"]["/Names"]
+    except KeyError:
+        return None
+    for position in range(0, len(names) - 1, 2):
+        if str(names[position]) != SIGNATURE_ANCHOR:
+            continue
+        destination = names[position + 1].get_object()
+        if isinstance(destination, generic.DictionaryObject):
+            destination = destination["/D"]
+        page, kind = destination.raw_get(0), str(destination[1])
+        if kind != "/XYZ" or len(destination) < 4:
+            return None
+        for index in range(int(writer.root["/Pages"]["/Count"])):
+            ref, _ = writer.find_page_for_modification(index)
+            if ref.idnum == getattr(page, "idnum", None):
+                return index, float(destination[2] or 0), float(destination[3] or 0)
+        return None
+    return None
 
 
 def _outside_event_loop(function: Callable[..., T], *args: Any) -> T:
