@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from importlib import resources
@@ -56,7 +57,9 @@ EXPLORER_ASSETS = {
 }
 
 
+@functools.cache
 def _explorer_file(name: str) -> bytes:
+    """Read once per process: the files (about 4 MB in all) are package data and never change."""
     return (resources.files("entrypoints.http") / "graphiql" / name).read_bytes()
 
 
