@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         offered = request.headers.get("X-Request-ID", "")
         g.request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
         g.started = time.perf_counter()
+        g.started_monotonic = time.monotonic()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     def log_request(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         if response.status_code < 500 and request.path != "/healthz":
-            outage.OUTAGE.over()
+            outage.OUTAGE.over(g.get("started_monotonic", 0.0))
         log.info(
             "request",
             method=request.method,

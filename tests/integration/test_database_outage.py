@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -60,16 +61,20 @@ def test_graphql_is_503_with_retry_after_too(away: tuple[Any, Lines]) -> None:
     assert lines.events == ["database.unavailable"]
 
 
-def test_the_end_of_an_outage_is_logged_once() -> None:
+def test_the_end_of_an_outage_is_logged_once_by_a_request_that_began_after_it() -> None:
     lines = Lines()
     watch = outage.Outage()
     original, outage.log = outage.log, lines
     try:
-        watch.over()  # no outage: nothing to say
+        watch.over(time.monotonic())  # no outage: nothing to say
+        before = time.monotonic()
         watch.seen(ConnectionError())
         watch.seen(ConnectionError())
-        watch.over()
-        watch.over()
+        watch.over(before)  # began before the outage: its success proves nothing
+        assert lines.events == ["database.unavailable"]
+        after = time.monotonic()
+        watch.over(after)
+        watch.over(after)
     finally:
         outage.log = original
     assert lines.events == ["database.unavailable", "database.back"]

@@ -45,11 +45,16 @@ class Outage:
             self._since = time.monotonic()
         log.warning("database.unavailable", error_type=type(error).__name__)
 
-    def over(self) -> None:
-        if self._since is None:
+    def over(self, request_started: float) -> None:
+        """A request that began after the outage did was answered: the database is back. One that
+        began before (its work done on a connection the outage had not reached yet) proves nothing."""
+        if self._since is None or request_started <= self._since:
             return
         with self._lock:
-            since, self._since = self._since, None
+            since = self._since
+            if since is None or request_started <= since:
+                return
+            self._since = None
         if since is not None:
             log.info("database.back", seconds=round(time.monotonic() - since, 1))
 
