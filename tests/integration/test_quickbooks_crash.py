@@ -1,12 +1,15 @@
-"""The backfill of 1,000 invoices and their 200 customers by two ``istmo worker`` processes on
+"""The backfill of 300 invoices and their 60 customers by two ``istmo worker`` processes on
 PostgreSQL, one of them SIGKILLed mid-run and another started: QuickBooks (the local fake) ends with
-exactly 200 customers and 1,000 invoices, each record mapped once. A create whose answer the killed
-worker never stored is retried with the same ``requestid``, and QuickBooks replays it."""
+exactly 60 customers and 300 invoices, each record mapped once. A create whose answer the killed
+worker never stored is retried with the same ``requestid``, and QuickBooks replays it: the fake holds
+its answers to the writes after the 100th invoice until the worker is killed, so the kill always
+lands mid-run with creates stored and unanswered."""
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -25,8 +28,9 @@ from tests.integration.test_quickbooks_sync import owner
 from tests.providers.quickbooks import REALM, FakeQuickbooks
 from tests.providers.server import ProviderServer, provider_server  # noqa: F401  (fixture)
 
-CUSTOMERS = 200
-INVOICES = 1000
+CUSTOMERS = 60
+INVOICES = 300
+HOLD_AFTER = 100
 
 
 @pytest.fixture
@@ -83,14 +87,17 @@ def test_a_worker_killed_mid_backfill_leaves_no_duplicate_and_maps_every_record_
     queued = data(service, SYNC, {"full": True}, headers=headers)["syncQuickbooks"]
     assert (queued["customersQueued"], queued["invoicesQueued"]) == (CUSTOMERS, INVOICES)
 
+    fake.hold_after_invoices = HOLD_AFTER
     doomed = workers.start()
     workers.start()
-    wait_until(lambda: len(fake.company(REALM).of("Invoice")) >= INVOICES // 4)
+    wait_until(lambda: fake.held >= 2)  # the workers wait for answers to creates QuickBooks has stored
+    time.sleep(0.5)  # every thread of both: each holds one
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.join(30)
     assert doomed.exitcode == -signal.SIGKILL
     at_kill = len(fake.company(REALM).of("Invoice"))
-    assert at_kill < INVOICES, "the kill should land mid-run"
+    assert HOLD_AFTER <= at_kill < INVOICES, "the kill should land mid-run"
+    fake.release()
     workers.start()
     wait_until(lambda: synced(service) == Counter({"CUSTOMER": CUSTOMERS, "INVOICE": INVOICES}), timeout=600)
 
@@ -105,4 +112,5 @@ def test_a_worker_killed_mid_backfill_leaves_no_duplicate_and_maps_every_record_
     assert {qbo_id for kind, _, qbo_id in rows if kind == "INVOICE"} == set(company.of("Invoice"))
     creates = [r for r in fake.server.requests if r.method == "POST" and r.path.endswith("/invoice")]
     replays = len(creates) - INVOICES
+    assert replays >= 1, "the killed worker's stored, unanswered creates were not sent again"
     print(f"invoices in QuickBooks at the kill: {at_kill}; invoice creates sent: {len(creates)} ({replays} replayed)")

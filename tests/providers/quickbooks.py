@@ -76,6 +76,11 @@ class FakeQuickbooks:
     """How many writes to apply and then answer 502 (the answer lost on the way back)."""
     refresh_delay: float = 0.0
     """Seconds the token endpoint takes to answer a refresh (a storm test widens its window)."""
+    hold_after_invoices: int | None = None
+    """Once this many invoices exist, each write is applied and its answer held until ``release()``
+    (a crash test kills a worker while its creates are stored and unanswered)."""
+    held: int = 0
+    _released: threading.Event = field(default_factory=threading.Event)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Any = field(default_factory=lambda: itertools.count(100))
 
@@ -229,7 +234,17 @@ class FakeQuickbooks:
             if self.lose_answers > 0:
                 self.lose_answers -= 1
                 return Reply(502, b"Bad Gateway")
-            return reply
+            hold = self.hold_after_invoices is not None and len(company.of("Invoice")) >= self.hold_after_invoices
+            if hold:
+                self.held += 1
+        if hold:
+            self._released.wait(60)
+        return reply
+
+    def release(self) -> None:
+        """Answer the held writes, and hold no more."""
+        self.hold_after_invoices = None
+        self._released.set()
 
     def _apply(self, company: Company, entity: str, body: dict[str, Any], operation: str | None) -> Reply:
         objects = company.of(entity)
