@@ -19,7 +19,7 @@ from domain.shared.errors import DomainError
 from domain.shared.model import parse_id
 from domain.tenancy.model import Role
 from entrypoints.config import ConfigurationError, parse_duration
-from entrypoints.cli_common import open_container as _container, run as _handle, tenant as _tenant
+from entrypoints.cli_common import ProgressLine, open_container as _container, run as _handle, tenant as _tenant
 from entrypoints.cli_signatures import signatures as _signatures
 
 
@@ -150,8 +150,10 @@ def files() -> None:
 
 @files.command("gc")
 def files_gc() -> None:
-    """Delete expired temporary files, unreferenced blobs and stale uploads (after a grace period)."""
-    report = _handle(_container(), CollectFileGarbage(actor=None))
+    """Delete expired temporary files, unreferenced blobs and stale uploads (after a grace period).
+    On a terminal, stderr shows how far it is."""
+    with ProgressLine("files gc", changed="removed") as progress:
+        report = _handle(_container(), CollectFileGarbage(actor=None, progress=progress))
     json.dump(
         {
             "expiredFiles": report.expired_files,
@@ -325,31 +327,40 @@ def webhooks_list(
 @webhooks.command("replay")
 @click.argument("event_id", required=False)
 @_selection_options
+@click.option("--all-failed", is_flag=True, help="Every FAILED and DEAD event (narrowed by the other filters).")
 def webhooks_replay(
-    event_id: str | None, provider: str | None, status: str | None, tenant_ref: str | None, since: datetime | None
+    event_id: str | None, provider: str | None, status: str | None, tenant_ref: str | None, since: datetime | None,
+    all_failed: bool,
 ) -> None:
     """Process finished webhook events once more (a new job each; the workers run them): the one
-    EVENT_ID names, or every one the filter picks (e.g. an outage's: --status FAILED --since ...)."""
+    EVENT_ID names, or every one the filter picks (e.g. an outage's: --status FAILED --since ...,
+    or --all-failed). On a terminal, stderr shows how far it is."""
     from application.webhooks.commands import ReplayWebhookEvent
 
     container = _container()
     if event_id is not None:
-        if any(value is not None for value in (provider, status, tenant_ref, since)):
+        if any(value is not None for value in (provider, status, tenant_ref, since)) or all_failed:
             raise click.UsageError("give an EVENT_ID or a filter, not both")
         event = _handle(container, ReplayWebhookEvent(actor=None, event_id=event_id))
         click.echo(f"webhook event {event.id} queued again ({event.provider} {event.provider_event_id})", err=True)
         return
-    if status is None and since is None:
-        raise click.UsageError("name an EVENT_ID, or pick events with --status and/or --since")
+    if all_failed and status is not None:
+        raise click.UsageError("--all-failed picks the FAILED and DEAD events: give it or --status, not both")
+    if status is None and since is None and not all_failed:
+        raise click.UsageError("name an EVENT_ID, or pick events with --status, --since or --all-failed")
     tenant_id = None if tenant_ref is None else _tenant(container, tenant_ref).tenant_id
-    selection = dict(tenant_id=tenant_id, provider=provider, status=status, received_from=_since(since))
-    ids = [event.id for event in _webhook_events(container, None, None, **selection)]
-    for done, found in enumerate(ids, start=1):
-        _handle(container, ReplayWebhookEvent(actor=None, event_id=found))
-        if done % 100 == 0 or done == len(ids):
-            click.echo(f"replayed {done}/{len(ids)}", err=True)
-    if not ids:
-        click.echo("no event matches", err=True)
+    selection = dict(tenant_id=tenant_id, provider=provider, received_from=_since(since))
+    statuses = ("FAILED", "DEAD") if all_failed else (status,)
+    ids = [
+        event.id for wanted in statuses for event in _webhook_events(container, None, None, status=wanted, **selection)
+    ]
+    with ProgressLine("webhooks replay", checked="replayed") as progress:
+        for done, found in enumerate(ids, start=1):
+            _handle(container, ReplayWebhookEvent(actor=None, event_id=found))
+            progress(done, len(ids))
+    click.echo(f"replayed {len(ids)}/{len(ids)}" if ids else "no event matches", err=True)
+
+
 @main.group("secrets")
 def secrets_group() -> None:
     """The keys that seal provider tokens and secrets at rest (ISTMO_SECRET_KEYS)."""
@@ -368,13 +379,16 @@ def secrets_rotate() -> None:
     """Reseal every sealed column under the primary (first) key of ISTMO_SECRET_KEYS.
 
     Prints one JSON object: rows resealed per column, and the keys of rows none of the keys
-    opens (left untouched; the command then exits with status 1). Never a secret.
+    opens (left untouched; the command then exits with status 1). Never a secret. On a terminal,
+    stderr shows how far it is.
     """
     from adapters.db.secrets import rotate_sealed_columns
 
     container = _container()
     try:
-        report = rotate_sealed_columns(container.engine(), container.secret_box())
+        with ProgressLine("secrets rotate", changed="resealed") as progress:
+            watched = {"progress": progress} if progress.live else {}  # the total is counted for a watcher only
+            report = rotate_sealed_columns(container.engine(), container.secret_box(), **watched)
     finally:
         container.shutdown_resources()
     json.dump(

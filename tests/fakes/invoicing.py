@@ -229,9 +229,22 @@ class FakeCreditNoteRepository(_Bound):
         note = self._state.credit_notes.get(credit_note_id)
         return note if note is not None and note.tenant_id == self._tenant_id else None
 
-    def by_pac_document_id(self, document_id: str) -> CreditNote | None:
+    def by_pac_document_id(self, document_id: str, *, for_update: bool = False) -> CreditNote | None:
+        """As SqlAlchemyCreditNoteRepository's (units of work on the fakes run one at a time: nothing
+        to lock)."""
         found = sorted((n for n in self._mine() if n.pac_document_id == document_id), key=lambda n: n.created_at)
         return found[0] if found else None
+
+    def awaiting_pac(self, *, cutoff: datetime, limit: int) -> list[tuple[str, str]]:
+        waiting = sorted(
+            (
+                n for n in self._mine()
+                if n.pac_document_id is not None and str(n.legal_status) in ("NONE", "PAC_AUTHORIZED")
+                and (n.authorized_at or n.created_at) <= cutoff
+            ),
+            key=lambda n: (n.created_at, n.id),
+        )
+        return [(n.id, n.pac_document_id) for n in waiting[:limit] if n.pac_document_id is not None]
 
     def _mine(self) -> list[CreditNote]:
         return [n for n in self._state.credit_notes.values() if n.tenant_id == self._tenant_id]

@@ -121,3 +121,28 @@ def test_credit_notes_reduce_the_balance_and_show_on_the_statement(api: Any, acm
     text = flat_text(pdf_of(api, "acme", file))
     assert "Antigüedad de saldos al 30/11/2026" in text
     assert "NC-000001" in text and "Precio corregido" in text and "Cemento gris 42.5 kg" in text
+
+
+def test_new_invoices_and_quotes_take_the_profiles_currency_unless_they_name_one(
+    api: Any, acme: dict[str, str]
+) -> None:
+    create = """mutation($i: CreateInvoiceInput!) { createInvoice(input: $i) {
+      invoice { id currency } error { code message field } } }"""
+    quote = """mutation($q: CreateQuoteInput!) { createQuote(input: $q) { quote { currency } error { code message field } } }"""
+    lines = [{"description": "Cemento gris 42.5 kg", "quantity": "1", "unitPrice": "8.50", "taxRate": 7}]
+    document = {"clientName": "Ana Pérez", "lines": lines}
+    assert ok(api, acme, create, "createInvoice", i=document)["invoice"]["currency"] == "USD"  # no profile yet
+    ok(api, acme, UPDATE_PROFILE, "updateTenantProfile", input={**INPUT, "currency": "PAB"})
+
+    invoice = ok(api, acme, create, "createInvoice", i=document)["invoice"]
+    assert invoice["currency"] == "PAB"
+    assert ok(api, acme, create, "createInvoice", i={**document, "currency": None})["invoice"]["currency"] == "PAB"
+    assert ok(api, acme, create, "createInvoice", i={**document, "currency": "USD"})["invoice"]["currency"] == "USD"
+    assert ok(api, acme, quote, "createQuote", q=document)["quote"]["currency"] == "PAB"
+    assert ok(api, acme, quote, "createQuote", q={**document, "currency": "USD"})["quote"]["currency"] == "USD"
+    note = ok(api, acme, CREATE_NOTE, "createCreditNote", input={"invoiceId": invoice["id"], "full": True, "reason": "x"})
+    assert note["invoice"]["balance"] == "0.00"
+    assert ok(api, acme, "query($id: ID!) { getCreditNoteById(id: $id) { creditNote { currency } error { code } } }",
+              "getCreditNoteById", id=note["creditNote"]["id"])["creditNote"]["currency"] == "PAB"
+    for wrong in ("", "EUR"):
+        refused(api, acme, create, "createInvoice", "INVALID_INPUT", "currency", i={**document, "currency": wrong})

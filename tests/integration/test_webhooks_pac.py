@@ -30,6 +30,7 @@ from tests.integration.webhooks_helpers import count, events, make_jobs_due, pro
 from tests.providers.server import ProviderServer, Recorded, Reply, provider_server  # noqa: F401 - fixture
 
 PDF = b"%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+XML = b'<?xml version="1.0" encoding="UTF-8"?>\n<rFE xmlns="http://dgi-fep.mef.gob.pa"><dVerForm>1.00</dVerForm></rFE>\n'
 SECRET = "alanube-shared-secret"
 API_KEY = "alanube-api-key-123"
 
@@ -41,8 +42,9 @@ class Alanube:
         self.server = server
         self.documents: dict[str, dict[str, Any]] = {}
         self.failures = 0
-        server.route("GET", r"/pan/v1/invoices/(?P<id>[^/]+)", self._document)
+        server.route("GET", r"/pan/v1/(?:invoices|credit-notes)/(?P<id>[^/]+)", self._document)
         server.route("GET", r"/pdf/(?P<id>[^/]+)\.pdf", self._pdf)
+        server.route("GET", r"/xml/(?P<id>[^/]+)\.xml", self._xml)
 
     def authorise(self, document_id: str, status: str = "PAC_AUTHORIZED") -> None:
         self.documents[document_id] = {
@@ -67,8 +69,12 @@ class Alanube:
     def _pdf(self, request: Recorded) -> Reply:
         return Reply(200, PDF, {"Content-Type": "application/pdf"})
 
+    def _xml(self, request: Recorded) -> Reply:
+        return Reply(200, XML, {"Content-Type": "application/xml"})
+
     def fetches(self) -> list[Recorded]:
-        return self.server.received("GET", r"/pan/v1/invoices/.+")
+        """The documents asked for: invoices and credit notes."""
+        return self.server.received("GET", r"/pan/v1/(?:invoices|credit-notes)/.+")
 
 
 @pytest.fixture
@@ -111,14 +117,26 @@ def invoice_row(service: Service, invoice_id: str) -> dict[str, Any]:
         return dict(connection.execute(select(invoices).where(invoices.c.id == invoice_id)).mappings().one())
 
 
-def pdf_files(service: Service, invoice_id: str) -> list[dict[str, Any]]:
+def kept_files(service: Service, entity_id: str, mime: str, entity_type: str = "INVOICE") -> list[dict[str, Any]]:
+    """The files of this ``mime`` linked to the document (the PAC's PDF or XML)."""
     with service.container.engine().connect() as connection:
         rows = connection.execute(
-            select(files.c.id, files.c.sha256, files.c.mime, files.c.status)
+            select(files.c.id, files.c.sha256, files.c.mime, files.c.status, files.c.name)
             .join(file_entities, file_entities.c.file_id == files.c.id)
-            .where(file_entities.c.entity_type == "INVOICE", file_entities.c.entity_id == invoice_id)
+            .where(
+                file_entities.c.entity_type == entity_type, file_entities.c.entity_id == entity_id,
+                files.c.mime == mime,
+            )
         ).mappings()
         return [dict(row) for row in rows]
+
+
+def pdf_files(service: Service, invoice_id: str) -> list[dict[str, Any]]:
+    return kept_files(service, invoice_id, "application/pdf")
+
+
+def xml_files(service: Service, invoice_id: str) -> list[dict[str, Any]]:
+    return kept_files(service, invoice_id, "application/xml")
 
 
 # --- the flow ------------------------------------------------------------------------------------
@@ -145,19 +163,21 @@ def test_an_authorisation_is_applied_its_document_fetched_and_its_pdf_kept(pac: 
     assert fetch.header("Authorization") == f"Bearer {API_KEY}"
     [pdf] = pdf_files(pac, invoice_id)
     assert (pdf["sha256"], pdf["mime"], pdf["status"]) == (hashlib.sha256(PDF).hexdigest(), "application/pdf", "READY")
+    [xml] = xml_files(pac, invoice_id)  # the DGI's signed XML, kept beside it
+    assert (xml["sha256"], xml["status"], xml["name"]) == (hashlib.sha256(XML).hexdigest(), "READY", "Factura F-000001 (PAC).xml")
 
     alanube.authorise("doc-1", "DGI_AUTHORIZED")
     notify(pac, {"id": "doc-1", "legalStatus": "DGI_AUTHORIZED"})
     notify(pac, {"id": "doc-1", "legalStatus": "DGI_AUTHORIZED"})  # Alanube sends it twice
     run_jobs(pac)
     assert invoice_row(pac, invoice_id)["legal_status"] == "DGI_AUTHORIZED"
-    assert len(events(pac)) == 2 and len(pdf_files(pac, invoice_id)) == 1 and len(blobs(pac)) == 1
+    assert len(events(pac)) == 2 and len(pdf_files(pac, invoice_id)) == 1 and len(blobs(pac)) == 2
     # a late PAC_AUTHORIZED replayed after DGI_AUTHORIZED changes nothing
     first = events(pac)[0]
     pac.container.bus().handle(ReplayWebhookEvent(actor=None, event_id=first["id"]))
     run_jobs(pac)
     assert invoice_row(pac, invoice_id)["legal_status"] == "DGI_AUTHORIZED"
-    assert len(pdf_files(pac, invoice_id)) == 1 and count(pac, "files") == 1
+    assert len(pdf_files(pac, invoice_id)) == 1 and count(pac, "files") == 2
 
 
 def test_a_rejection_is_terminal_and_needs_no_document(pac: Service, alanube: Alanube) -> None:
@@ -195,7 +215,8 @@ def test_webhook_retry_and_poller_racing_leave_one_pdf(pac: Service, alanube: Al
     for thread in threads:
         thread.join()
     assert errors == []
-    assert len(pdf_files(pac, invoice_id)) == 1 and count(pac, "files") == 1 and len(blobs(pac)) == 1
+    assert len(pdf_files(pac, invoice_id)) == 1 and len(xml_files(pac, invoice_id)) == 1
+    assert count(pac, "files") == 2 and len(blobs(pac)) == 2
     assert invoice_row(pac, invoice_id)["legal_status"] == "PAC_AUTHORIZED"
 
 

@@ -1,8 +1,9 @@
-"""The PAC's API (Alanube, Panama): fetch a document's state and download its authorised PDF.
+"""The PAC's API (Alanube, Panama): fetch a document's state and download its authorised PDF and XML.
 
-``GET {base}/pan/v1/invoices/{id}?idCompany=...&documents=pdf`` with ``Authorization: Bearer
-<api key>`` answers ``{document: {id, legalStatus, cufe, pdf, xml, qr, authorizationProtocol,
-authorizationDate?, ...}}``; ``pdf`` is a short-lived URL, downloaded at once. Timeouts, 5xx and
+``GET {base}/pan/v1/invoices/{id}?idCompany=...&documents=pdf`` (a credit note's at
+``/pan/v1/credit-notes/{id}``) with ``Authorization: Bearer <api key>`` answers ``{document: {id,
+legalStatus, cufe, pdf, xml, qr, authorizationProtocol, authorizationDate?, ...}}``; ``pdf`` and
+``xml`` are short-lived URLs, downloaded at once. Timeouts, 5xx and
 429 are ``PacUnavailable`` (retried by the job), other 4xx ``PacRefused``. Error texts name the
 status and path only: never the key, never a document URL (it is a credential while it lives).
 """
@@ -15,9 +16,10 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from application.invoicing.pac import PacDocument, PacRefused, PacUnavailable
+from application.invoicing.pac import PacDocument, PacDocumentKind, PacRefused, PacUnavailable
 
 _RETRY = frozenset({408, 425, 429, 500, 502, 503, 504})
+_COLLECTION = {PacDocumentKind.INVOICE: "invoices", PacDocumentKind.CREDIT_NOTE: "credit-notes"}
 
 
 class AlanubePacClient:
@@ -26,8 +28,10 @@ class AlanubePacClient:
         self._timeout = timeout
         self._session = session or requests.Session()
 
-    def document(self, *, api_key: str, company_id: str, document_id: str) -> PacDocument:
-        path = f"/pan/v1/invoices/{quote(document_id, safe='')}"
+    def document(
+        self, *, api_key: str, company_id: str, document_id: str, kind: PacDocumentKind = PacDocumentKind.INVOICE
+    ) -> PacDocument:
+        path = f"/pan/v1/{_COLLECTION[kind]}/{quote(document_id, safe='')}"
         try:
             response = self._session.get(
                 self._base + path,
@@ -50,6 +54,7 @@ class AlanubePacClient:
             legal_status=_str(document.get("legalStatus")),
             cufe=_str(document.get("cufe")),
             pdf_url=_str(document.get("pdf")),
+            xml_url=_str(document.get("xml")),
             qr_url=_str(document.get("qr")),
             authorization_protocol=_str(document.get("authorizationProtocol")),
             authorized_at=_when(document.get("authorizationDate") or document.get("authorizedAt")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Column, ColumnElement, Select, Table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,17 @@ class TenantRepository(Generic[A]):
         self._session = session
         self._tenant_id = tenant_id
         self._seen = seen
+
+    def _locked(self, statement: Select[Any], touch: Column[Any], *where: ColumnElement[bool]) -> Select[Any]:
+        """``statement``, reading rows of ``touch``'s table, made to lock them until the transaction
+        ends: ``FOR UPDATE`` where the database has row locks. SQLite has none: a no-op write of the
+        rows ``where`` picks (``touch`` set to itself) takes its write lock first, so a concurrent
+        change waits and then reads this one's result."""
+        table = touch.table
+        if self._session.get_bind().dialect.name != "sqlite":
+            return statement.with_for_update(of=table)
+        self._session.execute(update(table).where(*where).values({touch.name: touch}))
+        return statement
 
     def _own(self, aggregate: A, verb: str) -> A:
         if aggregate.tenant_id != self._tenant_id:  # type: ignore[attr-defined]

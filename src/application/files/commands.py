@@ -8,6 +8,7 @@ from datetime import timedelta
 from application.files.staging import StagedBlob
 from application.files.views import EntityRef, FileFilter, FileView
 from application.shared.messages import Command, Query
+from application.shared.progress import Progress, no_progress
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +76,10 @@ class CreateFile(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CollectFileGarbage(Command):
-    """Delete expired temporary files, blobs no row references and stale staging objects."""
+    """Delete expired temporary files, blobs no row references and stale staging objects;
+    ``progress`` hears of every file, blob and staging object checked (``istmo files gc``)."""
+
+    progress: Progress = field(default=no_progress, compare=False, repr=False)
 
 
 # --- queries ----------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from application.files.views import (
 from application.shared.actors import tenant_actor
 from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, UnitOfWorkFactory
+from application.shared.progress import Progress
 from domain.files.model import (
     ChecksumMismatch,
     EntityType,
@@ -287,25 +288,32 @@ class CollectFileGarbageHandler:
 
     def __call__(self, cmd: CollectFileGarbage, uow: FilesUnitOfWork) -> GarbageReport:
         now = self._clock.now()
+        tally = _Tally(cmd.progress)
         with uow:
             tenant_ids = uow.tenants.all_ids()
-        expired = sum(self._delete_expired(tenant_id, now) for tenant_id in tenant_ids)
+        expired = sum(self._delete_expired(tenant_id, now, tally) for tenant_id in tenant_ids)
         cutoff = now - self._policy.gc_grace
+        blobs = list(self._storage.list_blobs())
+        staging = list(self._storage.list_staged())
+        tally.total = tally.checked + len(blobs) + len(staging)  # known once the expired files are done
         orphans = 0
-        for blob in list(self._storage.list_blobs()):
+        for blob in blobs:
             tenant_id, _, sha256 = blob.key.partition("/")
-            if blob.modified_at <= cutoff and _delete_blob_if_unreferenced(
+            removed = blob.modified_at <= cutoff and _delete_blob_if_unreferenced(
                 self._uow_factory(tenant_id), self._storage, tenant_id, sha256
-            ):
-                orphans += 1
+            )
+            orphans += removed
+            tally.count(removed=removed)
         stale = 0
-        for staged in list(self._storage.list_staged()):
-            if staged.modified_at <= cutoff:
+        for staged in staging:
+            removed = staged.modified_at <= cutoff
+            if removed:
                 self._storage.discard_staged(staged.key)
                 stale += 1
+            tally.count(removed=removed)
         return GarbageReport(expired_files=expired, orphan_blobs=orphans, stale_staging=stale)
 
-    def _delete_expired(self, tenant_id: str, now: datetime) -> int:
+    def _delete_expired(self, tenant_id: str, now: datetime, tally: _Tally) -> int:
         deleted = 0
         while True:
             uow = self._uow_factory(tenant_id)
@@ -314,13 +322,30 @@ class CollectFileGarbageHandler:
                 for candidate in batch:
                     uow.files.lock_content(candidate.sha256)
                     file = uow.files.get(candidate.id)  # re-read: kept or deleted meanwhile?
-                    if file is not None and file.is_expired(now):
+                    removed = file is not None and file.is_expired(now)
+                    if file is not None and removed:
                         file.delete()
                         uow.files.delete(file)
                         deleted += 1
+                    tally.count(removed=removed)
                 uow.commit()
             if len(batch) < 200:
                 return deleted
+
+
+class _Tally:
+    """What the collector has checked and removed so far, told to its ``Progress`` as it goes."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self.checked = 0
+        self.removed = 0
+        self.total: int | None = None
+
+    def count(self, *, removed: bool) -> None:
+        self.checked += 1
+        self.removed += removed
+        self._progress(self.checked, self.total, self.removed)
 
 
 # --- queries ----------------------------------------------------------------------------

@@ -48,7 +48,8 @@ class CreateInvoice(Command):
     """Issue an invoice to a registered client (``client_id``) or to an ad-hoc party
     (``client_name``, optional RUC/DV and emails). Without ``number`` the tenant's counter gives
     the next one (F-000001, ...). ``issue_date`` defaults to today, ``due_date`` to the issue date
-    plus the tenant's payment terms (its fiscal profile; none: the issue date)."""
+    plus the tenant's payment terms (its fiscal profile; none: the issue date), ``currency`` to the
+    profile's (none: USD)."""
 
     lines: tuple[LineInput, ...]
     number: str | None = None
@@ -59,7 +60,7 @@ class CreateInvoice(Command):
     ad_hoc_emails: tuple[str, ...] = ()
     issue_date: date | None = None
     due_date: date | None = None
-    currency: str = "USD"
+    currency: str | None = None
     pac_document_id: str | None = None
 
 
@@ -82,7 +83,7 @@ class VoidInvoice(Command):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateQuote(Command):
     """Like ``CreateInvoice``; without ``number`` the counter gives COT-000001, ... and
-    ``valid_until`` defaults to 30 days after the issue date."""
+    ``valid_until`` defaults to 30 days after the issue date, ``currency`` to the tenant profile's."""
 
     lines: tuple[LineInput, ...]
     number: str | None = None
@@ -93,7 +94,7 @@ class CreateQuote(Command):
     ad_hoc_emails: tuple[str, ...] = ()
     issue_date: date | None = None
     valid_until: date | None = None
-    currency: str = "USD"
+    currency: str | None = None
 
 
 # --- queries ----------------------------------------------------------------------------

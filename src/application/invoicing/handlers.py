@@ -43,6 +43,7 @@ from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, DuplicateEntry
 from domain.invoicing.clients import BillTo, Client, ClientDetails, TaxpayerType
 from domain.invoicing.errors import DuplicateNumber, InvalidDateRange
+from domain.invoicing.issuer import default_currency
 from domain.invoicing.invoices import Invoice, LegalStatus, Payment, PaymentMethod, invoice_number
 from domain.invoicing.lines import DocumentLine
 from domain.invoicing.quotes import Quote, quote_number
@@ -276,6 +277,11 @@ class FindClientsHandler:
 # --- invoices ---------------------------------------------------------------------------------
 
 
+def _currency(given: str | None) -> Currency | None:
+    """The currency a request names (checked before anything is read), or ``None``: the default."""
+    return None if given is None else Currency.parse(given)
+
+
 class CreateInvoiceHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -285,7 +291,7 @@ class CreateInvoiceHandler:
         now = self._clock.now()
         today = business_date(now)
         issue_date = cmd.issue_date or today
-        currency = Currency.parse(cmd.currency)
+        currency = _currency(cmd.currency)
         number = _number(cmd.number)
         with uow:
             bill_to = _bill_to(uow, cmd)
@@ -301,7 +307,7 @@ class CreateInvoiceHandler:
                 bill_to=bill_to,
                 issue_date=issue_date,
                 due_date=cmd.due_date or issue_date + terms,
-                currency=currency,
+                currency=currency if currency is not None else default_currency(profile),
                 lines=cmd.lines,
                 pac_document_id=cmd.pac_document_id,
                 created_by=actor.user_id,
@@ -410,7 +416,7 @@ class CreateQuoteHandler:
         now = self._clock.now()
         today = business_date(now)
         issue_date = cmd.issue_date or today
-        currency = Currency.parse(cmd.currency)
+        currency = _currency(cmd.currency)
         number = _number(cmd.number)
         with uow:
             bill_to = _bill_to(uow, cmd)
@@ -424,7 +430,7 @@ class CreateQuoteHandler:
                 bill_to=bill_to,
                 issue_date=issue_date,
                 valid_until=cmd.valid_until or issue_date + QUOTE_VALIDITY,
-                currency=currency,
+                currency=currency if currency is not None else default_currency(uow.tenant_profile.get()),
                 lines=cmd.lines,
                 created_by=actor.user_id,
                 now=now,

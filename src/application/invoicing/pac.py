@@ -1,11 +1,13 @@
-"""The PAC (Alanube) side of invoicing: settings, webhook verification, and keeping an invoice in
-step with the PAC (legal status, CUFE, QR, authorisation protocol, the authorised PDF).
+"""The PAC (Alanube) side of invoicing: settings, webhook verification, and keeping an invoice or a
+credit note in step with the PAC (legal status, CUFE, QR, authorisation protocol, the authorised
+PDF and XML).
 
 Three ways lead to ``SyncPacDocument``: the PAC's webhook (``POST /webhooks/pac/{company_id}``,
 through the inbox), a retry or replay of it, and the polling fallback (``pac.poll`` finds invoices
-still waiting after ``ISTMO_PAC_POLL_AFTER`` and queues a ``pac.sync`` for each). They may run at
-once: the legal status only moves forward (``Invoice.apply_legal_status``), and the PDF is kept
-through ``FileKeeper``, whose SHA-256 dedupe under the content lock leaves one file and one blob
+and credit notes still waiting after ``ISTMO_PAC_POLL_AFTER`` and queues a ``pac.sync`` for each).
+They may run at once: the document is locked while it changes, its legal status only moves
+forward (``ElectronicFiscalDocument.apply_legal_status``), and the PDF and XML are kept through
+``FileKeeper``, whose SHA-256 dedupe under the content lock leaves one file and one blob each
 whoever gets there first.
 """
 
@@ -13,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 import structlog
@@ -35,6 +39,7 @@ from application.webhooks.ports import SignatureRejected, WebhookOutcome
 from application.webhooks.views import WebhookEventView
 from domain.files.model import EntityType
 from domain.jobs.model import Job
+from domain.invoicing.credit_notes import CreditNote
 from domain.invoicing.invoices import Invoice, LegalStatus
 from domain.shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.tenancy.model import Actor, Role
@@ -75,12 +80,20 @@ class PacPolicy:
 # --- the PAC's API -------------------------------------------------------------------------------
 
 
+class PacDocumentKind(StrEnum):
+    """What the PAC certifies: its API keeps each kind under its own path."""
+
+    INVOICE = "INVOICE"
+    CREDIT_NOTE = "CREDIT_NOTE"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PacDocument:
     document_id: str
     legal_status: str | None
     cufe: str | None = None
     pdf_url: str | None = None
+    xml_url: str | None = None
     qr_url: str | None = None
     authorization_protocol: str | None = None
     authorized_at: datetime | None = None
@@ -105,8 +118,11 @@ class PacRefused(Exception):
 
 
 class PacClient(Protocol):
-    def document(self, *, api_key: str, company_id: str, document_id: str) -> PacDocument:
-        """``GET /pan/v1/invoices/{id}?idCompany=&documents=pdf``; raises PacUnavailable, PacRefused."""
+    def document(
+        self, *, api_key: str, company_id: str, document_id: str, kind: PacDocumentKind = PacDocumentKind.INVOICE
+    ) -> PacDocument:
+        """``GET /pan/v1/invoices/{id}`` (or ``/credit-notes/{id}``) ``?idCompany=&documents=pdf``;
+        raises PacUnavailable, PacRefused."""
         ...
 
     def download(self, url: str, *, max_bytes: int) -> bytes:
@@ -175,11 +191,12 @@ class PacSynced:
     legal_status: LegalStatus | None
     file_id: str | None  # the authorised PDF, when there is one
     credit_note_id: str | None = None  # the credit note it matched instead of an invoice
+    xml_file_id: str | None = None  # the authorised XML, when there is one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueStalePacDocuments(Command):
-    """The poller: queue a ``pac.sync`` for each invoice still waiting on the PAC."""
+    """The poller: queue a ``pac.sync`` for each invoice and credit note still waiting on the PAC."""
 
     slot: str
 
@@ -363,80 +380,52 @@ class SyncPacDocumentHandler:
         with uow:
             stored = uow.pac_settings.get(actor.tenant_id)
             settings = None if stored is None else _snapshot(stored)
-            invoice = uow.invoices.by_pac_document_id(document_id, for_update=True)
-            if invoice is None:  # a credit note's notice, or nobody's
-                note = uow.credit_notes.by_pac_document_id(document_id)
-                if note is None:
-                    return PacSynced(invoice_id=None, legal_status=None, file_id=None)
-                if cmd.notice_status is not None:
-                    note.apply_legal_status(cmd.notice_status, cufe=cmd.cufe, message=cmd.message)
-                uow.commit()
-                note_status = LegalStatus(note.legal_status)
-            else:
-                before = LegalStatus(invoice.legal_status)
-                if cmd.notice_status is not None:
-                    invoice.apply_legal_status(cmd.notice_status, cufe=cmd.cufe, message=cmd.message)
-                status = LegalStatus(invoice.legal_status)
-                self._queue_sending(uow, settings, invoice, before)
-                uow.commit()
-                invoice_id, number = invoice.id, invoice.number
-        if invoice is None:
-            return self._sync_credit_note(uow, settings, document_id, note_status)
+            found = _certified(uow, document_id)
+            if found is None:
+                return PacSynced(invoice_id=None, legal_status=None, file_id=None)
+            before = LegalStatus(found.document.legal_status)
+            if cmd.notice_status is not None:
+                found.document.apply_legal_status(cmd.notice_status, cufe=cmd.cufe, message=cmd.message)
+            status = LegalStatus(found.document.legal_status)
+            self._queue_sending(uow, settings, found, before)
+            uow.commit()
+            kind, entity_id, number = found.kind, found.document.id, found.number
         if status not in AUTHORISED and cmd.notice_status is not None:
-            return PacSynced(invoice_id=invoice_id, legal_status=status, file_id=None)
+            return _synced(kind, entity_id, status)
         if settings is None:
             raise PermanentJobError("the PAC is not configured for this tenant (no company id)")
-        document = self._fetch(settings, document_id)
+        answer = self._fetch(settings, document_id, kind)
         with uow:
-            invoice = uow.invoices.by_pac_document_id(document_id, for_update=True)
-            if invoice is None:
-                raise TransientJobError("the invoice changed while the PAC was asked; trying again")
-            before = LegalStatus(invoice.legal_status)
-            if document.legal_status:
-                invoice.apply_legal_status(document.legal_status, cufe=document.cufe, message=document.message)
-            invoice.record_authorization(
-                cufe=document.cufe,
-                qr_url=document.qr_url,
-                authorization_protocol=document.authorization_protocol,
-                authorized_at=document.authorized_at,
+            found = _certified(uow, document_id)
+            if found is None or found.kind is not kind or found.document.id != entity_id:
+                raise TransientJobError("the document changed while the PAC was asked; trying again")
+            before = LegalStatus(found.document.legal_status)
+            if answer.legal_status:
+                found.document.apply_legal_status(answer.legal_status, cufe=answer.cufe, message=answer.message)
+            found.document.record_authorization(
+                cufe=answer.cufe,
+                qr_url=answer.qr_url,
+                authorization_protocol=answer.authorization_protocol,
+                authorized_at=answer.authorized_at,
             )
-            status = LegalStatus(invoice.legal_status)
-            self._queue_sending(uow, settings, invoice, before)
+            status = LegalStatus(found.document.legal_status)
+            self._queue_sending(uow, settings, found, before)
             uow.commit()
-        file_id = None
-        if status in AUTHORISED and document.pdf_url:
-            file_id = self._keep_pdf(uow, actor, invoice_id, number, document.pdf_url)
-        return PacSynced(invoice_id=invoice_id, legal_status=status, file_id=file_id)
+        if status not in AUTHORISED:
+            return _synced(kind, entity_id, status)
+        entity = EntityRef(_ENTITY[kind], entity_id)
+        name = f"{_TITLE[kind]} {number.replace('/', '-')} (PAC)"
+        pdf = self._keep(uow, actor, entity, f"{name}.pdf", answer.pdf_url, what="PDF", looks_like=_is_pdf)
+        xml = self._keep(uow, actor, entity, f"{name}.xml", answer.xml_url, what="XML", looks_like=_is_xml)
+        return _synced(kind, entity_id, status, pdf=pdf, xml=xml)
 
-    def _sync_credit_note(
-        self, uow: PacUnitOfWork, settings: _PacConfig | None, document_id: str, status: LegalStatus
-    ) -> PacSynced:
-        """A credit note the PAC knows by ``document_id`` (its notice already applied, as an
-        invoice's): once authorised, what the PAC says about it (CUFE, QR, protocol) is kept. The
-        PAC is asked outside any transaction."""
-        if status in AUTHORISED and settings is not None:
-            document = self._fetch(settings, document_id)
-            with uow:
-                note = uow.credit_notes.by_pac_document_id(document_id)
-                if note is None:
-                    raise TransientJobError("the credit note changed while the PAC was asked; trying again")
-                if document.legal_status:
-                    note.apply_legal_status(document.legal_status, cufe=document.cufe, message=document.message)
-                note.record_authorization(
-                    cufe=document.cufe, qr_url=document.qr_url,
-                    authorization_protocol=document.authorization_protocol, authorized_at=document.authorized_at,
-                )
-                uow.commit()
-                status = LegalStatus(note.legal_status)
-        else:
-            with uow:
-                note = uow.credit_notes.by_pac_document_id(document_id)
-                if note is None:
-                    raise TransientJobError("the credit note changed while it was read; trying again")
-        return PacSynced(invoice_id=None, legal_status=status, file_id=None, credit_note_id=note.id)
-
-    def _queue_sending(self, uow: PacUnitOfWork, settings: _PacConfig | None, invoice: Invoice, before: LegalStatus) -> None:
-        """Contract E: once, when the invoice first becomes authorised and the tenant asked for it."""
+    def _queue_sending(
+        self, uow: PacUnitOfWork, settings: _PacConfig | None, found: _Certified, before: LegalStatus
+    ) -> None:
+        """Contract E: once, when an invoice first becomes authorised and the tenant asked for it."""
+        if found.kind is not PacDocumentKind.INVOICE:
+            return
+        invoice = found.document
         now_status = LegalStatus(invoice.legal_status)
         if settings is None or not settings.send_authorized_invoice:
             return
@@ -445,10 +434,12 @@ class SyncPacDocumentHandler:
         uow.jobs.enqueue(SEND_JOB, {"invoice_id": invoice.id}, idempotency_key=f"{SEND_JOB}:{invoice.id}",
                          run_at=self._clock.now() + timedelta(seconds=30))
 
-    def _fetch(self, settings: _PacConfig, document_id: str) -> PacDocument:
+    def _fetch(self, settings: _PacConfig, document_id: str, kind: PacDocumentKind) -> PacDocument:
         api_key = self._api_key(settings)
         try:
-            return self._client.document(api_key=api_key, company_id=settings.company_id, document_id=document_id)
+            return self._client.document(
+                api_key=api_key, company_id=settings.company_id, document_id=document_id, kind=kind
+            )
         except PacUnavailable as error:
             raise TransientJobError(f"PAC: {error.reason}", retry_after=error.retry_after) from None
         except PacRefused as error:
@@ -464,27 +455,75 @@ class SyncPacDocumentHandler:
             return self._policy.api_key
         raise PermanentJobError("no PAC API key is configured (tenant apiKey or ISTMO_PAC_API_KEY)")
 
-    def _keep_pdf(self, uow: PacUnitOfWork, actor: Actor, invoice_id: str, number: str, url: str) -> str:
+    def _keep(
+        self, uow: PacUnitOfWork, actor: Actor, entity: EntityRef, name: str, url: str | None, *,
+        what: str, looks_like: Callable[[bytes], bool],
+    ) -> str | None:
+        """The PAC's authorised PDF or XML at ``url`` (None: the PAC gave none), kept as a file of
+        ``entity``; the same bytes again are the same file."""
+        if not url:
+            return None
         try:
-            pdf = self._client.download(url, max_bytes=self._file_policy.max_upload_bytes)
+            content = self._client.download(url, max_bytes=self._file_policy.max_upload_bytes)
         except PacUnavailable as error:
-            raise TransientJobError(f"PAC PDF: {error.reason}", retry_after=error.retry_after) from None
+            raise TransientJobError(f"PAC {what}: {error.reason}", retry_after=error.retry_after) from None
         except PacRefused as error:
-            raise PermanentJobError(f"PAC PDF: {error.reason}") from None
-        if not pdf.startswith(b"%PDF-"):
-            raise PermanentJobError("the PAC's document is not a PDF")
-        staged = stage_chunks(self._storage, [pdf], max_size=self._file_policy.max_upload_bytes)
-        name = f"Factura {number.replace('/', '-')} (PAC).pdf"
-        kept = self._keeper.keep(
-            uow, actor, staged, name=name, entity=EntityRef(EntityType.INVOICE, invoice_id), temporary=False
-        )
-        return kept.id
+            raise PermanentJobError(f"PAC {what}: {error.reason}") from None
+        if not looks_like(content):
+            raise PermanentJobError(f"what the PAC's {what} link gave is not {what}")
+        staged = stage_chunks(self._storage, [content], max_size=self._file_policy.max_upload_bytes)
+        return self._keeper.keep(uow, actor, staged, name=name, entity=entity, temporary=False).id
+
+
+@dataclass(frozen=True, slots=True)
+class _Certified:
+    """The tenant's document the PAC knows by an id (locked for the rest of the transaction)."""
+
+    kind: PacDocumentKind
+    document: Invoice | CreditNote
+
+    @property
+    def number(self) -> str:
+        return self.document.number
+
+
+def _certified(uow: PacUnitOfWork, document_id: str) -> _Certified | None:
+    """The invoice with this PAC document id, else the credit note, locked; None: nobody's."""
+    invoice = uow.invoices.by_pac_document_id(document_id, for_update=True)
+    if invoice is not None:
+        return _Certified(PacDocumentKind.INVOICE, invoice)
+    note = uow.credit_notes.by_pac_document_id(document_id, for_update=True)
+    return None if note is None else _Certified(PacDocumentKind.CREDIT_NOTE, note)
+
+
+def _synced(
+    kind: PacDocumentKind, entity_id: str, status: LegalStatus, *, pdf: str | None = None, xml: str | None = None
+) -> PacSynced:
+    invoice = kind is PacDocumentKind.INVOICE
+    return PacSynced(
+        invoice_id=entity_id if invoice else None, legal_status=status, file_id=pdf,
+        credit_note_id=None if invoice else entity_id, xml_file_id=xml,
+    )
+
+
+_ENTITY = {PacDocumentKind.INVOICE: EntityType.INVOICE, PacDocumentKind.CREDIT_NOTE: EntityType.CREDIT_NOTE}
+_TITLE = {PacDocumentKind.INVOICE: "Factura", PacDocumentKind.CREDIT_NOTE: "Nota de crédito"}
+
+
+def _is_pdf(content: bytes) -> bool:
+    return content.startswith(b"%PDF-")
+
+
+def _is_xml(content: bytes) -> bool:
+    """An XML document (the DGI's signed ``rFE``): markup, not an HTML page the link led to."""
+    start = content.removeprefix(b"\xef\xbb\xbf").lstrip()[:64].lower()
+    return start.startswith(b"<") and not start.startswith((b"<!doctype html", b"<html"))
 
 
 class QueueStalePacDocumentsHandler:
-    """For each tenant with PAC settings: its invoices with a PAC document id still NONE or
-    PAC_AUTHORIZED ``poll_after`` after they were created (or PAC-authorised) get a ``pac.sync``
-    job, one per invoice and poll slot."""
+    """For each tenant with PAC settings: its invoices and credit notes with a PAC document id still
+    NONE or PAC_AUTHORIZED ``poll_after`` after they were created (or PAC-authorised) get a
+    ``pac.sync`` job, one per document and poll slot (at most ``poll_batch`` of each kind a tenant)."""
 
     def __init__(self, clock: Clock, uow_factory: UnitOfWorkFactory[PacUnitOfWork], policy: PacPolicy) -> None:
         self._clock = clock
@@ -499,11 +538,14 @@ class QueueStalePacDocumentsHandler:
         for tenant_id in tenant_ids:
             tenant_uow = self._uow_factory(tenant_id)
             with tenant_uow:
-                waiting = tenant_uow.invoices.awaiting_pac(cutoff=cutoff, limit=self._policy.poll_batch)
-                for invoice_id, document_id in waiting:
+                waiting = [
+                    *tenant_uow.invoices.awaiting_pac(cutoff=cutoff, limit=self._policy.poll_batch),
+                    *tenant_uow.credit_notes.awaiting_pac(cutoff=cutoff, limit=self._policy.poll_batch),
+                ]
+                for entity_id, document_id in waiting:
                     tenant_uow.jobs.enqueue(
                         SYNC_JOB, {"document_id": document_id},
-                        idempotency_key=f"{SYNC_JOB}:{invoice_id}:{cmd.slot}",
+                        idempotency_key=f"{SYNC_JOB}:{entity_id}:{cmd.slot}",
                     )
                 tenant_uow.commit()
             queued += len(waiting)
@@ -547,18 +589,20 @@ class PacWebhookProcessor:
                 message=text(body, "message", max_length=2000),
             )
         )
+        kept = "".join(
+            f", {what} {file_id}" for what, file_id in (("PDF", result.file_id), ("XML", result.xml_file_id)) if file_id
+        )
         if result.credit_note_id is not None:
-            return WebhookOutcome.processed(f"credit note {result.credit_note_id} is {result.legal_status}")
+            return WebhookOutcome.processed(f"credit note {result.credit_note_id} is {result.legal_status}{kept}")
         if result.invoice_id is None:
             return WebhookOutcome.unmatched(
                 f"no invoice or credit note has the PAC document id {document_id[:64]!r}"
             )
-        pdf = f", PDF {result.file_id}" if result.file_id else ""
-        return WebhookOutcome.processed(f"invoice {result.invoice_id} is {result.legal_status}{pdf}")
+        return WebhookOutcome.processed(f"invoice {result.invoice_id} is {result.legal_status}{kept}")
 
 
 def sync_job(bus: MessageBus):  # type: ignore[no-untyped-def]
-    """``pac.sync``: the poller's per-invoice job."""
+    """``pac.sync``: the poller's job, one per invoice or credit note."""
 
     def run(job: Job) -> None:
         if job.tenant_id is None or not job.payload.get("document_id"):

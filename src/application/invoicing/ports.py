@@ -177,8 +177,14 @@ class CreditNoteRepository(Protocol):
 
     def get(self, credit_note_id: str) -> CreditNote | None: ...
 
-    def by_pac_document_id(self, document_id: str) -> CreditNote | None:
-        """The tenant's credit note the PAC knows by ``document_id``."""
+    def by_pac_document_id(self, document_id: str, *, for_update: bool = False) -> CreditNote | None:
+        """The tenant's credit note the PAC knows by ``document_id`` (locked, with ``for_update``:
+        until the transaction ends, and read after the lock)."""
+        ...
+
+    def awaiting_pac(self, *, cutoff: datetime, limit: int) -> list[tuple[str, str]]:
+        """(credit note id, PAC document id) of credit notes with a PAC document id still NONE or
+        PAC_AUTHORIZED since before ``cutoff`` (authorised at, else created at), oldest first."""
         ...
 
 

@@ -25,6 +25,7 @@ _WEBSITE = re.compile(r"^(?:https?://)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.
 
 # What a document lacks while the tenant has no fiscal profile, as the document says it.
 MISSING_WITHOUT_PROFILE = ("legalName", "ruc", "dv", "address")
+DEFAULT_CURRENCY = Currency.USD
 
 
 class Province(StrEnum):
@@ -105,7 +106,7 @@ class IssuerDetails:
         website: object = None,
         payment_terms_days: object = 0,
         payment_instructions: object = None,
-        currency: object = "USD",
+        currency: object = DEFAULT_CURRENCY,
     ) -> IssuerDetails:
         kind = TaxpayerType.parse(taxpayer_type)
         if kind is TaxpayerType.CONSUMIDOR_FINAL:
@@ -239,3 +240,9 @@ def _fields(details: IssuerDetails) -> dict[str, object]:
         "payment_instructions": details.payment_instructions,
         "currency": details.currency,
     }
+
+
+def default_currency(profile: TenantProfile | None) -> Currency:
+    """The currency of a new invoice or quote whose request names none: the profile's (USD without
+    a profile). A credit note is always in its invoice's."""
+    return DEFAULT_CURRENCY if profile is None else Currency(profile.currency)

@@ -6,10 +6,10 @@ The reader maps the loaded aggregates to views with the application's own ``cred
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from adapters.db.invoicing.repositories import take_next_value
@@ -17,6 +17,7 @@ from adapters.db.invoicing.tables import credit_notes
 from adapters.db.repository import TenantRepository
 from application.invoicing.views import CreditNoteView, credit_note_view
 from domain.invoicing.credit_notes import CreditNote
+from domain.invoicing.fiscal_documents import LegalStatus
 from domain.invoicing.statements import StatementCredit
 from domain.invoicing.values import Currency
 
@@ -40,11 +41,32 @@ class SqlAlchemyCreditNoteRepository(TenantRepository[CreditNote]):
     def get(self, credit_note_id: str) -> CreditNote | None:
         return self._one(self._select().where(credit_notes.c.id == credit_note_id))
 
-    def by_pac_document_id(self, document_id: str) -> CreditNote | None:
-        statement = (
-            self._select().where(credit_notes.c.pac_document_id == document_id).order_by(credit_notes.c.created_at)
-        )
-        return self._one(statement.limit(1))
+    def by_pac_document_id(self, document_id: str, *, for_update: bool = False) -> CreditNote | None:
+        found = self._session.execute(
+            select(credit_notes.c.id)
+            .where(credit_notes.c.tenant_id == self._tenant_id, credit_notes.c.pac_document_id == document_id)
+            .order_by(credit_notes.c.created_at)
+            .limit(1)
+        ).scalar_one_or_none()
+        if found is None:
+            return None
+        where = (credit_notes.c.id == found, credit_notes.c.tenant_id == self._tenant_id)
+        statement = select(CreditNote).where(*where)
+        return self._one(self._locked(statement, credit_notes.c.number, *where) if for_update else statement)
+
+    def awaiting_pac(self, *, cutoff: datetime, limit: int) -> list[tuple[str, str]]:
+        rows = self._session.execute(
+            select(credit_notes.c.id, credit_notes.c.pac_document_id)
+            .where(
+                credit_notes.c.tenant_id == self._tenant_id,
+                credit_notes.c.pac_document_id.is_not(None),
+                credit_notes.c.legal_status.in_([LegalStatus.NONE, LegalStatus.PAC_AUTHORIZED]),
+                func.coalesce(credit_notes.c.authorized_at, credit_notes.c.created_at) <= cutoff,
+            )
+            .order_by(credit_notes.c.created_at, credit_notes.c.id)
+            .limit(limit)
+        ).all()
+        return [(row.id, row.pac_document_id) for row in rows]
 
     def _select(self) -> Select[Any]:
         return select(CreditNote).where(credit_notes.c.tenant_id == self._tenant_id)

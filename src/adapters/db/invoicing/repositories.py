@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -59,18 +59,8 @@ class SqlAlchemyInvoiceRepository(TenantRepository[Invoice]):
         return self._one(self._select(invoice_id))
 
     def get_for_update(self, invoice_id: str) -> Invoice | None:
-        statement = self._select(invoice_id)
-        if self._session.get_bind().dialect.name == "sqlite":
-            # SQLite has no row locks: a write takes the database's write lock until the end of
-            # the transaction, so a concurrent payment or void waits and then reads this one's result.
-            self._session.execute(
-                update(invoices)
-                .where(invoices.c.id == invoice_id, invoices.c.tenant_id == self._tenant_id)
-                .values(number=invoices.c.number)
-            )
-        else:
-            statement = statement.with_for_update(of=invoices)
-        return self._one(statement)
+        where = (invoices.c.id == invoice_id, invoices.c.tenant_id == self._tenant_id)
+        return self._one(self._locked(select(Invoice).where(*where), invoices.c.number, *where))
 
     def _select(self, invoice_id: str) -> Select[Any]:
         return select(Invoice).where(invoices.c.id == invoice_id, invoices.c.tenant_id == self._tenant_id)

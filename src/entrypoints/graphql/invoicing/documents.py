@@ -91,7 +91,7 @@ def _document_fields(input: dict[str, Any]) -> dict[str, Any]:
         "client_dv": input.get("client_dv"),
         "ad_hoc_emails": tuple(input.get("ad_hoc_emails") or ()),
         "issue_date": input.get("issue_date"),
-        "currency": input.get("currency") or "USD",
+        "currency": input.get("currency"),  # none: the tenant profile's (USD without one)
         "lines": _lines(input["lines"]),
     }
 
