@@ -341,3 +341,49 @@ def test_nothing_is_queued_for_a_tenant_without_quickbooks(service: Any, fake: F
     invoice(service, actor, client(service, actor))
 
     assert service.container.job_queue().find(kind="quickbooks.push") == []
+
+
+def test_the_backfill_goes_in_batches_and_a_refused_invoice_fails_alone(service: Any, fake: FakeQuickbooks) -> None:
+    actor = owner(service)
+    clients = [client(service, actor, name=f"Cliente {n}", email=f"c{n}@pyme.pa") for n in range(2)]
+    plain = (LineInput(description="Servicio", quantity="1", unit_price="10", tax_rate=7),)
+    refused = service.container.bus().handle(CreateInvoice(
+        actor=actor, client_id=clients[0], issue_date=date(2026, 11, 20), due_date=date(2026, 12, 20),
+        lines=(LineInput(description="Lujo", quantity="1", unit_price="10", tax_rate=15),),
+    ))
+    for n in range(4):
+        service.container.bus().handle(CreateInvoice(
+            actor=actor, client_id=clients[n % 2], issue_date=date(2026, 11, 20), due_date=date(2026, 12, 20), lines=plain,
+        ))
+    connected(service, fake)
+    set_mappings(service, service.headers("acme", role="owner"), codes={**TAX_CODES, "15": "GONE"})
+
+    queued = data(service, SYNC, {"full": True}, headers=service.headers("acme"))["syncQuickbooks"]
+    batches = service.container.job_queue().find(kind="quickbooks.push_batch")
+    run_jobs(service)
+
+    assert (queued["customersQueued"], queued["invoicesQueued"]) == (2, 5)
+    assert sorted(len(job.payload["local_ids"]) for job in batches) == [2, 5], "one batch per kind, not a job per record"
+    assert service.container.job_queue().find(kind="quickbooks.push") == []
+    assert len(objects(fake, "Customer")) == 2 and len(objects(fake, "Invoice")) == 4
+    [failed] = items(service, status="FAILED")
+    assert failed["localId"] == refused.id and failed["errorElement"] == "TaxCodeRef"
+    assert len(items(service, status="SYNCED")) == 6
+    done = service.container.job_queue().find(kind="quickbooks.push_batch")
+    assert {job.status for job in done} == {JobStatus.SUCCEEDED}, "a refused record does not stop or fail its batch"
+
+
+def test_a_429_in_a_batch_puts_the_batch_back_and_keeps_what_it_saved(service: Any, fake: FakeQuickbooks) -> None:
+    actor = owner(service)
+    for n in range(3):
+        client(service, actor, name=f"Cliente {n}", email=f"c{n}@pyme.pa")
+    connected(service, fake)
+    data(service, SYNC, {"full": True}, headers=service.headers("acme"))
+    fake.throttle_after, fake.throttle, fake.retry_after = 1, 1, 42
+
+    run_jobs(service)
+
+    [job] = service.container.job_queue().find(kind="quickbooks.push_batch")
+    assert job.status == JobStatus.QUEUED and "429" in (job.last_error or "")
+    assert len(objects(fake, "Customer")) == 1
+    assert len(items(service, status="SYNCED")) == 1 and len(items(service, status="PENDING")) == 2

@@ -72,6 +72,8 @@ class FakeQuickbooks:
     throttle: int = 0
     """How many API requests to answer 429 (Retry-After: ``retry_after``) before serving again."""
     retry_after: int = 7
+    throttle_after: int = 0
+    """How many API requests to serve before ``throttle`` starts."""
     lose_answers: int = 0
     """How many writes to apply and then answer 502 (the answer lost on the way back)."""
     refresh_delay: float = 0.0
@@ -185,7 +187,9 @@ class FakeQuickbooks:
             if not header.startswith("Bearer ") or self.access.get(header[7:]) != realm:
                 return Reply.json({"fault": {"error": [{"message": "message=AuthenticationFailed; errorCode=003200",
                                                         "code": "3200"}], "type": "AUTHENTICATION"}}, status=401)
-            if self.throttle > 0:
+            if self.throttle_after > 0:
+                self.throttle_after -= 1
+            elif self.throttle > 0:
                 self.throttle -= 1
                 return Reply.json({"Fault": {"Error": [{"Message": "ThrottleExceeded", "code": "003001"}]}},
                                   status=429, headers={"Retry-After": str(self.retry_after)})

@@ -9,6 +9,7 @@ connection errors are ``QboUnavailable``. Reasons name the status and the fault,
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +32,7 @@ class QuickbooksHttpApi:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._timeout = (connect_timeout, read_timeout)
-        self._session = session or requests.Session()
+        self._session = session or _session_for(self.base_url)
 
     def __repr__(self) -> str:
         return f"QuickbooksHttpApi(base_url={self.base_url!r})"
@@ -125,6 +126,17 @@ class QuickbooksHttpApi:
         if payload is None:
             raise QboUnavailable(f"{where}: QuickBooks answered {status} with malformed JSON")
         return payload
+
+
+def _session_for(base_url: str) -> requests.Session:
+    """One session (its connections kept alive) for every call. The environment's proxy and CA
+    settings are read here, once, not on every request (``requests`` reads the whole environment
+    per request otherwise, scanning every variable twice)."""
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.trust_env = False
+    return session
 
 
 def _json(response: requests.Response) -> Any:

@@ -126,6 +126,13 @@ class GetInvoice(Query):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GetInvoices(Query):
+    """Invoices by id, for batch work: ``None`` for an id the tenant has no invoice with."""
+
+    invoice_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FindInvoices(Query):
     filter: InvoiceFilter = field(default_factory=InvoiceFilter)
     sort: InvoiceSort = field(default_factory=InvoiceSort)

@@ -18,6 +18,7 @@ from application.invoicing.commands import (
     GetClients,
     GetClientStatement,
     GetInvoice,
+    GetInvoices,
     GetQuote,
     InvoicingPolicy,
     RegisterInvoicePayment,
@@ -375,6 +376,21 @@ class GetInvoiceHandler:
         if view is None:
             raise NotFound(f"invoice {invoice_id} not found", field="id")
         return view
+
+
+class GetInvoicesHandler:
+    MAX = 500
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def __call__(self, query: GetInvoices, uow: InvoicingUnitOfWork) -> dict[str, InvoiceView | None]:
+        wanted = list(dict.fromkeys(parse_id(invoice_id, field="ids") for invoice_id in query.invoice_ids))
+        if len(wanted) > self.MAX:
+            raise InvalidInput(f"at most {self.MAX} invoices at once, not {len(wanted)}", field="ids")
+        with uow:
+            found = {v.id: v for v in uow.invoice_views.get_many(wanted, today=business_date(self._clock.now()))}
+        return {invoice_id: found.get(invoice_id) for invoice_id in wanted}
 
 
 class FindInvoicesHandler:

@@ -28,6 +28,7 @@ def register(deps: Dependencies) -> Registrations:
             c.RegisterInvoicePayment: h.RegisterInvoicePaymentHandler(clock),
             c.VoidInvoice: h.VoidInvoiceHandler(clock),
             c.GetInvoice: h.GetInvoiceHandler(clock),
+            c.GetInvoices: h.GetInvoicesHandler(clock),
             c.FindInvoices: h.FindInvoicesHandler(clock, policy),
             c.CreateQuote: h.CreateQuoteHandler(clock),
             c.GetQuote: h.GetQuoteHandler(clock),

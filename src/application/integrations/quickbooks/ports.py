@@ -143,11 +143,16 @@ class QuickbooksApi(Protocol):
 class RateGate(Protocol):
     """The per-realm budget shared by every worker: 500 requests a minute, 10 at a time."""
 
-    def acquire(self, realm_id: str) -> str:
-        """A slot for one request (its id); ``QboUnavailable`` with a ``retry_after`` when none is free."""
+    def acquire(self, realm_id: str, *, requests: int = 1) -> str:
+        """A slot (its id) for ``requests`` requests sent one after another, all counted in the
+        minute's budget at once; ``QboUnavailable`` with a ``retry_after`` when no slot is free or
+        the budget cannot take them."""
         ...
 
-    def release(self, realm_id: str, slot: str) -> None: ...
+    def release(self, realm_id: str, slot: str, *, unused: int = 0) -> None:
+        """The slot is free again; ``unused`` of the requests it counted were not sent (given back
+        to the minute's budget if it is still that minute)."""
+        ...
 
 
 # --- stores ------------------------------------------------------------------------------------
@@ -183,6 +188,10 @@ class SyncLinkRepository(Protocol):
     def get(self, link_id: str) -> SyncLink | None: ...
 
     def of(self, kind: SyncKind, local_id: str) -> SyncLink | None: ...
+
+    def of_many(self, kind: SyncKind, local_ids: Sequence[str]) -> dict[str, SyncLink]:
+        """The links of these records, by local id (a record without one is left out)."""
+        ...
 
     def by_qbo_id(self, kind: SyncKind, qbo_id: str) -> SyncLink | None: ...
 
