@@ -83,6 +83,7 @@ def test_a_worker_killed_mid_backfill_leaves_no_duplicate_and_maps_every_record_
     queued = data(service, SYNC, {"full": True}, headers=headers)["syncQuickbooks"]
     assert (queued["customersQueued"], queued["invoicesQueued"]) == (CUSTOMERS, INVOICES)
 
+    fake.write_delay = 0.03  # batches are quick: without it the first worker is done before the second has started
     doomed = workers.start()
     workers.start()
     wait_until(lambda: len(fake.company(REALM).of("Invoice")) >= INVOICES // 4)

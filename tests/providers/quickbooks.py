@@ -20,6 +20,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -77,6 +78,8 @@ class FakeQuickbooks:
     lose_answers: int = 0
     """How many writes to apply and then answer 502 (the answer lost on the way back)."""
     refresh_delay: float = 0.0
+    write_delay: float = 0.0
+    """Seconds each write takes (a crash test keeps its run long enough to be cut mid-way)."""
     """Seconds the token endpoint takes to answer a refresh (a storm test widens its window)."""
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Any = field(default_factory=lambda: itertools.count(100))
@@ -223,6 +226,8 @@ class FakeQuickbooks:
         entity = r.path.split("/")[4].capitalize()
         company = self.company(realm)
         request_id = r.query.get("requestid")
+        if self.write_delay:
+            time.sleep(self.write_delay)
         with self._lock:
             if request_id and request_id in company.replies:
                 status, body = company.replies[request_id]
@@ -330,12 +335,23 @@ class FakeQuickbooks:
             return json.loads(reply.body)["Payment"]
 
     def edit_customer(self, realm: str, customer_id: str, **changes: Any) -> dict[str, Any]:
+        return self.edit(realm, "Customer", customer_id, **changes)
+
+    def edit(self, realm: str, entity: str, qbo_id: str, **changes: Any) -> dict[str, Any]:
+        """An object changed by the accountant in QuickBooks."""
         with self._lock:
-            current = self.company(realm).of("Customer")[customer_id]
+            current = self.company(realm).of(entity)[qbo_id]
             current.update(changes)
             current["SyncToken"] = str(int(current["SyncToken"]) + 1)
             current["MetaData"]["LastUpdatedTime"] = _now()
             return current
+
+    def delete(self, realm: str, entity: str, qbo_id: str) -> None:
+        """Deleted by the accountant: CDC reports it as ``{"Id", "status": "Deleted", "MetaData"}``."""
+        with self._lock:
+            self.company(realm).of(entity)[qbo_id] = {
+                "domain": "QBO", "status": "Deleted", "Id": qbo_id, "MetaData": {"LastUpdatedTime": _now()},
+            }
 
 
 def sign(body: bytes, token: str = VERIFIER_TOKEN) -> str:

@@ -33,6 +33,7 @@ from application.invoicing.commands import (
     GetQuote,
     InvoicingPolicy,
     RegisterInvoicePayment,
+    RemoveInvoicePayment,
     UpdateClient,
     VoidInvoice,
 )
@@ -289,6 +290,20 @@ def test_get_invoices_reads_many_at_once_none_for_another_tenants_and_at_most_50
     assert set(world.bus.handle(GetInvoices(actor=acme, invoice_ids=at_limit)).values()) == {None}
     with refused(world, "INVALID_INPUT", "ids"):
         world.bus.handle(GetInvoices(actor=acme, invoice_ids=(*at_limit, str(uuid.uuid4()))))
+
+
+def test_a_removed_payment_is_owed_again_and_only_once(world: World, acme: Actor, globex: Actor) -> None:
+    made = world.invoice(acme)
+    paid = world.pay(acme, made.id, "1.00").payment
+
+    view = world.bus.handle(RemoveInvoicePayment(actor=acme, invoice_id=made.id, payment_id=paid.id))
+
+    assert list(view.payments) == []
+    assert view.balance == made.total
+    with refused(world, "NOT_FOUND", "paymentId"):
+        world.bus.handle(RemoveInvoicePayment(actor=acme, invoice_id=made.id, payment_id=paid.id))
+    with refused(world, "NOT_FOUND", "invoiceId"):
+        world.bus.handle(RemoveInvoicePayment(actor=globex, invoice_id=made.id, payment_id=paid.id))
 
 
 def test_find_clients_searches_name_and_ruc_ignoring_case_newest_first(world: World, acme: Actor, globex: Actor) -> None:

@@ -75,6 +75,14 @@ class RegisterInvoicePayment(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveInvoicePayment(Command):
+    """Take a payment back (it was deleted where it was recorded: QuickBooks)."""
+
+    invoice_id: str
+    payment_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VoidInvoice(Command):
     invoice_id: str
 

@@ -22,6 +22,7 @@ from application.invoicing.commands import (
     GetQuote,
     InvoicingPolicy,
     RegisterInvoicePayment,
+    RemoveInvoicePayment,
     UpdateClient,
     VoidInvoice,
 )
@@ -346,6 +347,23 @@ class RegisterInvoicePaymentHandler:
             )
             uow.commit()
             return RegisteredPaymentView(invoice=invoice_view(invoice, today), payment=payment_view(payment))
+
+
+class RemoveInvoicePaymentHandler:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def __call__(self, cmd: RemoveInvoicePayment, uow: InvoicingUnitOfWork) -> InvoiceView:
+        tenant_actor(cmd.actor)
+        invoice_id = parse_id(cmd.invoice_id, field="invoiceId")
+        payment_id = parse_id(cmd.payment_id, field="paymentId")
+        with uow:
+            invoice = uow.invoices.get_for_update(invoice_id)
+            if invoice is None:
+                raise NotFound(f"invoice {invoice_id} not found", field="invoiceId")
+            invoice.remove_payment(payment_id)
+            uow.commit()
+            return invoice_view(invoice, business_date(self._clock.now()))
 
 
 class VoidInvoiceHandler:

@@ -26,6 +26,7 @@ def register(deps: Dependencies) -> Registrations:
             c.FindClients: h.FindClientsHandler(policy),
             c.CreateInvoice: h.CreateInvoiceHandler(clock),
             c.RegisterInvoicePayment: h.RegisterInvoicePaymentHandler(clock),
+            c.RemoveInvoicePayment: h.RemoveInvoicePaymentHandler(clock),
             c.VoidInvoice: h.VoidInvoiceHandler(clock),
             c.GetInvoice: h.GetInvoiceHandler(clock),
             c.GetInvoices: h.GetInvoicesHandler(clock),

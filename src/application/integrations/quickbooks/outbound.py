@@ -46,7 +46,14 @@ from application.invoicing.views import ClientView, InvoiceView, PaymentView
 from application.shared.modules import Messages
 from application.shared.ports import Clock, DuplicateEntry
 from domain.integrations.quickbooks.connection import ConnectionStatus, Mappings, MappingsMissing
-from domain.integrations.quickbooks.links import Origin, SyncKind, SyncLink, SyncStatus, ad_hoc_customer_id
+from domain.integrations.quickbooks.links import (
+    EDITED_THERE,
+    Origin,
+    SyncKind,
+    SyncLink,
+    SyncStatus,
+    ad_hoc_customer_id,
+)
 from domain.shared.errors import InvalidInput, NotFound
 from domain.shared.model import parse_id
 
@@ -442,6 +449,8 @@ class _Push:
             )
         if invoice.voided_at is not None and not link.voided:
             link = self._void(link)
+        elif link.fingerprint == EDITED_THERE:
+            link = self._restore(link, invoice)
         elif SyncStatus(link.status) is not SyncStatus.SYNCED:
             now = self._clock.now()
             link = self._save(link.id, lambda l: l.synced(qbo_id=l.qbo_id or "", sync_token=l.sync_token,
@@ -450,6 +459,24 @@ class _Push:
             for payment in invoice.payments:
                 self.payment(payment, invoice, link)
         return link
+
+    def _restore(self, link: SyncLink, invoice: InvoiceView) -> SyncLink:
+        """The invoice was changed in QuickBooks: Istmo's version (the fiscal document) goes again."""
+        if self._mappings is None:
+            raise MappingsMissing("set the QuickBooks mappings (item, income account, tax codes) before invoices can sync")
+        customer = self._customer_of(invoice)
+        if customer is None or customer.qbo_id is None:
+            raise NotFound(f"the client of invoice {invoice.number} is gone")
+        body = bodies.invoice_body(invoice, customer_id=customer.qbo_id, mappings=self._mappings)
+        try:
+            found = self._update(link, "Invoice", {**body, "Id": link.qbo_id})
+        except QboFault as fault:
+            self._failed(link, fault)
+            raise
+        now = self._clock.now()
+        return self._save(
+            link.id, lambda l: l.synced(qbo_id=l.qbo_id or "", sync_token=_token(found), fingerprint=None, now=now)
+        )
 
     def _create_invoice(self, link: SyncLink, body: dict[str, Any]) -> dict[str, Any]:
         try:

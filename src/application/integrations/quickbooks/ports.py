@@ -195,6 +195,11 @@ class SyncLinkRepository(Protocol):
 
     def by_qbo_id(self, kind: SyncKind, qbo_id: str) -> SyncLink | None: ...
 
+    def of_qbo_payment(self, payment_id: str) -> list[SyncLink]:
+        """The links of a QuickBooks Payment: the one sent from here (its ``Id``) and those made from
+        its lines (``{Id}:{invoice Id}``)."""
+        ...
+
     def add(self, link: SyncLink) -> None: ...
 
     def remove_unlinked(self, kind: SyncKind, local_id: str) -> int:

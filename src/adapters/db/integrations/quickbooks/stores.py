@@ -110,6 +110,13 @@ class SqlAlchemySyncLinkRepository:
     def by_qbo_id(self, kind: SyncKind, qbo_id: str) -> SyncLink | None:
         return self._one(qbo_links.c.kind == kind.value, qbo_links.c.qbo_id == qbo_id)
 
+    def of_qbo_payment(self, payment_id: str) -> list[SyncLink]:
+        statement = select(SyncLink).where(
+            qbo_links.c.tenant_id == self._tenant_id, qbo_links.c.kind == SyncKind.PAYMENT.value,
+            or_(qbo_links.c.qbo_id == payment_id, qbo_links.c.qbo_id.startswith(f"{payment_id}:", autoescape=True)),
+        )
+        return list(self._session.scalars(statement.execution_options(populate_existing=True)))
+
     def add(self, link: SyncLink) -> None:
         if link.tenant_id != self._tenant_id:
             raise PermissionError("a sync link of another tenant cannot be added here")
