@@ -387,3 +387,44 @@ def test_a_429_in_a_batch_puts_the_batch_back_and_keeps_what_it_saved(service: A
     assert job.status == JobStatus.QUEUED and "429" in (job.last_error or "")
     assert len(objects(fake, "Customer")) == 1
     assert len(items(service, status="SYNCED")) == 1 and len(items(service, status="PENDING")) == 2
+
+
+def test_invoices_carry_their_currency_and_the_company_settings_are_read_once(service: Any, fake: FakeQuickbooks) -> None:
+    actor = connected(service, fake)
+    client_id = client(service, actor)
+    for _ in range(3):
+        invoice(service, actor, client_id)
+
+    run_jobs(service)
+
+    assert {i["CurrencyRef"]["value"] for i in objects(fake, "Invoice")} == {"USD"}
+    assert all("ExchangeRate" not in i for i in objects(fake, "Invoice")), "the home currency needs no rate"
+    assert len(fake.server.received("GET", rf"/v3/company/{REALM}/preferences")) == 1
+
+
+def test_an_invoice_in_another_currency_is_refused_clearly_while_multicurrency_is_off(
+    service: Any, fake: FakeQuickbooks
+) -> None:
+    actor = connected(service, fake)
+    client_id = client(service, actor)
+    run_jobs(service)
+    invoice(service, actor, client_id, currency="PAB")
+
+    run_jobs(service)
+
+    [failed] = items(service, status="FAILED")
+    assert (failed["kind"], failed["errorCode"], failed["errorElement"]) == ("INVOICE", "QUICKBOOKS_CURRENCY_NOT_ENABLED", "CurrencyRef")
+    assert "in PAB" in failed["errorMessage"] and "books in USD" in failed["errorMessage"]
+    assert "multicurrency" in failed["errorMessage"]
+    assert objects(fake, "Invoice") == [] and fake.api_requests("POST", "invoice") == [], "QuickBooks was not asked"
+
+    # The accountant turns multicurrency on (the customer is in balboas there): a retry reads it again.
+    fake.company(REALM).multicurrency = True
+    [customer] = objects(fake, "Customer")
+    customer["CurrencyRef"] = {"value": "PAB"}
+    data(service, RETRY, {"id": failed["id"]}, headers=service.headers("acme"))
+    run_jobs(service)
+
+    [sent] = objects(fake, "Invoice")
+    assert sent["CurrencyRef"] == {"value": "PAB"} and sent["ExchangeRate"] == 1, "the balboa is at par with the dollar"
+    assert items(service, status="FAILED") == []

@@ -55,6 +55,8 @@ class Company:
     objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # entity -> id -> object
     replies: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # requestid -> first answer
     tax_codes: set[str] = field(default_factory=lambda: set(TAX_CODES.values()))
+    home_currency: str = "USD"
+    multicurrency: bool = False
 
     def of(self, entity: str) -> dict[str, dict[str, Any]]:
         return self.objects.setdefault(entity, {})
@@ -90,6 +92,7 @@ class FakeQuickbooks:
         s.route("POST", r"/oauth2/v1/tokens/bearer", self._token)
         s.route("POST", r"/v2/oauth2/tokens/revoke", self._revoke)
         s.route("GET", r"/v3/company/(\d+)/companyinfo/(\d+)", self._company_info)
+        s.route("GET", r"/v3/company/(\d+)/preferences", self._preferences)
         s.route("GET", r"/v3/company/(\d+)/query", self._query)
         s.route("GET", r"/v3/company/(\d+)/cdc", self._cdc)
         s.route("GET", r"/v3/company/(\d+)/(customer|invoice|payment)/([^/]+)", self._read)
@@ -209,6 +212,15 @@ class FakeQuickbooks:
             return denied
         return Reply.json({"CompanyInfo": {"CompanyName": self.company(realm).name, "Id": "1"}})
 
+    def _preferences(self, r: Recorded) -> Reply:
+        realm = self._realm(r)
+        if (denied := self._authorized(r, realm)) is not None:
+            return denied
+        company = self.company(realm)
+        return Reply.json({"Preferences": {"CurrencyPrefs": {
+            "MultiCurrencyEnabled": company.multicurrency, "HomeCurrency": {"value": company.home_currency},
+        }}, "time": _now()})
+
     def _read(self, r: Recorded) -> Reply:
         realm = self._realm(r)
         if (denied := self._authorized(r, realm)) is not None:
@@ -277,6 +289,18 @@ class FakeQuickbooks:
             if customer not in company.of("Customer"):
                 return fault("2500", "Invalid Reference Id", detail=f"Customer {customer} does not exist",
                              element="CustomerRef")
+        if entity in ("Invoice", "Payment"):
+            currency = (body.get("CurrencyRef") or {}).get("value", company.home_currency)
+            customer_currency = (company.of("Customer").get(str((body.get("CustomerRef") or {}).get("value"))) or {}).get(
+                "CurrencyRef", {"value": company.home_currency})["value"]
+            if currency != company.home_currency and not company.multicurrency:
+                return fault("6000", "A business validation error has occurred while processing your request",
+                             detail=f"Business Validation Error: multicurrency is off; {currency} is not the home currency",
+                             element="CurrencyRef")
+            if currency != customer_currency:
+                return fault("6000", "A business validation error has occurred while processing your request",
+                             detail=f"Business Validation Error: the customer's currency is {customer_currency}",
+                             element="CurrencyRef")
         if entity == "Payment":
             for line in body.get("Line", []):
                 for txn in line.get("LinkedTxn", []):

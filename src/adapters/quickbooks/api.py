@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ import requests
 
 from adapters.aurinko.http import retry_after
 from application.integrations.quickbooks.ports import AccessRejected, FaultError, QboFault, QboUnavailable
+from domain.integrations.quickbooks.connection import CurrencyPrefs
 
 MINOR_VERSION = "75"
 PRODUCTION = "https://quickbooks.api.intuit.com"
@@ -72,6 +74,16 @@ class QuickbooksHttpApi:
         info = answer.get("CompanyInfo") if isinstance(answer, dict) else None
         name = info.get("CompanyName") if isinstance(info, dict) else None
         return name.strip()[:200] if isinstance(name, str) and name.strip() else None
+
+    def currency(self, realm_id: str, token: str) -> CurrencyPrefs:
+        answer = self._send("GET", realm_id, token, "preferences")
+        prefs = answer.get("Preferences") if isinstance(answer, dict) else None
+        currency = prefs.get("CurrencyPrefs") if isinstance(prefs, dict) else None
+        home = currency.get("HomeCurrency") if isinstance(currency, dict) else None
+        code = home.get("value") if isinstance(home, dict) else None
+        if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{3}", code.strip()):
+            raise QboUnavailable("QuickBooks' preferences carry no home currency")
+        return CurrencyPrefs(home=code.strip(), multicurrency=currency.get("MultiCurrencyEnabled") is True)  # type: ignore[union-attr]
 
     def changes(
         self, realm_id: str, token: str, entities: Sequence[str], since: datetime

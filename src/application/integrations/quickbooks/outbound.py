@@ -45,7 +45,13 @@ from application.invoicing.commands import GetClient, GetClients, GetInvoice, Ge
 from application.invoicing.views import ClientView, InvoiceView, PaymentView
 from application.shared.modules import Messages
 from application.shared.ports import Clock, DuplicateEntry
-from domain.integrations.quickbooks.connection import ConnectionStatus, Mappings, MappingsMissing
+from domain.integrations.quickbooks.connection import (
+    ConnectionStatus,
+    CurrencyNotEnabled,
+    CurrencyPrefs,
+    Mappings,
+    MappingsMissing,
+)
 from domain.integrations.quickbooks.links import (
     EDITED_THERE,
     Origin,
@@ -148,7 +154,7 @@ class RealmCalls:
 
     def __init__(self, api: QuickbooksApi, tokens: AccessTokens, gate: RateGate, uow: QuickbooksUnitOfWork) -> None:
         self.api, self._tokens, self._gate, self._uow = api, tokens, gate, uow
-        self.realm_id, self._token, self.mappings = tokens.current(uow)
+        self.realm_id, self._token, self.mappings, self.currency = tokens.current(uow)
         self._planned: int | None = None
         self._slot: str | None = None
         self._left = 0
@@ -242,7 +248,7 @@ class PushRecordsHandler:
             for local_id in local_ids:
                 try:
                     push.customer(local_id) if kind is SyncKind.CUSTOMER else push.invoice(local_id)
-                except (QboFault, MappingsMissing, NotFound) as error:  # its link says why
+                except (QboFault, MappingsMissing, CurrencyNotEnabled, NotFound) as error:  # its link says why
                     failed += 1
                     log.info("quickbooks.batch_item_failed", kind=str(kind), local_id=local_id, error=type(error).__name__)
         return failed
@@ -267,6 +273,7 @@ class _Push:
         """What this job read or wrote of the links (a batch reads them at once)."""
         self._clients: dict[str, ClientView | None] = {}
         self._invoices: dict[str, InvoiceView | None] = {}
+        self._currency_read = False
 
     def preload(self, kind: SyncKind, local_ids: Sequence[str]) -> None:
         """A batch's records and links, in a query or two each instead of several per record."""
@@ -437,7 +444,8 @@ class _Push:
             customer = self._customer_of(invoice)
             if customer is None or customer.qbo_id is None:
                 raise NotFound(f"the client of invoice {invoice.number} is gone")
-            body = bodies.invoice_body(invoice, customer_id=customer.qbo_id, mappings=self._mappings)
+            body = {**bodies.invoice_body(invoice, customer_id=customer.qbo_id, mappings=self._mappings),
+                    **self._currency(str(invoice.currency), link)}
             try:
                 found = self._create_invoice(link, body)
             except QboFault as fault:
@@ -467,7 +475,8 @@ class _Push:
         customer = self._customer_of(invoice)
         if customer is None or customer.qbo_id is None:
             raise NotFound(f"the client of invoice {invoice.number} is gone")
-        body = bodies.invoice_body(invoice, customer_id=customer.qbo_id, mappings=self._mappings)
+        body = {**bodies.invoice_body(invoice, customer_id=customer.qbo_id, mappings=self._mappings),
+                **self._currency(str(invoice.currency), link)}
         try:
             found = self._update(link, "Invoice", {**body, "Id": link.qbo_id})
         except QboFault as fault:
@@ -477,6 +486,31 @@ class _Push:
         return self._save(
             link.id, lambda l: l.synced(qbo_id=l.qbo_id or "", sync_token=_token(found), fingerprint=None, now=now)
         )
+
+    def _currency(self, currency: str, link: SyncLink) -> dict[str, object]:
+        """``CurrencyRef`` (and ``ExchangeRate``) of a transaction in ``currency``. The company's
+        settings are read at the first invoice after connecting, and again before a transaction is
+        refused for them (multicurrency may have been turned on since): the refusal marks the item
+        FAILED, naming what to change in QuickBooks."""
+        prefs = self._realm.currency
+        if prefs is None or (not prefs.can_take(currency) and not self._currency_read):
+            prefs = self._read_currency()
+        try:
+            return prefs.reference(currency)
+        except CurrencyNotEnabled as error:
+            now, message = self._clock.now(), error.message
+            self._save(link.id, lambda l: l.failed(message, code=error.code, element="CurrencyRef", now=now))
+            raise
+
+    def _read_currency(self) -> CurrencyPrefs:
+        prefs = self._realm.call(self._realm.api.currency)
+        with self._uow:
+            connection = self._uow.quickbooks_connections.get()
+            if connection is not None:
+                connection.set_currency(prefs, now=self._clock.now())
+                self._uow.commit()
+        self._realm.currency, self._currency_read = prefs, True
+        return prefs
 
     def _create_invoice(self, link: SyncLink, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -536,7 +570,8 @@ class _Push:
         customer = self._customer_of(invoice)
         if customer is None or customer.qbo_id is None:
             return None
-        body = bodies.payment_body(payment, customer_id=customer.qbo_id, invoice_qbo_id=invoice_link.qbo_id or "")
+        body = {**bodies.payment_body(payment, customer_id=customer.qbo_id, invoice_qbo_id=invoice_link.qbo_id or ""),
+                **self._currency(str(invoice.currency), link)}
         try:
             found = self._realm.call(self._realm.api.create, "Payment", body, request_id=link.request_id("p", versioned=False))
         except QboFault as fault:

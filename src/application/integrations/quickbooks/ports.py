@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from application.integrations.quickbooks.views import ConnectionView, SyncItemCursor, SyncItemView
 from application.jobs.ports import JobsUnitOfWork
-from domain.integrations.quickbooks.connection import QuickbooksConnection
+from domain.integrations.quickbooks.connection import CurrencyPrefs, QuickbooksConnection
 from domain.integrations.quickbooks.links import SyncKind, SyncLink, SyncStatus
 
 # --- provider errors ---------------------------------------------------------------------------
@@ -132,6 +132,10 @@ class QuickbooksApi(Protocol):
         ...
 
     def company_name(self, realm_id: str, token: str) -> str | None: ...
+
+    def currency(self, realm_id: str, token: str) -> CurrencyPrefs:
+        """The company's home currency and whether multicurrency is on (``preferences``)."""
+        ...
 
     def changes(
         self, realm_id: str, token: str, entities: Sequence[str], since: datetime
