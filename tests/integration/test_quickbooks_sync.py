@@ -428,3 +428,19 @@ def test_an_invoice_in_another_currency_is_refused_clearly_while_multicurrency_i
     [sent] = objects(fake, "Invoice")
     assert sent["CurrencyRef"] == {"value": "PAB"} and sent["ExchangeRate"] == 1, "the balboa is at par with the dollar"
     assert items(service, status="FAILED") == []
+
+
+def test_a_batch_has_1_to_100_customers_or_invoices(service: Any, fake: FakeQuickbooks) -> None:
+    from application.integrations.quickbooks.commands import PushRecords
+    from domain.integrations.quickbooks.connection import QuickbooksNotConnected
+    from domain.shared.errors import InvalidInput
+    from domain.shared.model import new_id
+
+    actor = system_actor(owner(service).tenant_id)
+    bus = service.container.bus()
+    with pytest.raises(QuickbooksNotConnected):  # 100 pass the checks (and then need a connection)
+        bus.handle(PushRecords(actor=actor, kind="CUSTOMER", local_ids=tuple(new_id() for _ in range(100))))
+    for kind, count in (("CUSTOMER", 101), ("INVOICE", 0), ("PAYMENT", 1)):
+        with pytest.raises(InvalidInput) as refused:
+            bus.handle(PushRecords(actor=actor, kind=kind, local_ids=tuple(new_id() for _ in range(count))))
+        assert refused.value.field == ("kind" if kind == "PAYMENT" else "localIds")
