@@ -409,9 +409,6 @@ def secrets_rotate() -> None:
 
 main.add_command(_signatures)
 
-if __name__ == "__main__":
-    main()
-
 
 @main.group()
 def qbo() -> None:
@@ -419,24 +416,20 @@ def qbo() -> None:
 
 
 @qbo.command("sync")
-@click.option("--tenant", "tenant_id", required=True, help="The tenant's id.")
+@click.option("--tenant", "tenant_ref", required=True, help="The tenant's slug or id.")
 @click.option("--full/--catch-up", default=True, show_default=True,
               help="Push every client and invoice (the backfill), or read what changed in QuickBooks.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Show the workers' progress until done.")
-def qbo_sync(tenant_id: str, full: bool, wait: bool) -> None:
+def qbo_sync(tenant_ref: str, full: bool, wait: bool) -> None:
     """Queue a sync of the tenant's QuickBooks company; the workers (istmo worker) run it."""
     import time
 
     from application.integrations.quickbooks.commands import GetQuickbooksConnection, SyncQuickbooks
     from application.integrations.quickbooks.handlers import system_actor
-    from domain.shared.model import parse_id
 
     container = _container()
     try:
-        try:
-            actor = system_actor(parse_id(tenant_id, field="tenant"))
-        except DomainError as error:
-            raise click.ClickException(error.message) from None
+        actor = system_actor(_tenant(container, tenant_ref).tenant_id)
         queued = _handle(container, SyncQuickbooks(actor=actor, full=full))
         click.echo(f"queued {queued.customers} customers and {queued.invoices} invoices"
                    if full else f"catch-up queued ({queued.job_id})", err=True)
@@ -457,3 +450,7 @@ def qbo_sync(tenant_id: str, full: bool, wait: bool) -> None:
         click.echo(f"synced {view.synced}, failed {view.failed} (quickbooksSyncItems(status: FAILED) says why)", err=True)
     finally:
         container.shutdown_resources()
+
+
+if __name__ == "__main__":
+    main()

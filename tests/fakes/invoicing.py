@@ -402,6 +402,10 @@ class FakeInvoiceReader(_Bound):
     def get(self, invoice_id: str, *, today: date) -> InvoiceView | None:
         return next((invoice_view(i, today) for i in self._invoices() if i.id == invoice_id), None)
 
+    def get_many(self, invoice_ids: Sequence[str], *, today: date) -> list[InvoiceView]:
+        wanted = set(invoice_ids)
+        return [invoice_view(i, today) for i in self._invoices() if i.id in wanted]
+
     def find(
         self,
         filter: InvoiceFilter,

@@ -285,6 +285,23 @@ class InvoicingStoreContract:
             assert (uow.invoices.get(paid.id).paid, uow.invoices.get(paid.id).balance) == (D("7.00"), D("100.00"))
             assert uow.invoices.get(voided.id).voided_at == T0
 
+    def test_a_removed_payment_is_gone_and_owed_again_and_views_read_many_at_once(
+        self, backend: Backend, acme: str, globex: str
+    ) -> None:
+        paid, other = backend.keep(acme, new_invoice(acme, "F-1"), new_invoice(acme, "F-2"))
+        [theirs] = backend.keep(globex, new_invoice(globex, "F-1"))
+        with backend.uow(acme) as uow:
+            payment = uow.invoices.get_for_update(paid.id).register_payment(amount="7", paid_on=DAY, method="CASH", now=T0)
+            uow.commit()
+        with backend.uow(acme) as uow:
+            uow.invoices.get_for_update(paid.id).remove_payment(payment.id)
+            uow.commit()
+        with backend.uow(acme) as uow:
+            assert (uow.invoices.get(paid.id).paid, uow.invoices.get(paid.id).balance) == (D("0.00"), D("107.00"))
+            views = uow.invoice_views.get_many([paid.id, other.id, theirs.id], today=DAY)
+            assert sorted(v.id for v in views) == sorted([paid.id, other.id]) and all(not v.payments for v in views)
+            assert uow.invoice_views.get_many([], today=DAY) == []
+
     def test_get_for_update_reads_what_another_unit_of_work_committed_meanwhile(
         self, backend: Backend, acme: str
     ) -> None:

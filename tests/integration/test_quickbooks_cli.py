@@ -41,8 +41,8 @@ def test_qbo_sync_queues_the_backfill_and_reports_progress(
             container.bus().handle(CreateClient(actor=actor, name=f"Cliente {n}", taxpayer_type="CONSUMIDOR_FINAL"))
         run_jobs(service)  # the three pushes queued by the clients' events
 
-        queued = migrated.ok("qbo", "sync", "--tenant", tenant_id, "--no-wait")
-        waited = migrated.ok("qbo", "sync", "--tenant", tenant_id)
+        queued = migrated.ok("qbo", "sync", "--tenant", tenant_id, "--no-wait")  # by id
+        waited = migrated.ok("qbo", "sync", "--tenant", "acme")  # by slug, as the other commands
     finally:
         container.shutdown_resources()
 
@@ -51,7 +51,7 @@ def test_qbo_sync_queues_the_backfill_and_reports_progress(
     assert len(fake.company("9130350001").of("Customer")) == 3
 
 
-def test_qbo_sync_with_a_bad_tenant_id_fails_clearly(migrated: Cli) -> None:
-    result = migrated.fails("qbo", "sync", "--tenant", "not-an-id")
+def test_qbo_sync_for_an_unknown_tenant_fails_clearly(migrated: Cli) -> None:
+    result = migrated.fails("qbo", "sync", "--tenant", "ghost")
 
-    assert "tenant is not a valid id" in result.stderr
+    assert "no tenant has the slug or id 'ghost'" in result.stderr

@@ -15,12 +15,18 @@ from sqlalchemy import func, select
 from adapters.db.webhooks.tables import webhook_events
 from application.integrations.quickbooks.commands import CatchUp
 from application.integrations.quickbooks.handlers import system_actor
-from application.invoicing.commands import GetClient, GetInvoice, UpdateClient
+from application.invoicing.commands import (
+    CreateClient,
+    GetClient,
+    GetInvoice,
+    RegisterInvoicePayment,
+    UpdateClient,
+)
 from application.webhooks.commands import ListWebhookEvents
 from domain.invoicing.clients import ContactInput
 from tests.integration.api import data
-from tests.integration.quickbooks_api import GET_CONNECTION, quickbooks_settings, run_jobs
-from tests.integration.test_quickbooks_sync import client, connected, invoice, objects
+from tests.integration.quickbooks_api import GET_CONNECTION, RETRY, SYNC, quickbooks_settings, run_jobs
+from tests.integration.test_quickbooks_sync import client, connected, invoice, items, objects
 from tests.providers.quickbooks import REALM, FakeQuickbooks, cloud_events, legacy_notification, sign
 from tests.providers.server import ProviderServer, provider_server  # noqa: F401  (fixture)
 
@@ -192,3 +198,109 @@ def test_the_catch_up_asks_cdc_for_payments_customers_and_invoices_since_its_cur
     first, second = fake.server.received("GET", rf"/v3/company/{REALM}/cdc")
     assert first.query["entities"] == "Payment,Customer,Invoice" and first.query["minorversion"] == "75"
     assert first.query["changedSince"] < second.query["changedSince"], "the second run starts at the first one's cursor"
+
+
+def test_a_payment_deleted_in_quickbooks_is_taken_back_from_its_invoice_once(service: Any, fake: FakeQuickbooks) -> None:
+    actor, made, qbo_invoice = synced_invoice(service, fake)
+    paid = fake.record_payment(REALM, qbo_invoice, 40.0)
+    service.container.bus().handle(CatchUp(actor=system_actor(actor.tenant_id)))
+    fake.delete(REALM, "Payment", paid["Id"])
+
+    report = service.container.bus().handle(CatchUp(actor=system_actor(actor.tenant_id)))
+    again = service.container.bus().handle(CatchUp(actor=system_actor(actor.tenant_id)))  # sees the deletion again
+
+    view = service.container.bus().handle(GetInvoice(actor=actor, invoice_id=made.id))
+    assert list(view.payments) == []
+    assert view.balance == made.total
+    assert report.applied == 1 and again.applied == 0
+    run_jobs(service)
+    assert len(objects(fake, "Payment")) == 1, "nothing is sent back (the deleted one stays deleted there)"
+
+
+def test_a_payment_sent_from_here_and_deleted_there_stands_here_and_its_item_says_so(
+    service: Any, fake: FakeQuickbooks
+) -> None:
+    actor, made, _ = synced_invoice(service, fake)
+    service.container.bus().handle(RegisterInvoicePayment(
+        actor=actor, invoice_id=made.id, amount="20.00", method="ACH", reference="TRX-9", date=made.issue_date,
+    ))
+    run_jobs(service)
+    [sent] = objects(fake, "Payment")
+    fake.delete(REALM, "Payment", sent["Id"])
+
+    service.container.bus().handle(CatchUp(actor=system_actor(actor.tenant_id)))
+
+    view = service.container.bus().handle(GetInvoice(actor=actor, invoice_id=made.id))
+    assert [p.amount for p in view.payments] == [Decimal("20.00")], "Istmo's payment stands"
+    [failed] = items(service, status="FAILED")
+    assert failed["kind"] == "PAYMENT" and failed["errorCode"] == "DELETED_IN_QUICKBOOKS" and failed["qboId"] is None
+    assert "deleted in QuickBooks" in failed["errorMessage"]
+    data(service, SYNC, {"full": True}, headers=service.headers("acme"))
+    run_jobs(service)
+    live = [p for p in objects(fake, "Payment") if p.get("status") != "Deleted"]
+    assert len(live) == 1 and live[0]["TotalAmt"] == 20.0, "the next full sync sends it again"
+
+
+def test_an_invoice_edited_in_quickbooks_is_flagged_and_a_retry_sends_istmos_version(service: Any, fake: FakeQuickbooks) -> None:
+    actor, made, qbo_invoice = synced_invoice(service, fake)
+    there = objects(fake, "Invoice")[0]
+    fake.edit(REALM, "Invoice", qbo_invoice, PrivateNote="revisada")  # what Istmo sent still stands
+    quiet = service.container.bus().handle(CatchUp(actor=system_actor(actor.tenant_id)))
+    assert items(service, status="FAILED") == [] and quiet.applied == 0
+    edited_lines = [{**line, "Amount": 999.0} if line["DetailType"] == "SalesItemLineDetail" and n == 0 else line
+                    for n, line in enumerate(there["Line"])]
+    fake.edit(REALM, "Invoice", qbo_invoice, Line=edited_lines)
+
+    service.container.bus().handle(CatchUp(actor=system_actor(actor.tenant_id)))
+
+    [flagged] = items(service, status="FAILED")
+    assert flagged["kind"] == "INVOICE" and flagged["errorCode"] == "EDITED_IN_QUICKBOOKS" and flagged["errorElement"] == "Line"
+    assert "(Line: 1099.00 there, 112.50 here)" in flagged["errorMessage"], "999 + 100 there, 12.50 + 100 here"
+    view = service.container.bus().handle(GetInvoice(actor=actor, invoice_id=made.id))
+    assert view.total == made.total, "Istmo's invoice, the fiscal document, is not changed"
+
+    retried = data(service, RETRY, {"id": flagged["id"]}, headers=service.headers("acme"))["retryQuickbooksSync"]
+    run_jobs(service)
+
+    assert retried["error"] is None
+    restored = fake.company(REALM).of("Invoice")[qbo_invoice]
+    assert [line["Amount"] for line in restored["Line"]] == [line["Amount"] for line in there["Line"]]
+    assert items(service, status="FAILED") == []
+    service.container.bus().handle(CatchUp(actor=system_actor(actor.tenant_id)))  # its own write, seen again
+    assert items(service, status="FAILED") == []
+
+
+def test_an_invoice_deleted_in_quickbooks_is_flagged_and_a_retry_makes_it_again(service: Any, fake: FakeQuickbooks) -> None:
+    actor, made, qbo_invoice = synced_invoice(service, fake)
+    fake.delete(REALM, "Invoice", qbo_invoice)
+
+    service.container.bus().handle(CatchUp(actor=system_actor(actor.tenant_id)))
+    [flagged] = items(service, status="FAILED")
+    retried = data(service, RETRY, {"id": flagged["id"]}, headers=service.headers("acme"))["retryQuickbooksSync"]
+    run_jobs(service)
+
+    assert flagged["errorCode"] == "DELETED_IN_QUICKBOOKS" and retried["error"] is None
+    live = [i for i in objects(fake, "Invoice") if i.get("status") != "Deleted"]
+    assert [i["DocNumber"] for i in live] == [made.number] and live[0]["Id"] != qbo_invoice
+
+
+def test_a_new_email_or_phone_goes_to_the_contact_istmo_sends_not_always_the_first(service: Any, fake: FakeQuickbooks) -> None:
+    actor = connected(service, fake)
+    client_id = str(service.container.bus().handle(CreateClient(
+        actor=actor, name="Tres Contactos, S.A.", taxpayer_type="JURIDICO", ruc="155596713-2-2015", dv="59",
+        contacts=(ContactInput(name="Gerente"), ContactInput(name="Pagos", email="pagos@tres.pa"),
+                  ContactInput(name="Bodega", phone="+507 6000-0000")),
+    )).id)
+    run_jobs(service)
+    [customer] = objects(fake, "Customer")
+    assert customer["PrimaryEmailAddr"] == {"Address": "pagos@tres.pa"}
+    fake.edit_customer(REALM, customer["Id"], PrimaryEmailAddr={"Address": "cobros@tres.pa"},
+                       PrimaryPhone={"FreeFormNumber": "+507 6111-1111"})
+
+    report = service.container.bus().handle(CatchUp(actor=system_actor(actor.tenant_id)))
+
+    view = service.container.bus().handle(GetClient(actor=actor, client_id=client_id))
+    assert report.applied == 1
+    assert [(c.name, c.email, c.phone) for c in view.contacts] == [
+        ("Gerente", None, None), ("Pagos", "cobros@tres.pa", None), ("Bodega", None, "+507 6111-1111"),
+    ]

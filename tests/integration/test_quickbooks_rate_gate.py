@@ -83,3 +83,38 @@ def test_a_refused_request_does_not_count_against_the_minute(gate_of: Any) -> No
     gate.release("100", gate.acquire("100"))  # the second of the minute
     with pytest.raises(QboUnavailable, match="a minute"):
         gate.acquire("100")
+
+
+def test_a_block_counts_its_requests_at_once_and_gives_back_what_it_did_not_send(gate_of: Any) -> None:
+    gate = gate_of(per_minute=10, concurrency=2)
+    gate_of.clock.current = gate_of.clock.current.replace(second=10, microsecond=0)
+
+    block = gate.acquire("100", requests=10)  # exactly the budget
+    with pytest.raises(QboUnavailable, match="a minute"):
+        gate.acquire("100")  # one past it
+    gate.release("100", block, unused=3)
+    for _ in range(3):
+        gate.release("100", gate.acquire("100"))
+    with pytest.raises(QboUnavailable, match="a minute"):
+        gate.acquire("100")
+
+
+def test_what_a_block_did_not_send_is_not_given_back_to_another_minute(gate_of: Any) -> None:
+    gate = gate_of(per_minute=5, concurrency=2)
+    clock = gate_of.clock
+    clock.current = clock.current.replace(second=50, microsecond=0)
+    block = gate.acquire("100", requests=5)
+    clock.advance(timedelta(seconds=15))  # the next minute
+    gate.release("100", gate.acquire("100", requests=2))
+    gate.release("100", block, unused=5)
+
+    for _ in range(3):
+        gate.release("100", gate.acquire("100"))
+    with pytest.raises(QboUnavailable, match="a minute"):
+        gate.acquire("100")
+
+
+@pytest.mark.parametrize("requests", [0, 11])
+def test_a_block_counts_one_to_the_budget(gate_of: Any, requests: int) -> None:
+    with pytest.raises(ValueError, match="1 to 10"):
+        gate_of(per_minute=10).acquire("100", requests=requests)

@@ -341,3 +341,106 @@ def test_nothing_is_queued_for_a_tenant_without_quickbooks(service: Any, fake: F
     invoice(service, actor, client(service, actor))
 
     assert service.container.job_queue().find(kind="quickbooks.push") == []
+
+
+def test_the_backfill_goes_in_batches_and_a_refused_invoice_fails_alone(service: Any, fake: FakeQuickbooks) -> None:
+    actor = owner(service)
+    clients = [client(service, actor, name=f"Cliente {n}", email=f"c{n}@pyme.pa") for n in range(2)]
+    plain = (LineInput(description="Servicio", quantity="1", unit_price="10", tax_rate=7),)
+    refused = service.container.bus().handle(CreateInvoice(
+        actor=actor, client_id=clients[0], issue_date=date(2026, 11, 20), due_date=date(2026, 12, 20),
+        lines=(LineInput(description="Lujo", quantity="1", unit_price="10", tax_rate=15),),
+    ))
+    for n in range(4):
+        service.container.bus().handle(CreateInvoice(
+            actor=actor, client_id=clients[n % 2], issue_date=date(2026, 11, 20), due_date=date(2026, 12, 20), lines=plain,
+        ))
+    connected(service, fake)
+    set_mappings(service, service.headers("acme", role="owner"), codes={**TAX_CODES, "15": "GONE"})
+
+    queued = data(service, SYNC, {"full": True}, headers=service.headers("acme"))["syncQuickbooks"]
+    batches = service.container.job_queue().find(kind="quickbooks.push_batch")
+    run_jobs(service)
+
+    assert (queued["customersQueued"], queued["invoicesQueued"]) == (2, 5)
+    assert sorted(len(job.payload["local_ids"]) for job in batches) == [2, 5], "one batch per kind, not a job per record"
+    assert service.container.job_queue().find(kind="quickbooks.push") == []
+    assert len(objects(fake, "Customer")) == 2 and len(objects(fake, "Invoice")) == 4
+    [failed] = items(service, status="FAILED")
+    assert failed["localId"] == refused.id and failed["errorElement"] == "TaxCodeRef"
+    assert len(items(service, status="SYNCED")) == 6
+    done = service.container.job_queue().find(kind="quickbooks.push_batch")
+    assert {job.status for job in done} == {JobStatus.SUCCEEDED}, "a refused record does not stop or fail its batch"
+
+
+def test_a_429_in_a_batch_puts_the_batch_back_and_keeps_what_it_saved(service: Any, fake: FakeQuickbooks) -> None:
+    actor = owner(service)
+    for n in range(3):
+        client(service, actor, name=f"Cliente {n}", email=f"c{n}@pyme.pa")
+    connected(service, fake)
+    data(service, SYNC, {"full": True}, headers=service.headers("acme"))
+    fake.throttle_after, fake.throttle, fake.retry_after = 1, 1, 42
+
+    run_jobs(service)
+
+    [job] = service.container.job_queue().find(kind="quickbooks.push_batch")
+    assert job.status == JobStatus.QUEUED and "429" in (job.last_error or "")
+    assert len(objects(fake, "Customer")) == 1
+    assert len(items(service, status="SYNCED")) == 1 and len(items(service, status="PENDING")) == 2
+
+
+def test_invoices_carry_their_currency_and_the_company_settings_are_read_once(service: Any, fake: FakeQuickbooks) -> None:
+    actor = connected(service, fake)
+    client_id = client(service, actor)
+    for _ in range(3):
+        invoice(service, actor, client_id)
+
+    run_jobs(service)
+
+    assert {i["CurrencyRef"]["value"] for i in objects(fake, "Invoice")} == {"USD"}
+    assert all("ExchangeRate" not in i for i in objects(fake, "Invoice")), "the home currency needs no rate"
+    assert len(fake.server.received("GET", rf"/v3/company/{REALM}/preferences")) == 1
+
+
+def test_an_invoice_in_another_currency_is_refused_clearly_while_multicurrency_is_off(
+    service: Any, fake: FakeQuickbooks
+) -> None:
+    actor = connected(service, fake)
+    client_id = client(service, actor)
+    run_jobs(service)
+    invoice(service, actor, client_id, currency="PAB")
+
+    run_jobs(service)
+
+    [failed] = items(service, status="FAILED")
+    assert (failed["kind"], failed["errorCode"], failed["errorElement"]) == ("INVOICE", "QUICKBOOKS_CURRENCY_NOT_ENABLED", "CurrencyRef")
+    assert "in PAB" in failed["errorMessage"] and "books in USD" in failed["errorMessage"]
+    assert "multicurrency" in failed["errorMessage"]
+    assert objects(fake, "Invoice") == [] and fake.api_requests("POST", "invoice") == [], "QuickBooks was not asked"
+
+    # The accountant turns multicurrency on (the customer is in balboas there): a retry reads it again.
+    fake.company(REALM).multicurrency = True
+    [customer] = objects(fake, "Customer")
+    customer["CurrencyRef"] = {"value": "PAB"}
+    data(service, RETRY, {"id": failed["id"]}, headers=service.headers("acme"))
+    run_jobs(service)
+
+    [sent] = objects(fake, "Invoice")
+    assert sent["CurrencyRef"] == {"value": "PAB"} and sent["ExchangeRate"] == 1, "the balboa is at par with the dollar"
+    assert items(service, status="FAILED") == []
+
+
+def test_a_batch_has_1_to_100_customers_or_invoices(service: Any, fake: FakeQuickbooks) -> None:
+    from application.integrations.quickbooks.commands import PushRecords
+    from domain.integrations.quickbooks.connection import QuickbooksNotConnected
+    from domain.shared.errors import InvalidInput
+    from domain.shared.model import new_id
+
+    actor = system_actor(owner(service).tenant_id)
+    bus = service.container.bus()
+    with pytest.raises(QuickbooksNotConnected):  # 100 pass the checks (and then need a connection)
+        bus.handle(PushRecords(actor=actor, kind="CUSTOMER", local_ids=tuple(new_id() for _ in range(100))))
+    for kind, count in (("CUSTOMER", 101), ("INVOICE", 0), ("PAYMENT", 1)):
+        with pytest.raises(InvalidInput) as refused:
+            bus.handle(PushRecords(actor=actor, kind=kind, local_ids=tuple(new_id() for _ in range(count))))
+        assert refused.value.field == ("kind" if kind == "PAYMENT" else "localIds")

@@ -20,6 +20,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +55,8 @@ class Company:
     objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # entity -> id -> object
     replies: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # requestid -> first answer
     tax_codes: set[str] = field(default_factory=lambda: set(TAX_CODES.values()))
+    home_currency: str = "USD"
+    multicurrency: bool = False
 
     def of(self, entity: str) -> dict[str, dict[str, Any]]:
         return self.objects.setdefault(entity, {})
@@ -72,6 +75,8 @@ class FakeQuickbooks:
     throttle: int = 0
     """How many API requests to answer 429 (Retry-After: ``retry_after``) before serving again."""
     retry_after: int = 7
+    throttle_after: int = 0
+    """How many API requests to serve before ``throttle`` starts."""
     lose_answers: int = 0
     """How many writes to apply and then answer 502 (the answer lost on the way back)."""
     refresh_delay: float = 0.0
@@ -90,6 +95,7 @@ class FakeQuickbooks:
         s.route("POST", r"/oauth2/v1/tokens/bearer", self._token)
         s.route("POST", r"/v2/oauth2/tokens/revoke", self._revoke)
         s.route("GET", r"/v3/company/(\d+)/companyinfo/(\d+)", self._company_info)
+        s.route("GET", r"/v3/company/(\d+)/preferences", self._preferences)
         s.route("GET", r"/v3/company/(\d+)/query", self._query)
         s.route("GET", r"/v3/company/(\d+)/cdc", self._cdc)
         s.route("GET", r"/v3/company/(\d+)/(customer|invoice|payment)/([^/]+)", self._read)
@@ -190,7 +196,9 @@ class FakeQuickbooks:
             if not header.startswith("Bearer ") or self.access.get(header[7:]) != realm:
                 return Reply.json({"fault": {"error": [{"message": "message=AuthenticationFailed; errorCode=003200",
                                                         "code": "3200"}], "type": "AUTHENTICATION"}}, status=401)
-            if self.throttle > 0:
+            if self.throttle_after > 0:
+                self.throttle_after -= 1
+            elif self.throttle > 0:
                 self.throttle -= 1
                 return Reply.json({"Fault": {"Error": [{"Message": "ThrottleExceeded", "code": "003001"}]}},
                                   status=429, headers={"Retry-After": str(self.retry_after)})
@@ -206,6 +214,15 @@ class FakeQuickbooks:
         if (denied := self._authorized(r, realm)) is not None:
             return denied
         return Reply.json({"CompanyInfo": {"CompanyName": self.company(realm).name, "Id": "1"}})
+
+    def _preferences(self, r: Recorded) -> Reply:
+        realm = self._realm(r)
+        if (denied := self._authorized(r, realm)) is not None:
+            return denied
+        company = self.company(realm)
+        return Reply.json({"Preferences": {"CurrencyPrefs": {
+            "MultiCurrencyEnabled": company.multicurrency, "HomeCurrency": {"value": company.home_currency},
+        }}, "time": _now()})
 
     def _read(self, r: Recorded) -> Reply:
         realm = self._realm(r)
@@ -283,6 +300,18 @@ class FakeQuickbooks:
             if customer not in company.of("Customer"):
                 return fault("2500", "Invalid Reference Id", detail=f"Customer {customer} does not exist",
                              element="CustomerRef")
+        if entity in ("Invoice", "Payment"):
+            currency = (body.get("CurrencyRef") or {}).get("value", company.home_currency)
+            customer_currency = (company.of("Customer").get(str((body.get("CustomerRef") or {}).get("value"))) or {}).get(
+                "CurrencyRef", {"value": company.home_currency})["value"]
+            if currency != company.home_currency and not company.multicurrency:
+                return fault("6000", "A business validation error has occurred while processing your request",
+                             detail=f"Business Validation Error: multicurrency is off; {currency} is not the home currency",
+                             element="CurrencyRef")
+            if currency != customer_currency:
+                return fault("6000", "A business validation error has occurred while processing your request",
+                             detail=f"Business Validation Error: the customer's currency is {customer_currency}",
+                             element="CurrencyRef")
         if entity == "Payment":
             for line in body.get("Line", []):
                 for txn in line.get("LinkedTxn", []):
@@ -341,12 +370,23 @@ class FakeQuickbooks:
             return json.loads(reply.body)["Payment"]
 
     def edit_customer(self, realm: str, customer_id: str, **changes: Any) -> dict[str, Any]:
+        return self.edit(realm, "Customer", customer_id, **changes)
+
+    def edit(self, realm: str, entity: str, qbo_id: str, **changes: Any) -> dict[str, Any]:
+        """An object changed by the accountant in QuickBooks."""
         with self._lock:
-            current = self.company(realm).of("Customer")[customer_id]
+            current = self.company(realm).of(entity)[qbo_id]
             current.update(changes)
             current["SyncToken"] = str(int(current["SyncToken"]) + 1)
             current["MetaData"]["LastUpdatedTime"] = _now()
             return current
+
+    def delete(self, realm: str, entity: str, qbo_id: str) -> None:
+        """Deleted by the accountant: CDC reports it as ``{"Id", "status": "Deleted", "MetaData"}``."""
+        with self._lock:
+            self.company(realm).of(entity)[qbo_id] = {
+                "domain": "QBO", "status": "Deleted", "Id": qbo_id, "MetaData": {"LastUpdatedTime": _now()},
+            }
 
 
 def sign(body: bytes, token: str = VERIFIER_TOKEN) -> str:

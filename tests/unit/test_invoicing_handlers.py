@@ -29,9 +29,11 @@ from application.invoicing.commands import (
     GetClients,
     GetClientStatement,
     GetInvoice,
+    GetInvoices,
     GetQuote,
     InvoicingPolicy,
     RegisterInvoicePayment,
+    RemoveInvoicePayment,
     UpdateClient,
     VoidInvoice,
 )
@@ -271,6 +273,37 @@ def test_clients_of_another_tenant_read_and_update_as_not_found(world: World, ac
     with refused(world, "INVALID_INPUT", "id"):
         world.bus.handle(GetClient(actor=acme, client_id="client-1"))
     assert world.bus.handle(GetClients(actor=acme, client_ids=(theirs.id,))) == {theirs.id: None}
+
+
+def test_get_invoices_reads_many_at_once_none_for_another_tenants_and_at_most_500(
+    world: World, acme: Actor, globex: Actor
+) -> None:
+    ours, theirs = world.invoice(acme), world.invoice(globex)
+    world.pay(acme, ours.id, "1.00")
+
+    found = world.bus.handle(GetInvoices(actor=acme, invoice_ids=(ours.id, theirs.id, ours.id)))
+
+    assert list(found) == [ours.id, theirs.id] and found[theirs.id] is None
+    assert found[ours.id] == world.bus.handle(GetInvoice(actor=acme, invoice_id=ours.id))
+    assert len(found[ours.id].payments) == 1
+    at_limit = tuple(str(uuid.uuid4()) for _ in range(500))
+    assert set(world.bus.handle(GetInvoices(actor=acme, invoice_ids=at_limit)).values()) == {None}
+    with refused(world, "INVALID_INPUT", "ids"):
+        world.bus.handle(GetInvoices(actor=acme, invoice_ids=(*at_limit, str(uuid.uuid4()))))
+
+
+def test_a_removed_payment_is_owed_again_and_only_once(world: World, acme: Actor, globex: Actor) -> None:
+    made = world.invoice(acme)
+    paid = world.pay(acme, made.id, "1.00").payment
+
+    view = world.bus.handle(RemoveInvoicePayment(actor=acme, invoice_id=made.id, payment_id=paid.id))
+
+    assert list(view.payments) == []
+    assert view.balance == made.total
+    with refused(world, "NOT_FOUND", "paymentId"):
+        world.bus.handle(RemoveInvoicePayment(actor=acme, invoice_id=made.id, payment_id=paid.id))
+    with refused(world, "NOT_FOUND", "invoiceId"):
+        world.bus.handle(RemoveInvoicePayment(actor=globex, invoice_id=made.id, payment_id=paid.id))
 
 
 def test_find_clients_searches_name_and_ruc_ignoring_case_newest_first(world: World, acme: Actor, globex: Actor) -> None:

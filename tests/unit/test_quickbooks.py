@@ -118,3 +118,15 @@ def test_a_fault_answered_with_200_is_a_fault_with_its_code_message_and_element(
     assert fault is not None and fault.code == "6000" and fault.element == "TaxCodeRef" and fault.status == 200
     assert fault.message == "A business validation error: Invalid tax code"
     assert _fault({"Invoice": {"Id": "1"}}, 200) is None
+
+
+def test_a_transaction_carries_its_currency_and_a_rate_only_between_dollar_and_balboa() -> None:
+    from domain.integrations.quickbooks.connection import CurrencyNotEnabled, CurrencyPrefs
+
+    usd_multi = CurrencyPrefs(home="USD", multicurrency=True)
+    assert CurrencyPrefs(home="USD", multicurrency=False).reference("USD") == {"CurrencyRef": {"value": "USD"}}
+    assert usd_multi.reference("PAB") == {"CurrencyRef": {"value": "PAB"}, "ExchangeRate": 1}
+    assert CurrencyPrefs(home="EUR", multicurrency=True).reference("USD") == {"CurrencyRef": {"value": "USD"}}
+    with pytest.raises(CurrencyNotEnabled) as refused:
+        CurrencyPrefs(home="USD", multicurrency=False).reference("PAB")
+    assert refused.value.field == "currency" and "PAB" in refused.value.message and "USD" in refused.value.message

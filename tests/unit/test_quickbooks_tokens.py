@@ -48,7 +48,7 @@ def test_a_token_within_two_minutes_of_expiry_is_refreshed_and_the_new_pair_stor
     clock.advance(timedelta(hours=1) - timedelta(minutes=2))
     uow = FakeConnectionsUnitOfWork(store, TENANT)
 
-    realm, token, _ = tokens.current(uow)
+    realm, token, _, _ = tokens.current(uow)
 
     assert (realm, token) == ("123", "at-2") and oauth.refreshes == ["rt-1"] and uow.locks == 1
     stored = store.connections[TENANT]

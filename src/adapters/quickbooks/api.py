@@ -9,6 +9,8 @@ connection errors are ``QboUnavailable``. Reasons name the status and the fault,
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +20,7 @@ import requests
 
 from adapters.aurinko.http import retry_after
 from application.integrations.quickbooks.ports import AccessRejected, FaultError, QboFault, QboUnavailable
+from domain.integrations.quickbooks.connection import CurrencyPrefs
 
 MINOR_VERSION = "75"
 PRODUCTION = "https://quickbooks.api.intuit.com"
@@ -31,7 +34,7 @@ class QuickbooksHttpApi:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._timeout = (connect_timeout, read_timeout)
-        self._session = session or requests.Session()
+        self._session = session or _session_for(self.base_url)
 
     def __repr__(self) -> str:
         return f"QuickbooksHttpApi(base_url={self.base_url!r})"
@@ -71,6 +74,16 @@ class QuickbooksHttpApi:
         info = answer.get("CompanyInfo") if isinstance(answer, dict) else None
         name = info.get("CompanyName") if isinstance(info, dict) else None
         return name.strip()[:200] if isinstance(name, str) and name.strip() else None
+
+    def currency(self, realm_id: str, token: str) -> CurrencyPrefs:
+        answer = self._send("GET", realm_id, token, "preferences")
+        prefs = answer.get("Preferences") if isinstance(answer, dict) else None
+        currency = prefs.get("CurrencyPrefs") if isinstance(prefs, dict) else None
+        home = currency.get("HomeCurrency") if isinstance(currency, dict) else None
+        code = home.get("value") if isinstance(home, dict) else None
+        if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{3}", code.strip()):
+            raise QboUnavailable("QuickBooks' preferences carry no home currency")
+        return CurrencyPrefs(home=code.strip(), multicurrency=currency.get("MultiCurrencyEnabled") is True)  # type: ignore[union-attr]
 
     def changes(
         self, realm_id: str, token: str, entities: Sequence[str], since: datetime
@@ -125,6 +138,17 @@ class QuickbooksHttpApi:
         if payload is None:
             raise QboUnavailable(f"{where}: QuickBooks answered {status} with malformed JSON")
         return payload
+
+
+def _session_for(base_url: str) -> requests.Session:
+    """One session (its connections kept alive) for every call. The environment's proxy and CA
+    settings are read here, once, not on every request (``requests`` reads the whole environment
+    per request otherwise, scanning every variable twice)."""
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.trust_env = False
+    return session
 
 
 def _json(response: requests.Response) -> Any:

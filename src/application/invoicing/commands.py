@@ -76,6 +76,14 @@ class RegisterInvoicePayment(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveInvoicePayment(Command):
+    """Take a payment back (it was deleted where it was recorded: QuickBooks)."""
+
+    invoice_id: str
+    payment_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VoidInvoice(Command):
     invoice_id: str
 
@@ -124,6 +132,13 @@ class FindClients(Query):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GetInvoice(Query):
     invoice_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetInvoices(Query):
+    """Invoices by id, for batch work: ``None`` for an id the tenant has no invoice with."""
+
+    invoice_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,9 +18,11 @@ from application.invoicing.commands import (
     GetClients,
     GetClientStatement,
     GetInvoice,
+    GetInvoices,
     GetQuote,
     InvoicingPolicy,
     RegisterInvoicePayment,
+    RemoveInvoicePayment,
     UpdateClient,
     VoidInvoice,
 )
@@ -353,6 +355,23 @@ class RegisterInvoicePaymentHandler:
             return RegisteredPaymentView(invoice=invoice_view(invoice, today), payment=payment_view(payment))
 
 
+class RemoveInvoicePaymentHandler:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def __call__(self, cmd: RemoveInvoicePayment, uow: InvoicingUnitOfWork) -> InvoiceView:
+        tenant_actor(cmd.actor)
+        invoice_id = parse_id(cmd.invoice_id, field="invoiceId")
+        payment_id = parse_id(cmd.payment_id, field="paymentId")
+        with uow:
+            invoice = uow.invoices.get_for_update(invoice_id)
+            if invoice is None:
+                raise NotFound(f"invoice {invoice_id} not found", field="invoiceId")
+            invoice.remove_payment(payment_id)
+            uow.commit()
+            return invoice_view(invoice, business_date(self._clock.now()))
+
+
 class VoidInvoiceHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -381,6 +400,21 @@ class GetInvoiceHandler:
         if view is None:
             raise NotFound(f"invoice {invoice_id} not found", field="id")
         return view
+
+
+class GetInvoicesHandler:
+    MAX = 500
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def __call__(self, query: GetInvoices, uow: InvoicingUnitOfWork) -> dict[str, InvoiceView | None]:
+        wanted = list(dict.fromkeys(parse_id(invoice_id, field="ids") for invoice_id in query.invoice_ids))
+        if len(wanted) > self.MAX:
+            raise InvalidInput(f"at most {self.MAX} invoices at once, not {len(wanted)}", field="ids")
+        with uow:
+            found = {v.id: v for v in uow.invoice_views.get_many(wanted, today=business_date(self._clock.now()))}
+        return {invoice_id: found.get(invoice_id) for invoice_id in wanted}
 
 
 class FindInvoicesHandler:

@@ -79,6 +79,10 @@ class InvoiceRepository(Protocol):
 class InvoiceReader(Protocol):
     def get(self, invoice_id: str, *, today: date) -> InvoiceView | None: ...
 
+    def get_many(self, invoice_ids: Sequence[str], *, today: date) -> list[InvoiceView]:
+        """The tenant's invoices of these ids, in no particular order (an unknown id is left out)."""
+        ...
+
     def find(
         self,
         filter: InvoiceFilter,

@@ -28,7 +28,7 @@ from domain.invoicing.errors import (
 from domain.invoicing.fiscal_documents import ElectronicFiscalDocument, LegalStatus
 from domain.invoicing.lines import ZERO, DocumentLine, LineInput, TaxLine, compute_totals, parse_lines
 from domain.invoicing.values import Currency, parse_money, parse_text
-from domain.shared.errors import InvalidInput
+from domain.shared.errors import InvalidInput, NotFound
 from domain.shared.model import DomainEvent, new_id
 
 INVOICE_NUMBER_PREFIX = "F-"
@@ -92,6 +92,16 @@ class InvoiceCreated(DomainEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InvoicePaymentRegistered(DomainEvent):
+    invoice_id: str
+    payment_id: str
+    amount: Decimal
+    balance: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoicePaymentRemoved(DomainEvent):
+    """A payment taken back (deleted where it was recorded: QuickBooks)."""
+
     invoice_id: str
     payment_id: str
     amount: Decimal
@@ -337,6 +347,22 @@ class Invoice(ElectronicFiscalDocument):
                 invoice_id=self.id,
                 payment_id=payment.id,
                 amount=value,
+                balance=self.balance,
+            )
+        )
+        return payment
+
+    def remove_payment(self, payment_id: str) -> Payment:
+        """Take a payment back: what it paid is owed again."""
+        payment = next((p for p in self.payments if p.id == payment_id), None)
+        if payment is None:
+            raise NotFound(f"invoice {self.number} has no payment {payment_id}", field="paymentId")
+        self.payments.remove(payment)
+        self.paid -= payment.amount
+        self.balance = self.total - self.paid - self.credited
+        self.record(
+            InvoicePaymentRemoved(
+                tenant_id=self.tenant_id, invoice_id=self.id, payment_id=payment.id, amount=payment.amount,
                 balance=self.balance,
             )
         )

@@ -199,6 +199,11 @@ class SqlAlchemyInvoiceReader:
         found = self._views(self._select(today).where(invoices.c.id == invoice_id))
         return found[0] if found else None
 
+    def get_many(self, invoice_ids: Sequence[str], *, today: date) -> list[InvoiceView]:
+        if not invoice_ids:
+            return []
+        return self._views(self._select(today).where(invoices.c.id.in_(list(invoice_ids))))
+
     def find(
         self,
         filter: InvoiceFilter,

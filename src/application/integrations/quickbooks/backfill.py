@@ -10,7 +10,7 @@ from application.integrations.quickbooks.commands import (
 )
 from application.integrations.quickbooks.handlers import system_actor
 from application.integrations.quickbooks.inbound import CATCH_UP_JOB
-from application.integrations.quickbooks.outbound import link_view, queue_push
+from application.integrations.quickbooks.outbound import BATCH, PUSH_BATCH_JOB, link_view, queue_push
 from application.integrations.quickbooks.ports import QuickbooksUnitOfWork
 from application.integrations.quickbooks.views import SyncItemCursor, SyncItemView, SyncQueued
 from application.invoicing.commands import FindClients, FindInvoices
@@ -40,9 +40,9 @@ def _connected(connection: QuickbooksConnection | None) -> QuickbooksConnection:
 
 
 class SyncQuickbooksHandler:
-    """``full``: every client, then every invoice (with its payments and void), each queued as a
-    push unless it is SYNCED at its current version; page by page, a transaction per page. Without
-    ``full``: a catch-up of what changed in QuickBooks."""
+    """``full``: every client, then every invoice (with its payments and void), unless it is SYNCED
+    at its current version, marked PENDING and queued in batches of ``BATCH`` (``quickbooks.push_batch``);
+    page by page, a transaction per page. Without ``full``: a catch-up of what changed in QuickBooks."""
 
     def __init__(self, messages: Messages, clock: Clock) -> None:
         self._messages, self._clock = messages, clock
@@ -70,8 +70,10 @@ class SyncQuickbooksHandler:
                 page = self._messages.handle(FindInvoices(actor=system_actor(tenant_id), first=PAGE, after=after))
             with uow:
                 now = self._clock.now()
+                links = uow.quickbooks_links.of_many(kind, [item.id for item in page.items])
+                batch: list[str] = []
                 for item in page.items:
-                    link = uow.quickbooks_links.of(kind, item.id)
+                    link = links.get(item.id)
                     if link is None:
                         link = SyncLink.new(tenant_id=tenant_id, kind=kind, local_id=item.id, now=now)
                         uow.quickbooks_links.add(link)
@@ -79,8 +81,14 @@ class SyncQuickbooksHandler:
                         continue
                     else:
                         link.queued(now=now)
-                    queue_push(uow, link, trigger)
-                    queued += 1
+                    batch.append(item.id)
+                for start in range(0, len(batch), BATCH):
+                    part = batch[start:start + BATCH]
+                    uow.jobs.enqueue(
+                        PUSH_BATCH_JOB, {"kind": str(kind), "local_ids": part},
+                        idempotency_key=f"{PUSH_BATCH_JOB}:{kind}:{trigger}:{part[0]}"[:200],
+                    )
+                queued += len(batch)
                 uow.commit()
             if not page.has_next_page:
                 return queued

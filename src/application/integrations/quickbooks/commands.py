@@ -80,6 +80,15 @@ class PushRecord(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PushRecords(Command):
+    """A batch of pushes of one kind (the ``quickbooks.push_batch`` job the backfill queues): the
+    records, their links and the connection are read once for all of them."""
+
+    kind: str
+    local_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SyncQuickbooks(Command):
     """``syncQuickbooks``: with ``full``, queue a push of every client and invoice (the backfill);
     without, a catch-up of what changed in QuickBooks."""

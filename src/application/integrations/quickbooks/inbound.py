@@ -5,9 +5,17 @@ the catch-up reads what changed there (CDC) and applies what Istmo maps.
   its link (``{payment Id}:{invoice Id}``, origin QUICKBOOKS) is claimed before it is registered,
   and the registration carries the reference ``QuickBooks payment {Id}``, which a catch-up that
   died half-way finds on the invoice instead of registering it again.
-- A Customer linked to a client: a new email or phone there updates the client's first contact
-  here, unless the client was changed here after QuickBooks last changed the customer.
-- Anything else (objects Istmo does not map, invoices edited there) is ignored and counted.
+- A Payment deleted there: one that came from there is taken back from its invoice here; one
+  sent from here is unlinked and its item FAILED (it stands here; the next full sync sends it again).
+- A Customer linked to a client: a new email or phone there updates the client here, in the
+  contact whose email (or phone) Istmo sends as the customer's (the first contact that has one,
+  not always the first contact), unless the client was changed here after QuickBooks last
+  changed the customer.
+- An Invoice sent from here and changed there: Istmo's invoice is the fiscal document and is not
+  changed. If what Istmo sent still stands (number, dates, customer, amounts) only the new
+  ``SyncToken`` is kept; otherwise, or if it was deleted there, its item is FAILED saying what
+  differs, and a retry sends Istmo's version again.
+- Anything else (objects Istmo does not map) is ignored and counted.
 
 One catch-up per company at a time (a lease on the connection); the cursor moves to when the run
 started only once the whole run is applied, and each run re-reads a few minutes before it.
@@ -23,6 +31,7 @@ from typing import Any
 
 import structlog
 
+from application.integrations.quickbooks import bodies
 from application.integrations.quickbooks.commands import (
     CatchUp,
     CatchUpAll,
@@ -38,12 +47,18 @@ from application.integrations.quickbooks.ports import (
     RealmRef,
 )
 from application.integrations.quickbooks.tokens import AccessTokens
-from application.invoicing.commands import GetClient, GetInvoice, RegisterInvoicePayment, UpdateClient
-from application.invoicing.views import ClientView
+from application.invoicing.commands import (
+    GetClient,
+    GetInvoice,
+    RegisterInvoicePayment,
+    RemoveInvoicePayment,
+    UpdateClient,
+)
+from application.invoicing.views import ClientView, InvoiceView
 from application.shared.actors import tenant_actor
 from application.shared.modules import Messages
 from application.shared.ports import Clock, DuplicateEntry
-from domain.integrations.quickbooks.links import Origin, SyncKind, SyncLink, SyncStatus
+from domain.integrations.quickbooks.links import Origin, SyncKind, SyncLink, SyncStatus, ad_hoc_customer_id
 from domain.invoicing.clients import ContactInput
 from domain.shared.errors import DomainError, NotFound
 
@@ -123,7 +138,8 @@ class CatchUpHandler:
                 apply.customer(customer)
             for payment in changes.get("Payment", []):
                 apply.payment(payment)
-            apply.ignored += len(changes.get("Invoice", []))  # invoices are written here, never read back
+            for invoice in changes.get("Invoice", []):
+                apply.invoice(invoice)
             with uow:
                 connection = uow.quickbooks_connections.get()
                 if connection is not None:
@@ -163,11 +179,16 @@ class _Apply:
         contacts = [
             ContactInput(name=c.name, email=c.email, phone=c.phone, role=c.role) for c in client.contacts
         ] or [ContactInput(name=client.name)]
-        first = contacts[0]
-        updated = ContactInput(
-            name=first.name, email=email or first.email, phone=phone or first.phone, role=first.role
-        )
-        if (updated.email, updated.phone) == (first.email, first.phone):
+        before = list(contacts)
+        if email:  # into the contact whose email Istmo sends as the customer's (bodies.customer_body)
+            at = next((n for n, c in enumerate(contacts) if c.email), 0)
+            c = contacts[at]
+            contacts[at] = ContactInput(name=c.name, email=email, phone=c.phone, role=c.role)
+        if phone:
+            at = next((n for n, c in enumerate(contacts) if c.phone), 0)
+            c = contacts[at]
+            contacts[at] = ContactInput(name=c.name, email=c.email, phone=phone, role=c.role)
+        if [(c.email, c.phone) for c in contacts] == [(c.email, c.phone) for c in before]:
             self.ignored += 1
             return
         try:
@@ -175,7 +196,7 @@ class _Apply:
                 UpdateClient(
                     actor=system_actor(self._tenant_id), client_id=client.id, name=client.name,
                     taxpayer_type=str(client.taxpayer_type), ruc=client.ruc, dv=client.dv, address=client.address,
-                    contacts=(updated, *contacts[1:]),
+                    contacts=tuple(contacts),
                 )
             )
         except DomainError as error:  # an address or number Istmo does not take: left as it is here
@@ -194,8 +215,11 @@ class _Apply:
 
     def payment(self, found: dict[str, Any]) -> None:
         payment_id = _text(found.get("Id"))
-        if payment_id is None or str(found.get("status", "")).lower() == "deleted":
+        if payment_id is None:
             self.ignored += 1
+            return
+        if _deleted(found):
+            self._payment_deleted(payment_id)
             return
         with self._uow:
             ours = self._uow.quickbooks_links.by_qbo_id(SyncKind.PAYMENT, payment_id)
@@ -246,6 +270,102 @@ class _Apply:
             self._uow.commit()
         self.applied += 1
 
+    def _payment_deleted(self, payment_id: str) -> None:
+        with self._uow:
+            links = [link.snapshot() for link in self._uow.quickbooks_links.of_qbo_payment(payment_id)]
+        if not links:
+            self.ignored += 1  # a payment Istmo never knew
+            return
+        now = self._clock.now()
+        for link in links:
+            if Origin(link.origin) is Origin.ISTMO:
+                self._save(link.id, lambda l: l.deleted_there(
+                    "deleted in QuickBooks; it is still registered here (the next full sync sends it again)", now=now
+                ))
+                self.ignored += 1  # nothing changed here
+            elif link.local_id is None or link.voided or SyncStatus(link.status) is not SyncStatus.SYNCED:
+                self.ignored += 1
+            else:
+                self._take_back(link)
+
+    def _take_back(self, link: SyncLink) -> None:
+        """A payment registered here from QuickBooks and deleted there: removed from its invoice."""
+        invoice_qbo_id = (link.qbo_id or "").partition(":")[2]
+        with self._uow:
+            invoice_link = self._uow.quickbooks_links.by_qbo_id(SyncKind.INVOICE, invoice_qbo_id)
+            invoice_id = invoice_link.local_id if invoice_link is not None else None
+        if invoice_id is not None and link.local_id is not None:
+            try:
+                self._messages.handle(RemoveInvoicePayment(
+                    actor=system_actor(self._tenant_id), invoice_id=invoice_id, payment_id=link.local_id
+                ))
+            except NotFound:
+                pass  # removed already (a catch-up that died after it)
+        now = self._clock.now()
+        self._save(link.id, lambda l: l.taken_back(now=now))
+        self.applied += 1
+
+    # --- invoices ---
+
+    def invoice(self, found: dict[str, Any]) -> None:
+        qbo_id = _text(found.get("Id"))
+        with self._uow:
+            found_link = self._uow.quickbooks_links.by_qbo_id(SyncKind.INVOICE, qbo_id) if qbo_id else None
+            link = found_link.snapshot() if found_link is not None else None
+        if link is None or link.local_id is None:
+            self.ignored += 1  # an invoice made in QuickBooks: Istmo does not take invoices from there
+            return
+        now = self._clock.now()
+        if _deleted(found):
+            self._save(link.id, lambda l: l.deleted_there(
+                "deleted in QuickBooks; Istmo's invoice stands (retry makes it there again)", now=now
+            ))
+            self.ignored += 1
+            return
+        token = _text(found.get("SyncToken"))
+        if token is None or token == link.sync_token:
+            self.ignored += 1  # Istmo's own write
+            return
+        try:
+            view = self._messages.handle(GetInvoice(actor=system_actor(self._tenant_id), invoice_id=link.local_id))
+        except NotFound:
+            self.ignored += 1
+            return
+        difference = self._difference(found, view)
+        if difference is None:  # still what Istmo sent (a memo, an e-mail sent there): keep the token current
+            self._save(link.id, lambda l: setattr(l, "sync_token", token))
+        else:
+            element, message = difference
+            self._save(link.id, lambda l: l.edited_there(message, sync_token=token, element=element, now=now))
+        self.ignored += 1  # Istmo's invoice, the fiscal document, is not changed from there
+
+    def _difference(self, found: dict[str, Any], view: InvoiceView) -> tuple[str, str] | None:
+        """The first of what Istmo sends (number, dates, customer, amounts) that QuickBooks says otherwise."""
+        local = view.client_id or ad_hoc_customer_id(self._tenant_id, view.client_name, view.client_ruc)
+        with self._uow:
+            customer = self._uow.quickbooks_links.of(SyncKind.CUSTOMER, local)
+            customer_id = customer.qbo_id if customer is not None else None
+        lines = found.get("Line") if isinstance(found.get("Line"), list) else []
+        sold = sum((_amount(line.get("Amount")) or Decimal(0)) for line in lines
+                   if isinstance(line, dict) and line.get("DetailType") == "SalesItemLineDetail")
+        discount = sum((_amount(line.get("Amount")) or Decimal(0)) for line in lines
+                       if isinstance(line, dict) and line.get("DetailType") == "DiscountLineDetail")
+        checks = (
+            ("DocNumber", _text(found.get("DocNumber")), view.number[:bodies.MAX_DOC_NUMBER]),
+            ("TxnDate", _text(found.get("TxnDate")), view.issue_date.isoformat()),
+            ("DueDate", _text(found.get("DueDate")), view.due_date.isoformat()),
+            ("CustomerRef", _text(_path(found, "CustomerRef", "value")), customer_id),
+            ("Line", f"{sold:.2f}", f"{sum((line.amount for line in view.lines), Decimal(0)):.2f}"),
+            ("DiscountLineDetail", f"{discount:.2f}", f"{view.discount_total:.2f}"),
+        )
+        for element, there, here in checks:
+            if there != here:
+                return element, (
+                    f"changed in QuickBooks ({element}: {there or 'none'} there, {here or 'none'} here); Istmo's invoice "
+                    "is the fiscal document and stays as it is: retry sends it there again"
+                )
+        return None
+
     def _claim(self, key: str) -> SyncLink | None:
         """The link of this payment line: a new claim, or one a run that died left PENDING; None once SYNCED."""
         for attempt in (1, 2):
@@ -284,6 +404,11 @@ def _applied_to_invoices(payment: dict[str, Any]) -> Iterable[tuple[Decimal, str
         for txn in linked if isinstance(linked, list) else []:
             if isinstance(txn, dict) and txn.get("TxnType") == "Invoice" and _text(txn.get("TxnId")) and amount:
                 yield amount, str(txn["TxnId"]).strip()
+
+
+def _deleted(found: dict[str, Any]) -> bool:
+    """CDC reports a deleted object as ``{"Id", "status": "Deleted"}``."""
+    return str(found.get("status", "")).lower() == "deleted"
 
 
 def _path(found: dict[str, Any], *steps: str) -> Any:

@@ -46,6 +46,7 @@ def register(deps: Dependencies) -> Registrations:
             c.SetQuickbooksMappings: h.SetQuickbooksMappingsHandler(clock),
             c.QueuePush: queue,
             c.PushRecord: o.PushRecordHandler(api, tokens, gate, deps.messages, clock),
+            c.PushRecords: o.PushRecordsHandler(api, tokens, gate, deps.messages, clock),
             c.SyncQuickbooks: b.SyncQuickbooksHandler(deps.messages, clock),
             c.RetryQuickbooksSync: b.RetryQuickbooksSyncHandler(clock),
             c.FindQuickbooksSyncItems: b.FindQuickbooksSyncItemsHandler(),
@@ -117,6 +118,14 @@ def _jobs(messages: Messages) -> dict[str, Any]:
             parent_id=parent if isinstance(parent, str) else None,
         ))
 
+    def push_batch(job: Job) -> None:
+        payload = job.payload
+        local_ids = payload.get("local_ids")
+        if (job.tenant_id is None or not isinstance(payload.get("kind"), str) or not isinstance(local_ids, list)
+                or not all(isinstance(local_id, str) for local_id in local_ids)):
+            raise PermanentJobError("quickbooks.push_batch needs a tenant, a kind and a list of local_ids")
+        _run(messages, c.PushRecords(actor=h.system_actor(job.tenant_id), kind=payload["kind"], local_ids=tuple(local_ids)))
+
     def catch_up(job: Job) -> None:
         if job.tenant_id is None:
             raise PermanentJobError("quickbooks.cdc needs a tenant")
@@ -130,7 +139,7 @@ def _jobs(messages: Messages) -> dict[str, Any]:
             raise PermanentJobError("quickbooks.resume needs a tenant")
         _run(messages, c.SyncQuickbooks(actor=h.system_actor(job.tenant_id), full=True))
 
-    return {o.PUSH_JOB: push, i.CATCH_UP_JOB: catch_up, i.CATCH_UP_ALL_JOB: catch_up_all, h.RESUME_JOB: resume}
+    return {o.PUSH_JOB: push, o.PUSH_BATCH_JOB: push_batch, i.CATCH_UP_JOB: catch_up, i.CATCH_UP_ALL_JOB: catch_up_all, h.RESUME_JOB: resume}
 
 
 MODULE = DomainModule(

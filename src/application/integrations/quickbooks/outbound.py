@@ -11,18 +11,26 @@ retried after a crash, a timeout or a lost answer carries the same one, and Quic
 its first answer instead of making a second object. Updates are sparse with the link's
 ``SyncToken``; a stale-object fault (5010) reads the object again and retries once. A customer
 whose name QuickBooks has already (6240) is linked to that customer (found by ``DisplayName``).
+
+Batches: the backfill queues its pushes in batches of one kind (``quickbooks.push_batch``). A
+batch reads the connection and its token once, the records (``GetClients``/``GetInvoices``) and
+their links (and an invoice's customer's) in one query each, and counts its requests in the
+rate gate a block at a time under one slot; each record is still saved as soon as QuickBooks
+answered for it, so a batch cut short by a crash or a 429 leaves what it did SYNCED.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import structlog
 
 from application.integrations.quickbooks import bodies
-from application.integrations.quickbooks.commands import PushRecord, QueuePush
+from application.integrations.quickbooks.commands import PushRecord, PushRecords, QueuePush
 from application.integrations.quickbooks.handlers import system_actor
 from application.integrations.quickbooks.ports import (
     AccessRejected,
@@ -33,18 +41,38 @@ from application.integrations.quickbooks.ports import (
 )
 from application.integrations.quickbooks.tokens import AccessTokens
 from application.integrations.quickbooks.views import SyncItemView
-from application.invoicing.commands import GetClient, GetInvoice
-from application.invoicing.views import InvoiceView, PaymentView
+from application.invoicing.commands import GetClient, GetClients, GetInvoice, GetInvoices
+from application.invoicing.views import ClientView, InvoiceView, PaymentView
 from application.shared.modules import Messages
 from application.shared.ports import Clock, DuplicateEntry
-from domain.integrations.quickbooks.connection import ConnectionStatus, Mappings, MappingsMissing
-from domain.integrations.quickbooks.links import Origin, SyncKind, SyncLink, SyncStatus, ad_hoc_customer_id
+from domain.integrations.quickbooks.connection import (
+    ConnectionStatus,
+    CurrencyNotEnabled,
+    CurrencyPrefs,
+    Mappings,
+    MappingsMissing,
+)
+from domain.integrations.quickbooks.links import (
+    EDITED_THERE,
+    Origin,
+    SyncKind,
+    SyncLink,
+    SyncStatus,
+    ad_hoc_customer_id,
+)
 from domain.shared.errors import InvalidInput, NotFound
 from domain.shared.model import parse_id
 
 log = structlog.get_logger(__name__)
 
 PUSH_JOB = "quickbooks.push"
+PUSH_BATCH_JOB = "quickbooks.push_batch"
+BATCH = 25
+"""Records in one batch job of the backfill."""
+BLOCK = 10
+"""Requests a batch counts in the minute's budget at once, under one slot of the rate gate."""
+HOLD = 30.0
+"""Seconds a batch keeps one slot before it takes one again (the gate's lease is 2 minutes)."""
 INBOUND_REFERENCE = "QuickBooks payment {}"
 _INBOUND = re.compile(r"^QuickBooks payment ([0-9A-Za-z-]{1,40})$")
 T = TypeVar("T")
@@ -118,22 +146,61 @@ class QueuePushHandler:
 
 
 class RealmCalls:
-    """Calls to the tenant's company: through the rate gate, with a fresh token, refreshed once on 401."""
+    """Calls to the tenant's company: through the rate gate, with a fresh token, refreshed once on 401.
+
+    The connection and its token are read once, when this is made. Outside ``batch`` each call takes
+    a slot of the gate and gives it back; inside, calls go one after another under one slot, counted
+    in the minute's budget a block at a time (what a block did not use is given back)."""
 
     def __init__(self, api: QuickbooksApi, tokens: AccessTokens, gate: RateGate, uow: QuickbooksUnitOfWork) -> None:
         self.api, self._tokens, self._gate, self._uow = api, tokens, gate, uow
-        self.realm_id, self._token, self.mappings = tokens.current(uow)
+        self.realm_id, self._token, self.mappings, self.currency = tokens.current(uow)
+        self._planned: int | None = None
+        self._slot: str | None = None
+        self._left = 0
+        self._until = 0.0
+
+    @contextmanager
+    def batch(self, planned: int) -> Iterator[RealmCalls]:
+        """About ``planned`` calls follow, one after another."""
+        self._planned = max(1, planned)
+        try:
+            yield self
+        finally:
+            self._planned = None
+            self._let_go()
 
     def call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        slot = self._gate.acquire(self.realm_id)
-        try:
+        if self._planned is None:
+            slot = self._gate.acquire(self.realm_id)
             try:
-                return method(self.realm_id, self._token, *args, **kwargs)
-            except AccessRejected:
-                self.realm_id, self._token = self._tokens.refreshed(self._uow, rejected=self._token)
-                return method(self.realm_id, self._token, *args, **kwargs)
-        finally:
-            self._gate.release(self.realm_id, slot)
+                return self._send(method, *args, **kwargs)
+            finally:
+                self._gate.release(self.realm_id, slot)
+        self._count_one()
+        return self._send(method, *args, **kwargs)
+
+    def _send(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self.realm_id, self._token, *args, **kwargs)
+        except AccessRejected:
+            self.realm_id, self._token = self._tokens.refreshed(self._uow, rejected=self._token)
+            return method(self.realm_id, self._token, *args, **kwargs)
+
+    def _count_one(self) -> None:
+        assert self._planned is not None
+        if self._slot is None or self._left == 0 or time.monotonic() >= self._until:
+            self._let_go()
+            block = min(BLOCK, self._planned)
+            self._slot = self._gate.acquire(self.realm_id, requests=block)
+            self._left, self._until = block, time.monotonic() + HOLD
+        self._left -= 1
+        self._planned = max(1, self._planned - 1)
+
+    def _let_go(self) -> None:
+        if self._slot is not None:
+            slot, unused, self._slot, self._left = self._slot, self._left, None, 0
+            self._gate.release(self.realm_id, slot, unused=unused)
 
 
 class PushRecordHandler:
@@ -156,7 +223,38 @@ class PushRecordHandler:
         return link_view(link) if link is not None else None
 
 
-def _tenant(cmd: PushRecord) -> str:
+class PushRecordsHandler:
+    """A batch of one kind (customers or invoices, an invoice with its void and payments): a record
+    QuickBooks refuses is marked FAILED with its fault and the rest go on; a 429, an outage or a
+    refused connection stops the batch (the job runs again; what was saved is not sent again)."""
+
+    def __init__(self, api: QuickbooksApi, tokens: AccessTokens, gate: RateGate, messages: Messages, clock: Clock) -> None:
+        self._api, self._tokens, self._gate, self._messages, self._clock = api, tokens, gate, messages, clock
+
+    def __call__(self, cmd: PushRecords, uow: QuickbooksUnitOfWork) -> int:
+        """How many records of the batch failed."""
+        kind = parse_kind(cmd.kind)
+        if kind is SyncKind.PAYMENT:
+            raise InvalidInput("payments are pushed with their invoice, not in batches", field="kind")
+        if not 1 <= len(cmd.local_ids) <= 4 * BATCH:
+            raise InvalidInput(f"a batch has 1 to {4 * BATCH} records, not {len(cmd.local_ids)}", field="localIds")
+        local_ids = list(dict.fromkeys(parse_id(local_id, field="localIds") for local_id in cmd.local_ids))
+        tenant_id = _tenant(cmd)
+        realm = RealmCalls(self._api, self._tokens, self._gate, uow)
+        push = _Push(realm, uow, self._messages, self._clock, tenant_id, realm.mappings)
+        push.preload(kind, local_ids)
+        failed = 0
+        with realm.batch(len(local_ids)):
+            for local_id in local_ids:
+                try:
+                    push.customer(local_id) if kind is SyncKind.CUSTOMER else push.invoice(local_id)
+                except (QboFault, MappingsMissing, CurrencyNotEnabled, NotFound) as error:  # its link says why
+                    failed += 1
+                    log.info("quickbooks.batch_item_failed", kind=str(kind), local_id=local_id, error=type(error).__name__)
+        return failed
+
+
+def _tenant(cmd: PushRecord | PushRecords) -> str:
     if cmd.actor is None:
         raise PermissionError("a tenant's actor is required")
     return cmd.actor.tenant_id
@@ -171,10 +269,49 @@ class _Push:
     ) -> None:
         self._realm, self._uow, self._messages, self._clock = realm, uow, messages, clock
         self._tenant_id, self._mappings = tenant_id, mappings
+        self._links: dict[tuple[SyncKind, str], SyncLink] = {}
+        """What this job read or wrote of the links (a batch reads them at once)."""
+        self._clients: dict[str, ClientView | None] = {}
+        self._invoices: dict[str, InvoiceView | None] = {}
+        self._currency_read = False
+
+    def preload(self, kind: SyncKind, local_ids: Sequence[str]) -> None:
+        """A batch's records and links, in a query or two each instead of several per record."""
+        actor = system_actor(self._tenant_id)
+        customers: list[str] = []
+        payments: list[str] = []
+        if kind is SyncKind.CUSTOMER:
+            self._clients.update(self._messages.handle(GetClients(actor=actor, client_ids=tuple(local_ids))))
+            customers = list(local_ids)
+        else:
+            self._invoices.update(self._messages.handle(GetInvoices(actor=actor, invoice_ids=tuple(local_ids))))
+            found = [v for v in self._invoices.values() if v is not None]
+            customers = [self._customer_id(v) for v in found]
+            payments = [p.id for v in found for p in v.payments]
+        with self._uow:
+            wanted = [(SyncKind.CUSTOMER, customers)]
+            if kind is SyncKind.INVOICE:
+                wanted += [(SyncKind.INVOICE, list(local_ids)), (SyncKind.PAYMENT, payments)]
+            for of_kind, ids in wanted:
+                for local_id, link in self._uow.quickbooks_links.of_many(of_kind, ids).items():
+                    self._links[(of_kind, local_id)] = link.snapshot()
+
+    def _customer_id(self, invoice: InvoiceView) -> str:
+        if invoice.client_id is not None:
+            return invoice.client_id
+        return ad_hoc_customer_id(self._tenant_id, invoice.client_name, invoice.client_ruc)
+
+    def _known(self, link: SyncLink) -> SyncLink:
+        if link.local_id is not None:
+            self._links[(SyncKind(link.kind), link.local_id)] = link
+        return link
 
     # --- links ---
 
     def _link(self, kind: SyncKind, local_id: str) -> SyncLink:
+        known = self._links.get((kind, local_id))
+        if known is not None:
+            return known
         for attempt in (1, 2):
             try:
                 with self._uow:
@@ -183,7 +320,7 @@ class _Push:
                         link = SyncLink.new(tenant_id=self._tenant_id, kind=kind, local_id=local_id, now=self._clock.now())
                         self._uow.quickbooks_links.add(link)
                         self._uow.commit()
-                    return link.snapshot()
+                    return self._known(link.snapshot())
             except DuplicateEntry:
                 if attempt == 2:
                     raise
@@ -196,7 +333,7 @@ class _Push:
                 raise NotFound("the sync link was deleted meanwhile (QuickBooks was reconnected)")
             change(link)
             self._uow.commit()
-            return link.snapshot()
+            return self._known(link.snapshot())
 
     def _failed(self, link: SyncLink, fault: QboFault) -> SyncLink:
         log.warning("quickbooks.push_refused", kind=str(link.kind), link_id=link.id, code=fault.code)
@@ -206,9 +343,14 @@ class _Push:
     # --- customers ---
 
     def customer(self, client_id: str) -> SyncLink | None:
-        try:
-            client = self._messages.handle(GetClient(actor=system_actor(self._tenant_id), client_id=client_id))
-        except NotFound:
+        if client_id in self._clients:
+            client = self._clients[client_id]
+        else:
+            try:
+                client = self._messages.handle(GetClient(actor=system_actor(self._tenant_id), client_id=client_id))
+            except NotFound:
+                client = None
+        if client is None:
             return None  # deleted meanwhile: nothing to send
         return self._customer(client_id, bodies.customer_body(client))
 
@@ -267,6 +409,8 @@ class _Push:
     # --- invoices ---
 
     def _invoice_view(self, invoice_id: str) -> InvoiceView | None:
+        if invoice_id in self._invoices:
+            return self._invoices[invoice_id]
         try:
             return self._messages.handle(GetInvoice(actor=system_actor(self._tenant_id), invoice_id=invoice_id))
         except NotFound:
@@ -276,13 +420,15 @@ class _Push:
         """The invoice's customer in QuickBooks, pushed first if it is not there yet (a later change
         of the client is its own push, queued by its own event)."""
         if invoice.client_id is not None:
-            with self._uow:
-                known = self._uow.quickbooks_links.of(SyncKind.CUSTOMER, invoice.client_id)
-                if known is not None and known.linked:
-                    return known.snapshot()
+            known = self._links.get((SyncKind.CUSTOMER, invoice.client_id))
+            if known is None:
+                with self._uow:
+                    found = self._uow.quickbooks_links.of(SyncKind.CUSTOMER, invoice.client_id)
+                    known = self._known(found.snapshot()) if found is not None else None
+            if known is not None and known.linked:
+                return known
             return self.customer(invoice.client_id)
-        local = ad_hoc_customer_id(self._tenant_id, invoice.client_name, invoice.client_ruc)
-        return self._customer(local, bodies.ad_hoc_customer_body(invoice))
+        return self._customer(self._customer_id(invoice), bodies.ad_hoc_customer_body(invoice))
 
     def invoice(self, invoice_id: str, *, with_payments: bool = True) -> SyncLink | None:
         invoice = self._invoice_view(invoice_id)
@@ -298,7 +444,8 @@ class _Push:
             customer = self._customer_of(invoice)
             if customer is None or customer.qbo_id is None:
                 raise NotFound(f"the client of invoice {invoice.number} is gone")
-            body = bodies.invoice_body(invoice, customer_id=customer.qbo_id, mappings=self._mappings)
+            body = {**bodies.invoice_body(invoice, customer_id=customer.qbo_id, mappings=self._mappings),
+                    **self._currency(str(invoice.currency), link)}
             try:
                 found = self._create_invoice(link, body)
             except QboFault as fault:
@@ -310,6 +457,8 @@ class _Push:
             )
         if invoice.voided_at is not None and not link.voided:
             link = self._void(link)
+        elif link.fingerprint == EDITED_THERE:
+            link = self._restore(link, invoice)
         elif SyncStatus(link.status) is not SyncStatus.SYNCED:
             now = self._clock.now()
             link = self._save(link.id, lambda l: l.synced(qbo_id=l.qbo_id or "", sync_token=l.sync_token,
@@ -318,6 +467,50 @@ class _Push:
             for payment in invoice.payments:
                 self.payment(payment, invoice, link)
         return link
+
+    def _restore(self, link: SyncLink, invoice: InvoiceView) -> SyncLink:
+        """The invoice was changed in QuickBooks: Istmo's version (the fiscal document) goes again."""
+        if self._mappings is None:
+            raise MappingsMissing("set the QuickBooks mappings (item, income account, tax codes) before invoices can sync")
+        customer = self._customer_of(invoice)
+        if customer is None or customer.qbo_id is None:
+            raise NotFound(f"the client of invoice {invoice.number} is gone")
+        body = {**bodies.invoice_body(invoice, customer_id=customer.qbo_id, mappings=self._mappings),
+                **self._currency(str(invoice.currency), link)}
+        try:
+            found = self._update(link, "Invoice", {**body, "Id": link.qbo_id})
+        except QboFault as fault:
+            self._failed(link, fault)
+            raise
+        now = self._clock.now()
+        return self._save(
+            link.id, lambda l: l.synced(qbo_id=l.qbo_id or "", sync_token=_token(found), fingerprint=None, now=now)
+        )
+
+    def _currency(self, currency: str, link: SyncLink) -> dict[str, object]:
+        """``CurrencyRef`` (and ``ExchangeRate``) of a transaction in ``currency``. The company's
+        settings are read at the first invoice after connecting, and again before a transaction is
+        refused for them (multicurrency may have been turned on since): the refusal marks the item
+        FAILED, naming what to change in QuickBooks."""
+        prefs = self._realm.currency
+        if prefs is None or (not prefs.can_take(currency) and not self._currency_read):
+            prefs = self._read_currency()
+        try:
+            return prefs.reference(currency)
+        except CurrencyNotEnabled as error:
+            now, message = self._clock.now(), error.message
+            self._save(link.id, lambda l: l.failed(message, code=error.code, element="CurrencyRef", now=now))
+            raise
+
+    def _read_currency(self) -> CurrencyPrefs:
+        prefs = self._realm.call(self._realm.api.currency)
+        with self._uow:
+            connection = self._uow.quickbooks_connections.get()
+            if connection is not None:
+                connection.set_currency(prefs, now=self._clock.now())
+                self._uow.commit()
+        self._realm.currency, self._currency_read = prefs, True
+        return prefs
 
     def _create_invoice(self, link: SyncLink, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -377,7 +570,8 @@ class _Push:
         customer = self._customer_of(invoice)
         if customer is None or customer.qbo_id is None:
             return None
-        body = bodies.payment_body(payment, customer_id=customer.qbo_id, invoice_qbo_id=invoice_link.qbo_id or "")
+        body = {**bodies.payment_body(payment, customer_id=customer.qbo_id, invoice_qbo_id=invoice_link.qbo_id or ""),
+                **self._currency(str(invoice.currency), link)}
         try:
             found = self._realm.call(self._realm.api.create, "Payment", body, request_id=link.request_id("p", versioned=False))
         except QboFault as fault:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from application.integrations.quickbooks.views import ConnectionView, SyncItemCursor, SyncItemView
 from application.jobs.ports import JobsUnitOfWork
-from domain.integrations.quickbooks.connection import QuickbooksConnection
+from domain.integrations.quickbooks.connection import CurrencyPrefs, QuickbooksConnection
 from domain.integrations.quickbooks.links import SyncKind, SyncLink, SyncStatus
 
 # --- provider errors ---------------------------------------------------------------------------
@@ -133,6 +133,10 @@ class QuickbooksApi(Protocol):
 
     def company_name(self, realm_id: str, token: str) -> str | None: ...
 
+    def currency(self, realm_id: str, token: str) -> CurrencyPrefs:
+        """The company's home currency and whether multicurrency is on (``preferences``)."""
+        ...
+
     def changes(
         self, realm_id: str, token: str, entities: Sequence[str], since: datetime
     ) -> dict[str, list[dict[str, Any]]]:
@@ -143,11 +147,16 @@ class QuickbooksApi(Protocol):
 class RateGate(Protocol):
     """The per-realm budget shared by every worker: 500 requests a minute, 10 at a time."""
 
-    def acquire(self, realm_id: str) -> str:
-        """A slot for one request (its id); ``QboUnavailable`` with a ``retry_after`` when none is free."""
+    def acquire(self, realm_id: str, *, requests: int = 1) -> str:
+        """A slot (its id) for ``requests`` requests sent one after another, all counted in the
+        minute's budget at once; ``QboUnavailable`` with a ``retry_after`` when no slot is free or
+        the budget cannot take them."""
         ...
 
-    def release(self, realm_id: str, slot: str) -> None: ...
+    def release(self, realm_id: str, slot: str, *, unused: int = 0) -> None:
+        """The slot is free again; ``unused`` of the requests it counted were not sent (given back
+        to the minute's budget if it is still that minute)."""
+        ...
 
 
 # --- stores ------------------------------------------------------------------------------------
@@ -184,7 +193,16 @@ class SyncLinkRepository(Protocol):
 
     def of(self, kind: SyncKind, local_id: str) -> SyncLink | None: ...
 
+    def of_many(self, kind: SyncKind, local_ids: Sequence[str]) -> dict[str, SyncLink]:
+        """The links of these records, by local id (a record without one is left out)."""
+        ...
+
     def by_qbo_id(self, kind: SyncKind, qbo_id: str) -> SyncLink | None: ...
+
+    def of_qbo_payment(self, payment_id: str) -> list[SyncLink]:
+        """The links of a QuickBooks Payment: the one sent from here (its ``Id``) and those made from
+        its lines (``{Id}:{invoice Id}``)."""
+        ...
 
     def add(self, link: SyncLink) -> None: ...
 

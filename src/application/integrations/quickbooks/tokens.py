@@ -27,6 +27,7 @@ from application.shared.ports import Clock
 from application.shared.secrets import SecretBox, SecretUnreadable
 from domain.integrations.quickbooks.connection import (
     ConnectionStatus,
+    CurrencyPrefs,
     Mappings,
     QuickbooksConnection,
     QuickbooksNeedsReconnect,
@@ -55,14 +56,15 @@ class AccessTokens:
     def __init__(self, oauth: QuickbooksOAuth, secrets: SecretBox, clock: Clock) -> None:
         self._oauth, self._secrets, self._clock = oauth, secrets, clock
 
-    def current(self, uow: QuickbooksUnitOfWork) -> tuple[str, str, Mappings | None]:
-        """(realm id, an access token good for now, the tenant's mappings) of the tenant's company."""
+    def current(self, uow: QuickbooksUnitOfWork) -> tuple[str, str, Mappings | None, CurrencyPrefs | None]:
+        """(realm id, an access token good for now, the tenant's mappings, the company's currency
+        settings as last read) of the tenant's company."""
         with uow:
             connection = _usable(uow.quickbooks_connections.get())
-            mappings = connection.mappings
+            mappings, currency = connection.mappings, connection.currency
             if connection.access_fresh(self._clock.now()):
-                return connection.realm_id, self._open(connection, "access"), mappings
-        return (*self.refreshed(uow, rejected=None), mappings)
+                return connection.realm_id, self._open(connection, "access"), mappings, currency
+        return (*self.refreshed(uow, rejected=None), mappings, currency)
 
     def refreshed(self, uow: QuickbooksUnitOfWork, *, rejected: str | None) -> tuple[str, str]:
         """Refresh under the row lock unless another job did meanwhile. ``rejected``: the access

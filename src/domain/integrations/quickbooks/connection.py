@@ -131,6 +131,44 @@ class Mappings:
         )
 
 
+class CurrencyNotEnabled(DomainError):
+    """The invoice's currency is not the company's home currency and multicurrency is off there."""
+
+    code = "QUICKBOOKS_CURRENCY_NOT_ENABLED"
+
+
+PEGGED = frozenset({"USD", "PAB"})
+"""The balboa is at par with the dollar by law: between them the exchange rate is 1."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CurrencyPrefs:
+    """The company's currency settings in QuickBooks (``Preferences.CurrencyPrefs``)."""
+
+    home: str
+    multicurrency: bool
+
+    def can_take(self, currency: str) -> bool:
+        return currency == self.home or self.multicurrency
+
+    def reference(self, currency: str) -> dict[str, object]:
+        """What a transaction in ``currency`` carries: its ``CurrencyRef`` and, when it is not the
+        home currency, its ``ExchangeRate`` (1 between dollar and balboa; otherwise QuickBooks' own).
+        ``CurrencyNotEnabled`` when the company cannot take it (multicurrency off)."""
+        if currency == self.home:
+            return {"CurrencyRef": {"value": currency}}
+        if not self.multicurrency:
+            raise CurrencyNotEnabled(
+                f"the invoice is in {currency} but the QuickBooks company keeps its books in {self.home} and "
+                "multicurrency is off there: turn it on in QuickBooks (Settings > Advanced > Currency), then retry",
+                field="currency",
+            )
+        fields: dict[str, object] = {"CurrencyRef": {"value": currency}}
+        if {currency, self.home} <= PEGGED:
+            fields["ExchangeRate"] = 1
+        return fields
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TokenPair:
     """What one token answer carries (sealed before it is stored)."""
@@ -177,6 +215,8 @@ class QuickbooksConnection(Aggregate):
         inbound_applied: int = 0,
         inbound_ignored: int = 0,
         cdc_lease_until: datetime | None = None,
+        home_currency: str | None = None,
+        multicurrency: bool | None = None,
     ) -> None:
         self.id = id
         self.tenant_id = tenant_id
@@ -201,6 +241,19 @@ class QuickbooksConnection(Aggregate):
         self.inbound_applied = inbound_applied
         self.inbound_ignored = inbound_ignored
         self.cdc_lease_until = cdc_lease_until
+        self.home_currency = home_currency
+        self.multicurrency = multicurrency
+
+    @property
+    def currency(self) -> CurrencyPrefs | None:
+        """The company's currency settings as last read (``None``: not read since it was connected)."""
+        if self.home_currency is None or self.multicurrency is None:
+            return None
+        return CurrencyPrefs(home=self.home_currency, multicurrency=bool(self.multicurrency))
+
+    def set_currency(self, prefs: CurrencyPrefs, *, now: datetime) -> None:
+        self.home_currency, self.multicurrency = prefs.home, prefs.multicurrency
+        self.updated_at = now
 
     def context(self, which: str) -> str:
         return token_context(self.tenant_id, self.id, which)
@@ -253,6 +306,7 @@ class QuickbooksConnection(Aggregate):
             self.last_sync_at = None
         self.realm_id = realm_id
         self.company_name = company_name
+        self.home_currency = self.multicurrency = None  # read again at the next invoice
         self.status = ConnectionStatus.CONNECTED
         self.reconnect_reason = None
         self.connected_by = user_id

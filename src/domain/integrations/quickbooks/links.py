@@ -18,6 +18,10 @@ from domain.shared.model import new_id
 
 MAX_ERROR = 1000
 MAX_REQUEST_ID = 50
+EDITED_THERE = "edited-in-quickbooks"
+"""The fingerprint of an invoice changed in QuickBooks: its next push sends Istmo's version again."""
+DELETED_IN_QUICKBOOKS = "DELETED_IN_QUICKBOOKS"
+EDITED_IN_QUICKBOOKS = "EDITED_IN_QUICKBOOKS"
 
 
 class SyncKind(StrEnum):
@@ -140,6 +144,26 @@ class SyncLink:
         self.status = SyncStatus.SYNCED
         self.last_error = self.error_code = self.error_element = None
         self.synced_at = now
+        self.updated_at = now
+
+    def deleted_there(self, message: str, *, now: datetime) -> None:
+        """QuickBooks no longer has the object (someone deleted it there) while the record stands
+        here: unlinked and FAILED with why, so a retry makes it there again (a new ``requestid``)."""
+        self.qbo_id = self.sync_token = self.fingerprint = None
+        self.voided = False
+        self.failed(message, code=DELETED_IN_QUICKBOOKS, element=None, now=now)
+
+    def edited_there(self, message: str, *, sync_token: str | None, element: str | None, now: datetime) -> None:
+        """Someone changed the object in QuickBooks so that it no longer says what Istmo sent:
+        FAILED with what differs; a retry sends Istmo's version again (with the new SyncToken)."""
+        self.sync_token = sync_token
+        self.fingerprint = EDITED_THERE
+        self.failed(message, code=EDITED_IN_QUICKBOOKS, element=element, now=now)
+
+    def taken_back(self, *, now: datetime) -> None:
+        """A payment that came from QuickBooks was deleted there and removed here (its link stays,
+        so a catch-up that sees it again does not register it again)."""
+        self.voided = True
         self.updated_at = now
 
     def failed(self, message: str, *, code: str | None, element: str | None, now: datetime) -> None:

@@ -3,6 +3,7 @@ states, the sync links, the reader and the directory across tenants."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -96,8 +97,25 @@ class SqlAlchemySyncLinkRepository:
     def of(self, kind: SyncKind, local_id: str) -> SyncLink | None:
         return self._one(qbo_links.c.kind == kind.value, qbo_links.c.local_id == local_id)
 
+    def of_many(self, kind: SyncKind, local_ids: Sequence[str]) -> dict[str, SyncLink]:
+        if not local_ids:
+            return {}
+        statement = select(SyncLink).where(
+            qbo_links.c.tenant_id == self._tenant_id, qbo_links.c.kind == kind.value,
+            qbo_links.c.local_id.in_(list(dict.fromkeys(local_ids))),
+        )
+        found = self._session.scalars(statement.execution_options(populate_existing=True))
+        return {link.local_id: link for link in found if link.local_id is not None}
+
     def by_qbo_id(self, kind: SyncKind, qbo_id: str) -> SyncLink | None:
         return self._one(qbo_links.c.kind == kind.value, qbo_links.c.qbo_id == qbo_id)
+
+    def of_qbo_payment(self, payment_id: str) -> list[SyncLink]:
+        statement = select(SyncLink).where(
+            qbo_links.c.tenant_id == self._tenant_id, qbo_links.c.kind == SyncKind.PAYMENT.value,
+            or_(qbo_links.c.qbo_id == payment_id, qbo_links.c.qbo_id.startswith(f"{payment_id}:", autoescape=True)),
+        )
+        return list(self._session.scalars(statement.execution_options(populate_existing=True)))
 
     def add(self, link: SyncLink) -> None:
         if link.tenant_id != self._tenant_id:

@@ -49,6 +49,9 @@ qbo_connections = Table(
     Column("tax_codes", JSON, nullable=True),
     Column("inbound_applied", Integer, nullable=False, default=0),
     Column("inbound_ignored", Integer, nullable=False, default=0),
+    # Preferences.CurrencyPrefs, read at the first invoice after connecting (and before refusing one)
+    Column("home_currency", String(3), nullable=True),
+    Column("multicurrency", Boolean, nullable=True),
     Index("ix_qbo_connections_realm_id", "realm_id"),
 )
 
