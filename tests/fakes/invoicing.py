@@ -407,9 +407,20 @@ class FakeInvoiceReader(_Bound):
             found = [i for i in found if i.due_date < filter.due_before]
         if filter.due_after is not None:
             found = [i for i in found if i.due_date > filter.due_after]
+        if filter.issued_from is not None:
+            found = [i for i in found if i.issue_date >= filter.issued_from]
+        if filter.issued_to is not None:
+            found = [i for i in found if i.issue_date <= filter.issued_to]
+        if filter.min_total is not None:
+            found = [i for i in found if i.total >= filter.min_total]
+        if filter.max_total is not None:
+            found = [i for i in found if i.total <= filter.max_total]
+        if filter.currency is not None:
+            found = [i for i in found if i.currency == filter.currency]
 
         def key(invoice: Invoice) -> tuple[Any, str]:
-            value = invoice.issue_date if sort.field is InvoiceSortField.DATE else invoice.balance
+            value = {InvoiceSortField.DATE: invoice.issue_date, InvoiceSortField.BALANCE: invoice.balance,
+                     InvoiceSortField.DUE_DATE: invoice.due_date}[sort.field]
             return (value, invoice.id)
 
         descending = sort.direction is SortDirection.DESC

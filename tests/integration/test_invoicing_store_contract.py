@@ -443,7 +443,8 @@ class InvoicingStoreContract:
         self, backend: Backend, acme: str, globex: str, field: InvoiceSortField, direction: SortDirection
     ) -> None:
         invoices = [
-            new_invoice(acme, f"F-{i}", issued=DAY + timedelta(days=i % 3), prices=(str(10 * (i % 4)),))
+            new_invoice(acme, f"F-{i}", issued=DAY + timedelta(days=i % 3), due=DAY + timedelta(days=5 - i % 2),
+                        prices=(str(10 * (i % 4)),))
             for i in range(9)
         ]
         for index, invoice in enumerate(invoices[1:4]):
@@ -453,7 +454,9 @@ class InvoicingStoreContract:
         sort = InvoiceSort(field=field, direction=direction)
 
         def key(invoice: Invoice) -> tuple[Any, str]:
-            return (invoice.issue_date if field is InvoiceSortField.DATE else invoice.balance, invoice.id)
+            value = {InvoiceSortField.DATE: invoice.issue_date, InvoiceSortField.BALANCE: invoice.balance,
+                     InvoiceSortField.DUE_DATE: invoice.due_date}[field]
+            return (value, invoice.id)
 
         expected = [i.id for i in sorted(invoices, key=key, reverse=direction is SortDirection.DESC)]
         pages, after = [], None
@@ -482,6 +485,31 @@ class InvoicingStoreContract:
         assert found(due_after=DAY + timedelta(days=2)) == ["C"]
         assert found(due_after=DAY + timedelta(days=1), due_before=DAY + timedelta(days=3)) == ["B"]
         assert found(client_id=client.id, due_after=DAY + timedelta(days=1)) == ["C"]
+
+    def test_find_filters_by_issue_dates_totals_and_currency_inclusively(self, backend: Backend, acme: str) -> None:
+        backend.keep(
+            acme,
+            new_invoice(acme, "A", issued=DAY - timedelta(days=1), prices=("100",)),  # total 107.00
+            new_invoice(acme, "B", issued=DAY, prices=("100.01",)),  # 107.01
+            new_invoice(acme, "C", issued=DAY + timedelta(days=1), prices=("99.99",)),  # 106.99
+            new_invoice(acme, "P", issued=DAY, prices=("100",), currency=Currency.PAB),
+        )
+
+        def found(**filter: Any) -> list[str]:
+            with backend.uow(acme) as uow:
+                views = uow.invoice_views.find(InvoiceFilter(**filter), InvoiceSort(), today=DAY, first=10, after=None)
+                return sorted(v.number for v in views)
+
+        assert found(issued_from=DAY) == ["B", "C", "P"]
+        assert found(issued_from=DAY + timedelta(days=1)) == ["C"]
+        assert found(issued_to=DAY) == ["A", "B", "P"]
+        assert found(issued_from=DAY, issued_to=DAY) == ["B", "P"]
+        assert found(min_total=D("107.00")) == ["A", "B", "P"]
+        assert found(min_total=D("107.01")) == ["B"]
+        assert found(max_total=D("107.00")) == ["A", "C", "P"]
+        assert found(max_total=D("106.98")) == []
+        assert found(currency=Currency.PAB) == ["P"]
+        assert found(currency=Currency.USD, min_total=D("107.00"), max_total=D("107.00")) == ["A"]
 
     def test_statement_facts_are_the_clients_invoices_in_the_currency_up_to_a_day(
         self, backend: Backend, acme: str, globex: str

@@ -167,6 +167,10 @@ class ChatRepository(Protocol):
         """In order (position)."""
         ...
 
+    def conversation(self, message_id: str) -> tuple[Chat, list[ChatMessage]] | None:
+        """The chat of message ``message_id`` and its messages up to and including that one, in order."""
+        ...
+
     def tokens_since(self, since: datetime) -> int:
         """Tokens (in + out) the tenant's assistant messages used since ``since``."""
         ...

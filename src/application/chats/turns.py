@@ -97,13 +97,12 @@ class RunChatTurnHandler:
         started = self._monotonic()
         turn_id = cmd.message_id
         with uow:
-            message = uow.chats.message(turn_id)
-            if message is None or MessageStatus(message.status) is not MessageStatus.PENDING:
+            found = uow.chats.conversation(turn_id)
+            if found is None or MessageStatus(found[1][-1].status) is not MessageStatus.PENDING:
                 return None  # answered already (a job run twice), or deleted with its chat
-            chat = uow.chats.get(message.chat_id)
-            if chat is None:
-                return None
-            turns = turns_of([m for m in uow.chats.messages(chat.id) if m.position <= message.position])
+            chat, history = found
+            message = history[-1]
+            turns = turns_of(history)
             actor = Actor(tenant_id=chat.tenant_id, user_id=chat.user_id, role=Role.MEMBER, session_id=chat.session_id)
             refused: _Failed | None = None
             try:

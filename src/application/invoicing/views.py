@@ -179,6 +179,7 @@ class InvoiceSortField(StrEnum):
     DATE = "DATE"
     "the issue date"
     BALANCE = "BALANCE"
+    DUE_DATE = "DUE_DATE"
 
 
 class SortDirection(StrEnum):
@@ -197,12 +198,18 @@ class InvoiceSort:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InvoiceFilter:
     """Every given criterion must hold. ``statuses``: any of them (empty: all).
-    ``due_before`` and ``due_after`` are strict: due strictly before / strictly after that day."""
+    ``due_before`` and ``due_after`` are strict: due strictly before / strictly after that day.
+    ``issued_from``/``issued_to`` and ``min_total``/``max_total`` are inclusive."""
 
     client_id: str | None = None
     statuses: frozenset[InvoiceStatus] = field(default_factory=frozenset)
     due_before: date | None = None
     due_after: date | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    min_total: Decimal | None = None
+    max_total: Decimal | None = None
+    currency: Currency | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,6 +267,13 @@ class ClientCursor:
             raise _not_ours(field) from None
 
 
+def sort_key(view: InvoiceView, field: InvoiceSortField) -> date | Decimal:
+    """The value an invoice list is sorted on (ties broken by id)."""
+    if field is InvoiceSortField.BALANCE:
+        return view.balance
+    return view.due_date if field is InvoiceSortField.DUE_DATE else view.issue_date
+
+
 @dataclass(frozen=True, slots=True)
 class InvoiceCursor:
     """A position in a list of invoices sorted by ``sort``; valid only with the same sort."""
@@ -270,8 +284,7 @@ class InvoiceCursor:
 
     @classmethod
     def of(cls, view: InvoiceView, sort: InvoiceSort) -> InvoiceCursor:
-        key = view.issue_date if sort.field is InvoiceSortField.DATE else view.balance
-        return cls(sort, key, view.id)
+        return cls(sort, sort_key(view, sort.field), view.id)
 
     def encode(self) -> str:
         return _encode(
@@ -286,7 +299,7 @@ class InvoiceCursor:
                 raise ValueError("not an invoice cursor")
             cursor_sort = InvoiceSort(field=InvoiceSortField(sort_field), direction=SortDirection(direction))
             value: date | Decimal
-            if cursor_sort.field is InvoiceSortField.DATE:
+            if cursor_sort.field is not InvoiceSortField.BALANCE:
                 value = date.fromisoformat(key)
             else:
                 value = Decimal(key)

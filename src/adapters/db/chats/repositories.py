@@ -78,6 +78,24 @@ class SqlAlchemyChatRepository:
             select(ChatMessage).where(m.chat_id == chat_id, m.tenant_id == self._tenant_id).order_by(m.position)
         ))
 
+    def conversation(self, message_id: str) -> tuple[Chat, list[ChatMessage]] | None:
+        """One query: the chat of the message, and its messages up to that one, by position."""
+        m = chat_messages.c
+        upto = select(m.chat_id, m.position).where(m.id == message_id, m.tenant_id == self._tenant_id).subquery()
+        rows = self._session.execute(
+            select(Chat, ChatMessage)
+            .join(upto, and_(m.chat_id == upto.c.chat_id, m.position <= upto.c.position))
+            .join(chats, and_(chats.c.id == m.chat_id, chats.c.tenant_id == self._tenant_id))
+            .where(m.tenant_id == self._tenant_id)
+            .order_by(m.position)
+            .execution_options(populate_existing=True)
+        ).all()
+        if not rows:
+            return None
+        chat = rows[0][0]
+        self._seen.append(chat)
+        return chat, [row[1] for row in rows]
+
     def tokens_since(self, since: datetime) -> int:
         m = chat_messages.c
         total = self._session.execute(

@@ -157,6 +157,13 @@ def invoice_status_sql(today: date) -> ColumnElement[str]:
     )
 
 
+_SORT_COLUMNS = {
+    InvoiceSortField.DATE: invoices.c.issue_date,
+    InvoiceSortField.BALANCE: invoices.c.balance,
+    InvoiceSortField.DUE_DATE: invoices.c.due_date,
+}
+
+
 class SqlAlchemyInvoiceReader:
     def __init__(self, session: Session, tenant_id: str) -> None:
         self._session = session
@@ -219,7 +226,17 @@ class SqlAlchemyInvoiceReader:
             statement = statement.where(invoices.c.due_date < filter.due_before)
         if filter.due_after is not None:
             statement = statement.where(invoices.c.due_date > filter.due_after)
-        key = invoices.c.issue_date if sort.field is InvoiceSortField.DATE else invoices.c.balance
+        if filter.issued_from is not None:
+            statement = statement.where(invoices.c.issue_date >= filter.issued_from)
+        if filter.issued_to is not None:
+            statement = statement.where(invoices.c.issue_date <= filter.issued_to)
+        if filter.min_total is not None:
+            statement = statement.where(invoices.c.total >= filter.min_total)
+        if filter.max_total is not None:
+            statement = statement.where(invoices.c.total <= filter.max_total)
+        if filter.currency is not None:
+            statement = statement.where(invoices.c.currency == filter.currency)
+        key = _SORT_COLUMNS[sort.field]
         descending = sort.direction is SortDirection.DESC
         if after is not None:
             if descending:
