@@ -14,7 +14,7 @@ import structlog
 
 from application.chats.commands import ChatPolicy, RunChatTurn
 from application.chats.handlers import check_budget
-from application.chats.history import SYSTEM_PROMPT, calls_json, result_json, trim, turns_of
+from application.chats.history import SYSTEM_PROMPT, calls_json, costs_once, result_json, trim, turns_of
 from application.chats.ports import (
     ChatsUnitOfWork,
     ImagePart,
@@ -131,13 +131,14 @@ class RunChatTurnHandler:
     def _loop(self, resolved: Any, turns: list[Turn], context: ToolContext, progress: _Progress, turn_id: str, started: float) -> None:
         system = SYSTEM_PROMPT.format(today=context.today.isoformat())
         specs = tool_specs()
+        cost = costs_once()
         rounds = 0
         while True:
             left = self._policy.turn_seconds - (self._monotonic() - started)
             if left <= 0:
                 raise _Failed("TURN_DEADLINE", f"the answer took longer than {self._policy.turn_seconds:.0f} s and was stopped")
             request = ModelRequest(
-                model=resolved.model_name, system=system, turns=tuple(trim(turns, self._policy.history_tokens)),
+                model=resolved.model_name, system=system, turns=tuple(trim(turns, self._policy.history_tokens, cost)),
                 tools=specs, max_tokens=self._policy.max_answer_tokens, timeout=left,
             )
             try:
