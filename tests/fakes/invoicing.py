@@ -19,6 +19,7 @@ from application.invoicing.views import (
     InvoiceFilter,
     InvoiceSort,
     InvoiceSortField,
+    InvoiceSummaryView,
     InvoiceView,
     QuoteCursor,
     QuoteFilter,
@@ -429,6 +430,17 @@ class FakeInvoiceReader(_Bound):
             found = [i for i in found if (key(i) < mark if descending else key(i) > mark)]
         found.sort(key=key, reverse=descending)
         return [invoice_view(i, today) for i in found[:first]]
+
+    def summaries(
+        self,
+        filter: InvoiceFilter,
+        sort: InvoiceSort,
+        *,
+        today: date,
+        first: int,
+        after: InvoiceCursor | None,
+    ) -> list[InvoiceSummaryView]:
+        return [InvoiceSummaryView.of(view) for view in self.find(filter, sort, today=today, first=first, after=after)]
 
     def statement_facts(
         self, client_id: str, currency: Currency, *, until: date

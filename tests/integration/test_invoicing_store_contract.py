@@ -27,6 +27,7 @@ from application.invoicing.views import (
     InvoiceFilter,
     InvoiceSort,
     InvoiceSortField,
+    InvoiceSummaryView,
     QuoteCursor,
     QuoteFilter,
     SortDirection,
@@ -466,6 +467,13 @@ class InvoicingStoreContract:
                 after = InvoiceCursor.decode(InvoiceCursor.of(page[-1], sort).encode(), sort)
         assert [i for page in pages for i in page] == expected
         assert [len(page) for page in pages] == [4, 4, 1]
+        with backend.uow(acme) as uow:
+            every = uow.invoice_views.find(InvoiceFilter(), sort, today=DAY, first=20, after=None)
+            summaries = uow.invoice_views.summaries(InvoiceFilter(), sort, today=DAY, first=20, after=None)
+            assert summaries == [InvoiceSummaryView.of(view) for view in every]
+            after = InvoiceCursor.of(summaries[3], sort)
+            rest = uow.invoice_views.summaries(InvoiceFilter(), sort, today=DAY, first=20, after=after)
+            assert [v.id for v in rest] == expected[4:]
 
     def test_find_filters_by_client_and_strictly_by_due_date(self, backend: Backend, acme: str) -> None:
         client = backend.keep(acme, new_client(acme))[0]
@@ -498,6 +506,8 @@ class InvoicingStoreContract:
         def found(**filter: Any) -> list[str]:
             with backend.uow(acme) as uow:
                 views = uow.invoice_views.find(InvoiceFilter(**filter), InvoiceSort(), today=DAY, first=10, after=None)
+                summaries = uow.invoice_views.summaries(InvoiceFilter(**filter), InvoiceSort(), today=DAY, first=10, after=None)
+                assert summaries == [InvoiceSummaryView.of(view) for view in views]
                 return sorted(v.number for v in views)
 
         assert found(issued_from=DAY) == ["B", "C", "P"]

@@ -21,12 +21,20 @@ from jsonschema import Draft202012Validator, FormatChecker
 from application.chats.ports import ToolSpec
 from application.emails.commands import FindEmailMessages
 from application.files.commands import FindFilesByEntities, FindFilesByName
-from application.invoicing.commands import FindClients, FindInvoices, FindQuotes, GetClient, GetClientStatement, GetInvoice
+from application.invoicing.commands import FindClients, FindInvoices, FindInvoiceSummaries, FindQuotes, GetClient, GetClientStatement, GetInvoice
 from application.whatsapp.commands import FindWhatsappMessages
 from application.whatsapp.views import WhatsappMessageFilter
 from application.files.views import EntityRef
 from domain.files.model import EntityType
-from application.invoicing.views import InvoiceFilter, InvoiceSort, InvoiceSortField, InvoiceView, QuoteFilter, SortDirection
+from application.invoicing.views import (
+    InvoiceFilter,
+    InvoiceSort,
+    InvoiceSortField,
+    InvoiceSummaryView,
+    InvoiceView,
+    QuoteFilter,
+    SortDirection,
+)
 from application.shared.modules import Messages
 from domain.invoicing.invoices import InvoiceStatus
 from domain.invoicing.values import Currency
@@ -67,7 +75,7 @@ def _money(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _invoice_row(view: InvoiceView, today: date) -> dict[str, Any]:
+def _invoice_row(view: InvoiceView | InvoiceSummaryView, today: date) -> dict[str, Any]:
     return {
         "id": view.id, "number": view.number, "client": view.client_name, "client_id": view.client_id,
         "issue_date": view.issue_date.isoformat(), "due_date": view.due_date.isoformat(),
@@ -137,7 +145,7 @@ def list_invoices(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     limit = args.get("limit", 10)
     default = "due_date_asc" if "overdue_more_than_days" in args else "date_desc"
     sort = _SORTS[args.get("sort", default)]
-    page = ctx.messages.handle(FindInvoices(actor=ctx.actor, filter=_invoice_filter(ctx, args), sort=sort, first=limit))
+    page = ctx.messages.handle(FindInvoiceSummaries(actor=ctx.actor, filter=_invoice_filter(ctx, args), sort=sort, first=limit))
     return {"invoices": [_invoice_row(v, ctx.today) for v in page.items], "truncated": page.has_next_page}
 
 

@@ -134,6 +134,12 @@ class FindInvoices(Query):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FindInvoiceSummaries(FindInvoices):
+    """``FindInvoices`` for lists that show each invoice's figures, not its lines and payments:
+    ``InvoiceSummaryView``s, read in one query."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GetQuote(Query):
     quote_id: str
 

@@ -12,6 +12,7 @@ from application.invoicing.commands import (
     CreateInvoice,
     CreateQuote,
     FindClients,
+    FindInvoiceSummaries,
     FindInvoices,
     FindQuotes,
     GetClient,
@@ -30,6 +31,7 @@ from application.invoicing.views import (
     ClientStatementView,
     ClientView,
     InvoiceCursor,
+    InvoiceSummaryView,
     InvoiceView,
     LineView,
     PaymentView,
@@ -382,13 +384,15 @@ class FindInvoicesHandler:
         self._clock = clock
         self._policy = policy
 
-    def __call__(self, query: FindInvoices, uow: InvoicingUnitOfWork) -> Page[InvoiceView]:
+    def __call__(self, query: FindInvoices, uow: InvoicingUnitOfWork) -> Page[InvoiceView] | Page[InvoiceSummaryView]:
+        """``FindInvoiceSummaries`` too: the same page, read without lines and payments."""
         first = _page_size(query.first, self._policy)
         after = InvoiceCursor.decode(query.after, query.sort, field="after") if query.after else None
         if query.filter.client_id is not None:
             parse_id(query.filter.client_id, field="filter.clientId")
         with uow:
-            rows = uow.invoice_views.find(
+            read = uow.invoice_views.summaries if isinstance(query, FindInvoiceSummaries) else uow.invoice_views.find
+            rows = read(
                 query.filter,
                 query.sort,
                 today=business_date(self._clock.now()),

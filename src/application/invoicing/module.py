@@ -29,6 +29,7 @@ def register(deps: Dependencies) -> Registrations:
             c.VoidInvoice: h.VoidInvoiceHandler(clock),
             c.GetInvoice: h.GetInvoiceHandler(clock),
             c.FindInvoices: h.FindInvoicesHandler(clock, policy),
+            c.FindInvoiceSummaries: h.FindInvoicesHandler(clock, policy),
             c.CreateQuote: h.CreateQuoteHandler(clock),
             c.GetQuote: h.GetQuoteHandler(clock),
             c.FindQuotes: h.FindQuotesHandler(clock, policy),

@@ -14,6 +14,7 @@ from application.invoicing.views import (
     InvoiceCursor,
     InvoiceFilter,
     InvoiceSort,
+    InvoiceSummaryView,
     InvoiceView,
     QuoteCursor,
     QuoteFilter,
@@ -89,6 +90,18 @@ class InvoiceReader(Protocol):
         after: InvoiceCursor | None,
     ) -> list[InvoiceView]:
         """Filtered and sorted in the database (status as of ``today``); ties broken by id."""
+        ...
+
+    def summaries(
+        self,
+        filter: InvoiceFilter,
+        sort: InvoiceSort,
+        *,
+        today: date,
+        first: int,
+        after: InvoiceCursor | None,
+    ) -> list[InvoiceSummaryView]:
+        """As ``find``, without lines and payments."""
         ...
 
     def statement_facts(

@@ -138,6 +138,32 @@ class InvoiceView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceSummaryView:
+    """An invoice's header and figures, without its lines and payments (lists)."""
+
+    id: str
+    number: str
+    client_id: str | None
+    client_name: str
+    issue_date: date
+    due_date: date
+    currency: Currency
+    tax_total: Decimal
+    total: Decimal
+    paid: Decimal
+    balance: Decimal
+    status: InvoiceStatus
+
+    @classmethod
+    def of(cls, view: InvoiceView) -> InvoiceSummaryView:
+        return cls(
+            id=view.id, number=view.number, client_id=view.client_id, client_name=view.client_name,
+            issue_date=view.issue_date, due_date=view.due_date, currency=view.currency, tax_total=view.tax_total,
+            total=view.total, paid=view.paid, balance=view.balance, status=view.status,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RegisteredPaymentView:
     invoice: InvoiceView
     payment: PaymentView
@@ -267,7 +293,7 @@ class ClientCursor:
             raise _not_ours(field) from None
 
 
-def sort_key(view: InvoiceView, field: InvoiceSortField) -> date | Decimal:
+def sort_key(view: InvoiceView | InvoiceSummaryView, field: InvoiceSortField) -> date | Decimal:
     """The value an invoice list is sorted on (ties broken by id)."""
     if field is InvoiceSortField.BALANCE:
         return view.balance
@@ -283,7 +309,7 @@ class InvoiceCursor:
     invoice_id: str
 
     @classmethod
-    def of(cls, view: InvoiceView, sort: InvoiceSort) -> InvoiceCursor:
+    def of(cls, view: InvoiceView | InvoiceSummaryView, sort: InvoiceSort) -> InvoiceCursor:
         return cls(sort, sort_key(view, sort.field), view.id)
 
     def encode(self) -> str:
