@@ -82,6 +82,10 @@ class ChatsStoreContract:
             other = uow.chats.messages(theirs.id)[1].id
         with backend.uow(acme) as uow:
             assert uow.chats.conversation(other) is None and uow.chats.conversation(chat.id) is None
+            assert uow.chats.with_chat(other) is None and uow.chats.with_chat(chat.id, for_update=True) is None
+            second = uow.chats.messages(chat.id)[1]
+            pair = uow.chats.with_chat(second.id, for_update=True)
+            assert pair is not None and pair[0].id == chat.id and pair[1].id == second.id and pair[1].text == "m1"
 
     def test_chats_are_the_tenants_and_the_users_own(self, backend: Backend) -> None:
         acme, globex = backend.tenant("acme"), backend.tenant("globex")

@@ -39,7 +39,7 @@ from domain.chats.errors import (
     ProviderUnavailable,
     ToolLoopExceeded,
 )
-from domain.chats.model import Chat, ChatMessage, MessageRole, MessageStatus, Provider
+from domain.chats.model import ChatMessage, MessageRole, MessageStatus, Provider
 from domain.invoicing.values import business_date
 from domain.shared.errors import DomainError
 from domain.tenancy.model import Actor, Role
@@ -207,10 +207,10 @@ class RunChatTurnHandler:
         now = self._clock.now()
         latency = int((self._monotonic() - started) * 1000)
         with uow:
-            message = uow.chats.message(turn_id)
-            chat: Chat | None = None if message is None else uow.chats.get(message.chat_id, for_update=True)
-            if message is None or chat is None or MessageStatus(message.status) is not MessageStatus.PENDING:
+            found = uow.chats.with_chat(turn_id, for_update=True)
+            if found is None or MessageStatus(found[1].status) is not MessageStatus.PENDING:
                 return None
+            chat, message = found
             provider = None if resolved is None else str(resolved.provider)
             model = None if resolved is None else resolved.model_name
             for asked, results in progress.rounds:

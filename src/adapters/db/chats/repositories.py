@@ -96,6 +96,22 @@ class SqlAlchemyChatRepository:
         self._seen.append(chat)
         return chat, [row[1] for row in rows]
 
+    def with_chat(self, message_id: str, *, for_update: bool = False) -> tuple[Chat, ChatMessage] | None:
+        m = chat_messages.c
+        statement = (
+            select(Chat, ChatMessage)
+            .join(chats, and_(chats.c.id == m.chat_id, chats.c.tenant_id == self._tenant_id))
+            .where(m.id == message_id, m.tenant_id == self._tenant_id)
+            .execution_options(populate_existing=True)
+        )
+        if for_update and self._session.get_bind().dialect.name != "sqlite":
+            statement = statement.with_for_update(of=chats)
+        row = self._session.execute(statement).one_or_none()
+        if row is None:
+            return None
+        self._seen.append(row[0])
+        return row[0], row[1]
+
     def tokens_since(self, since: datetime) -> int:
         m = chat_messages.c
         total = self._session.execute(
