@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from application.invoicing.handlers import client_view, invoice_view, quote_view
@@ -20,6 +21,7 @@ from application.invoicing.views import (
     InvoiceSort,
     InvoiceSortField,
     InvoiceSummaryView,
+    InvoiceTotalsView,
     InvoiceView,
     QuoteCursor,
     QuoteFilter,
@@ -31,6 +33,7 @@ from domain.invoicing.clients import Client, ClientContact
 from domain.invoicing.credit_notes import CreditNote, CreditNoteLine
 from domain.invoicing.invoices import Invoice, InvoiceLine, Payment
 from domain.invoicing.issuer import TenantProfile
+from domain.invoicing.lines import compute_totals
 from domain.invoicing.quotes import Quote, QuoteLine
 from domain.invoicing.statements import StatementCredit, StatementInvoice, StatementPayment
 from domain.invoicing.values import Currency
@@ -441,6 +444,21 @@ class FakeInvoiceReader(_Bound):
         after: InvoiceCursor | None,
     ) -> list[InvoiceSummaryView]:
         return [InvoiceSummaryView.of(view) for view in self.find(filter, sort, today=today, first=first, after=after)]
+
+    def totals(self, period_from: date, period_to: date, currency: Currency) -> InvoiceTotalsView:
+        found = [
+            i for i in self._invoices()
+            if i.currency == currency and i.voided_at is None and period_from <= i.issue_date <= period_to
+        ]
+
+        def total(name: str) -> Decimal:
+            return sum((getattr(i, name) for i in found), Decimal(0))
+
+        return InvoiceTotalsView(
+            period_from=period_from, period_to=period_to, currency=currency, invoices=len(found),
+            total=total("total"), paid=total("paid"), balance=total("balance"), tax_total=total("tax_total"),
+            taxes=compute_totals(line for i in found for line in i.lines).taxes,
+        )
 
     def statement_facts(
         self, client_id: str, currency: Currency, *, until: date

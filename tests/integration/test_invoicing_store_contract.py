@@ -521,6 +521,35 @@ class InvoicingStoreContract:
         assert found(currency=Currency.PAB) == ["P"]
         assert found(currency=Currency.USD, min_total=D("107.00"), max_total=D("107.00")) == ["A"]
 
+    def test_totals_add_up_the_periods_invoices_in_the_currency_without_void_ones(
+        self, backend: Backend, acme: str, globex: str
+    ) -> None:
+        mixed = Invoice.create(
+            tenant_id=acme, number="B", bill_to=BillTo.ad_hoc(name="Ad hoc", emails=()), issue_date=DAY, due_date=DAY,
+            currency=Currency.USD, created_by="ana@acme.pa", now=T0,
+            lines=[LineInput(description="a", quantity="1", unit_price="100", tax_rate=7),
+                   LineInput(description="b", quantity="1", unit_price="60.05", tax_rate=10, discount="10")],
+        )  # 100 + 7.00, and 50.05 + 5.01 (5.005 rounded half-up): 162.06
+        mixed.register_payment(amount="62.06", paid_on=DAY, method="CASH", now=T0)
+        void = new_invoice(acme, "V", issued=DAY + timedelta(days=1))
+        void.void(now=T0)
+        backend.keep(
+            acme, mixed, void,
+            new_invoice(acme, "A", issued=DAY - timedelta(days=1)),  # the day before: out
+            new_invoice(acme, "C", issued=DAY + timedelta(days=2), prices=("200",)),  # the last day: in (214.00)
+            new_invoice(acme, "D", issued=DAY + timedelta(days=3)),  # the day after: out
+            new_invoice(acme, "P", issued=DAY + timedelta(days=1), currency=Currency.PAB),
+        )
+        backend.keep(globex, new_invoice(globex, "G", issued=DAY))
+        with backend.uow(acme) as uow:
+            usd = uow.invoice_views.totals(DAY, DAY + timedelta(days=2), Currency.USD)
+            pab = uow.invoice_views.totals(DAY, DAY + timedelta(days=2), Currency.PAB)
+            none = uow.invoice_views.totals(DAY + timedelta(days=4), DAY + timedelta(days=9), Currency.USD)
+        assert (usd.invoices, usd.total, usd.paid, usd.balance, usd.tax_total) == (2, D("376.06"), D("62.06"), D("314.00"), D("26.01"))
+        assert [(t.rate, t.base, t.tax) for t in usd.taxes] == [(7, D("300.00"), D("21.00")), (10, D("50.05"), D("5.01"))]
+        assert (pab.invoices, pab.total, pab.currency) == (1, D("107.00"), Currency.PAB)
+        assert (none.invoices, none.total, none.paid, none.balance, none.tax_total, none.taxes) == (0, 0, 0, 0, 0, ())
+
     def test_statement_facts_are_the_clients_invoices_in_the_currency_up_to_a_day(
         self, backend: Backend, acme: str, globex: str
     ) -> None:

@@ -154,6 +154,16 @@ class FindQuotes(Query):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GetInvoiceTotals(Query):
+    """The invoices issued from ``period_from`` to ``period_to`` (both included) in ``currency``,
+    void ones left out, added up: what was invoiced, collected and is outstanding, ITBMS by rate."""
+
+    period_from: date
+    period_to: date
+    currency: str = "USD"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GetClientStatement(Query):
     """``as_of``: the day the ageing is counted at, today in Panama by default."""
 

@@ -19,6 +19,7 @@ from application.invoicing.commands import (
     GetClients,
     GetClientStatement,
     GetInvoice,
+    GetInvoiceTotals,
     GetQuote,
     InvoicingPolicy,
     RegisterInvoicePayment,
@@ -32,6 +33,7 @@ from application.invoicing.views import (
     ClientView,
     InvoiceCursor,
     InvoiceSummaryView,
+    InvoiceTotalsView,
     InvoiceView,
     LineView,
     PaymentView,
@@ -525,6 +527,14 @@ def client_statement(
         as_of=as_of,
     )
     return ClientStatementView(client=client, statement=statement)
+
+
+class GetInvoiceTotalsHandler:
+    def __call__(self, query: GetInvoiceTotals, uow: InvoicingUnitOfWork) -> InvoiceTotalsView:
+        check_period(query.period_from, query.period_to)
+        currency = Currency.parse(query.currency)
+        with uow:
+            return uow.invoice_views.totals(query.period_from, query.period_to, currency)
 
 
 class GetClientStatementHandler:

@@ -34,6 +34,7 @@ def register(deps: Dependencies) -> Registrations:
             c.GetQuote: h.GetQuoteHandler(clock),
             c.FindQuotes: h.FindQuotesHandler(clock, policy),
             c.GetClientStatement: h.GetClientStatementHandler(clock),
+            c.GetInvoiceTotals: h.GetInvoiceTotalsHandler(),
             profiles.UpdateTenantProfile: profiles.UpdateTenantProfileHandler(clock),
             profiles.GetTenantProfile: profiles.GetTenantProfileHandler(),
             cn.CreateCreditNote: cn.CreateCreditNoteHandler(clock),

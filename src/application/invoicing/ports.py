@@ -15,6 +15,7 @@ from application.invoicing.views import (
     InvoiceFilter,
     InvoiceSort,
     InvoiceSummaryView,
+    InvoiceTotalsView,
     InvoiceView,
     QuoteCursor,
     QuoteFilter,
@@ -102,6 +103,11 @@ class InvoiceReader(Protocol):
         after: InvoiceCursor | None,
     ) -> list[InvoiceSummaryView]:
         """As ``find``, without lines and payments."""
+        ...
+
+    def totals(self, period_from: date, period_to: date, currency: Currency) -> InvoiceTotalsView:
+        """Sums in the database over the invoices issued in the period (both days included) in
+        ``currency``, void ones left out; ITBMS by rate from their lines."""
         ...
 
     def statement_facts(

@@ -164,6 +164,25 @@ class InvoiceSummaryView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceTotalsView:
+    """``GetInvoiceTotals``: sums over the period's invoices (not void) in one currency."""
+
+    period_from: date
+    period_to: date
+    currency: Currency
+    invoices: int
+    total: Decimal
+    "invoiced"
+    paid: Decimal
+    "collected"
+    balance: Decimal
+    "outstanding (after payments and credit notes)"
+    tax_total: Decimal
+    taxes: tuple[TaxLine, ...]
+    "ITBMS by rate: the sums of the lines' bases and taxes, as each invoice's own taxes are"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RegisteredPaymentView:
     invoice: InvoiceView
     payment: PaymentView

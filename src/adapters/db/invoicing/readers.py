@@ -35,6 +35,7 @@ from application.invoicing.views import (
     InvoiceSort,
     InvoiceSortField,
     InvoiceSummaryView,
+    InvoiceTotalsView,
     InvoiceView,
     LineView,
     PaymentView,
@@ -271,6 +272,28 @@ class SqlAlchemyInvoiceReader:
             )
             for row in self._session.execute(_filtered(statement, filter, sort, today, after).limit(first))
         ]
+
+    def totals(self, period_from: date, period_to: date, currency: Currency) -> InvoiceTotalsView:
+        c = invoices.c
+        of_period = and_(
+            c.tenant_id == self._tenant_id, c.currency == currency, c.voided_at.is_(None),
+            c.issue_date >= period_from, c.issue_date <= period_to,
+        )
+        sums = self._session.execute(
+            select(
+                func.count(),
+                *(func.coalesce(func.sum(column), 0) for column in (c.total, c.paid, c.balance, c.tax_total)),
+            ).where(of_period)
+        ).one()
+        lines = self._session.execute(
+            select(invoice_lines.c.quantity, invoice_lines.c.unit_price, invoice_lines.c.discount, invoice_lines.c.tax_rate)
+            .join(invoices, invoices.c.id == invoice_lines.c.invoice_id)
+            .where(of_period, invoice_lines.c.tenant_id == self._tenant_id)
+        )
+        return InvoiceTotalsView(
+            period_from=period_from, period_to=period_to, currency=currency, invoices=sums[0],
+            total=sums[1], paid=sums[2], balance=sums[3], tax_total=sums[4], taxes=compute_totals(lines).taxes,
+        )
 
     def statement_facts(
         self, client_id: str, currency: Currency, *, until: date
