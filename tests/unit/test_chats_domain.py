@@ -117,6 +117,8 @@ def test_the_token_estimate_of_each_kind_of_piece_at_its_edges() -> None:
     assert text_tokens(" " * 8) == 1 and text_tokens(" " * 9) == 2 and text_tokens("\n") == 1
     assert text_tokens('{"a":1}') == 7 and text_tokens("🙂") == 4  # a symbol costs its bytes
     assert text_tokens("¿cuál es mi factura más grande sin pagar?") == 17
+    assert text_tokens("m²") == 1 and text_tokens("²abcdef") == 3  # ² is a letter-like \w, not a \d
+    assert text_tokens("snake_case") == 2 + 1 + 2  # an underscore is a symbol
 
 
 def test_a_turns_estimate_counts_its_calls_results_reasoning_and_images() -> None:

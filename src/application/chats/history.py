@@ -26,7 +26,7 @@ If a tool answers with an error, correct the arguments or tell the user what is 
 # their pre-tokenizers cut it (letters, single digits, symbols, whitespace), and each piece is
 # charged more than those tokenizers usually spend on it; everyday Spanish or English comes out
 # about 1.5x its real count, JSON tool results (digits, ids, punctuation) more.
-_PIECES = re.compile(r"[^\W\d_]+|\d|\s+|[^\w\s]+|_+")
+_PIECES = re.compile(r"(?P<letters>[^\W\d_]+)|(?P<digit>\d)|(?P<space>\s+)|(?P<other>[^\w\s]+|_+)")
 PER_TURN = 8
 "role markers and separators around each message"
 PER_IMAGE = 1600
@@ -39,14 +39,14 @@ def text_tokens(text: str) -> int:
     symbol one per byte, a lone space between words nothing (tokenizers join it to the word after
     it), and any other run of whitespace one per eight characters (rounded up)."""
     tokens = 0
-    for piece in _PIECES.findall(text):
-        first = piece[0]
-        if first.isspace():
-            tokens += 0 if piece == " " else (len(piece) + 7) // 8
-        elif first.isdigit():
-            tokens += 1
-        elif first.isalpha():
+    for match in _PIECES.finditer(text):
+        kind, piece = match.lastgroup, match.group()
+        if kind == "letters":
             tokens += (len(piece.encode()) + 2) // 3
+        elif kind == "digit":
+            tokens += 1
+        elif kind == "space":
+            tokens += 0 if piece == " " else (len(piece) + 7) // 8
         else:
             tokens += len(piece.encode())
     return tokens
