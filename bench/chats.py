@@ -8,7 +8,10 @@
 - orchestration overhead per turn with 3 tool calls (the biggest unpaid invoice, one client's balance
   with ageing (a client with 100 invoices), invoices more than 60 days overdue): a whole ``RunChatTurn`` (load the chat, the
   tool loop, the three tools' queries, store four messages) with an in-process model that answers
-  at once, so all of the time is ours; beside it, the three tool queries alone; target p50 <= 15 ms;
+  at once, so all of the time is ours; beside it, the three tool queries alone; target p50 <= 15 ms.
+  Each is printed as wall time and as this process's CPU time (``time.process_time``): on a shared
+  machine the wall time of a query is mostly waiting for PostgreSQL's turn on a core, the CPU time
+  is what the code costs;
 - the stream relay: from the worker's ``publish`` of a delta to the SSE line the route yields
   (``MemoryTurnEvents`` + ``relay``); target p50 <= 5 ms.
 
@@ -143,16 +146,20 @@ def section(database_url: str, label: str) -> None:
             bus.handle(ConfigureChatProvider(actor=actor, provider="OPENAI", model="bench"))
             context = ToolContext(actor=actor, messages=bus, today=business_date(clock.now()))
 
+            cpu: list[float] = []  # the CPU time of each call timed by tool() (this process only)
+
             def tool(name: str, arguments: str) -> float:
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.process_time()
                 content, is_error = run_tool(context, name, arguments)
                 assert not is_error, content
+                cpu.append(time.process_time() - began_cpu)
                 return time.perf_counter() - began
 
             biggest = '{"status": "unpaid", "sort": "balance_desc", "limit": 1}'
             for _ in range(5):
                 tool("list_invoices", biggest)
             indexed = [tool("list_invoices", biggest) for _ in range(50)]
+            indexed_cpu = cpu[-50:]
             scans = []
             from sqlalchemy import text
 
@@ -180,6 +187,7 @@ def section(database_url: str, label: str) -> None:
                 trivial.append(time.perf_counter() - began)
             p50 = _p50(indexed)
             line(f"[{label}] biggest unpaid invoice tool, p50 of 50", f"{p50:.2f} ms", "<= 10 ms", p50 <= 10)
+            line(f"[{label}]   its CPU time in this process, p50", f"{_p50(indexed_cpu):.2f} ms")
             line(f"[{label}]   baseline: a one-row query through the bus, p50", f"{_p50(trivial):.2f} ms")
             line(f"[{label}]   baseline: the same question by a scan (total), p50", f"{_p50(scans):.2f} ms")
 
@@ -187,26 +195,34 @@ def section(database_url: str, label: str) -> None:
                 ("list_invoices", biggest), ("client_balance", '{"client_id": "%s"}' % client_id),
                 ("list_invoices", '{"overdue_more_than_days": 60, "limit": 10}'),
             ]
-            alone, each = [], [[], [], []]
+            alone, alone_cpu, each = [], [], [[], [], []]
             for _ in range(30):
-                spent = [tool(n, a) for n, a in three]
+                spent, spent_cpu = [], 0.0
+                for n, a in three:
+                    spent.append(tool(n, a))
+                    spent_cpu += cpu[-1]
                 for bucket, value in zip(each, spent):
                     bucket.append(value)
                 alone.append(sum(spent))
-            turns = []
+                alone_cpu.append(spent_cpu)
+            turns, turns_cpu = [], []
             for n in range(35):
                 sent = bus.handle(SendChatMessage(actor=actor, message=f"Pregunta {n}"))
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.process_time()
                 bus.handle(RunChatTurn(actor=None, message_id=sent.message.id), tenant_id=tenant_id)
                 if n >= 5:
                     turns.append(time.perf_counter() - began)
+                    turns_cpu.append(time.process_time() - began_cpu)
                 bus.handle(ArchiveSessionChats(actor=actor))  # each turn in a chat of its own
             overhead = _p50(turns) - _p50(alone)
             line(f"[{label}] a turn with 3 tool calls, p50 of 30 (model time 0)", f"{_p50(turns):.2f} ms", "<= 15 ms", _p50(turns) <= 15)
+            line(f"[{label}]   its CPU time in this process, p50", f"{_p50(turns_cpu):.2f} ms")
             line(f"[{label}]   baseline: the 3 tool queries alone, p50", f"{_p50(alone):.2f} ms")
+            line(f"[{label}]   baseline: their CPU time, p50", f"{_p50(alone_cpu):.2f} ms")
             for (name, _), samples in zip(three, each):
                 line(f"[{label}]     {name} {'(overdue)' if 'overdue' in _ else ''}".rstrip(), f"{_p50(samples):.2f} ms")
-            line(f"[{label}]   orchestration beyond the queries", f"{overhead:.2f} ms")
+            line(f"[{label}]   orchestration beyond the queries (wall)", f"{overhead:.2f} ms")
+            line(f"[{label}]   orchestration beyond the queries (CPU)", f"{_p50(turns_cpu) - _p50(alone_cpu):.2f} ms")
         finally:
             service.close()
 

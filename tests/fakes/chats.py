@@ -139,6 +139,18 @@ class FakeChatRepository(_Bound):
     def messages(self, chat_id: str) -> list[ChatMessage]:
         return self._messages(chat_id)
 
+    def conversation(self, message_id: str) -> tuple[Chat, list[ChatMessage]] | None:
+        message = self.message(message_id)
+        chat = None if message is None else self.get(message.chat_id)
+        if message is None or chat is None:
+            return None
+        return chat, [m for m in self._messages(chat.id) if m.position <= message.position]
+
+    def with_chat(self, message_id: str, *, for_update: bool = False) -> tuple[Chat, ChatMessage] | None:
+        message = self.message(message_id)
+        chat = None if message is None else self.get(message.chat_id)
+        return None if message is None or chat is None else (chat, message)
+
     def tokens_since(self, since: datetime) -> int:
         return sum(
             m.tokens_in + m.tokens_out for m in self._state.chat_messages.values()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from application.invoicing.handlers import client_view, invoice_view, quote_view
@@ -19,6 +20,8 @@ from application.invoicing.views import (
     InvoiceFilter,
     InvoiceSort,
     InvoiceSortField,
+    InvoiceSummaryView,
+    InvoiceTotalsView,
     InvoiceView,
     QuoteCursor,
     QuoteFilter,
@@ -30,6 +33,7 @@ from domain.invoicing.clients import Client, ClientContact
 from domain.invoicing.credit_notes import CreditNote, CreditNoteLine
 from domain.invoicing.invoices import Invoice, InvoiceLine, Payment
 from domain.invoicing.issuer import TenantProfile
+from domain.invoicing.lines import compute_totals
 from domain.invoicing.quotes import Quote, QuoteLine
 from domain.invoicing.statements import StatementCredit, StatementInvoice, StatementPayment
 from domain.invoicing.values import Currency
@@ -424,9 +428,20 @@ class FakeInvoiceReader(_Bound):
             found = [i for i in found if i.due_date < filter.due_before]
         if filter.due_after is not None:
             found = [i for i in found if i.due_date > filter.due_after]
+        if filter.issued_from is not None:
+            found = [i for i in found if i.issue_date >= filter.issued_from]
+        if filter.issued_to is not None:
+            found = [i for i in found if i.issue_date <= filter.issued_to]
+        if filter.min_total is not None:
+            found = [i for i in found if i.total >= filter.min_total]
+        if filter.max_total is not None:
+            found = [i for i in found if i.total <= filter.max_total]
+        if filter.currency is not None:
+            found = [i for i in found if i.currency == filter.currency]
 
         def key(invoice: Invoice) -> tuple[Any, str]:
-            value = invoice.issue_date if sort.field is InvoiceSortField.DATE else invoice.balance
+            value = {InvoiceSortField.DATE: invoice.issue_date, InvoiceSortField.BALANCE: invoice.balance,
+                     InvoiceSortField.DUE_DATE: invoice.due_date}[sort.field]
             return (value, invoice.id)
 
         descending = sort.direction is SortDirection.DESC
@@ -435,6 +450,32 @@ class FakeInvoiceReader(_Bound):
             found = [i for i in found if (key(i) < mark if descending else key(i) > mark)]
         found.sort(key=key, reverse=descending)
         return [invoice_view(i, today) for i in found[:first]]
+
+    def summaries(
+        self,
+        filter: InvoiceFilter,
+        sort: InvoiceSort,
+        *,
+        today: date,
+        first: int,
+        after: InvoiceCursor | None,
+    ) -> list[InvoiceSummaryView]:
+        return [InvoiceSummaryView.of(view) for view in self.find(filter, sort, today=today, first=first, after=after)]
+
+    def totals(self, period_from: date, period_to: date, currency: Currency) -> InvoiceTotalsView:
+        found = [
+            i for i in self._invoices()
+            if i.currency == currency and i.voided_at is None and period_from <= i.issue_date <= period_to
+        ]
+
+        def total(name: str) -> Decimal:
+            return sum((getattr(i, name) for i in found), Decimal(0))
+
+        return InvoiceTotalsView(
+            period_from=period_from, period_to=period_to, currency=currency, invoices=len(found),
+            total=total("total"), paid=total("paid"), balance=total("balance"), tax_total=total("tax_total"),
+            taxes=compute_totals(line for i in found for line in i.lines).taxes,
+        )
 
     def statement_facts(
         self, client_id: str, currency: Currency, *, until: date

@@ -447,6 +447,9 @@ def test_invoices_filter_sort_and_page(api: Any, acme: dict, globex: dict, clock
     assert numbers(sort={"field": "DATE", "direction": "ASC"}) == [a["number"], b["number"], c["number"], d["number"]]
     assert numbers(sort={"field": "BALANCE"}) == [b["number"], c["number"], a["number"], d["number"]]
     assert numbers(sort={"field": "BALANCE", "direction": "ASC"}) == [d["number"], a["number"], c["number"], b["number"]]
+    by_due = numbers(sort={"field": "DUE_DATE", "direction": "ASC"})
+    assert by_due[0] == a["number"] and by_due[-1] == b["number"] and sorted(by_due[1:3]) == sorted([c["number"], d["number"]])
+    assert numbers(sort={"field": "DUE_DATE"})[0] == b["number"]
     assert numbers(filter={"clientId": client["id"]}) == [c["number"], b["number"]]
     assert numbers(filter={"status": ["PAST_DUE"]}) == [a["number"]]
     assert numbers(filter={"status": ["UNPAID", "PARTIALLY_PAID"]}) == [c["number"], b["number"]]

@@ -198,3 +198,23 @@ def test_a_key_echoed_by_the_provider_is_not_passed_on(provider_server: Provider
     with pytest.raises(ModelError) as raised:
         _model(provider_server, provider).complete(_request())
     assert "sk-test" not in str(raised.value) and "[key]" in raised.value.message
+
+
+def test_a_client_is_built_once_per_provider_base_and_key_and_the_least_recently_used_goes() -> None:
+    from application.chats.ports import ProviderAccess
+
+    models = SdkChatModels({}, max_clients=2)
+
+    def access(provider: str, key: str, base: str = "http://127.0.0.1:9/v1") -> ProviderAccess:
+        return ProviderAccess(provider=provider, api_key=key, base_url=base)
+
+    one = models.connect(access("OPENAI", "sk-one"))
+    two = models.connect(access("OPENAI", "sk-two"))  # another tenant's key: another client
+    assert two is not one
+    assert models.connect(access("OPENAI", "sk-one")) is one and models.connect(access("OPENAI", "sk-two")) is two  # at the limit
+    assert models.connect(access("OPENAI", "sk-one", "http://127.0.0.1:8/v1")) is not one  # one past it: sk-one goes
+    assert models.connect(access("OPENAI", "sk-two")) is two
+    assert models.connect(access("OPENAI", "sk-one")) is not one
+    claude = models.connect(access("ANTHROPIC", "sk-one", "http://127.0.0.1:9"))
+    assert claude.name == "ANTHROPIC" and models.connect(access("ANTHROPIC", "sk-one", "http://127.0.0.1:9")) is claude
+    assert "sk-one" not in repr(models)

@@ -65,6 +65,28 @@ class ChatsStoreContract:
             assert uow.chat_views.message(stored[2].id).text == "m2"
             assert uow.chats.tokens_since(T0) == 10 and uow.chats.tokens_since(T0 + timedelta(seconds=1)) == 0
 
+    def test_a_conversation_is_its_chat_and_the_messages_up_to_one(self, backend: Backend) -> None:
+        acme, globex = backend.tenant("acme"), backend.tenant("globex")
+        chat = backend.chat(acme, texts=4)
+        backend.chat(acme, texts=2)
+        theirs = backend.chat(globex, texts=2)
+        with backend.uow(acme) as uow:
+            stored = uow.chats.messages(chat.id)
+            found = uow.chats.conversation(stored[2].id)
+            assert found is not None and found[0].id == chat.id
+            assert [m.id for m in found[1]] == [m.id for m in stored[:3]]
+            first = uow.chats.conversation(stored[0].id)
+            assert first is not None and [m.text for m in first[1]] == ["m0"]
+            assert [m.id for m in uow.chats.conversation(stored[3].id)[1]] == [m.id for m in stored]
+        with backend.uow(globex) as uow:
+            other = uow.chats.messages(theirs.id)[1].id
+        with backend.uow(acme) as uow:
+            assert uow.chats.conversation(other) is None and uow.chats.conversation(chat.id) is None
+            assert uow.chats.with_chat(other) is None and uow.chats.with_chat(chat.id, for_update=True) is None
+            second = uow.chats.messages(chat.id)[1]
+            pair = uow.chats.with_chat(second.id, for_update=True)
+            assert pair is not None and pair[0].id == chat.id and pair[1].id == second.id and pair[1].text == "m1"
+
     def test_chats_are_the_tenants_and_the_users_own(self, backend: Backend) -> None:
         acme, globex = backend.tenant("acme"), backend.tenant("globex")
         theirs = backend.chat(globex)

@@ -314,6 +314,8 @@ def test_list_invoices_filters_by_issue_date_amount_currency_and_client(chats_fa
                 Call("list_invoices", {"client_id": found["norte"], "currency": "PAB"}),
                 Call("list_invoices", {"client_id": found["norte"], "status": "paid"}),
                 Call("list_invoices", {"limit": 2, "sort": "date_desc"}),
+                Call("list_invoices", {"overdue_more_than_days": 30}),
+                Call("list_invoices", {"status": "unpaid", "sort": "due_date_desc", "limit": 2}),
             ))
         return Step(text="ok")
 
@@ -322,8 +324,12 @@ def test_list_invoices_filters_by_issue_date_amount_currency_and_client(chats_fa
     found.update(norte=books.norte)
     chats.configure("OPENAI")
     _, messages = chats.ask("Filtra")
-    october, by_amount, pab, paid, two = (json.loads(r["content"]) for r in messages[2]["toolResults"])
+    october, by_amount, pab, paid, two, overdue, due_soonest = (json.loads(r["content"]) for r in messages[2]["toolResults"])
     assert [row["number"] for row in october["invoices"]] == ["F-000001", "F-000004", "F-000003"]
     assert [(row["number"], row["balance"]) for row in by_amount["invoices"]] == [("F-000001", "1070.00"), ("F-000002", "335.00"), ("F-000003", "0.00")]
     assert pab == {"invoices": [], "truncated": False} and paid == {"invoices": [], "truncated": False}
     assert len(two["invoices"]) == 2 and two["truncated"] is True
+    # due strictly before 2026-10-25, most overdue first by default; D (due that day) is not
+    assert [(row["number"], row["days_overdue"]) for row in overdue["invoices"]] == [("F-000005", 101), ("F-000002", 70), ("F-000001", 35)]
+    assert overdue["truncated"] is False
+    assert [row["number"] for row in due_soonest["invoices"]] == ["F-000004", "F-000001"] and due_soonest["truncated"] is True

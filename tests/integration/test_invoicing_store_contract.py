@@ -27,6 +27,7 @@ from application.invoicing.views import (
     InvoiceFilter,
     InvoiceSort,
     InvoiceSortField,
+    InvoiceSummaryView,
     QuoteCursor,
     QuoteFilter,
     SortDirection,
@@ -460,7 +461,8 @@ class InvoicingStoreContract:
         self, backend: Backend, acme: str, globex: str, field: InvoiceSortField, direction: SortDirection
     ) -> None:
         invoices = [
-            new_invoice(acme, f"F-{i}", issued=DAY + timedelta(days=i % 3), prices=(str(10 * (i % 4)),))
+            new_invoice(acme, f"F-{i}", issued=DAY + timedelta(days=i % 3), due=DAY + timedelta(days=5 - i % 2),
+                        prices=(str(10 * (i % 4)),))
             for i in range(9)
         ]
         for index, invoice in enumerate(invoices[1:4]):
@@ -470,7 +472,9 @@ class InvoicingStoreContract:
         sort = InvoiceSort(field=field, direction=direction)
 
         def key(invoice: Invoice) -> tuple[Any, str]:
-            return (invoice.issue_date if field is InvoiceSortField.DATE else invoice.balance, invoice.id)
+            value = {InvoiceSortField.DATE: invoice.issue_date, InvoiceSortField.BALANCE: invoice.balance,
+                     InvoiceSortField.DUE_DATE: invoice.due_date}[field]
+            return (value, invoice.id)
 
         expected = [i.id for i in sorted(invoices, key=key, reverse=direction is SortDirection.DESC)]
         pages, after = [], None
@@ -480,6 +484,13 @@ class InvoicingStoreContract:
                 after = InvoiceCursor.decode(InvoiceCursor.of(page[-1], sort).encode(), sort)
         assert [i for page in pages for i in page] == expected
         assert [len(page) for page in pages] == [4, 4, 1]
+        with backend.uow(acme) as uow:
+            every = uow.invoice_views.find(InvoiceFilter(), sort, today=DAY, first=20, after=None)
+            summaries = uow.invoice_views.summaries(InvoiceFilter(), sort, today=DAY, first=20, after=None)
+            assert summaries == [InvoiceSummaryView.of(view) for view in every]
+            after = InvoiceCursor.of(summaries[3], sort)
+            rest = uow.invoice_views.summaries(InvoiceFilter(), sort, today=DAY, first=20, after=after)
+            assert [v.id for v in rest] == expected[4:]
 
     def test_find_filters_by_client_and_strictly_by_due_date(self, backend: Backend, acme: str) -> None:
         client = backend.keep(acme, new_client(acme))[0]
@@ -499,6 +510,62 @@ class InvoicingStoreContract:
         assert found(due_after=DAY + timedelta(days=2)) == ["C"]
         assert found(due_after=DAY + timedelta(days=1), due_before=DAY + timedelta(days=3)) == ["B"]
         assert found(client_id=client.id, due_after=DAY + timedelta(days=1)) == ["C"]
+
+    def test_find_filters_by_issue_dates_totals_and_currency_inclusively(self, backend: Backend, acme: str) -> None:
+        backend.keep(
+            acme,
+            new_invoice(acme, "A", issued=DAY - timedelta(days=1), prices=("100",)),  # total 107.00
+            new_invoice(acme, "B", issued=DAY, prices=("100.01",)),  # 107.01
+            new_invoice(acme, "C", issued=DAY + timedelta(days=1), prices=("99.99",)),  # 106.99
+            new_invoice(acme, "P", issued=DAY, prices=("100",), currency=Currency.PAB),
+        )
+
+        def found(**filter: Any) -> list[str]:
+            with backend.uow(acme) as uow:
+                views = uow.invoice_views.find(InvoiceFilter(**filter), InvoiceSort(), today=DAY, first=10, after=None)
+                summaries = uow.invoice_views.summaries(InvoiceFilter(**filter), InvoiceSort(), today=DAY, first=10, after=None)
+                assert summaries == [InvoiceSummaryView.of(view) for view in views]
+                return sorted(v.number for v in views)
+
+        assert found(issued_from=DAY) == ["B", "C", "P"]
+        assert found(issued_from=DAY + timedelta(days=1)) == ["C"]
+        assert found(issued_to=DAY) == ["A", "B", "P"]
+        assert found(issued_from=DAY, issued_to=DAY) == ["B", "P"]
+        assert found(min_total=D("107.00")) == ["A", "B", "P"]
+        assert found(min_total=D("107.01")) == ["B"]
+        assert found(max_total=D("107.00")) == ["A", "C", "P"]
+        assert found(max_total=D("106.98")) == []
+        assert found(currency=Currency.PAB) == ["P"]
+        assert found(currency=Currency.USD, min_total=D("107.00"), max_total=D("107.00")) == ["A"]
+
+    def test_totals_add_up_the_periods_invoices_in_the_currency_without_void_ones(
+        self, backend: Backend, acme: str, globex: str
+    ) -> None:
+        mixed = Invoice.create(
+            tenant_id=acme, number="B", bill_to=BillTo.ad_hoc(name="Ad hoc", emails=()), issue_date=DAY, due_date=DAY,
+            currency=Currency.USD, created_by="ana@acme.pa", now=T0,
+            lines=[LineInput(description="a", quantity="1", unit_price="100", tax_rate=7),
+                   LineInput(description="b", quantity="1", unit_price="60.05", tax_rate=10, discount="10")],
+        )  # 100 + 7.00, and 50.05 + 5.01 (5.005 rounded half-up): 162.06
+        mixed.register_payment(amount="62.06", paid_on=DAY, method="CASH", now=T0)
+        void = new_invoice(acme, "V", issued=DAY + timedelta(days=1))
+        void.void(now=T0)
+        backend.keep(
+            acme, mixed, void,
+            new_invoice(acme, "A", issued=DAY - timedelta(days=1)),  # the day before: out
+            new_invoice(acme, "C", issued=DAY + timedelta(days=2), prices=("200",)),  # the last day: in (214.00)
+            new_invoice(acme, "D", issued=DAY + timedelta(days=3)),  # the day after: out
+            new_invoice(acme, "P", issued=DAY + timedelta(days=1), currency=Currency.PAB),
+        )
+        backend.keep(globex, new_invoice(globex, "G", issued=DAY))
+        with backend.uow(acme) as uow:
+            usd = uow.invoice_views.totals(DAY, DAY + timedelta(days=2), Currency.USD)
+            pab = uow.invoice_views.totals(DAY, DAY + timedelta(days=2), Currency.PAB)
+            none = uow.invoice_views.totals(DAY + timedelta(days=4), DAY + timedelta(days=9), Currency.USD)
+        assert (usd.invoices, usd.total, usd.paid, usd.balance, usd.tax_total) == (2, D("376.06"), D("62.06"), D("314.00"), D("26.01"))
+        assert [(t.rate, t.base, t.tax) for t in usd.taxes] == [(7, D("300.00"), D("21.00")), (10, D("50.05"), D("5.01"))]
+        assert (pab.invoices, pab.total, pab.currency) == (1, D("107.00"), Currency.PAB)
+        assert (none.invoices, none.total, none.paid, none.balance, none.tax_total, none.taxes) == (0, 0, 0, 0, 0, ())
 
     def test_statement_facts_are_the_clients_invoices_in_the_currency_up_to_a_day(
         self, backend: Backend, acme: str, globex: str

@@ -3,14 +3,14 @@ and title edges, trimming that never separates a tool call from its result, the 
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pytest
 
 from application.chats.commands import session_of
-from application.chats.history import estimate_tokens, trim
-from application.chats.ports import ToolCall, Turn
+from application.chats.history import PER_IMAGE, PER_TURN, costs_once, estimate_tokens, text_tokens, trim
+from application.chats.ports import ImagePart, ToolCall, Turn
 from domain.chats.attachments import (
     MAX_IMAGE_BYTES,
     MAX_PDF_BYTES,
@@ -82,6 +82,7 @@ def _turns(draw: st.DrawFn) -> list[Turn]:
     return turns
 
 
+@settings(deadline=None)  # no timing in tests: on a loaded machine an example can take 200 ms
 @given(st.composite(_turns)(), st.integers(0, 3000))
 def test_trimming_never_separates_a_call_from_its_result(turns: list[Turn], budget: int) -> None:
     kept = trim(turns, budget)
@@ -105,3 +106,65 @@ def test_tokens_carry_a_login_session() -> None:
     assert given_sid.session_id == "sess-7"
     first, second = (issuer.verify(issuer.issue(tenant="acme", subject="u", role="owner", ttl_seconds=60)) for _ in range(2))
     assert first.session_id and second.session_id and first.session_id != second.session_id
+
+
+def test_the_token_estimate_of_each_kind_of_piece_at_its_edges() -> None:
+    assert text_tokens("") == 0
+    assert text_tokens("abc") == 1 and text_tokens("abcd") == 2 and text_tokens("abcdef") == 2 and text_tokens("abcdefg") == 3
+    assert text_tokens("añ") == 1 and text_tokens("año") == 2  # UTF-8 bytes: ñ is two
+    assert text_tokens("2026") == 4  # a digit each
+    assert text_tokens(" ") == 0 and text_tokens("a b") == 2 and text_tokens("  ") == 1
+    assert text_tokens(" " * 8) == 1 and text_tokens(" " * 9) == 2 and text_tokens("\n") == 1
+    assert text_tokens('{"a":1}') == 7 and text_tokens("🙂") == 4  # a symbol costs its bytes
+    assert text_tokens("¿cuál es mi factura más grande sin pagar?") == 17
+    assert text_tokens("m²") == 1 and text_tokens("²abcdef") == 3  # ² is a letter-like \w, not a \d
+    assert text_tokens("snake_case") == 2 + 1 + 2  # an underscore is a symbol
+
+
+def test_a_turns_estimate_counts_its_calls_results_reasoning_and_images() -> None:
+    assert estimate_tokens(Turn(role="user", text="abc")) == PER_TURN + 1
+    call = ToolCall("c1", "list_invoices", '{"limit":1}')
+    asked = Turn(role="assistant", tool_calls=(call,), reasoning="abc")
+    assert estimate_tokens(asked) == PER_TURN + PER_TURN + text_tokens("c1") + text_tokens("list_invoices") + text_tokens('{"limit":1}') + 1
+    assert estimate_tokens(Turn(role="tool", text="abc", tool_call_id="c1")) == PER_TURN + 1 + text_tokens("c1")
+    picture = ImagePart(mime="image/png", data=b"x")
+    assert estimate_tokens(Turn(role="user", text="abc", images=(picture, picture))) == PER_TURN + 1 + 2 * PER_IMAGE
+
+
+def _conversation() -> list[Turn]:
+    call = ToolCall("c1", "list_invoices", "{}")
+    return [
+        Turn(role="user", text="abc" * 10),
+        Turn(role="assistant", text="def" * 10),
+        Turn(role="user", text="ghi" * 10),
+        Turn(role="assistant", tool_calls=(call,)),
+        Turn(role="tool", text="jkl" * 100, tool_call_id="c1"),
+        Turn(role="assistant", text="mno" * 10),
+        Turn(role="user", text="pqr" * 10),
+    ]
+
+
+def test_trimming_at_exactly_the_budget_keeps_all_and_one_token_less_drops_the_oldest_exchange() -> None:
+    turns = _conversation()
+    total = sum(estimate_tokens(t) for t in turns)
+    assert trim(turns, total) == turns
+    assert trim(turns, total - 1) == turns[2:]  # the first question and its answer go together
+    without_first = sum(estimate_tokens(t) for t in turns[2:])
+    assert trim(turns, without_first) == turns[2:]
+    assert trim(turns, without_first - 1) == turns[6:]  # the call can't stay without its result: only the question
+
+
+def test_a_tool_result_never_stays_without_its_call() -> None:
+    turns = _conversation()
+    tail = sum(estimate_tokens(t) for t in turns[4:])  # fits the result and what follows, not the call with it
+    kept = trim(turns, tail)
+    assert kept == turns[6:]
+    assert trim(turns, tail + estimate_tokens(turns[3])) == turns[6:]  # the call and result fit, but no user turn before them
+    assert trim(turns, tail + estimate_tokens(turns[3]) + estimate_tokens(turns[2])) == turns[2:]
+
+
+def test_each_turn_is_estimated_once_per_turn_of_the_worker() -> None:
+    turns = _conversation()
+    cost = costs_once()
+    assert [cost(t) for t in turns] == [estimate_tokens(t) for t in turns]
+    assert trim(turns, 10**6, cost) == turns

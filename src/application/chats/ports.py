@@ -167,6 +167,14 @@ class ChatRepository(Protocol):
         """In order (position)."""
         ...
 
+    def conversation(self, message_id: str) -> tuple[Chat, list[ChatMessage]] | None:
+        """The chat of message ``message_id`` and its messages up to and including that one, in order."""
+        ...
+
+    def with_chat(self, message_id: str, *, for_update: bool = False) -> tuple[Chat, ChatMessage] | None:
+        """The message and its chat, read together (the chat locked with ``for_update``)."""
+        ...
+
     def tokens_since(self, since: datetime) -> int:
         """Tokens (in + out) the tenant's assistant messages used since ``since``."""
         ...

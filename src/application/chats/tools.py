@@ -21,20 +21,35 @@ from jsonschema import Draft202012Validator, FormatChecker
 from application.chats.ports import ToolSpec
 from application.emails.commands import FindEmailMessages
 from application.files.commands import FindFilesByEntities, FindFilesByName
-from application.invoicing.commands import FindClients, FindInvoices, FindQuotes, GetClient, GetClientStatement, GetInvoice
+from application.invoicing.commands import (
+    FindClients,
+    FindInvoiceSummaries,
+    FindQuotes,
+    GetClient,
+    GetClientStatement,
+    GetInvoice,
+    GetInvoiceTotals,
+)
 from application.whatsapp.commands import FindWhatsappMessages
 from application.whatsapp.views import WhatsappMessageFilter
 from application.files.views import EntityRef
 from domain.files.model import EntityType
-from application.invoicing.views import InvoiceFilter, InvoiceSort, InvoiceSortField, InvoiceView, QuoteFilter, SortDirection
+from application.invoicing.views import (
+    InvoiceFilter,
+    InvoiceSort,
+    InvoiceSortField,
+    InvoiceSummaryView,
+    InvoiceView,
+    QuoteFilter,
+    SortDirection,
+)
 from application.shared.modules import Messages
 from domain.invoicing.invoices import InvoiceStatus
+from domain.invoicing.values import Currency
 from domain.shared.errors import DomainError
 from domain.tenancy.model import Actor
 
 MAX_ROWS = 50
-SCAN_LIMIT = 5000
-"invoices a totals tool reads at most (the result says truncated beyond)"
 _UUID = {"type": "string", "pattern": "^[0-9a-fA-F-]{36}$"}
 _DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 _MONEY = {"type": "string", "pattern": "^[0-9]{1,13}(\\.[0-9]{1,2})?$"}
@@ -66,7 +81,7 @@ def _money(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _invoice_row(view: InvoiceView, today: date) -> dict[str, Any]:
+def _invoice_row(view: InvoiceView | InvoiceSummaryView, today: date) -> dict[str, Any]:
     return {
         "id": view.id, "number": view.number, "client": view.client_name, "client_id": view.client_id,
         "issue_date": view.issue_date.isoformat(), "due_date": view.due_date.isoformat(),
@@ -97,55 +112,35 @@ _STATUS = {
 
 
 def _invoice_filter(ctx: ToolContext, args: dict[str, Any]) -> InvoiceFilter:
+    """Every argument of ``list_invoices`` as the invoicing query's filter: all of it runs in SQL."""
     statuses = _STATUS[args.get("status", "any")]
     overdue = args.get("overdue_more_than_days")
     due_before = ctx.today - timedelta(days=overdue) if overdue is not None else None
     if overdue is not None and not statuses:
         statuses = _OPEN
-    return InvoiceFilter(client_id=args.get("client_id"), statuses=statuses, due_before=due_before)
-
-
-def _wanted(view: InvoiceView, args: dict[str, Any]) -> bool:
-    issued_from, issued_to = _d(args.get("issued_from")), _d(args.get("issued_to"))
     low, high = args.get("min_amount"), args.get("max_amount")
-    return (
-        (issued_from is None or view.issue_date >= issued_from)
-        and (issued_to is None or view.issue_date <= issued_to)
-        and (low is None or view.total >= Decimal(low))
-        and (high is None or view.total <= Decimal(high))
-        and (args.get("currency") is None or str(view.currency) == args["currency"])
+    return InvoiceFilter(
+        client_id=args.get("client_id"), statuses=statuses, due_before=due_before,
+        issued_from=_d(args.get("issued_from")), issued_to=_d(args.get("issued_to")),
+        min_total=None if low is None else Decimal(low), max_total=None if high is None else Decimal(high),
+        currency=Currency(args["currency"]) if "currency" in args else None,
     )
 
 
-def _scan(ctx: ToolContext, flt: InvoiceFilter, sort: InvoiceSort, args: dict[str, Any], want: int) -> tuple[list[InvoiceView], bool]:
-    """Invoices matching ``args`` in ``sort`` order: pages of the invoicing query, at most SCAN_LIMIT read."""
-    found: list[InvoiceView] = []
-    after, read = None, 0
-    issued_from = _d(args.get("issued_from"))
-    while True:
-        page = ctx.messages.handle(FindInvoices(actor=ctx.actor, filter=flt, sort=sort, first=100, after=after))
-        read += len(page.items)
-        for view in page.items:
-            if _wanted(view, args):
-                found.append(view)
-        date_desc = sort.field is InvoiceSortField.DATE and sort.direction is SortDirection.DESC
-        past = date_desc and issued_from is not None and page.items and page.items[-1].issue_date < issued_from
-        if len(found) > want or not page.has_next_page or past:
-            return found, len(found) > want
-        if read >= SCAN_LIMIT:
-            return found, True
-        after = page.end_cursor
+_SORTS = {
+    f"{name}_{direction.value.lower()}": InvoiceSort(field=field, direction=direction)
+    for name, field in (("date", InvoiceSortField.DATE), ("balance", InvoiceSortField.BALANCE), ("due_date", InvoiceSortField.DUE_DATE))
+    for direction in SortDirection
+}
 
 
 def list_invoices(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    """One query: the filter, the sort and the limit all go to SQL (an index serves each sort)."""
     limit = args.get("limit", 10)
-    by, direction = args.get("sort", "date_desc").split("_")
-    sort = InvoiceSort(
-        field=InvoiceSortField.BALANCE if by == "balance" else InvoiceSortField.DATE,
-        direction=SortDirection.DESC if direction == "desc" else SortDirection.ASC,
-    )
-    found, more = _scan(ctx, _invoice_filter(ctx, args), sort, args, limit)
-    return {"invoices": [_invoice_row(v, ctx.today) for v in found[:limit]], "truncated": more}
+    default = "due_date_asc" if "overdue_more_than_days" in args else "date_desc"
+    sort = _SORTS[args.get("sort", default)]
+    page = ctx.messages.handle(FindInvoiceSummaries(actor=ctx.actor, filter=_invoice_filter(ctx, args), sort=sort, first=limit))
+    return {"invoices": [_invoice_row(v, ctx.today) for v in page.items], "truncated": page.has_next_page}
 
 
 def get_invoice(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -199,29 +194,17 @@ def client_statement(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def period_totals(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    """Invoiced, collected and outstanding on the invoices issued in the period, and their ITBMS by rate."""
+    """Invoiced, collected and outstanding on the invoices issued in the period, and their ITBMS by
+    rate: sums the database makes (one query for the figures, one over the lines), never capped."""
     start, end = date.fromisoformat(args["from"]), date.fromisoformat(args["to"])
     if end < start:
         raise ToolArgumentError("to must not be before from")
-    currency = args.get("currency", "USD")
-    scan_args = {"issued_from": args["from"], "issued_to": args["to"], "currency": currency}
-    statuses = frozenset(s for s in InvoiceStatus if s is not InvoiceStatus.VOID)
-    found, truncated = _scan(ctx, InvoiceFilter(statuses=statuses), InvoiceSort(), scan_args, SCAN_LIMIT)
-    invoiced = sum((v.total for v in found), Decimal(0))
-    collected = sum((v.paid for v in found), Decimal(0))
-    outstanding = sum((v.balance for v in found), Decimal(0))
-    by_rate: dict[int, list[Decimal]] = {}
-    for view in found:
-        for tax in view.taxes:
-            base_tax = by_rate.setdefault(tax.rate, [Decimal(0), Decimal(0)])
-            base_tax[0] += tax.base
-            base_tax[1] += tax.tax
+    totals = ctx.messages.handle(GetInvoiceTotals(actor=ctx.actor, period_from=start, period_to=end, currency=args.get("currency", "USD")))
     return {
-        "from": start.isoformat(), "to": end.isoformat(), "currency": currency, "invoices": len(found),
-        "invoiced": _money(invoiced), "collected": _money(collected), "outstanding": _money(outstanding),
-        "itbms_total": _money(sum((v.tax_total for v in found), Decimal(0))),
-        "itbms_by_rate": [{"rate": rate, "base": _money(b), "itbms": _money(t)} for rate, (b, t) in sorted(by_rate.items())],
-        "truncated": truncated,
+        "from": start.isoformat(), "to": end.isoformat(), "currency": str(totals.currency), "invoices": totals.invoices,
+        "invoiced": _money(totals.total), "collected": _money(totals.paid), "outstanding": _money(totals.balance),
+        "itbms_total": _money(totals.tax_total),
+        "itbms_by_rate": [{"rate": t.rate, "base": _money(t.base), "itbms": _money(t.tax)} for t in totals.taxes],
     }
 
 
@@ -288,13 +271,14 @@ TOOLS: dict[str, Tool] = {
             name="list_invoices",
             description=(
                 "List invoices with filters. status 'unpaid' means anything with a balance (unpaid, partially paid, past due). "
-                "overdue_more_than_days: due more than N days ago and still open. sort 'balance_desc' gives the biggest balances first."
+                "overdue_more_than_days: due more than N days ago and still open (sorted most overdue first unless sort is given). "
+                "sort 'balance_desc' gives the biggest balances first; 'date' is the issue date, 'due_date' the due date."
             ),
             parameters=_schema({
                 "status": {"type": "string", "enum": list(_STATUS)},
                 "client_id": _UUID, "overdue_more_than_days": {"type": "integer", "minimum": 0, "maximum": 3650},
                 "issued_from": _DATE, "issued_to": _DATE, "min_amount": _MONEY, "max_amount": _MONEY, "currency": _CURRENCY,
-                "sort": {"type": "string", "enum": ["date_desc", "date_asc", "balance_desc", "balance_asc"]}, "limit": _LIMIT,
+                "sort": {"type": "string", "enum": list(_SORTS)}, "limit": _LIMIT,
             })), list_invoices),
         Tool(ToolSpec(name="get_invoice", description="One invoice with its lines and payments.",
                       parameters=_schema({"invoice_id": _UUID}, ("invoice_id",))), get_invoice),

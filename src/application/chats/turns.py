@@ -14,7 +14,7 @@ import structlog
 
 from application.chats.commands import ChatPolicy, RunChatTurn
 from application.chats.handlers import check_budget
-from application.chats.history import SYSTEM_PROMPT, calls_json, result_json, trim, turns_of
+from application.chats.history import SYSTEM_PROMPT, calls_json, costs_once, result_json, trim, turns_of
 from application.chats.ports import (
     ChatsUnitOfWork,
     ImagePart,
@@ -39,7 +39,7 @@ from domain.chats.errors import (
     ProviderUnavailable,
     ToolLoopExceeded,
 )
-from domain.chats.model import Chat, ChatMessage, MessageRole, MessageStatus, Provider
+from domain.chats.model import ChatMessage, MessageRole, MessageStatus, Provider
 from domain.invoicing.values import business_date
 from domain.shared.errors import DomainError
 from domain.tenancy.model import Actor, Role
@@ -97,13 +97,12 @@ class RunChatTurnHandler:
         started = self._monotonic()
         turn_id = cmd.message_id
         with uow:
-            message = uow.chats.message(turn_id)
-            if message is None or MessageStatus(message.status) is not MessageStatus.PENDING:
+            found = uow.chats.conversation(turn_id)
+            if found is None or MessageStatus(found[1][-1].status) is not MessageStatus.PENDING:
                 return None  # answered already (a job run twice), or deleted with its chat
-            chat = uow.chats.get(message.chat_id)
-            if chat is None:
-                return None
-            turns = turns_of([m for m in uow.chats.messages(chat.id) if m.position <= message.position])
+            chat, history = found
+            message = history[-1]
+            turns = turns_of(history)
             actor = Actor(tenant_id=chat.tenant_id, user_id=chat.user_id, role=Role.MEMBER, session_id=chat.session_id)
             refused: _Failed | None = None
             try:
@@ -132,13 +131,14 @@ class RunChatTurnHandler:
     def _loop(self, resolved: Any, turns: list[Turn], context: ToolContext, progress: _Progress, turn_id: str, started: float) -> None:
         system = SYSTEM_PROMPT.format(today=context.today.isoformat())
         specs = tool_specs()
+        cost = costs_once()
         rounds = 0
         while True:
             left = self._policy.turn_seconds - (self._monotonic() - started)
             if left <= 0:
                 raise _Failed("TURN_DEADLINE", f"the answer took longer than {self._policy.turn_seconds:.0f} s and was stopped")
             request = ModelRequest(
-                model=resolved.model_name, system=system, turns=tuple(trim(turns, self._policy.history_tokens)),
+                model=resolved.model_name, system=system, turns=tuple(trim(turns, self._policy.history_tokens, cost)),
                 tools=specs, max_tokens=self._policy.max_answer_tokens, timeout=left,
             )
             try:
@@ -207,10 +207,10 @@ class RunChatTurnHandler:
         now = self._clock.now()
         latency = int((self._monotonic() - started) * 1000)
         with uow:
-            message = uow.chats.message(turn_id)
-            chat: Chat | None = None if message is None else uow.chats.get(message.chat_id, for_update=True)
-            if message is None or chat is None or MessageStatus(message.status) is not MessageStatus.PENDING:
+            found = uow.chats.with_chat(turn_id, for_update=True)
+            if found is None or MessageStatus(found[1].status) is not MessageStatus.PENDING:
                 return None
+            chat, message = found
             provider = None if resolved is None else str(resolved.provider)
             model = None if resolved is None else resolved.model_name
             for asked, results in progress.rounds:

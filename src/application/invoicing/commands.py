@@ -150,6 +150,12 @@ class FindInvoices(Query):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FindInvoiceSummaries(FindInvoices):
+    """``FindInvoices`` for lists that show each invoice's figures, not its lines and payments:
+    ``InvoiceSummaryView``s, read in one query."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GetQuote(Query):
     quote_id: str
 
@@ -161,6 +167,16 @@ class FindQuotes(Query):
     filter: QuoteFilter = field(default_factory=QuoteFilter)
     first: int | None = None
     after: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetInvoiceTotals(Query):
+    """The invoices issued from ``period_from`` to ``period_to`` (both included) in ``currency``,
+    void ones left out, added up: what was invoiced, collected and is outstanding, ITBMS by rate."""
+
+    period_from: date
+    period_to: date
+    currency: str = "USD"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

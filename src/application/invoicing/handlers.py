@@ -12,6 +12,7 @@ from application.invoicing.commands import (
     CreateInvoice,
     CreateQuote,
     FindClients,
+    FindInvoiceSummaries,
     FindInvoices,
     FindQuotes,
     GetClient,
@@ -19,6 +20,7 @@ from application.invoicing.commands import (
     GetClientStatement,
     GetInvoice,
     GetInvoices,
+    GetInvoiceTotals,
     GetQuote,
     InvoicingPolicy,
     RegisterInvoicePayment,
@@ -32,6 +34,8 @@ from application.invoicing.views import (
     ClientStatementView,
     ClientView,
     InvoiceCursor,
+    InvoiceSummaryView,
+    InvoiceTotalsView,
     InvoiceView,
     LineView,
     PaymentView,
@@ -422,13 +426,15 @@ class FindInvoicesHandler:
         self._clock = clock
         self._policy = policy
 
-    def __call__(self, query: FindInvoices, uow: InvoicingUnitOfWork) -> Page[InvoiceView]:
+    def __call__(self, query: FindInvoices, uow: InvoicingUnitOfWork) -> Page[InvoiceView] | Page[InvoiceSummaryView]:
+        """``FindInvoiceSummaries`` too: the same page, read without lines and payments."""
         first = _page_size(query.first, self._policy)
         after = InvoiceCursor.decode(query.after, query.sort, field="after") if query.after else None
         if query.filter.client_id is not None:
             parse_id(query.filter.client_id, field="filter.clientId")
         with uow:
-            rows = uow.invoice_views.find(
+            read = uow.invoice_views.summaries if isinstance(query, FindInvoiceSummaries) else uow.invoice_views.find
+            rows = read(
                 query.filter,
                 query.sort,
                 today=business_date(self._clock.now()),
@@ -561,6 +567,14 @@ def client_statement(
         as_of=as_of,
     )
     return ClientStatementView(client=client, statement=statement)
+
+
+class GetInvoiceTotalsHandler:
+    def __call__(self, query: GetInvoiceTotals, uow: InvoicingUnitOfWork) -> InvoiceTotalsView:
+        check_period(query.period_from, query.period_to)
+        currency = Currency.parse(query.currency)
+        with uow:
+            return uow.invoice_views.totals(query.period_from, query.period_to, currency)
 
 
 class GetClientStatementHandler:

@@ -14,6 +14,8 @@ from application.invoicing.views import (
     InvoiceCursor,
     InvoiceFilter,
     InvoiceSort,
+    InvoiceSummaryView,
+    InvoiceTotalsView,
     InvoiceView,
     QuoteCursor,
     QuoteFilter,
@@ -93,6 +95,23 @@ class InvoiceReader(Protocol):
         after: InvoiceCursor | None,
     ) -> list[InvoiceView]:
         """Filtered and sorted in the database (status as of ``today``); ties broken by id."""
+        ...
+
+    def summaries(
+        self,
+        filter: InvoiceFilter,
+        sort: InvoiceSort,
+        *,
+        today: date,
+        first: int,
+        after: InvoiceCursor | None,
+    ) -> list[InvoiceSummaryView]:
+        """As ``find``, without lines and payments."""
+        ...
+
+    def totals(self, period_from: date, period_to: date, currency: Currency) -> InvoiceTotalsView:
+        """Sums in the database over the invoices issued in the period (both days included) in
+        ``currency``, void ones left out; ITBMS by rate from their lines."""
         ...
 
     def statement_facts(

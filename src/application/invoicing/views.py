@@ -138,6 +138,51 @@ class InvoiceView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceSummaryView:
+    """An invoice's header and figures, without its lines and payments (lists)."""
+
+    id: str
+    number: str
+    client_id: str | None
+    client_name: str
+    issue_date: date
+    due_date: date
+    currency: Currency
+    tax_total: Decimal
+    total: Decimal
+    paid: Decimal
+    balance: Decimal
+    status: InvoiceStatus
+
+    @classmethod
+    def of(cls, view: InvoiceView) -> InvoiceSummaryView:
+        return cls(
+            id=view.id, number=view.number, client_id=view.client_id, client_name=view.client_name,
+            issue_date=view.issue_date, due_date=view.due_date, currency=view.currency, tax_total=view.tax_total,
+            total=view.total, paid=view.paid, balance=view.balance, status=view.status,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceTotalsView:
+    """``GetInvoiceTotals``: sums over the period's invoices (not void) in one currency."""
+
+    period_from: date
+    period_to: date
+    currency: Currency
+    invoices: int
+    total: Decimal
+    "invoiced"
+    paid: Decimal
+    "collected"
+    balance: Decimal
+    "outstanding (after payments and credit notes)"
+    tax_total: Decimal
+    taxes: tuple[TaxLine, ...]
+    "ITBMS by rate: the sums of the lines' bases and taxes, as each invoice's own taxes are"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RegisteredPaymentView:
     invoice: InvoiceView
     payment: PaymentView
@@ -179,6 +224,7 @@ class InvoiceSortField(StrEnum):
     DATE = "DATE"
     "the issue date"
     BALANCE = "BALANCE"
+    DUE_DATE = "DUE_DATE"
 
 
 class SortDirection(StrEnum):
@@ -197,12 +243,18 @@ class InvoiceSort:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InvoiceFilter:
     """Every given criterion must hold. ``statuses``: any of them (empty: all).
-    ``due_before`` and ``due_after`` are strict: due strictly before / strictly after that day."""
+    ``due_before`` and ``due_after`` are strict: due strictly before / strictly after that day.
+    ``issued_from``/``issued_to`` and ``min_total``/``max_total`` are inclusive."""
 
     client_id: str | None = None
     statuses: frozenset[InvoiceStatus] = field(default_factory=frozenset)
     due_before: date | None = None
     due_after: date | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    min_total: Decimal | None = None
+    max_total: Decimal | None = None
+    currency: Currency | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,6 +312,13 @@ class ClientCursor:
             raise _not_ours(field) from None
 
 
+def sort_key(view: InvoiceView | InvoiceSummaryView, field: InvoiceSortField) -> date | Decimal:
+    """The value an invoice list is sorted on (ties broken by id)."""
+    if field is InvoiceSortField.BALANCE:
+        return view.balance
+    return view.due_date if field is InvoiceSortField.DUE_DATE else view.issue_date
+
+
 @dataclass(frozen=True, slots=True)
 class InvoiceCursor:
     """A position in a list of invoices sorted by ``sort``; valid only with the same sort."""
@@ -269,9 +328,8 @@ class InvoiceCursor:
     invoice_id: str
 
     @classmethod
-    def of(cls, view: InvoiceView, sort: InvoiceSort) -> InvoiceCursor:
-        key = view.issue_date if sort.field is InvoiceSortField.DATE else view.balance
-        return cls(sort, key, view.id)
+    def of(cls, view: InvoiceView | InvoiceSummaryView, sort: InvoiceSort) -> InvoiceCursor:
+        return cls(sort, sort_key(view, sort.field), view.id)
 
     def encode(self) -> str:
         return _encode(
@@ -286,7 +344,7 @@ class InvoiceCursor:
                 raise ValueError("not an invoice cursor")
             cursor_sort = InvoiceSort(field=InvoiceSortField(sort_field), direction=SortDirection(direction))
             value: date | Decimal
-            if cursor_sort.field is InvoiceSortField.DATE:
+            if cursor_sort.field is not InvoiceSortField.BALANCE:
                 value = date.fromisoformat(key)
             else:
                 value = Decimal(key)

@@ -78,6 +78,40 @@ class SqlAlchemyChatRepository:
             select(ChatMessage).where(m.chat_id == chat_id, m.tenant_id == self._tenant_id).order_by(m.position)
         ))
 
+    def conversation(self, message_id: str) -> tuple[Chat, list[ChatMessage]] | None:
+        """One query: the chat of the message, and its messages up to that one, by position."""
+        m = chat_messages.c
+        upto = select(m.chat_id, m.position).where(m.id == message_id, m.tenant_id == self._tenant_id).subquery()
+        rows = self._session.execute(
+            select(Chat, ChatMessage)
+            .join(upto, and_(m.chat_id == upto.c.chat_id, m.position <= upto.c.position))
+            .join(chats, and_(chats.c.id == m.chat_id, chats.c.tenant_id == self._tenant_id))
+            .where(m.tenant_id == self._tenant_id)
+            .order_by(m.position)
+            .execution_options(populate_existing=True)
+        ).all()
+        if not rows:
+            return None
+        chat = rows[0][0]
+        self._seen.append(chat)
+        return chat, [row[1] for row in rows]
+
+    def with_chat(self, message_id: str, *, for_update: bool = False) -> tuple[Chat, ChatMessage] | None:
+        m = chat_messages.c
+        statement = (
+            select(Chat, ChatMessage)
+            .join(chats, and_(chats.c.id == m.chat_id, chats.c.tenant_id == self._tenant_id))
+            .where(m.id == message_id, m.tenant_id == self._tenant_id)
+            .execution_options(populate_existing=True)
+        )
+        if for_update and self._session.get_bind().dialect.name != "sqlite":
+            statement = statement.with_for_update(of=chats)
+        row = self._session.execute(statement).one_or_none()
+        if row is None:
+            return None
+        self._seen.append(row[0])
+        return row[0], row[1]
+
     def tokens_since(self, since: datetime) -> int:
         m = chat_messages.c
         total = self._session.execute(

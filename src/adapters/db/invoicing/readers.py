@@ -34,6 +34,8 @@ from application.invoicing.views import (
     InvoiceFilter,
     InvoiceSort,
     InvoiceSortField,
+    InvoiceSummaryView,
+    InvoiceTotalsView,
     InvoiceView,
     LineView,
     PaymentView,
@@ -157,6 +159,46 @@ def invoice_status_sql(today: date) -> ColumnElement[str]:
     )
 
 
+_SORT_COLUMNS = {
+    InvoiceSortField.DATE: invoices.c.issue_date,
+    InvoiceSortField.BALANCE: invoices.c.balance,
+    InvoiceSortField.DUE_DATE: invoices.c.due_date,
+}
+
+
+def _filtered(
+    statement: Select[Any], filter: InvoiceFilter, sort: InvoiceSort, today: date, after: InvoiceCursor | None
+) -> Select[Any]:
+    """``statement`` with the filter's criteria, the cursor's position and the sort's order."""
+    if filter.client_id is not None:
+        statement = statement.where(invoices.c.client_id == filter.client_id)
+    if filter.statuses:
+        statement = statement.where(invoice_status_sql(today).in_(sorted(status.value for status in filter.statuses)))
+    if filter.due_before is not None:
+        statement = statement.where(invoices.c.due_date < filter.due_before)
+    if filter.due_after is not None:
+        statement = statement.where(invoices.c.due_date > filter.due_after)
+    if filter.issued_from is not None:
+        statement = statement.where(invoices.c.issue_date >= filter.issued_from)
+    if filter.issued_to is not None:
+        statement = statement.where(invoices.c.issue_date <= filter.issued_to)
+    if filter.min_total is not None:
+        statement = statement.where(invoices.c.total >= filter.min_total)
+    if filter.max_total is not None:
+        statement = statement.where(invoices.c.total <= filter.max_total)
+    if filter.currency is not None:
+        statement = statement.where(invoices.c.currency == filter.currency)
+    key = _SORT_COLUMNS[sort.field]
+    descending = sort.direction is SortDirection.DESC
+    if after is not None:
+        if descending:
+            statement = statement.where(or_(key < after.key, and_(key == after.key, invoices.c.id < after.invoice_id)))
+        else:
+            statement = statement.where(or_(key > after.key, and_(key == after.key, invoices.c.id > after.invoice_id)))
+    order = (key.desc(), invoices.c.id.desc()) if descending else (key.asc(), invoices.c.id.asc())
+    return statement.order_by(*order)
+
+
 class SqlAlchemyInvoiceReader:
     def __init__(self, session: Session, tenant_id: str) -> None:
         self._session = session
@@ -213,30 +255,50 @@ class SqlAlchemyInvoiceReader:
         first: int,
         after: InvoiceCursor | None,
     ) -> list[InvoiceView]:
-        statement = self._select(today)
-        if filter.client_id is not None:
-            statement = statement.where(invoices.c.client_id == filter.client_id)
-        if filter.statuses:
-            statement = statement.where(
-                invoice_status_sql(today).in_(sorted(status.value for status in filter.statuses))
+        return self._views(_filtered(self._select(today), filter, sort, today, after).limit(first))
+
+    def summaries(
+        self,
+        filter: InvoiceFilter,
+        sort: InvoiceSort,
+        *,
+        today: date,
+        first: int,
+        after: InvoiceCursor | None,
+    ) -> list[InvoiceSummaryView]:
+        c = invoices.c
+        columns = (c.id, c.number, c.client_id, c.client_name, c.issue_date, c.due_date, c.currency, c.tax_total, c.total, c.paid, c.balance)
+        statement = select(*columns, invoice_status_sql(today).label("business_status")).where(c.tenant_id == self._tenant_id)
+        return [
+            InvoiceSummaryView(
+                id=row.id, number=row.number, client_id=row.client_id, client_name=row.client_name, issue_date=row.issue_date,
+                due_date=row.due_date, currency=row.currency, tax_total=row.tax_total, total=row.total, paid=row.paid,
+                balance=row.balance, status=InvoiceStatus(row.business_status),
             )
-        if filter.due_before is not None:
-            statement = statement.where(invoices.c.due_date < filter.due_before)
-        if filter.due_after is not None:
-            statement = statement.where(invoices.c.due_date > filter.due_after)
-        key = invoices.c.issue_date if sort.field is InvoiceSortField.DATE else invoices.c.balance
-        descending = sort.direction is SortDirection.DESC
-        if after is not None:
-            if descending:
-                statement = statement.where(
-                    or_(key < after.key, and_(key == after.key, invoices.c.id < after.invoice_id))
-                )
-            else:
-                statement = statement.where(
-                    or_(key > after.key, and_(key == after.key, invoices.c.id > after.invoice_id))
-                )
-        order = (key.desc(), invoices.c.id.desc()) if descending else (key.asc(), invoices.c.id.asc())
-        return self._views(statement.order_by(*order).limit(first))
+            for row in self._session.execute(_filtered(statement, filter, sort, today, after).limit(first))
+        ]
+
+    def totals(self, period_from: date, period_to: date, currency: Currency) -> InvoiceTotalsView:
+        c = invoices.c
+        of_period = and_(
+            c.tenant_id == self._tenant_id, c.currency == currency, c.voided_at.is_(None),
+            c.issue_date >= period_from, c.issue_date <= period_to,
+        )
+        sums = self._session.execute(
+            select(
+                func.count(),
+                *(func.coalesce(func.sum(column), 0) for column in (c.total, c.paid, c.balance, c.tax_total)),
+            ).where(of_period)
+        ).one()
+        lines = self._session.execute(
+            select(invoice_lines.c.quantity, invoice_lines.c.unit_price, invoice_lines.c.discount, invoice_lines.c.tax_rate)
+            .join(invoices, invoices.c.id == invoice_lines.c.invoice_id)
+            .where(of_period, invoice_lines.c.tenant_id == self._tenant_id)
+        )
+        return InvoiceTotalsView(
+            period_from=period_from, period_to=period_to, currency=currency, invoices=sums[0],
+            total=sums[1], paid=sums[2], balance=sums[3], tax_total=sums[4], taxes=compute_totals(lines).taxes,
+        )
 
     def statement_facts(
         self, client_id: str, currency: Currency, *, until: date
