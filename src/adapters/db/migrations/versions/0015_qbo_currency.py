@@ -1,6 +1,6 @@
 """qbo_currency: the QuickBooks company's currency settings on its connection (home currency, multicurrency)
 
-Revision ID: 0017_qbo_currency
+Revision ID: 0015_qbo_currency
 Revises: 0014_signatures
 Create Date: 2026-12-07 10:10:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_qbo_currency"
+revision = "0015_qbo_currency"
 down_revision = "0014_signatures"
 branch_labels = None
 depends_on = None
