@@ -73,3 +73,22 @@ def test_a_currency_that_is_not_usd_or_pab_is_refused_even_with_a_profile(
         world.invoice(acme, currency=currency)
     with refused(world, "INVALID_INPUT", "currency"):
         quote(world, acme, currency=currency)
+
+
+def test_a_statement_or_totals_naming_no_currency_are_in_the_profiles(world: World, acme: Actor) -> None:
+    from datetime import date
+
+    from application.invoicing.commands import GetClientStatement, GetInvoiceTotals
+
+    save(world, acme, currency="PAB")
+    client = world.client(acme)
+    in_pab = world.invoice(acme, client_id=client.id, client_name=None)
+    world.invoice(acme, client_id=client.id, client_name=None, currency="USD")
+    period = {"period_from": date(2000, 1, 1), "period_to": date(2100, 1, 1)}
+    statement = world.bus.handle(GetClientStatement(actor=acme, client_id=client.id, **period))
+    assert statement.statement.currency == Currency.PAB
+    assert statement.statement.closing_balance == in_pab.total  # the USD invoice is not on it
+    totals = world.bus.handle(GetInvoiceTotals(actor=acme, **period))
+    assert (totals.currency, totals.invoices, totals.total) == (Currency.PAB, 1, in_pab.total)
+    named = world.bus.handle(GetClientStatement(actor=acme, client_id=client.id, currency="USD", **period))
+    assert named.statement.currency == Currency.USD

@@ -161,10 +161,11 @@ def get_invoice(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
 
 def client_balance(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     """What the client owes today, by age (from the statement, computed by invoicing)."""
-    currency = args.get("currency", "USD")
     result = ctx.messages.handle(GetClientStatement(
-        actor=ctx.actor, client_id=args["client_id"], period_from=ctx.today, period_to=ctx.today, currency=currency,
+        actor=ctx.actor, client_id=args["client_id"], period_from=ctx.today, period_to=ctx.today,
+        currency=args.get("currency"),
     ))
+    currency = str(result.statement.currency)
     ageing = result.statement.ageing
     return {
         "client": result.client.name, "client_id": result.client.id, "currency": currency, "as_of": ctx.today.isoformat(),
@@ -175,12 +176,12 @@ def client_balance(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def client_statement(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    currency = args.get("currency", "USD")
     result = ctx.messages.handle(GetClientStatement(
         actor=ctx.actor, client_id=args["client_id"], period_from=date.fromisoformat(args["from"]),
-        period_to=date.fromisoformat(args["to"]), currency=currency,
+        period_to=date.fromisoformat(args["to"]), currency=args.get("currency"),
     ))
     s = result.statement
+    currency = str(s.currency)
     entries = [
         {"date": e.date.isoformat(), "kind": str(e.kind), "invoice": e.invoice_number, "debit": _money(e.debit),
          "credit": _money(e.credit), "balance": _money(e.balance)}
@@ -199,7 +200,7 @@ def period_totals(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     start, end = date.fromisoformat(args["from"]), date.fromisoformat(args["to"])
     if end < start:
         raise ToolArgumentError("to must not be before from")
-    totals = ctx.messages.handle(GetInvoiceTotals(actor=ctx.actor, period_from=start, period_to=end, currency=args.get("currency", "USD")))
+    totals = ctx.messages.handle(GetInvoiceTotals(actor=ctx.actor, period_from=start, period_to=end, currency=args.get("currency")))
     return {
         "from": start.isoformat(), "to": end.isoformat(), "currency": str(totals.currency), "invoices": totals.invoices,
         "invoiced": _money(totals.total), "collected": _money(totals.paid), "outstanding": _money(totals.balance),

@@ -96,7 +96,7 @@ class SendStatementEmail(Command):
     client_id: str
     period_from: date
     period_to: date
-    currency: str = "USD"
+    currency: str | None = None  # none: the tenant profile's (USD without a profile)
     template_id: str | None = None
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()

@@ -176,7 +176,7 @@ class GetInvoiceTotals(Query):
 
     period_from: date
     period_to: date
-    currency: str = "USD"
+    currency: str | None = None  # none: the tenant profile's (USD without a profile)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,5 +186,5 @@ class GetClientStatement(Query):
     client_id: str
     period_from: date
     period_to: date
-    currency: str = "USD"
+    currency: str | None = None  # none: the tenant profile's (USD without a profile)
     as_of: date | None = None

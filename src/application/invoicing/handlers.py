@@ -524,17 +524,17 @@ class FindQuotesHandler:
 
 
 def statement_client(
-    uow: InvoicingUnitOfWork, client_id: str, period_from: date, period_to: date, currency: str
+    uow: InvoicingUnitOfWork, client_id: str, period_from: date, period_to: date, currency: str | None
 ) -> tuple[ClientView, Currency]:
     """What a statement request names, checked (``uow`` open): the tenant's client, the currency
-    and the period."""
+    (none named: the tenant profile's) and the period."""
     parsed_id = parse_id(client_id, field="clientId")
-    parsed_currency = Currency.parse(currency)
+    parsed_currency = _currency(currency)
     check_period(period_from, period_to)
     client = uow.client_views.get(parsed_id)
     if client is None:
         raise NotFound(f"client {parsed_id} not found", field="clientId")
-    return client, parsed_currency
+    return client, parsed_currency or default_currency(uow.tenant_profile.get())
 
 
 def client_statement(
@@ -542,7 +542,7 @@ def client_statement(
     client_id: str,
     period_from: date,
     period_to: date,
-    currency: str,
+    currency: str | None,
     as_of: date | None = None,
     today: date | None = None,
 ) -> ClientStatementView:
@@ -572,8 +572,9 @@ def client_statement(
 class GetInvoiceTotalsHandler:
     def __call__(self, query: GetInvoiceTotals, uow: InvoicingUnitOfWork) -> InvoiceTotalsView:
         check_period(query.period_from, query.period_to)
-        currency = Currency.parse(query.currency)
+        currency = _currency(query.currency)
         with uow:
+            currency = currency or default_currency(uow.tenant_profile.get())
             return uow.invoice_views.totals(query.period_from, query.period_to, currency)
 
 

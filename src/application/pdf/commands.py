@@ -40,7 +40,7 @@ class RenderStatementPdf(Command):
     client_id: str
     period_from: date
     period_to: date
-    currency: str = "USD"
+    currency: str | None = None  # none: the tenant profile's (USD without a profile)
     template_id: str | None = None
     as_of: date | None = None  # the day the ageing is counted at: today in Panama by default
 

@@ -133,7 +133,7 @@ class SendStatementWhatsapp(Command):
     client_id: str
     period_from: date
     period_to: date
-    currency: str = "USD"
+    currency: str | None = None  # none: the tenant profile's (USD without a profile)
     template_name: str | None = None
     language: str = "es"
     parameters: tuple[str, ...] = ()

@@ -159,7 +159,7 @@ def resolve_send_statement_email(
 ) -> dict[str, Any]:
     command = SendStatementEmail(
         actor=actor(info), client_id=client_id, period_from=kwargs["from"], period_to=to,
-        currency=currency or "USD", template_id=template_id, to=_strings(recipients), cc=_strings(cc),
+        currency=currency, template_id=template_id, to=_strings(recipients), cc=_strings(cc),
         bcc=_strings(bcc), message=message, locale=locale,
     )
     return {"email_message": bus(info).handle(command)}

@@ -74,7 +74,7 @@ def resolve_render_statement_pdf(
         client_id=client_id,
         period_from=kwargs["from"],
         period_to=to,
-        currency=currency or "USD",
+        currency=currency,
         template_id=template_id,
         as_of=kwargs.get("as_of"),
     )

@@ -183,7 +183,7 @@ def resolve_send_statement_whatsapp(
     caption: str | None = None, recipient: str | None = None, pdf_template_id: str | None = None, **kwargs: Any,
 ) -> dict[str, Any]:
     command = SendStatementWhatsapp(
-        actor=actor(info), client_id=client_id, period_from=kwargs["from"], period_to=to, currency=currency or "USD",
+        actor=actor(info), client_id=client_id, period_from=kwargs["from"], period_to=to, currency=currency,
         template_name=template_name, language=language or "es", parameters=tuple(parameters or ()), caption=caption,
         recipient=recipient, pdf_template_id=pdf_template_id,
     )

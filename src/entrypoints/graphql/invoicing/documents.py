@@ -306,7 +306,7 @@ def resolve_quotes(
 @query.field("clientStatement")
 @business_result(statement=None)
 def resolve_client_statement(
-    _: Any, info: GraphQLResolveInfo, client_id: str, to: Any, currency: str = "USD", **kwargs: Any
+    _: Any, info: GraphQLResolveInfo, client_id: str, to: Any, currency: str | None = None, **kwargs: Any
 ) -> dict[str, Any]:
     view = bus(info).handle(
         GetClientStatement(
