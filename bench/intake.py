@@ -4,7 +4,8 @@ a. a 10,000-transaction CAMT.053 statement imported through the ``intake.process
    the same statement again (other bytes) in <= 0.5 s with 0 writes to the banking tables;
 b. the same for OFX;
 c. 1,000 DGI XML invoices turned into supplier invoices by two worker processes in <= 10 s
-   (PostgreSQL when it is reachable, else SQLite);
+   (PostgreSQL when it is reachable, else SQLite), after what one invoice costs the worker in SQL
+   statements, transactions and CPU time, measured in one thread (SQLite and PostgreSQL);
 d. the DGI QR found in a 3-page PDF (Istmo's own invoice PDF, its QR on the last page) in <= 300 ms.
 
 Run alone: ``python -m bench.intake``.
@@ -202,6 +203,61 @@ def invoices_run(database_url: str | None, label: str) -> None:
     line("  baseline: parse + validate alone, one process", f"{parse_s:.2f} s")
 
 
+def invoice_costs(database_url: str | None, label: str, count: int = 200) -> None:
+    """What one invoice costs the worker, in one process and one thread (so that other work on the
+    machine does not move it): SQL statements and transactions per invoice, and this process's CPU
+    time per invoice (the database server's is not in it), beside parsing and validating alone."""
+    from sqlalchemy import event
+    from tests.intake_documents import COMPANY_PROFILE, dgi_xml
+
+    from adapters.intake.dgi_xml import DgiXmlStrategy
+    from application.intake.commands import IngestFile
+    from application.intake.ports import IntakeContext, IntakeLimits
+    from application.invoicing.profiles import UpdateTenantProfile
+    from domain.purchases.invoices import validate
+
+    documents = [dgi_xml(number=str(n + 1)) for n in range(count)]
+    strategy = DgiXmlStrategy(IntakeLimits())
+    started = time.process_time()
+    for data in documents:
+        validate(strategy.parse(data, IntakeContext()))  # type: ignore[arg-type]
+    parse_cpu = time.process_time() - started
+    with tempfile.TemporaryDirectory(prefix="istmo-bench-fe1-") as tmp:
+        service = build_service(Path(tmp), database_url)
+        try:
+            actor = service.actor("bench-fe-costs")
+            service.container.bus().handle(UpdateTenantProfile(actor=actor, **COMPANY_PROFILE))
+            for data in documents:
+                service.container.bus().handle(IngestFile(actor=actor, file_id=_upload(service, actor, data)))
+            worker = service.container.worker(schedules=())
+            engine = service.container.engine()
+            ends: list[str] = []
+
+            def ended(_connection: Any) -> None:
+                ends.append("end")
+
+            event.listen(engine, "commit", ended)
+            event.listen(engine, "rollback", ended)
+            try:
+                with count_statements(engine) as statements:
+                    cpu, wall = time.process_time(), time.perf_counter()
+                    ran = worker.run_once()
+                    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            finally:
+                event.remove(engine, "commit", ended)
+                event.remove(engine, "rollback", ended)
+            outcomes = _outcomes(service)
+        finally:
+            service.close()
+    header(f"[{label}] {count} DGI XML invoices, one worker thread in this process: the cost of one invoice")
+    line("jobs run / intakes PARSED", f"{ran} / {outcomes.get('PARSED', 0)}", f"{count}", outcomes.get("PARSED") == count)
+    line("SQL statements per invoice", f"{len(statements) / count:.1f}")
+    line("transactions per invoice (commits and rollbacks)", f"{len(ends) / count:.1f}")
+    line("CPU time per invoice (this process)", f"{cpu / count * 1000:.2f} ms")
+    line("wall time per invoice", f"{wall / count * 1000:.2f} ms")
+    line("  baseline: parse + validate alone, CPU per invoice", f"{parse_cpu / count * 1000:.2f} ms")
+
+
 def qr_section(label: str) -> None:
     from dataclasses import replace
 
@@ -245,10 +301,13 @@ def section(label: str = "10") -> None:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"\n[{label}] document intake; {os.cpu_count()} CPUs, load average {load[0]:.2f} (other work moves the times)")
     statements_section(f"{label}a")
+    invoice_costs(None, f"{label}c SQLite")
     reason = postgres_unavailable()
     if reason:
         invoices_run(None, f"{label}c SQLite (PostgreSQL unreachable: {reason[:60]})")
     else:
+        with postgres_database() as url:
+            invoice_costs(url, f"{label}c PostgreSQL")
         with postgres_database() as url:
             invoices_run(url, f"{label}c PostgreSQL")
     qr_section(f"{label}d")

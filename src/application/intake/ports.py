@@ -17,7 +17,7 @@ from application.intake.views import DocumentIntakeCursor, DocumentIntakeView
 from application.jobs.ports import JobsUnitOfWork
 from domain.banking.profiles import ImportProfile
 from domain.banking.statements import ParsedStatement
-from domain.intake.model import DocumentIntake, DocumentKind, IntakeStatus
+from domain.intake.model import DocumentIntake, DocumentKind, IntakeEnding, IntakeStatus
 from domain.purchases.invoices import ParsedInvoice
 
 
@@ -109,8 +109,14 @@ class DocumentIntakeRepository(Protocol):
         """The intake, locked until the transaction ends."""
         ...
 
-    def earlier_of_file(self, file_id: str, intake_id: str) -> DocumentIntake | None:
-        """Another intake of the same file (files are one per content in a tenant) that made records."""
+    def get_with_earlier(self, intake_id: str) -> tuple[DocumentIntake | None, DocumentIntake | None]:
+        """The intake, and the first other intake of the same file (files are one per content in a
+        tenant) that made records, if any: one read."""
+        ...
+
+    def finish(self, intake_id: str, run: int, end: IntakeEnding) -> bool:
+        """End run ``run`` of the intake if it is still PENDING in that run (one conditional write):
+        whether it did (not when another run finished it, or a retry began another)."""
         ...
 
     def save(self, intake: DocumentIntake) -> None: ...
