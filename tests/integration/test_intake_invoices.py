@@ -23,7 +23,7 @@ from application.purchases.commands import (
     GetSupplierInvoice,
 )
 from domain.intake.model import IntakeStatus
-from domain.purchases.invoices import InvoiceLine, InvoiceSource, InvoiceStatus, ParsedInvoice
+from domain.purchases.invoices import InvoiceLine, InvoiceSource, InvoiceStatus, ParsedInvoice, cufe_parts
 from domain.shared.errors import DomainError
 from tests.intake_documents import (
     COMPANY_PROFILE,
@@ -219,6 +219,34 @@ def test_a_qr_the_lookup_does_not_know_leaves_a_draft_with_what_the_cufe_carries
     assert (invoice.supplier_ruc, invoice.number, invoice.issue_date, invoice.total) == (
         SUPPLIER_RUC, "001-0000000042", date(2026, 11, 20), None
     )
+
+
+def test_as_deployed_no_dgi_lookup_answers_and_the_qr_leaves_a_draft_saying_so(world: IntakeWorld, qr_pdf: bytes) -> None:
+    acme = company(world)  # the container's own DGI lookup: PROVIDERS.md documents no service to ask
+    view = world.ingest(acme, qr_pdf, name="factura.pdf")
+    assert (view.status, view.strategy) == (IntakeStatus.NEEDS_REVIEW, "dgi-qr")
+    assert view.reasons[0] == (
+        "the DGI lookup is not available (Istmo has no service to consult the DGI by CUFE; check the invoice on "
+        "the DGI's page): the QR gave the CUFE only; complete the draft"
+    )
+    invoice = invoice_of(world, acme, view)
+    assert (invoice.cufe, invoice.supplier_ruc, invoice.issue_date, invoice.total, invoice.status) == (
+        cufe(), SUPPLIER_RUC, cufe_parts(cufe()).issue_date, None, InvoiceStatus.DRAFT
+    )
+
+
+def test_a_qr_with_a_broken_cufe_is_not_looked_up(make_world: Callable[..., IntakeWorld]) -> None:
+    dgi = FakeDgiLookup()
+    world = make_world(dgi=dgi)
+    acme = company(world)
+    good = cufe(number="43")
+    broken = good[:-1] + str((int(good[-1]) + 1) % 10)
+    big = Image.open(io.BytesIO(qr_png(dgi_qr_url(broken)))).resize((400, 400), Image.Resampling.NEAREST)
+    photo = io.BytesIO()
+    big.save(photo, "PNG")
+    view = world.ingest(acme, photo.getvalue(), name="qr.png")
+    assert view.status is IntakeStatus.NEEDS_REVIEW and dgi.asked == []
+    assert view.reasons[0] == "the QR's CUFE is not valid, so the DGI was not asked: the QR gave the CUFE only; complete the draft"
 
 
 def test_a_truncated_pdf_fails_naming_it(world: IntakeWorld, qr_pdf: bytes) -> None:

@@ -92,11 +92,20 @@ class IntakeStrategy(Protocol):
         ...
 
 
+class DgiLookupUnavailable(Exception):
+    """The DGI lookup cannot answer at all (there is none, or the DGI cannot be reached): ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class DgiLookup(Protocol):
-    """The DGI's public page of an invoice, by CUFE (no network in tests: a fake)."""
+    """The DGI's record of an invoice, by CUFE (no network in tests: a fake)."""
 
     def invoice(self, cufe: str) -> ParsedInvoice | None:
-        """The invoice the DGI has for ``cufe``; ``None`` when it has none or cannot be reached."""
+        """The invoice the DGI has for ``cufe``; ``None`` when it has none. Raises
+        ``DgiLookupUnavailable`` when it cannot ask."""
         ...
 
 
