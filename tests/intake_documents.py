@@ -146,6 +146,14 @@ def mt940(items: list[Line], *, opening: Decimal, closing: Decimal, account: str
     ).encode("latin-1")
 
 
+def spoil_mt940_line(data: bytes, index: int, line: str = ":61:26XX01D12,00NTRFBROKEN") -> bytes:
+    """The MT940 ``data`` with its ``index``-th (from 0) ``:61:`` line replaced by ``line``."""
+    rows = data.decode("latin-1").split("\r\n")
+    where = [n for n, row in enumerate(rows) if row.startswith(":61:")][index]
+    rows[where] = line
+    return "\r\n".join(rows).encode("latin-1")
+
+
 # --- tables ------------------------------------------------------------------------------
 
 def csv_european(items: list[Line], *, opening: Decimal) -> bytes:

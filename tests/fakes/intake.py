@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from application.intake.views import DocumentIntakeCursor, DocumentIntakeView, intake_view
-from domain.intake.model import DocumentIntake, IntakeStatus
+from domain.intake.model import DocumentIntake, IntakeEnding, IntakeStatus, ended
 from domain.shared.model import Aggregate
 from tests.fakes.state import FakeDomain, FakeRepository, States
 
@@ -56,13 +56,24 @@ class FakeDocumentIntakeRepository(_Bound):
     def get_for_update(self, intake_id: str) -> DocumentIntake | None:
         return self.get(intake_id)
 
-    def earlier_of_file(self, file_id: str, intake_id: str) -> DocumentIntake | None:
+    def get_with_earlier(self, intake_id: str) -> tuple[DocumentIntake | None, DocumentIntake | None]:
+        intake = self.get(intake_id)
+        if intake is None:
+            return None, None
         candidates = sorted(
             (i for i in self._all().values()
-             if i.file_id == file_id and i.id != intake_id and i.status in (IntakeStatus.PARSED, IntakeStatus.NEEDS_REVIEW)),
+             if i.file_id == intake.file_id and i.id != intake_id
+             and i.status in (IntakeStatus.PARSED, IntakeStatus.NEEDS_REVIEW)),
             key=lambda i: (i.created_at, i.id),
         )
-        return next((i for i in candidates if i.made_records), None)
+        return intake, next((i for i in candidates if i.made_records), None)
+
+    def finish(self, intake_id: str, run: int, end: IntakeEnding) -> bool:
+        intake = self.get(intake_id)
+        if intake is None or intake.finished or intake.runs != run:
+            return False
+        self._uow.workspace().document_intakes[intake_id] = ended(intake, end)
+        return True
 
     def save(self, intake: DocumentIntake) -> None:
         if self.get(intake.id) is not None:

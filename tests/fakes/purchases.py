@@ -65,8 +65,12 @@ class FakePurchasesRepository(_Bound):
     def supplier_by_ruc(self, ruc: str) -> Supplier | None:
         return next((s for s in self._rows("suppliers").values() if s.ruc == ruc), None)
 
-    def add_supplier(self, supplier: Supplier) -> None:
+    def add_supplier(self, supplier: Supplier) -> Supplier:
+        kept = self.supplier_by_ruc(supplier.ruc)
+        if kept is not None:
+            return kept
         self._uow.workspace().suppliers[supplier.id] = supplier
+        return supplier
 
     def invoice(self, invoice_id: str) -> SupplierInvoice | None:
         return self._invoice(id=invoice_id)
@@ -74,11 +78,10 @@ class FakePurchasesRepository(_Bound):
     def invoice_for_update(self, invoice_id: str) -> SupplierInvoice | None:
         return self._invoice(id=invoice_id)
 
-    def invoice_by_cufe(self, cufe: str) -> SupplierInvoice | None:
-        return self._invoice(cufe=cufe)
-
-    def invoice_of_intake(self, intake_id: str) -> SupplierInvoice | None:
-        return self._invoice(intake_id=intake_id)
+    def earlier_invoices(
+        self, intake_id: str, cufe: str | None
+    ) -> tuple[SupplierInvoice | None, SupplierInvoice | None]:
+        return self._invoice(intake_id=intake_id), self._invoice(cufe=cufe) if cufe else None
 
     def add_invoice(self, invoice: SupplierInvoice) -> None:
         self._uow.workspace().supplier_invoices[invoice.id] = invoice

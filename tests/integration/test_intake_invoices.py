@@ -4,6 +4,7 @@ made by the project's own renderer and QR code), and the AI extraction of a rece
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -13,7 +14,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from adapters.intake.dgi_xml import DgiXmlStrategy
 from adapters.pdf.html import qr_png
+from application.intake.ports import IntakeContext, IntakeLimits
 from application.invoicing.profiles import UpdateTenantProfile
 from application.pdf.documents import PdfLayout, sample_invoice
 from application.purchases.commands import (
@@ -21,10 +24,12 @@ from application.purchases.commands import (
     FindSupplierInvoices,
     FindSuppliers,
     GetSupplierInvoice,
+    RecordSupplierInvoice,
 )
 from domain.intake.model import IntakeStatus
-from domain.purchases.invoices import InvoiceLine, InvoiceSource, InvoiceStatus, ParsedInvoice
+from domain.purchases.invoices import InvoiceLine, InvoiceSource, InvoiceStatus, ParsedInvoice, cufe_parts
 from domain.shared.errors import DomainError
+from domain.shared.model import new_id
 from tests.intake_documents import (
     COMPANY_PROFILE,
     COMPANY_RUC,
@@ -219,6 +224,63 @@ def test_a_qr_the_lookup_does_not_know_leaves_a_draft_with_what_the_cufe_carries
     assert (invoice.supplier_ruc, invoice.number, invoice.issue_date, invoice.total) == (
         SUPPLIER_RUC, "001-0000000042", date(2026, 11, 20), None
     )
+
+
+def test_invoices_of_a_new_supplier_recorded_at_once_share_one_supplier(world: IntakeWorld) -> None:
+    acme = company(world)
+    parse = DgiXmlStrategy(IntakeLimits()).parse
+    commands = [
+        RecordSupplierInvoice(actor=None, intake_id=new_id(), file_id=new_id(),
+                              invoice=parse(dgi_xml(number=str(n)), IntakeContext()))  # type: ignore[arg-type]
+        for n in range(1, 5)
+    ]
+    barrier = threading.Barrier(len(commands))
+    outcomes: list[Any] = [None] * len(commands)
+
+    def record(index: int) -> None:
+        barrier.wait(30)
+        try:
+            outcomes[index] = world.bus.handle(commands[index], tenant_id=acme.tenant_id)
+        except Exception as error:  # noqa: BLE001 - reported to the test as an outcome
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=record, args=(i,), daemon=True) for i in range(len(commands))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [type(o).__name__ for o in outcomes] == ["RecordedInvoice"] * len(commands)
+    [supplier] = world.handle(FindSuppliers(actor=acme)).items
+    invoices = [world.handle(GetSupplierInvoice(actor=acme, invoice_id=o.invoice_id)) for o in outcomes]
+    assert {invoice.supplier_id for invoice in invoices} == {supplier.id}
+
+
+def test_as_deployed_no_dgi_lookup_answers_and_the_qr_leaves_a_draft_saying_so(world: IntakeWorld, qr_pdf: bytes) -> None:
+    acme = company(world)  # the container's own DGI lookup: PROVIDERS.md documents no service to ask
+    view = world.ingest(acme, qr_pdf, name="factura.pdf")
+    assert (view.status, view.strategy) == (IntakeStatus.NEEDS_REVIEW, "dgi-qr")
+    assert view.reasons[0] == (
+        "the DGI lookup is not available (Istmo has no service to consult the DGI by CUFE; check the invoice on "
+        "the DGI's page): the QR gave the CUFE only; complete the draft"
+    )
+    invoice = invoice_of(world, acme, view)
+    assert (invoice.cufe, invoice.supplier_ruc, invoice.issue_date, invoice.total, invoice.status) == (
+        cufe(), SUPPLIER_RUC, cufe_parts(cufe()).issue_date, None, InvoiceStatus.DRAFT
+    )
+
+
+def test_a_qr_with_a_broken_cufe_is_not_looked_up(make_world: Callable[..., IntakeWorld]) -> None:
+    dgi = FakeDgiLookup()
+    world = make_world(dgi=dgi)
+    acme = company(world)
+    good = cufe(number="43")
+    broken = good[:-1] + str((int(good[-1]) + 1) % 10)
+    big = Image.open(io.BytesIO(qr_png(dgi_qr_url(broken)))).resize((400, 400), Image.Resampling.NEAREST)
+    photo = io.BytesIO()
+    big.save(photo, "PNG")
+    view = world.ingest(acme, photo.getvalue(), name="qr.png")
+    assert view.status is IntakeStatus.NEEDS_REVIEW and dgi.asked == []
+    assert view.reasons[0] == "the QR's CUFE is not valid, so the DGI was not asked: the QR gave the CUFE only; complete the draft"
 
 
 def test_a_truncated_pdf_fails_naming_it(world: IntakeWorld, qr_pdf: bytes) -> None:

@@ -34,6 +34,7 @@ from tests.intake_documents import (
     mt940,
     ofx_sgml,
     ofx_xml,
+    spoil_mt940_line,
     total,
     xlsx_bomb,
 )
@@ -117,6 +118,20 @@ def test_an_unbalanced_statement_is_imported_for_review_with_the_difference(worl
     assert view.strategy == "mt940"
     assert any("a difference of 0.50" in reason for reason in view.reasons)
     assert records(view, "BANK_STATEMENT")
+
+
+def test_a_bad_mt940_line_is_listed_on_the_intake_and_the_other_transactions_imported(world: IntakeWorld) -> None:
+    acme = world.tenant("acme")
+    items = lines(4)
+    view = world.ingest(acme, spoil_mt940_line(mt940(items, opening=OPENING, closing=OPENING + total(items)), 1))
+    assert view.status is IntakeStatus.NEEDS_REVIEW and view.strategy == "mt940"
+    assert [p.row for p in view.problems] == [2] and "could not be read" in view.problems[0].message
+    assert "1 row(s) could not be read and were left out (listed)" in view.reasons
+    assert any(f"a difference of {items[1].amount}" in reason for reason in view.reasons)  # the row left out
+    [account_id] = records(view, "BANK_ACCOUNT")
+    assert sorted(r.amount for r in transactions(world, acme, account_id)) == sorted(
+        item.amount for n, item in enumerate(items) if n != 1
+    )
 
 
 def test_ofx_sgml_with_a_one_line_header_charset_none_and_latin1_text(world: IntakeWorld) -> None:

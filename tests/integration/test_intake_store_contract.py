@@ -21,7 +21,15 @@ from application.shared.ports import DuplicateEntry
 from domain.banking.profiles import parse_profile
 from domain.banking.statements import BankAccount, BankStatement, BankTransaction
 from domain.files.model import File, FileStatus
-from domain.intake.model import DocumentIntake, IntakeOutcome, IntakeStatus, RecordRef, RowProblem, finished
+from domain.intake.model import (
+    DocumentIntake,
+    IntakeOutcome,
+    IntakeStatus,
+    RecordRef,
+    RowProblem,
+    ending,
+    finished,
+)
 from domain.purchases.invoices import InvoiceLine, InvoiceSource, InvoiceStatus, Supplier, SupplierInvoice
 from domain.shared.model import new_id
 from domain.tenancy.model import Tenant
@@ -75,15 +83,46 @@ class StoreContract:
                                 problems=(RowProblem(3, "bad"),), records=(RecordRef("BANK_STATEMENT", new_id()),))
         done = finished(first, outcome, now=T0 + timedelta(seconds=1))
         with backend.uow(acme) as uow:
-            uow.document_intakes.save(done)
+            assert uow.document_intakes.finish(first.id, 1, ending(outcome, now=T0)) is False  # not its run
+            assert uow.document_intakes.finish(first.id, 0, ending(outcome, now=T0 + timedelta(seconds=1))) is True
+            uow.commit()
+        with backend.uow(acme) as uow:
+            assert uow.document_intakes.finish(first.id, 0, ending(outcome, now=T0)) is False  # ended already
+            uow.commit()
+        second = intake(acme, file_id, T0 + timedelta(seconds=2))
+        other = intake(acme, backend.file(acme))
+        with backend.uow(acme) as uow:
+            uow.document_intakes.add(second)
+            uow.document_intakes.add(other)
             uow.commit()
         with backend.uow(acme) as uow:
             assert uow.document_intakes.get(first.id) == done
-            assert uow.document_intakes.earlier_of_file(file_id, new_id()) == done
-            assert uow.document_intakes.earlier_of_file(file_id, first.id) is None
+            assert uow.document_intakes.get_with_earlier(second.id) == (second, done)
+            assert uow.document_intakes.get_with_earlier(first.id) == (done, None)
+            assert uow.document_intakes.get_with_earlier(other.id) == (other, None)
+            assert uow.document_intakes.get_with_earlier(new_id()) == (None, None)
         with backend.uow(globex) as uow:
             assert uow.document_intakes.get(first.id) is None
+            assert uow.document_intakes.get_with_earlier(second.id) == (None, None)
+            assert uow.document_intakes.finish(second.id, 0, ending(outcome, now=T0)) is False
+            uow.commit()
             assert uow.document_intake_views.find(status=None, first=10, after=None) == []
+
+    def test_an_intake_without_records_is_no_earlier_import(self, backend: Backend) -> None:
+        acme = backend.tenant("acme")
+        file_id = backend.file(acme)
+        first, second = intake(acme, file_id), intake(acme, file_id, T0 + timedelta(seconds=1))
+        account_only = IntakeOutcome(status=IntakeStatus.NEEDS_REVIEW, reasons=("r",),
+                                     records=(RecordRef("BANK_ACCOUNT", new_id()),))
+        with backend.uow(acme) as uow:
+            uow.document_intakes.add(first)
+            uow.document_intakes.add(second)
+            uow.commit()
+        with backend.uow(acme) as uow:
+            assert uow.document_intakes.finish(first.id, 0, ending(account_only, now=T0)) is True
+            uow.commit()
+        with backend.uow(acme) as uow:
+            assert uow.document_intakes.get_with_earlier(second.id) == (second, None)
 
     def test_intakes_page_newest_first_by_status(self, backend: Backend) -> None:
         acme = backend.tenant("acme")
@@ -168,9 +207,13 @@ class StoreContract:
             uow.purchases.add_invoice(invoice)
             uow.commit()
         with backend.uow(acme) as uow:
-            assert uow.purchases.invoice_by_cufe(invoice.cufe) == invoice
-            assert uow.purchases.invoice_of_intake(invoice.intake_id) == invoice
+            assert uow.purchases.earlier_invoices(invoice.intake_id, invoice.cufe) == (invoice, invoice)
+            assert uow.purchases.earlier_invoices(new_id(), invoice.cufe) == (None, invoice)
+            assert uow.purchases.earlier_invoices(invoice.intake_id, None) == (invoice, None)
+            assert uow.purchases.earlier_invoices(invoice.intake_id, "FE" + "2" * 64) == (invoice, None)
+            assert uow.purchases.earlier_invoices(new_id(), None) == (None, None)
             assert uow.purchases.supplier_by_ruc("1-2-3") == supplier
+            assert uow.purchases.add_supplier(replace(supplier, id=new_id(), name="Other")) == supplier  # its RUC's
             confirmed = replace(invoice, status=InvoiceStatus.CONFIRMED, confirmed_at=T0, confirmed_by="u")
             uow.purchases.save_invoice(confirmed)
             uow.commit()
@@ -178,7 +221,7 @@ class StoreContract:
             assert uow.purchase_views.invoice(invoice.id).status is InvoiceStatus.CONFIRMED
             assert [v.id for v in uow.purchase_views.invoices(status=InvoiceStatus.DRAFT, first=5, after=None)] == []
         with backend.uow(globex) as uow:
-            assert uow.purchases.invoice_by_cufe(invoice.cufe) is None
+            assert uow.purchases.earlier_invoices(invoice.intake_id, invoice.cufe) == (None, None)
             assert uow.purchase_views.suppliers(first=5, after=None) == []
         with pytest.raises(REFUSED), backend.uow(acme) as uow:  # the same CUFE in the tenant
             uow.purchases.add_invoice(replace(invoice, id=new_id(), intake_id=new_id()))

@@ -17,8 +17,9 @@ from application.files.commands import AddFile, FilePolicy
 from application.files.staging import stage_chunks
 from application.intake.commands import PROCESS_JOB, GetDocumentIntake, IngestFile, RetryDocumentIntake
 from application.intake.ports import IntakeLimits
-from application.invoicing.profiles import UpdateTenantProfile
+from application.invoicing.profiles import GetTenantProfile, UpdateTenantProfile
 from application.modules import MODULES, build_service
+from application.purchases.company import KEPT_FOR
 from application.shared.modules import DomainModule, Registrations
 from application.tenancy.handlers import CreateTenant
 from domain.intake.model import IntakeStatus
@@ -35,11 +36,13 @@ OPENING = Decimal("100.00")
 
 class World:
     def __init__(
-        self, *, extracted: dict[str, Any] | None = None, fail_import: int = 0, limits: IntakeLimits | None = None
+        self, *, extracted: dict[str, Any] | None = None, fail_import: int = 0, limits: IntakeLimits | None = None,
+        sharing: World | None = None,
     ) -> None:
-        self.clock = FakeClock()
-        self.store = FakeStore()
-        self.storage = FakeFileStorage(self.clock)
+        """``sharing``: another process of the same service (its database, files and time)."""
+        self.clock = sharing.clock if sharing else FakeClock()
+        self.store = sharing.store if sharing else FakeStore()
+        self.storage = sharing.storage if sharing else FakeFileStorage(self.clock)
         self.fail_import = fail_import
         extra = []
         if extracted is not None:
@@ -318,6 +321,35 @@ def test_the_receiver_is_checked_against_the_tenants_own_fiscal_profile_as_it_is
     assert (done.status, done.reasons) == (IntakeStatus.PARSED, ())
     invoice = world.store.supplier_invoices[done.records[0].id]
     assert (str(invoice.status), "receiverRuc" in invoice.checked) == ("CONFIRMED", True)
+
+
+def test_the_fiscal_profile_is_read_once_for_many_invoices_and_never_fails_a_check_when_kept() -> None:
+    worker = World()
+    web = World(sharing=worker)  # where the accountant saves the profile: another process
+    reads = []
+    handler = worker.bus._handlers[GetTenantProfile]
+    worker.bus._handlers[GetTenantProfile] = lambda query, uow: reads.append(1) or handler(query, uow)
+    acme = web.tenant("acme")
+    web.bus.handle(UpdateTenantProfile(actor=acme, **COMPANY_PROFILE))
+
+    def outcome(receiver: str) -> tuple[IntakeStatus, tuple[str, ...]]:
+        intake = worker.ingest(acme, dgi_xml(number=str(len(worker.store.supplier_invoices) + 1), receiver=receiver))
+        assert worker.run_jobs() == []
+        done = worker.intake(acme, intake.id)
+        return done.status, done.reasons
+
+    old, new = COMPANY_PROFILE["ruc"], "8-999-9999"
+    assert [outcome(old), outcome(old), len(reads)] == [(IntakeStatus.PARSED, ())] * 2 + [1]
+    web.bus.handle(UpdateTenantProfile(actor=acme, **{**COMPANY_PROFILE, "ruc": new, "dv": "1"}))
+    assert outcome(new) == (IntakeStatus.PARSED, ()) and len(reads) == 2  # the kept copy failed it: read again
+    mismatch = (IntakeStatus.NEEDS_REVIEW, (f"the invoice is addressed to RUC {old}, not to the company's {new}",))
+    assert outcome(old) == mismatch and len(reads) == 3  # failed on a fresh read only
+    worker.clock.advance(KEPT_FOR)
+    assert outcome(new) == (IntakeStatus.PARSED, ()) and len(reads) == 4  # kept no longer than KEPT_FOR
+    worker.bus.handle(UpdateTenantProfile(actor=acme, **COMPANY_PROFILE))  # saved in this process: forgotten at once
+    assert outcome(new) == (
+        IntakeStatus.NEEDS_REVIEW, (f"the invoice is addressed to RUC {new}, not to the company's {old}",)
+    )
 
 
 def test_purchases_and_intake_are_left_out_without_invoicing_which_keeps_the_tenants_ruc() -> None:

@@ -14,17 +14,28 @@ from hypothesis import strategies as st
 
 from adapters.intake.camt053 import Camt053Strategy
 from adapters.intake.dgi_qr import DgiQrStrategy, dgi_qr
+from adapters.intake.mt940 import Mt940Strategy
 from adapters.intake.safety import checked_zip, parse_xml
 from adapters.intake.strategies import default_strategies
 from adapters.intake.tabular import CsvStrategy
 from application.intake.ports import IntakeContext, IntakeLimits, NeedsExtraction, UnreadableDocument
 from application.intake.router import route
 from domain.banking.profiles import parse_amount, parse_profile
-from domain.banking.statements import ParsedTransaction, clean_text, dedupe_keys, mask_number
+from domain.banking.statements import ParsedStatement, ParsedTransaction, clean_text, dedupe_keys, mask_number
 from domain.intake.model import DocumentKind
 from domain.purchases.invoices import cufe_parts, cufe_problems, make_cufe
 from domain.shared.errors import InvalidInput
-from tests.intake_documents import BILLION_LAUGHS, CSV_PROFILE, camt053, csv_european, cufe, lines, total
+from tests.intake_documents import (
+    BILLION_LAUGHS,
+    CSV_PROFILE,
+    camt053,
+    csv_european,
+    cufe,
+    lines,
+    mt940,
+    spoil_mt940_line,
+    total,
+)
 
 # CUFEs printed on real DGI invoices (public examples): their check digits must verify.
 PUBLISHED = (
@@ -152,6 +163,42 @@ def test_rows_at_the_limit_pass_and_one_more_is_refused() -> None:
     assert len(Camt053Strategy(IntakeLimits(max_rows=20)).parse(camt, IntakeContext()).transactions) == 20
     with pytest.raises(UnreadableDocument, match="more than 19 transactions"):
         Camt053Strategy(IntakeLimits(max_rows=19)).parse(camt, IntakeContext())
+
+
+def test_mt940_transactions_at_the_limit_pass_and_one_more_is_refused() -> None:
+    data = mt940(lines(20), opening=Decimal(0), closing=total(lines(20)))
+    assert len(Mt940Strategy(IntakeLimits(max_rows=20)).parse(data, IntakeContext()).transactions) == 20
+    with pytest.raises(UnreadableDocument, match="more than 19 transactions"):
+        Mt940Strategy(IntakeLimits(max_rows=19)).parse(data, IntakeContext())
+
+
+def test_a_bad_mt940_line_is_listed_and_the_others_kept() -> None:
+    items = lines(5)
+    data = spoil_mt940_line(mt940(items, opening=Decimal(0), closing=total(items)), 2)
+    parsed = Mt940Strategy(IntakeLimits()).parse(data, IntakeContext())
+    assert isinstance(parsed, ParsedStatement)
+    kept = [items[0], items[1], items[3], items[4]]
+    assert [(t.amount, t.description, t.bank_id) for t in parsed.transactions] == [
+        (item.amount, item.text, f"B{item.ref}") for item in kept
+    ]  # the bad line's :86: went with it, not onto a neighbour
+    assert parsed.closing_balance == total(items) and parsed.currency == "USD"
+    [problem] = parsed.problems
+    assert problem.row == 3
+    assert problem.message == (
+        "transaction 3 (line 9, ':61:26XX01D12,00NTRFBROKEN') could not be read: "
+        "it does not follow the MT940 :61: layout (date, D/C mark, amount, type, reference)"
+    )
+
+
+def test_mt940_lines_that_are_all_bad_are_all_listed_and_a_bad_balance_fails_the_file() -> None:
+    items = lines(2)
+    data = mt940(items, opening=Decimal(0), closing=total(items))
+    both = spoil_mt940_line(spoil_mt940_line(data, 0), 1, ":61:")
+    parsed = Mt940Strategy(IntakeLimits()).parse(both, IntakeContext())
+    assert isinstance(parsed, ParsedStatement)
+    assert parsed.transactions == () and [p.row for p in parsed.problems] == [1, 2]
+    with pytest.raises(UnreadableDocument, match="account or balances are malformed"):
+        Mt940Strategy(IntakeLimits()).parse(data.replace(b":60F:C261031USD", b":60F:C26XX31USD"), IntakeContext())
 
 
 def test_the_unpacked_size_at_the_limit_passes_and_one_byte_more_is_refused() -> None:

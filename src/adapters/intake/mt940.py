@@ -1,6 +1,13 @@
 """SWIFT MT940 statements, read with ``mt-940``: ``:25:`` the account, ``:60F:``/``:62F:`` the
 balances, each ``:61:`` a line with its ``:86:`` details (bank-specific text, kept as the description).
-The bank's reference of a line (``//`` part of ``:61:``) is its id when the bank gives one."""
+The bank's reference of a line (``//`` part of ``:61:``) is its id when the bank gives one.
+
+The library reads a statement whole and stops at the first tag it cannot match, so one bad line
+would lose every other. The statement is therefore cut in two: its frame (account, balances: the
+tags around the transactions) read first, then each transaction (a ``:61:`` with its ``:86:``) read
+on its own with the frame's currency; a transaction that cannot be read is listed as a problem on
+the intake and the others are kept. A frame that cannot be read fails the file: without its account
+and balances nothing in it can be placed."""
 
 from __future__ import annotations
 
@@ -25,12 +32,68 @@ from domain.banking.statements import (
 from domain.intake.model import DocumentKind
 
 _TAG = re.compile(r"^:(20|25|28C?|60[FM]|61|62[FM]):", re.MULTILINE)
+_ANY_TAG = re.compile(r"^:(?P<tag>[0-9]{2}[A-Z]?|NS):", re.MULTILINE)
+_IN_TRANSACTION = frozenset({"61", "86", "NS"})
+"""Tags that belong to the transaction a ``:61:`` opens (its details); any other one ends it."""
+
+
+def _cut(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """The statement's frame (everything but its transactions) and each transaction's text with
+    the line it starts on."""
+    frame: list[str] = []
+    transactions: list[tuple[int, str]] = []
+    tags = list(_ANY_TAG.finditer(text))
+    ends = [match.start() for match in tags[1:]] + [len(text)]
+    frame.append(text[: tags[0].start()] if tags else text)
+    inside, line, counted = False, 1, 0
+    for match, end in zip(tags, ends, strict=True):
+        tag, piece = match.group("tag"), text[match.start():end]
+        if tag == "61":
+            line, counted = line + text.count("\n", counted, match.start()), match.start()
+            transactions.append((line, piece))
+            inside = True
+        elif inside and tag in _IN_TRANSACTION:
+            line, before = transactions[-1]
+            transactions[-1] = (line, before + piece)
+        else:
+            inside = False
+            frame.append(piece)
+    return "".join(frame), transactions
+
+
+def _transaction(item: dict[str, Any]) -> ParsedTransaction:
+    amount = Decimal(item["amount"].amount).quantize(Decimal("0.01"))
+    customer_ref = item.get("customer_reference")
+    booked, valued = item.get("entry_date") or item["date"], item.get("date")
+    return ParsedTransaction(
+        booked_on=date(booked.year, booked.month, booked.day),
+        value_on=date(valued.year, valued.month, valued.day) if valued else None,
+        amount=amount,
+        description=clean_text(item.get("transaction_details") or item.get("extra_details")),
+        reference=clean_text(None if customer_ref == "NONREF" else customer_ref, MAX_REFERENCE),
+        counterparty=None,
+        bank_id=clean_text(item.get("bank_reference"), 255),
+    )
+
+
+def _read(text: str, frame: dict[str, Any] | None = None) -> mt940_lib.models.Transactions:
+    statements = mt940_lib.models.Transactions()
+    statements.data.update(frame or {})  # the currency of a transaction's amount is the frame's
+    statements.parse(text)
+    return statements
 
 
 def _amount(balance: Any) -> tuple[Decimal, str] | None:
     if balance is None:
         return None
     return Decimal(balance.amount.amount).quantize(Decimal("0.01")), str(balance.amount.currency)
+
+
+def _why(error: Exception) -> str:
+    """The library's reason, without the line it quotes back (shown once, by the caller)."""
+    if isinstance(error, RuntimeError) and "Unable to parse" in str(error):
+        return "it does not follow the MT940 :61: layout (date, D/C mark, amount, type, reference)"
+    return str(error)[:200] or type(error).__name__
 
 
 def _day(balance: Any) -> date | None:
@@ -56,16 +119,15 @@ class Mt940Strategy:
 
     def parse(self, content: bytes, context: IntakeContext) -> Parsed:
         text = decode_text(content).replace("\r\n", "\n")
-        if text.count("\n:61:") > self._limits.max_rows:
-            raise UnreadableDocument(f"the statement has more than {self._limits.max_rows} transactions")
         if ":62F:" not in text and ":62M:" not in text:
             raise UnreadableDocument("the MT940 file is truncated: it has no closing balance (:62F:)")
-        statements = mt940_lib.models.Transactions()
+        frame, pieces = _cut(text)
+        if len(pieces) > self._limits.max_rows:
+            raise UnreadableDocument(f"the statement has more than {self._limits.max_rows} transactions")
         try:
-            statements.parse(text)
+            data = _read(frame).data
         except Exception as error:  # noqa: BLE001 - the library raises plain exceptions for bad input
-            raise UnreadableDocument(f"the MT940 file is malformed: {str(error)[:200]}") from None
-        data = statements.data
+            raise UnreadableDocument(f"the MT940 statement's account or balances are malformed: {str(error)[:200]}") from None
         number = str(data.get("account_identification") or "").strip()
         if not number:
             raise UnreadableDocument("the MT940 statement names no account (:25:)")
@@ -73,26 +135,17 @@ class Mt940Strategy:
         closing = _amount(data.get("final_closing_balance") or data.get("intermediate_closing_balance"))
         currency = (opening or closing or (None, "USD"))[1]
         transactions, problems = [], []
-        for index, line in enumerate(statements, start=1):
+        for index, (line, piece) in enumerate(pieces, start=1):
             try:
-                item = line.data
-                amount = Decimal(item["amount"].amount).quantize(Decimal("0.01"))
-                bank_ref = clean_text(item.get("bank_reference"), 255)
-                customer_ref = item.get("customer_reference")
-                booked, valued = item.get("entry_date") or item["date"], item.get("date")
-                transactions.append(
-                    ParsedTransaction(
-                        booked_on=date(booked.year, booked.month, booked.day),
-                        value_on=date(valued.year, valued.month, valued.day) if valued else None,
-                        amount=amount,
-                        description=clean_text(item.get("transaction_details") or item.get("extra_details")),
-                        reference=clean_text(None if customer_ref == "NONREF" else customer_ref, MAX_REFERENCE),
-                        counterparty=None,
-                        bank_id=bank_ref,
-                    )
-                )
+                read = _read(piece, data).transactions
+                if len(read) != 1:
+                    raise ValueError("it holds no transaction")
+                transactions.append(_transaction(read[0].data))
             except Exception as error:  # noqa: BLE001 - one bad :61: is listed, the rest kept
-                problems.append(RowProblem(index, f"transaction {index}: {error}"))
+                shown = " ".join(piece.split("\n", 1)[0].split())[:80]
+                problems.append(RowProblem(
+                    index, f"transaction {index} (line {line}, {shown!r}) could not be read: {_why(error)}"
+                ))
         bank = str(data.get("account_identification", "")).split("/")[0] if "/" in number else "MT940"
         return ParsedStatement(
             format=self.name,

@@ -203,8 +203,12 @@ def _delete_blob_if_unreferenced(
 
 
 def _locked(uow: FilesUnitOfWork, file_id: str, *, field: str = "id") -> File:
-    """The file, re-read under its content lock: what GC or a concurrent delete did is seen."""
-    uow.files.lock_content(_get(uow, file_id, field=field).sha256)
+    """The file, read (whole) under its content lock: what GC or a concurrent delete did is seen.
+    Its content's key is taken from the file's row alone (its view), not from the whole aggregate."""
+    seen = uow.file_views.get(file_id)
+    if seen is None:
+        raise NotFound(f"file {file_id} not found", field=field)
+    uow.files.lock_content(seen.sha256)
     return _get(uow, file_id, field=field)
 
 

@@ -23,7 +23,7 @@ from domain.intake.model import (
     DocumentIntakeNotFound,
     DocumentKind,
     IntakeStatus,
-    finished,
+    ending,
     retried,
 )
 from domain.shared.errors import NotFound
@@ -97,13 +97,12 @@ class RetryDocumentIntakeHandler:
 class BeginDocumentIntakeHandler:
     def __call__(self, cmd: BeginDocumentIntake, uow: IntakeUnitOfWork) -> IntakeWork | None:
         with uow:
-            intake = uow.document_intakes.get(parse_id(cmd.intake_id, field="intakeId"))
+            intake, earlier = uow.document_intakes.get_with_earlier(parse_id(cmd.intake_id, field="intakeId"))
             if intake is None or intake.finished:
                 return None
             file = uow.file_views.get(intake.file_id)  # a view: one row, no links loaded
             if file is None:
                 return IntakeWork(intake=intake_view(intake), earlier=None, sha256="", size=0, mime="", name="")
-            earlier = uow.document_intakes.earlier_of_file(intake.file_id, intake.id)
             return IntakeWork(
                 intake=intake_view(intake), earlier=intake_view(earlier) if earlier else None, sha256=file.sha256,
                 size=file.size, mime=file.mime, name=file.name,
@@ -111,20 +110,18 @@ class BeginDocumentIntakeHandler:
 
 
 class FinishDocumentIntakeHandler:
+    """End the run with its outcome, in one conditional write: nothing when another run of the job
+    finished it or a retry began another run meanwhile. Whether it ended it."""
+
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def __call__(self, cmd: FinishDocumentIntake, uow: IntakeUnitOfWork) -> DocumentIntakeView | None:
+    def __call__(self, cmd: FinishDocumentIntake, uow: IntakeUnitOfWork) -> bool:
+        end = ending(cmd.outcome, now=self._clock.now())
         with uow:
-            intake = uow.document_intakes.get_for_update(cmd.intake_id)
-            if intake is None:
-                return None
-            if intake.finished or intake.runs != cmd.run:  # another run finished it, or a retry began
-                return intake_view(intake)
-            done = finished(intake, cmd.outcome, now=self._clock.now())
-            uow.document_intakes.save(done)
+            done = uow.document_intakes.finish(cmd.intake_id, cmd.run, end)
             uow.commit()
-        return intake_view(done)
+        return done
 
 
 class GetDocumentIntakeHandler:

@@ -17,7 +17,7 @@ from application.intake.views import DocumentIntakeCursor, DocumentIntakeView
 from application.jobs.ports import JobsUnitOfWork
 from domain.banking.profiles import ImportProfile
 from domain.banking.statements import ParsedStatement
-from domain.intake.model import DocumentIntake, DocumentKind, IntakeStatus
+from domain.intake.model import DocumentIntake, DocumentKind, IntakeEnding, IntakeStatus
 from domain.purchases.invoices import ParsedInvoice
 
 
@@ -92,11 +92,20 @@ class IntakeStrategy(Protocol):
         ...
 
 
+class DgiLookupUnavailable(Exception):
+    """The DGI lookup cannot answer at all (there is none, or the DGI cannot be reached): ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class DgiLookup(Protocol):
-    """The DGI's public page of an invoice, by CUFE (no network in tests: a fake)."""
+    """The DGI's record of an invoice, by CUFE (no network in tests: a fake)."""
 
     def invoice(self, cufe: str) -> ParsedInvoice | None:
-        """The invoice the DGI has for ``cufe``; ``None`` when it has none or cannot be reached."""
+        """The invoice the DGI has for ``cufe``; ``None`` when it has none. Raises
+        ``DgiLookupUnavailable`` when it cannot ask."""
         ...
 
 
@@ -109,8 +118,14 @@ class DocumentIntakeRepository(Protocol):
         """The intake, locked until the transaction ends."""
         ...
 
-    def earlier_of_file(self, file_id: str, intake_id: str) -> DocumentIntake | None:
-        """Another intake of the same file (files are one per content in a tenant) that made records."""
+    def get_with_earlier(self, intake_id: str) -> tuple[DocumentIntake | None, DocumentIntake | None]:
+        """The intake, and the first other intake of the same file (files are one per content in a
+        tenant) that made records, if any: one read."""
+        ...
+
+    def finish(self, intake_id: str, run: int, end: IntakeEnding) -> bool:
+        """End run ``run`` of the intake if it is still PENDING in that run (one conditional write):
+        whether it did (not when another run finished it, or a retry began another)."""
         ...
 
     def save(self, intake: DocumentIntake) -> None: ...

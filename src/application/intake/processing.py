@@ -24,6 +24,7 @@ from application.intake.extraction import INSTRUCTIONS, INVOICE_SCHEMA, invoice_
 from application.intake.handlers import IntakeWork
 from application.intake.ports import (
     DgiLookup,
+    DgiLookupUnavailable,
     DgiQr,
     IntakeContext,
     IntakeLimits,
@@ -195,13 +196,22 @@ class IntakeJob:
         return IntakeOutcome(status=status, strategy=strategy, records=records, reasons=tuple(reasons), problems=parsed.problems)
 
     def _from_qr(self, qr: DgiQr) -> tuple[ParsedInvoice, tuple[str, ...]]:
-        found = self._dgi.invoice(qr.cufe) if self._dgi is not None and not cufe_problems(qr.cufe) else None
+        """The invoice the DGI has for the QR's CUFE; else a draft of what the CUFE itself carries
+        (supplier's RUC and DV, number, date, kind), marked for the accountant to complete."""
+        if cufe_problems(qr.cufe):
+            found, note = None, "the QR's CUFE is not valid, so the DGI was not asked"
+        else:
+            try:
+                if self._dgi is None:
+                    raise DgiLookupUnavailable("none is configured")
+                found, note = self._dgi.invoice(qr.cufe), "the DGI lookup found no invoice for the CUFE"
+            except DgiLookupUnavailable as error:
+                found, note = None, f"the DGI lookup is not available ({error.reason})"
         if found is not None:
             if found.cufe != qr.cufe:
                 return found, (f"the DGI lookup answered for CUFE {found.cufe}, not the QR's {qr.cufe}",)
             return ParsedInvoice(**{**_fields(found), "source": InvoiceSource.QR}), ()
         parts = cufe_parts(qr.cufe)
-        note = "the DGI lookup is not available" if self._dgi is None else "the DGI lookup found no invoice for the CUFE"
         return ParsedInvoice(
             source=InvoiceSource.QR, supplier_name=None, supplier_ruc=parts.ruc if parts else None,
             supplier_dv=parts.dv if parts else None, receiver_ruc=None,

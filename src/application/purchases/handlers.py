@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from application.invoicing.profiles import GetTenantProfile, TenantProfileView
+from application.invoicing.profiles import TenantProfileView
 from application.purchases.commands import (
     ConfirmSupplierInvoice,
     FindSupplierInvoices,
@@ -15,6 +15,7 @@ from application.purchases.commands import (
     GetSupplierInvoice,
     RecordSupplierInvoice,
 )
+from application.purchases.company import CompanyProfiles
 from application.purchases.ports import PurchasesUnitOfWork
 from application.purchases.views import (
     RecordedInvoice,
@@ -25,7 +26,6 @@ from application.purchases.views import (
 from application.shared.actors import tenant_actor
 from application.shared.cursors import Cursor
 from application.shared.messages import Page, page_size
-from application.shared.modules import Messages
 from application.shared.ports import Clock
 from domain.purchases.invoices import (
     InvoiceLine,
@@ -57,8 +57,6 @@ def _fit(text: str | None, limit: int) -> str | None:
 
 
 def _receiver_problem(invoice: ParsedInvoice, company: TenantProfileView | None) -> str | None:
-    if invoice.source is InvoiceSource.AI:
-        return None  # an extraction does not read the receiver reliably; the accountant confirms it
     if company is None:
         return (
             "the tenant's fiscal profile (updateTenantProfile) is not saved, "
@@ -72,30 +70,27 @@ def _receiver_problem(invoice: ParsedInvoice, company: TenantProfileView | None)
 
 
 class RecordSupplierInvoiceHandler:
-    def __init__(self, clock: Clock, messages: Messages) -> None:
+    def __init__(self, clock: Clock, company: CompanyProfiles) -> None:
         self._clock = clock
-        self._messages = messages
+        self._company = company
 
     def __call__(self, cmd: RecordSupplierInvoice, uow: PurchasesUnitOfWork) -> RecordedInvoice:
         parsed = cmd.invoice
-        company = None if parsed.source is InvoiceSource.AI else self._company(uow)
+        receiver = self._receiver_problem(parsed, uow)
         now = self._clock.now()
         with uow:
-            earlier = uow.purchases.invoice_of_intake(cmd.intake_id)
+            earlier, same = uow.purchases.earlier_invoices(cmd.intake_id, parsed.cufe)
             if earlier is not None:  # this intake's run was recorded before
                 return RecordedInvoice(
                     invoice_id=earlier.id, duplicate=False, status=earlier.status, problems=earlier.problems,
                     checked=earlier.checked,
                 )
-            if parsed.cufe:
-                same = uow.purchases.invoice_by_cufe(parsed.cufe)
-                if same is not None:
-                    return RecordedInvoice(
-                        invoice_id=same.id, duplicate=True, status=same.status, problems=(), checked=same.checked
-                    )
+            if same is not None:
+                return RecordedInvoice(
+                    invoice_id=same.id, duplicate=True, status=same.status, problems=(), checked=same.checked
+                )
             validation = validate(parsed)
             problems = list(cmd.notes) + list(validation.problems)
-            receiver = _receiver_problem(parsed, company)
             checked = list(validation.checked)
             if receiver:
                 problems.append(receiver)
@@ -124,12 +119,19 @@ class RecordSupplierInvoiceHandler:
             checked=invoice.checked,
         )
 
-    def _company(self, uow: PurchasesUnitOfWork) -> TenantProfileView | None:
-        """The tenant's fiscal profile (invoicing's, the one place its RUC and DV are kept), read
-        through the bus as system work of this unit of work's tenant, before this one opens."""
+    def _receiver_problem(self, parsed: ParsedInvoice, uow: PurchasesUnitOfWork) -> str | None:
+        """What is wrong with the invoice's receiver, checked against the tenant's fiscal profile
+        (invoicing's, read through the bus before this unit of work opens; a problem is never
+        reported from a kept copy of it)."""
+        if parsed.source is InvoiceSource.AI:
+            return None  # an extraction does not read the receiver reliably; the accountant confirms it
         with uow:
             tenant_id = uow.purchases.tenant_id
-        return self._messages.handle(GetTenantProfile(actor=None), tenant_id=tenant_id)
+        company, kept = self._company.get(tenant_id)
+        problem = _receiver_problem(parsed, company)
+        if problem is not None and kept:
+            problem = _receiver_problem(parsed, self._company.get(tenant_id, fresh=True)[0])
+        return problem
 
     @staticmethod
     def _supplier(uow: PurchasesUnitOfWork, parsed: ParsedInvoice, now: Any) -> Supplier | None:
@@ -141,8 +143,7 @@ class RecordSupplierInvoiceHandler:
             id=new_id(), tenant_id=uow.purchases.tenant_id, name=parsed.supplier_name[:200], ruc=ruc,
             dv=parsed.supplier_dv, created_at=now,
         )
-        uow.purchases.add_supplier(supplier)
-        return supplier
+        return uow.purchases.add_supplier(supplier)
 
 
 def _decimal(value: Any, field: str) -> Decimal:

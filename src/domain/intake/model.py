@@ -126,21 +126,42 @@ def _clip(text: str) -> str:
     return flat if len(flat) <= MAX_TEXT else flat[: MAX_TEXT - 1] + "…"
 
 
-def finished(intake: DocumentIntake, outcome: IntakeOutcome, *, now: datetime) -> DocumentIntake:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntakeEnding:
+    """What ending a run writes on the intake: the outcome, its texts clipped, at ``finished_at``."""
+
+    status: IntakeStatus
+    strategy: str | None
+    reasons: tuple[str, ...]
+    problems: tuple[RowProblem, ...]
+    records: tuple[RecordRef, ...]
+    finished_at: datetime
+
+
+def ending(outcome: IntakeOutcome, *, now: datetime) -> IntakeEnding:
     problems = outcome.problems
     reasons = tuple(_clip(reason) for reason in outcome.reasons)
     if len(problems) > MAX_PROBLEMS:
         reasons += (f"{len(problems)} rows have problems; the first {MAX_PROBLEMS} are listed",)
         problems = problems[:MAX_PROBLEMS]
-    return replace(
-        intake,
+    return IntakeEnding(
         status=outcome.status,
         strategy=outcome.strategy,
         reasons=reasons[:MAX_REASONS],
         problems=tuple(RowProblem(p.row, _clip(p.message)) for p in problems),
         records=outcome.records,
-        updated_at=now,
         finished_at=now,
+    )
+
+
+def finished(intake: DocumentIntake, outcome: IntakeOutcome, *, now: datetime) -> DocumentIntake:
+    return ended(intake, ending(outcome, now=now))
+
+
+def ended(intake: DocumentIntake, end: IntakeEnding) -> DocumentIntake:
+    return replace(
+        intake, status=end.status, strategy=end.strategy, reasons=end.reasons, problems=end.problems,
+        records=end.records, updated_at=end.finished_at, finished_at=end.finished_at,
     )
 
 

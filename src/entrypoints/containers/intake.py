@@ -1,12 +1,13 @@
 """Document intake: the strategies (one adapter per format), their limits, and the DGI lookup.
 
-There is no DGI lookup adapter yet (no network to the DGI here): without one, an invoice found by
-its QR becomes a draft holding what the CUFE carries, for the accountant to complete."""
+The DGI lookup is ``UnavailableDgiLookup``: no documented service answers a CUFE (see its module),
+so an invoice found by its QR becomes a draft holding what the CUFE carries, NEEDS_REVIEW, saying so."""
 
 from __future__ import annotations
 
 from dependency_injector import providers
 
+from adapters.intake.dgi_lookup import UnavailableDgiLookup
 from adapters.intake.strategies import default_strategies
 from application.intake.ports import IntakeLimits
 from entrypoints.config import Settings
@@ -30,4 +31,6 @@ class Services(DomainServices):
     intake_limits = providers.Singleton(_limits, settings=settings)
     intake_strategies = providers.Singleton(default_strategies, intake_limits)
 
-    exports = providers.Dict(intake_limits=intake_limits, intake_strategies=intake_strategies)
+    dgi_lookup = providers.Singleton(UnavailableDgiLookup)
+
+    exports = providers.Dict(intake_limits=intake_limits, intake_strategies=intake_strategies, dgi_lookup=dgi_lookup)

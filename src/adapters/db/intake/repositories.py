@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session
 
 from adapters.db.intake.tables import document_intakes as t
 from application.intake.views import DocumentIntakeCursor, DocumentIntakeView, intake_view
-from domain.intake.model import DocumentIntake, DocumentKind, IntakeStatus, RecordRef, RowProblem
+from domain.intake.model import (
+    DocumentIntake,
+    DocumentKind,
+    IntakeEnding,
+    IntakeStatus,
+    RecordRef,
+    RowProblem,
+)
 
 _COLUMNS = tuple(t.c)
 
@@ -64,18 +71,39 @@ class SqlAlchemyDocumentIntakeRepository(_Scoped):
     def get_for_update(self, intake_id: str) -> DocumentIntake | None:
         return self._one(intake_id, lock=True)
 
-    def earlier_of_file(self, file_id: str, intake_id: str) -> DocumentIntake | None:
+    def get_with_earlier(self, intake_id: str) -> tuple[DocumentIntake | None, DocumentIntake | None]:
+        same_file = select(t.c.file_id).where(t.c.tenant_id == self._tenant_id, t.c.id == intake_id).scalar_subquery()
         rows = self._session.execute(
             select(*_COLUMNS).where(
-                t.c.tenant_id == self._tenant_id, t.c.file_id == file_id, t.c.id != intake_id,
-                t.c.status.in_((IntakeStatus.PARSED, IntakeStatus.NEEDS_REVIEW)),
+                t.c.tenant_id == self._tenant_id,
+                or_(
+                    t.c.id == intake_id,
+                    and_(t.c.file_id == same_file, t.c.status.in_((IntakeStatus.PARSED, IntakeStatus.NEEDS_REVIEW))),
+                ),
             ).order_by(t.c.created_at, t.c.id)
         )
+        intake = earlier = None
         for row in rows:
-            intake = _intake(row)
-            if intake.made_records:
-                return intake
-        return None
+            found = _intake(row)
+            if found.id == intake_id:
+                intake = found
+            elif earlier is None and found.made_records:
+                earlier = found
+        return intake, earlier
+
+    def finish(self, intake_id: str, run: int, end: IntakeEnding) -> bool:
+        result = self._session.execute(
+            update(t)
+            .where(t.c.tenant_id == self._tenant_id, t.c.id == intake_id, t.c.status == IntakeStatus.PENDING,
+                   t.c.runs == run)
+            .values(
+                status=end.status, strategy=end.strategy, reasons=list(end.reasons),
+                problems=[{"row": p.row, "message": p.message} for p in end.problems],
+                records=[{"type": r.type, "id": r.id} for r in end.records],
+                updated_at=end.finished_at, finished_at=end.finished_at,
+            )
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
     def save(self, intake: DocumentIntake) -> None:
         values = _values(intake)

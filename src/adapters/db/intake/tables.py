@@ -30,4 +30,5 @@ document_intakes = Table(
     Column("finished_at", UtcDateTime(), nullable=True),
     Index("ix_document_intakes_tenant_id_created_at", "tenant_id", "created_at", "id"),
     Index("ix_document_intakes_tenant_id_status", "tenant_id", "status", "created_at"),
+    Index("ix_document_intakes_tenant_id_file_id", "tenant_id", "file_id"),  # a file's other intakes; its delete
 )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from adapters.db.purchases.tables import supplier_invoices, suppliers
@@ -74,10 +75,20 @@ class SqlAlchemyPurchasesRepository(_Scoped):
         ).one_or_none()
         return None if row is None else _supplier(row)
 
-    def add_supplier(self, supplier: Supplier) -> None:
-        self._session.execute(insert(suppliers).values(
-            {f.name: getattr(supplier, f.name) for f in fields(Supplier)} | {"tenant_id": self.tenant_id}
-        ))
+    def add_supplier(self, supplier: Supplier) -> Supplier:
+        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
+        added = self._session.execute(
+            dialect.insert(suppliers)
+            .values({f.name: getattr(supplier, f.name) for f in fields(Supplier)} | {"tenant_id": self.tenant_id})
+            .on_conflict_do_nothing(index_elements=["tenant_id", "ruc"])
+            .returning(suppliers.c.id)
+        ).first()
+        if added is not None:
+            return supplier
+        kept = self.supplier_by_ruc(supplier.ruc)  # another job's, committed meanwhile (it waited for it)
+        if kept is None:
+            raise RuntimeError(f"supplier {supplier.ruc} was neither added nor found")
+        return kept
 
     def invoice(self, invoice_id: str) -> SupplierInvoice | None:
         return self._invoice_where(supplier_invoices.c.id == invoice_id)
@@ -85,11 +96,16 @@ class SqlAlchemyPurchasesRepository(_Scoped):
     def invoice_for_update(self, invoice_id: str) -> SupplierInvoice | None:
         return self._invoice_where(supplier_invoices.c.id == invoice_id, lock=True)
 
-    def invoice_by_cufe(self, cufe: str) -> SupplierInvoice | None:
-        return self._invoice_where(supplier_invoices.c.cufe == cufe)
-
-    def invoice_of_intake(self, intake_id: str) -> SupplierInvoice | None:
-        return self._invoice_where(supplier_invoices.c.intake_id == intake_id)
+    def earlier_invoices(
+        self, intake_id: str, cufe: str | None
+    ) -> tuple[SupplierInvoice | None, SupplierInvoice | None]:
+        c = supplier_invoices.c
+        wanted = c.intake_id == intake_id if not cufe else or_(c.intake_id == intake_id, c.cufe == cufe)
+        rows = self._session.execute(select(supplier_invoices).where(c.tenant_id == self.tenant_id, wanted))
+        found = [_invoice(row) for row in rows]  # at most two: both keys are unique in the tenant
+        of_intake = next((i for i in found if i.intake_id == intake_id), None)
+        of_cufe = next((i for i in found if cufe and i.cufe == cufe), None)
+        return of_intake, of_cufe
 
     def add_invoice(self, invoice: SupplierInvoice) -> None:
         self._session.execute(insert(supplier_invoices).values(_values(invoice) | {"tenant_id": self.tenant_id}))
