@@ -2,7 +2,7 @@
 file, and the cascade when a file is deleted, read them by file instead of scanning the tenant's)
 
 Revision ID: 0016_intake_file_index
-Revises: 0014_signatures
+Revises: 0015_qbo_currency
 Create Date: 2026-12-07 10:00:00
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0016_intake_file_index"
-down_revision = "0014_signatures"  # the lead re-chains it after 0015
+down_revision = "0015_qbo_currency"  # the lead re-chains it after 0015
 branch_labels = None
 depends_on = None
 
