@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0016_intake_file_index"
-down_revision = "0015_qbo_currency"  # the lead re-chains it after 0015
+down_revision = "0015_qbo_currency"
 branch_labels = None
 depends_on = None
 
