@@ -1,8 +1,8 @@
-"""The backfill of 300 invoices and their 60 customers by two ``istmo worker`` processes on
+"""The backfill of 1,000 invoices and their 200 customers by two ``istmo worker`` processes on
 PostgreSQL, one of them SIGKILLed mid-run and another started: QuickBooks (the local fake) ends with
-exactly 60 customers and 300 invoices, each record mapped once. A create whose answer the killed
+exactly 200 customers and 1,000 invoices, each record mapped once. A create whose answer the killed
 worker never stored is retried with the same ``requestid``, and QuickBooks replays it: the fake holds
-its answers to the writes after the 100th invoice until the worker is killed, so the kill always
+its answers to the writes after the 300th invoice until the worker is killed, so the kill always
 lands mid-run with creates stored and unanswered."""
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from tests.integration.test_quickbooks_sync import owner
 from tests.providers.quickbooks import REALM, FakeQuickbooks
 from tests.providers.server import ProviderServer, provider_server  # noqa: F401  (fixture)
 
-CUSTOMERS = 60
-INVOICES = 300
-HOLD_AFTER = 100
+CUSTOMERS = 200
+INVOICES = 1000
+HOLD_AFTER = 300
 
 
 @pytest.fixture
