@@ -20,6 +20,7 @@ import zlib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,26 @@ def test_an_english_invoice_in_balboas_reads_labels_before_amounts(pdfs: dict[st
         ],
     )
     assert pdfinfo(pdfs["INVOICE_EN"])["Tagged"] == "yes"
+
+
+def test_a_sealed_invoice_keeps_its_seal_and_stops_claiming_pdf_a(pdfs: dict[str, Path]) -> None:
+    """The sealer's revision writes in Helvetica, not embedded: the sealed file is no PDF/A and its
+    XMP says nothing of it; the signed document, its first revision, is unchanged."""
+    from adapters.signing.pyhanko_sealer import PyHankoDocumentSealer
+    from application.signatures.ports import CertificateSigner, CompletionCertificate, Stamp
+    from tests.integration.signatures_support import IDENTITY
+
+    original = pdfs["INVOICE"].read_bytes()
+    when = datetime(2024, 11, 25, 15, 30, tzinfo=UTC)
+    certificate = CompletionCertificate(
+        document_name="FE-0000001234", source_sha256="0" * 64, chain_seq=1, chain_head="0" * 64, completed_at=when,
+        signers=(CertificateSigner(name="Ana Pérez", email=None, signed_at=when, ip=None),),
+    )
+    sealer = PyHankoDocumentSealer(IDENTITY)
+    sealed = sealer.seal(original, [Stamp(signer="Ana Pérez", signed_at=when, typed_name="Ana Pérez")], certificate)
+    check = sealer.verify(sealed)
+    assert (check.intact, check.trusted) == (True, True)
+    assert sealed.startswith(original)
+    reader = PdfReader(io.BytesIO(sealed))
+    assert len(reader.pages) == 2  # the invoice and the certificate page
+    assert not [d for d in xmp_of(reader).iter(f"{RDF}Description") if f"{PDFAID}part" in d.attrib]
