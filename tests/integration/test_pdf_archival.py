@@ -13,11 +13,12 @@ qpdf and poppler-utils are installed by ``make test`` as root; each test says so
 from __future__ import annotations
 
 import io
+import logging
 import shutil
 import struct
 import subprocess
-import zlib
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -278,3 +279,13 @@ def test_a_sealed_invoice_keeps_its_seal_and_stops_claiming_pdf_a(pdfs: dict[str
     reader = PdfReader(io.BytesIO(sealed))
     assert len(reader.pages) == 2  # the invoice and the certificate page
     assert not [d for d in xmp_of(reader).iter(f"{RDF}Description") if f"{PDFAID}part" in d.attrib]
+
+
+def test_an_image_without_alt_text_in_a_tenants_template_logs_no_error(caplog: pytest.LogCaptureFixture) -> None:
+    from adapters.pdf.engine import PdfEngine
+
+    layout = PdfLayout(custom_body_template='<p>{{ doc.number }}</p><img src="{{ logo }}">')
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        pdf = PdfEngine().render(sample_invoice(lines=1), layout, LOGO)
+    assert len(images(PdfReader(io.BytesIO(pdf)))) == 1
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("weasyprint")] == []
