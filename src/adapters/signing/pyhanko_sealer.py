@@ -7,8 +7,9 @@ that draws the signature stamps where the template placed the element of id ``is
 the PAdES (ETSI.CAdES.detached) signature over the whole file, with an RFC 3161 timestamp when
 a TSA is configured. That revision writes in Helvetica, not embedded: a document that claimed
 PDF/A (an invoice, a quote), PDF/UA or PDF/X in its XMP metadata no longer does once sealed
-(its first revision, the document as signed, still says so, and still is). Verification is pyHanko's: the signature must be cryptographically valid,
-cover the entire file, and (to be "trusted") chain to this instance's certificate.
+(its first revision, the document as signed, still says so, and still is). Verification is
+pyHanko's: the signature must be cryptographically valid, cover the entire file, and (to be
+"trusted") chain to this instance's certificate.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.images import pil_image
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.validation import validate_pdf_signature
@@ -293,7 +295,10 @@ def _withdraw_conformance_claim(writer: IncrementalPdfFileWriter) -> None:
     if metadata is None:
         return
     stream = metadata.get_object()
-    data = stream.data if isinstance(stream, generic.StreamObject) else b""
+    try:
+        data = stream.data if isinstance(stream, generic.StreamObject) else b""
+    except (PdfError, NotImplementedError, ValueError):  # XMP that cannot be decoded is left as it is
+        return
     if any(schema in data for schema in _CONFORMANCE_SCHEMAS):
         del writer.root["/Metadata"]
         writer.update_root()
