@@ -65,15 +65,17 @@ serve: pdf-modules-background
 	$(BIN)/istmo serve --dev --with-worker --host 127.0.0.1 --port 8000
 
 # The PDF tests run again on the stock path (accelerator off), as on a host where it stands aside.
-PDF_STOCK_TESTS := $(addprefix tests/integration/test_pdf_,render.py renderer_contract.py security.py)
+PDF_STOCK_TESTS := $(addprefix tests/integration/test_pdf_,render.py renderer_contract.py security.py archival.py)
 
 # Debian's nginx and Chromium: the production proxy tests run the service behind deploy/nginx.conf;
-# GraphiQL and the signing page are tested in a browser (each skipped, saying why, without them).
+# GraphiQL and the signing page are tested in a browser; qpdf and poppler-utils (pdfinfo, pdffonts,
+# pdftotext) check the archival PDFs (each skipped, saying why, without them).
 test-packages:
-	@missing=$$(command -v nginx >/dev/null 2>&1 || echo nginx; [ -x /usr/bin/chromium ] || echo chromium); \
+	@missing=$$(command -v nginx >/dev/null 2>&1 || echo nginx; [ -x /usr/bin/chromium ] || echo chromium; \
+	  command -v qpdf >/dev/null 2>&1 || echo qpdf; command -v pdftotext >/dev/null 2>&1 || echo poppler-utils); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
-	  else echo "warning: install $$missing (apt-get) for the proxy and browser tests"; fi; \
+	  else echo "warning: install $$missing (apt-get) for the proxy, browser and PDF/A tests"; fi; \
 	fi
 
 test: pdf-modules test-packages

@@ -1,5 +1,9 @@
 """PDF rendering benchmark (issue 3, section 4): ``run()`` prints one line per figure.
 
+Invoices, quotes, credit notes and statements are written as tagged PDF/A-3b (issue 18): the
+figures below are of those. What archiving costs is printed beside them: the same document
+rendered plain and archival in one process, alternately, in CPU time (the machine is shared).
+
 Each figure is printed with its target, whether it is met, and its ratio to the naive
 baseline measured in the same run: ``weasyprint.HTML(string=html).write_pdf()`` with default
 settings on the same HTML (the composed document, with its stylesheet inlined and its assets
@@ -37,6 +41,8 @@ SAMPLES = 41
 # its naive time there is likely under 45 ms, and the scaled figures err against us).
 REFERENCE_NAIVE_MS = 45.0
 BATCH = 200
+ARCHIVAL_PAIRS = 61  # one-page invoice, plain and archival, alternately
+STATEMENT_ARCHIVAL_PAIRS = 3
 
 
 def _logo() -> bytes:
@@ -98,6 +104,41 @@ def _naive_timed(html: str) -> tuple[float, int]:
 
     _naive_render("<p>warm</p>")
     return _naive_time(html), proc_status_kb().get("VmHWM", 0)
+
+
+def _archival_cost(document: object, layout: object, assets: Mapping[str, object], pairs: int) -> tuple[float, float]:
+    """In a fresh process, on the path the renderer's workers take (the accelerator where it is
+    usable): median CPU seconds of this thread for one render of ``document`` as a plain PDF and
+    as a tagged PDF/A-3b, rendered alternately (which goes first alternates too)."""
+    from adapters.pdf.accelerated import usable
+    from adapters.pdf.accelerated.modules import import_from_sources
+    from adapters.pdf.engine import PdfEngine
+
+    accelerated = usable(True)
+    if not accelerated:
+        import_from_sources()
+    engines = {
+        "plain": PdfEngine(accelerated=accelerated, archival=frozenset()),
+        "archival": PdfEngine(accelerated=accelerated),
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in engines}
+    for name, engine in engines.items():
+        engine.render(document, layout, assets)  # type: ignore[arg-type]
+    for index in range(pairs):
+        for name in ("plain", "archival") if index % 2 == 0 else ("archival", "plain"):
+            started = time.thread_time()
+            engines[name].render(document, layout, assets)  # type: ignore[arg-type]
+            seconds[name].append(time.thread_time() - started)
+    return statistics.median(seconds["plain"]), statistics.median(seconds["archival"])
+
+
+def _archival_line(label: str, plain: float, archival: float, pairs: int) -> None:
+    print(
+        f"pdf {label}, CPU time of one render (median of {pairs} pairs, one process, alternating): "
+        f"plain PDF {plain * 1000:.1f} ms, tagged PDF/A-3b {archival * 1000:.1f} ms: "
+        f"{(archival / plain - 1) * 100:+.1f} % for archiving",
+        flush=True,
+    )
 
 
 def _line(
@@ -200,6 +241,11 @@ def run() -> None:
             there=(f"{rate * host:.1f} invoices/s", rate * host >= INVOICES_PER_SECOND),
         )
 
+    # --- what archiving (PDF/A-3b, tagged) costs, in CPU time ------------------------------------
+    with plain.Pool(1) as pool:
+        plain_s, archival_s = pool.apply(_archival_cost, (invoices[0], layout, assets, ARCHIVAL_PAIRS))
+    _archival_line("one-page invoice", plain_s, archival_s, ARCHIVAL_PAIRS)
+
     # --- 4,000-line statement: time, and peak RSS of a fresh worker ---------------------------
     statement = sample_statement(entries=STATEMENT_LINES)
     with WeasyPrintPdfRenderer(RendererSettings(processes=1, timeout=120)) as renderer:
@@ -232,6 +278,11 @@ def run() -> None:
         naive_rss_mb / rss_mb,
         "higher",
     )
+    with plain.Pool(1) as pool:
+        plain_s, archival_s = pool.apply(
+            _archival_cost, (statement, layout, assets, STATEMENT_ARCHIVAL_PAIRS)
+        )
+    _archival_line(f"{STATEMENT_LINES:,}-line statement", plain_s, archival_s, STATEMENT_ARCHIVAL_PAIRS)
 
 
 if __name__ == "__main__":

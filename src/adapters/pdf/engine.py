@@ -9,11 +9,20 @@ HarfBuzz subsetter are loaded. A render then only composes the HTML and lays it 
 
 Determinism: the PDF's dates come from the document (``dcterms.created``), its identifier is a
 digest of the HTML and assets, and nothing else varies (no clock, no random ids, same fonts).
+
+Archival documents (``domain.pdf.layout.ARCHIVAL_TYPES``: invoices, credit notes, quotes,
+statements) are written as PDF/A-3b and tagged: WeasyPrint adds the sRGB output intent, the XMP
+metadata (pdfaid part 3, conformance B, the same title, author and dates as the info dictionary)
+and the structure tree of the HTML; ``_archival_images`` turns off image interpolation, which
+PDF/A forbids. Fonts are always embedded (subsets of DejaVu, or the tenant's web fonts). The text
+of each page is drawn in the order of the HTML (see base.css), so the tags, a screen reader and
+``pdftotext -raw`` read labels before their values. Reports stay plain PDFs, untagged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -30,8 +39,10 @@ from adapters.pdf.fetcher import AssetUrlFetcher, DocumentImageCache
 from adapters.pdf.html import HtmlComposer, segno_matrix, template_line_of
 from application.pdf.documents import DEFAULT_LAYOUT, PdfAsset, PdfDocument, PdfLayout, sample_invoice
 from domain.pdf.errors import RenderFailed, RenderTooLarge, TemplateInvalid
+from domain.pdf.layout import ARCHIVAL_TYPES, DocumentType
 
 IMAGE_CACHE_ENTRIES = 64
+ARCHIVAL_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/a-3b", "pdf_tags": True}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,9 +68,40 @@ def _installed_speedups() -> ModuleType:
     return speedups
 
 
+class _ImagesWithoutAltText(logging.Filter):
+    """WeasyPrint logs an error for each image without alt text in a tagged PDF, naming its whole
+    URL (a ``data:`` URI can be megabytes): in a tenant's template that is the tenant's choice, not
+    a failure of the render, and the built-in layouts give every image its alt text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != 'Image "%s" has no required alt description'
+
+
+_WITHOUT_ALT_TEXT = _ImagesWithoutAltText()
+
+
+def _archival_images(document: Any, pdf: Any) -> None:
+    """PDF/A (ISO 19005-2 and -3, 6.2.8) forbids ``/Interpolate true`` on images; WeasyPrint sets
+    it on every image whose ``image-rendering`` is ``auto`` (a logo, a tenant's picture)."""
+    for item in pdf.objects:
+        extra = getattr(item, "extra", None)
+        if extra is not None and extra.get("Subtype") == "/Image" and "Interpolate" in extra:
+            extra["Interpolate"] = "false"
+
+
 class PdfEngine:
-    def __init__(self, limits: RenderLimits | None = None, *, accelerated: bool = False) -> None:
+    def __init__(
+        self,
+        limits: RenderLimits | None = None,
+        *,
+        accelerated: bool = False,
+        archival: frozenset[DocumentType] = ARCHIVAL_TYPES,
+    ) -> None:
+        """``archival``: the document types written as tagged PDF/A-3b (the bench renders the
+        same invoice with none, to measure what archiving costs)."""
         self.limits = limits or RenderLimits()
+        self.archival = archival
+        logging.getLogger("weasyprint").addFilter(_WITHOUT_ALT_TEXT)  # added once, however many engines
         self._speedups = _installed_speedups() if accelerated else None
         self.composer = HtmlComposer(
             max_html_chars=self.limits.max_html_chars, qr_matrix=qr_matrix if accelerated else segno_matrix
@@ -110,6 +152,8 @@ class PdfEngine:
         fetcher = AssetUrlFetcher(assets)
         html = _DocumentHTML(string=composed.html, url_fetcher=fetcher)
         html.ua_sheet = self._ua_sheet
+        archival = document.document_type in self.archival
+        options = ARCHIVAL_OPTIONS if archival else {}
         if self._speedups:
             self._speedups.start_document()
         try:
@@ -119,6 +163,7 @@ class PdfEngine:
                 cache=DocumentImageCache(self._image_cache, fetcher),
                 presentational_hints=False,
                 optimize_images=False,
+                **options,
             )
             pages = len(rendering.pages)
             if pages > self.limits.max_pages:
@@ -130,7 +175,11 @@ class PdfEngine:
             # Subsets of system fonts are memoised; never while a tenant's web font is loaded.
             if self._speedups:
                 self._speedups.enabled = self._font_config._folder is None
-            pdf = rendering.write_pdf(pdf_identifier=digest.hexdigest()[:32].encode("ascii"))
+            pdf = rendering.write_pdf(
+                pdf_identifier=digest.hexdigest()[:32].encode("ascii"),
+                finisher=_archival_images if archival else None,
+                **options,
+            )
         finally:
             if self._font_config._folder is not None:  # an @font-face was loaded: forget it
                 self._new_font_config()

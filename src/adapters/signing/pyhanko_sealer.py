@@ -5,8 +5,11 @@ original file unchanged (whose SHA-256 the certificate page states), followed by
 that draws the signature stamps where the template placed the element of id ``istmo-signature``
 (the foot of the last page when it has none), appends the certificate page(s), and carries
 the PAdES (ETSI.CAdES.detached) signature over the whole file, with an RFC 3161 timestamp when
-a TSA is configured. Verification is pyHanko's: the signature must be cryptographically valid,
-cover the entire file, and (to be "trusted") chain to this instance's certificate.
+a TSA is configured. That revision writes in Helvetica, not embedded: a document that claimed
+PDF/A (an invoice, a quote), PDF/UA or PDF/X in its XMP metadata no longer does once sealed
+(its first revision, the document as signed, still says so, and still is). Verification is
+pyHanko's: the signature must be cryptographically valid, cover the entire file, and (to be
+"trusted") chain to this instance's certificate.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.images import pil_image
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.validation import validate_pdf_signature
@@ -43,6 +47,12 @@ FIELD = "IstmoSeal"
 T = TypeVar("T")
 _A4 = (595.0, 842.0)
 _STAMP_W, _STAMP_H, _MARGIN = 150.0, 55.0, 36.0
+# XMP schemas that identify a conformance level (PDF/A, PDF/UA, PDF/X) the sealed revision breaks.
+_CONFORMANCE_SCHEMAS = (
+    b"http://www.aiim.org/pdfa/ns/id/",
+    b"http://www.aiim.org/pdfua/ns/id/",
+    b"http://www.npes.org/pdfx/ns/id/",
+)
 
 
 def _text(value: str) -> bytes:
@@ -91,6 +101,7 @@ class PyHankoDocumentSealer:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         self._stamp(writer, stamps)
         self._certificate_pages(writer, certificate)
+        _withdraw_conformance_claim(writer)
         metadata = signers.PdfSignatureMetadata(
             field_name=FIELD, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
             reason="Documento firmado y sellado por Istmo", name=self._cert.subject.human_friendly,
@@ -275,6 +286,22 @@ def _signature_anchor(writer: IncrementalPdfFileWriter) -> tuple[int, float, flo
                 return index, float(destination[2] or 0), float(destination[3] or 0)
         return None
     return None
+
+
+def _withdraw_conformance_claim(writer: IncrementalPdfFileWriter) -> None:
+    """The sealed revision's catalog drops XMP metadata that claims a conformance level (the info
+    dictionary keeps the title, author and dates; pyHanko updates it)."""
+    metadata = writer.root.get("/Metadata")
+    if metadata is None:
+        return
+    stream = metadata.get_object()
+    try:
+        data = stream.data if isinstance(stream, generic.StreamObject) else b""
+    except (PdfError, NotImplementedError, ValueError):  # XMP that cannot be decoded is left as it is
+        return
+    if any(schema in data for schema in _CONFORMANCE_SCHEMAS):
+        del writer.root["/Metadata"]
+        writer.update_root()
 
 
 def _outside_event_loop(function: Callable[..., T], *args: Any) -> T:

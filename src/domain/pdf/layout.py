@@ -31,6 +31,14 @@ class DocumentType(StrEnum):
         return _parse(cls, value, field)
 
 
+# Records a business keeps, and hands to its clients and the tax authority: printed as PDF/A-3b
+# (archival: fonts embedded, colours defined, metadata in XMP) and tagged (structure and reading
+# order for screen readers). A report is a working printout and stays a plain PDF.
+ARCHIVAL_TYPES = frozenset(
+    {DocumentType.INVOICE, DocumentType.CREDIT_NOTE, DocumentType.QUOTE, DocumentType.STATEMENT}
+)
+
+
 class PaperSize(StrEnum):
     A4 = "A4"
     LETTER = "LETTER"
