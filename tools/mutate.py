@@ -65,6 +65,27 @@ AREAS = (
         ("tests/unit/test_webhooks_signatures.py", "tests/unit/test_webhooks_signature_edges.py", "tests/unit/test_aurinko.py",
          "tests/unit/test_whatsapp_handlers.py"),
     ),
+    Area(
+        "intake",
+        ("domain/banking/statements.py", "domain/purchases/invoices.py"),
+        ("tests/unit/test_banking_properties.py", "tests/unit/test_intake_values.py", "tests/unit/test_intake_handlers.py",
+         "tests/unit/test_intake_robustness.py"),
+    ),
+    Area(
+        "signatures",
+        ("domain/signatures/audit.py", "domain/signatures/model.py"),
+        ("tests/unit/test_signatures_domain.py",),
+    ),
+    Area(
+        "quickbooks",
+        ("domain/integrations/quickbooks/connection.py", "domain/integrations/quickbooks/links.py"),
+        ("tests/unit/test_quickbooks.py", "tests/unit/test_quickbooks_tokens.py"),
+    ),
+    Area(
+        "chats",
+        ("domain/chats/model.py", "domain/chats/attachments.py"),
+        ("tests/unit/test_chats_domain.py", "tests/unit/test_chats_handlers.py"),
+    ),
 )
 
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
