@@ -260,3 +260,22 @@ def test_the_router_reads_the_content_never_the_name() -> None:
 def test_every_dtd_and_entity_is_refused_before_anything_is_expanded_or_fetched(document: bytes) -> None:
     with pytest.raises(UnreadableDocument, match="the XML declares a DTD or entities, which are refused"):
         parse_xml(document)
+
+
+def test_an_mt940_file_of_several_statements_keeps_every_transaction_and_the_outer_balances() -> None:
+    items = lines(5)
+    first, second = items[:2], items[2:]
+    data = mt940(first, opening=Decimal(100), closing=Decimal(100) + total(first)) + b"\r\n" + mt940(
+        second, opening=Decimal(100) + total(first), closing=Decimal(100) + total(items)
+    )
+    parsed = Mt940Strategy(IntakeLimits()).parse(data, IntakeContext())
+    assert isinstance(parsed, ParsedStatement) and parsed.problems == ()
+    assert [t.amount for t in parsed.transactions] == [item.amount for item in items]
+    assert (parsed.opening_balance, parsed.closing_balance) == (Decimal(100), Decimal(100) + total(items))
+    assert parsed.opening_balance + sum(t.amount for t in parsed.transactions) == parsed.closing_balance
+
+    other_account = mt940(first, opening=Decimal(0), closing=total(first)) + b"\r\n" + mt940(
+        second, opening=Decimal(0), closing=total(second), account="BGENPAPA/0309999999999"
+    )
+    with pytest.raises(UnreadableDocument, match="statements of several accounts"):
+        Mt940Strategy(IntakeLimits()).parse(other_account, IntakeContext())

@@ -7,7 +7,10 @@ would lose every other. The statement is therefore cut in two: its frame (accoun
 tags around the transactions) read first, then each transaction (a ``:61:`` with its ``:86:``) read
 on its own with the frame's currency; a transaction that cannot be read is listed as a problem on
 the intake and the others are kept. A frame that cannot be read fails the file: without its account
-and balances nothing in it can be placed."""
+and balances nothing in it can be placed.
+
+A file may hold several statements of one account (one a day, each ``:20:`` to ``:62F:``): the
+balances are the first one's opening and the last one's closing, and every transaction is kept."""
 
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from domain.intake.model import DocumentKind
 
 _TAG = re.compile(r"^:(20|25|28C?|60[FM]|61|62[FM]):", re.MULTILINE)
 _ANY_TAG = re.compile(r"^:(?P<tag>[0-9]{2}[A-Z]?|NS):", re.MULTILINE)
+_STATEMENT_START = re.compile(r"^:20:", re.MULTILINE)
 _IN_TRANSACTION = frozenset({"61", "86", "NS"})
 """Tags that belong to the transaction a ``:61:`` opens (its details); any other one ends it."""
 
@@ -83,6 +87,14 @@ def _read(text: str, frame: dict[str, Any] | None = None) -> mt940_lib.models.Tr
     return statements
 
 
+def _frames(frame: str) -> list[dict[str, Any]]:
+    """Each statement's frame (a ``:20:`` to the next), read; the text before the first ``:20:``
+    (a file header) goes with the first."""
+    starts = [match.start() for match in _STATEMENT_START.finditer(frame)][1:]
+    cuts = [0, *starts, len(frame)]
+    return [_read(frame[begin:end]).data for begin, end in zip(cuts, cuts[1:], strict=False)]
+
+
 def _amount(balance: Any) -> tuple[Decimal, str] | None:
     if balance is None:
         return None
@@ -125,14 +137,18 @@ class Mt940Strategy:
         if len(pieces) > self._limits.max_rows:
             raise UnreadableDocument(f"the statement has more than {self._limits.max_rows} transactions")
         try:
-            data = _read(frame).data
+            frames = _frames(frame)
         except Exception as error:  # noqa: BLE001 - the library raises plain exceptions for bad input
             raise UnreadableDocument(f"the MT940 statement's account or balances are malformed: {str(error)[:200]}") from None
+        data, last = frames[0], frames[-1]
         number = str(data.get("account_identification") or "").strip()
         if not number:
             raise UnreadableDocument("the MT940 statement names no account (:25:)")
+        others = {str(f.get("account_identification") or "").strip() for f in frames} - {number}
+        if others:
+            raise UnreadableDocument(f"the MT940 file holds statements of several accounts ({number}, {', '.join(sorted(others))}): upload one account a file")
         opening = _amount(data.get("final_opening_balance") or data.get("intermediate_opening_balance"))
-        closing = _amount(data.get("final_closing_balance") or data.get("intermediate_closing_balance"))
+        closing = _amount(last.get("final_closing_balance") or last.get("intermediate_closing_balance"))
         currency = (opening or closing or (None, "USD"))[1]
         transactions, problems = [], []
         for index, (line, piece) in enumerate(pieces, start=1):
@@ -156,6 +172,6 @@ class Mt940Strategy:
             opening_balance=opening[0] if opening else None,
             closing_balance=closing[0] if closing else None,
             period_start=_day(data.get("final_opening_balance")),
-            period_end=_day(data.get("final_closing_balance")),
+            period_end=_day(last.get("final_closing_balance")),
             problems=tuple(problems),
         )
