@@ -39,6 +39,9 @@ from tests.nginx_proxy import nginx_command, nginx_unavailable
 from tests.smtpserver import SmtpServer
 from tests.webhook_signing import polar_headers
 
+# The module's production stack (its own database, gunicorn, worker...) is built once: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("production-profile")
+
 SEND_PDF = """mutation($id: ID!, $to: [String!]) {
   sendPdfEmail(entityType: "INVOICE", entityId: $id, to: $to) { emailMessage { id status } error { code message } } }"""
 MESSAGE = "query($id: ID!) { getEmailMessageById(id: $id) { emailMessage { status to } error { code } } }"

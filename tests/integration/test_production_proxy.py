@@ -34,6 +34,9 @@ from tests.integration.test_production_server import (
 from tests.nginx_proxy import PER_ADDRESS, nginx_command, nginx_unavailable
 from tests.webhook_signing import polar_headers
 
+# The module's production stack (its own database, gunicorn, worker...) is built once: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("production-proxy")
+
 SLOW = 40
 DECLARED = 500_000  # under the webhook routes' 1 MiB
 

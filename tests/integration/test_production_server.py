@@ -22,6 +22,9 @@ from tests.conftest import TEST_SECRET_KEY
 from tests.integration.api import ADD_FILE, multipart_body
 from tests.webhook_signing import polar_headers
 
+# The module's production stack (its own database, gunicorn, worker...) is built once: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("production-server")
+
 ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = "production-jwt-secret-of-forty-characters!"
 POLAR_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
