@@ -78,11 +78,15 @@ test-packages:
 	  else echo "warning: install $$missing (apt-get) for the proxy, browser and PDF/A tests"; fi; \
 	fi
 
+# One pytest worker more than there are cores: about a third of the suite's time is spent waiting
+# (worker processes, servers starting, PostgreSQL), which a third worker fills on two cores.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 test: pdf-modules test-packages
 	$(BIN)/lint-imports
 	$(BIN)/ruff check --select S --quiet src
-	$(BIN)/python -m pytest -n auto --dist loadgroup
-	ISTMO_PDF_ACCELERATOR=off $(BIN)/python -m pytest -n auto --dist loadgroup $(PDF_STOCK_TESTS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	ISTMO_PDF_ACCELERATOR=off $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PDF_STOCK_TESTS)
 
 # The webhook bench's load generator (issue 6): wrk, C, so that it leaves the two cores to the service.
 bench: pdf-modules
