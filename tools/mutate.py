@@ -79,12 +79,14 @@ AREAS = (
     Area(
         "quickbooks",
         ("domain/integrations/quickbooks/connection.py", "domain/integrations/quickbooks/links.py"),
-        ("tests/unit/test_quickbooks.py", "tests/unit/test_quickbooks_tokens.py"),
+        ("tests/unit/test_quickbooks.py", "tests/unit/test_quickbooks_tokens.py",
+         "tests/unit/test_request_ids_and_attachment_limits.py"),
     ),
     Area(
         "chats",
         ("domain/chats/model.py", "domain/chats/attachments.py"),
-        ("tests/unit/test_chats_domain.py", "tests/unit/test_chats_handlers.py"),
+        ("tests/unit/test_chats_domain.py", "tests/unit/test_chats_handlers.py",
+         "tests/unit/test_request_ids_and_attachment_limits.py"),
     ),
 )
 
