@@ -77,6 +77,7 @@ class ProviderServer:
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._lock = threading.Lock()
         self.requests: list[Recorded] = []
+        self.keep_alive = True  # False: every answer says ``Connection: close`` (no pooled connection to reuse)
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1", 0, self._app, threaded=True, request_handler=_Quiet
         )
@@ -139,7 +140,8 @@ class ProviderServer:
                 (h for m, p, h in self._routes if m == request.method and p.fullmatch(request.path)), None
             )
         reply = handler(recorded) if handler else Reply.json({"error": f"no route {request.path}"}, status=404)
-        return Response(reply.body, status=reply.status, headers=reply.headers)(environ, start_response)
+        headers = reply.headers if self.keep_alive else {**reply.headers, "Connection": "close"}
+        return Response(reply.body, status=reply.status, headers=headers)(environ, start_response)
 
 
 @pytest.fixture
