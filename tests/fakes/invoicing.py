@@ -389,6 +389,9 @@ class FakeClientReader(_Bound):
         wanted = set(client_ids)
         return [client_view(c) for c in self._clients() if c.id in wanted]
 
+    def name(self, client_id: str) -> str | None:
+        return next((c.name for c in self._clients() if c.id == client_id), None)
+
     def find(self, search: str | None, *, first: int, after: ClientCursor | None) -> list[ClientView]:
         found = self._clients()
         if search:
@@ -517,6 +520,19 @@ class FakeInvoiceReader(_Bound):
             key=lambda p: (p.paid_on, p.payment_id),
         )
         return invoices, payments
+
+    def open_amounts(self, client_id: str, currency: Currency, *, on: date) -> list[tuple[date, Decimal]]:
+        notes = [n for n in self._state.credit_notes.values() if n.tenant_id == self._tenant_id and n.issue_date <= on]
+        return [
+            (
+                i.due_date,
+                i.total
+                - sum((p.amount for p in i.payments if p.paid_on <= on), Decimal(0))
+                - sum((n.total for n in notes if n.invoice_id == i.id), Decimal(0)),
+            )
+            for i in self._invoices()
+            if i.client_id == client_id and i.currency == currency and i.issue_date <= on and i.voided_at is None
+        ]
 
 
 class FakeQuoteReader(_Bound):

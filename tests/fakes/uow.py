@@ -112,7 +112,7 @@ class FakeUnitOfWork:
             delattr(self, name)
         self._built.clear()
 
-    def commit(self) -> None:
+    def commit(self, *, durable: bool = True) -> None:
         work = self.workspace()
         store = self._store
         try:

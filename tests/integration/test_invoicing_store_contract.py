@@ -33,6 +33,7 @@ from application.invoicing.views import (
     SortDirection,
 )
 from application.shared.ports import DuplicateEntry, UnitOfWork
+from domain.invoicing.credit_notes import CreditNote
 from domain.invoicing.clients import BillTo, Client, ClientCreated, ClientDetails, ContactInput
 from domain.invoicing.invoices import (
     Invoice,
@@ -597,6 +598,43 @@ class InvoicingStoreContract:
         with backend.uow(globex) as uow:
             assert uow.invoice_views.statement_facts(client.id, Currency.USD, until=DAY) == ([], [])
 
+    def test_open_amounts_are_what_each_live_invoice_owed_on_a_day_summed_in_one_query(
+        self, backend: Backend, acme: str, globex: str
+    ) -> None:
+        client, other = backend.keep(acme, new_client(acme, "Uno"), new_client(acme, "Dos"))
+        paid = new_invoice(acme, "P", client=client, issued=DAY - timedelta(days=40), due=DAY - timedelta(days=10))
+        paid.register_payment(amount="50", paid_on=DAY - timedelta(days=30), method="CHECK", now=T0)
+        paid.register_payment(amount="20", paid_on=DAY, method="CASH", now=T0)  # on the day: counted
+        paid.register_payment(amount="7", paid_on=DAY + timedelta(days=1), method="CASH", now=T0)  # after: not yet
+        credited = new_invoice(acme, "C", client=client, prices=("200",))
+        void = new_invoice(acme, "V", client=client)
+        void.void(now=T0)
+        backend.keep(
+            acme, paid, credited, void,
+            new_invoice(acme, "PAB", client=client, currency=Currency.PAB),
+            new_invoice(acme, "OTHER", client=other),
+            new_invoice(acme, "LATER", client=client, issued=DAY + timedelta(days=1)),
+        )
+        for number, issued in (("NC-1", DAY), ("NC-2", DAY + timedelta(days=1))):
+            with backend.uow(acme) as uow:
+                note = CreditNote.issue(
+                    invoice=uow.invoices.get_for_update(credited.id), number=number, reason="Devolución",
+                    lines=[LineInput(description="x", quantity="1", unit_price="10", tax_rate=0)], full=False,
+                    issue_date=issued, created_by=None, now=T0,
+                )
+                uow.credit_notes.add(note)
+                uow.commit()
+        with backend.uow(acme) as uow:
+            owed = uow.invoice_views.open_amounts(client.id, Currency.USD, on=DAY)
+            before = uow.invoice_views.open_amounts(client.id, Currency.USD, on=DAY - timedelta(days=1))
+            assert (uow.client_views.name(client.id), uow.client_views.name(str(uuid.uuid4()))) == ("Uno", None)
+        assert sorted(owed) == [(DAY - timedelta(days=10), D("37.00")), (DAY, D("204.00"))]  # 107-50-20; 214-10
+        assert sorted(before) == [(DAY - timedelta(days=10), D("57.00"))]  # "C" was issued on DAY
+        assert all(isinstance(amount, Decimal) for _due, amount in owed)
+        with backend.uow(globex) as uow:
+            assert uow.invoice_views.open_amounts(client.id, Currency.USD, on=DAY) == []
+            assert uow.client_views.name(client.id) is None
+
     # --- quotes ---------------------------------------------------------------------------------
 
     def test_quotes_read_back_exactly_and_expire_as_of_today(self, backend: Backend, acme: str) -> None:
@@ -659,3 +697,33 @@ class TestSqlAlchemyInvoicingStore(InvoicingStoreContract):
                 assert quantity == ("integer", 10000)
             else:
                 assert connection.execute(text("SELECT total FROM invoices")).scalar_one() == D("0.32")
+
+    def test_a_commit_that_need_not_wait_for_the_disk_is_still_a_commit(
+        self, backend: Backend, acme: str, engine: Engine
+    ) -> None:
+        """``commit(durable=False)``: on PostgreSQL that transaction alone commits asynchronously
+        (``SET LOCAL``); its work is committed and visible at once either way."""
+        from sqlalchemy import event
+
+        said: list[str] = []
+
+        def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            said.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            with backend.uow(acme) as uow:
+                uow.clients.add(new_client(acme, "Asíncrono"))
+                uow.commit(durable=False)
+            with backend.uow(acme) as uow:
+                uow.clients.add(new_client(acme, "Durable"))
+                uow.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        relaxed = [s for s in said if "synchronous_commit" in s]
+        assert relaxed == (["SET LOCAL synchronous_commit TO OFF"] if engine.dialect.name == "postgresql" else [])
+        with engine.connect() as connection:
+            names = connection.execute(text("SELECT name FROM clients ORDER BY name")).scalars().all()
+            if engine.dialect.name == "postgresql":
+                assert connection.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+        assert names == ["Asíncrono", "Durable"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -106,10 +107,12 @@ class SqlAlchemyUnitOfWork:
             finally:
                 session.close()
 
-    def commit(self) -> None:
+    def commit(self, *, durable: bool = True) -> None:
         session = self.session
         try:
             events = react(self, self._reactions, self._pull_events)
+            if not durable and session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
             session.commit()
         except IntegrityError as error:
             self.rollback()

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from application.chats.ports import ToolSpec
 from application.emails.commands import FindEmailMessages
 from application.files.commands import FindFilesByEntities, FindFilesByName
+from application.invoicing.balances import GetClientBalance
 from application.invoicing.commands import (
     FindClients,
     FindInvoiceSummaries,
@@ -160,16 +161,14 @@ def get_invoice(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def client_balance(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    """What the client owes today, by age (from the statement, computed by invoicing)."""
-    result = ctx.messages.handle(GetClientStatement(
-        actor=ctx.actor, client_id=args["client_id"], period_from=ctx.today, period_to=ctx.today,
-        currency=args.get("currency"),
+    """What the client owes today, by age (a statement's closing balance and ageing, summed by invoicing)."""
+    result = ctx.messages.handle(GetClientBalance(
+        actor=ctx.actor, client_id=args["client_id"], currency=args.get("currency"), as_of=ctx.today,
     ))
-    currency = str(result.statement.currency)
-    ageing = result.statement.ageing
+    ageing = result.ageing
     return {
-        "client": result.client.name, "client_id": result.client.id, "currency": currency, "as_of": ctx.today.isoformat(),
-        "balance": _money(result.statement.closing_balance),
+        "client": result.client_name, "client_id": result.client_id, "currency": str(result.currency),
+        "as_of": result.as_of.isoformat(), "balance": _money(result.balance),
         "ageing": {"current": _money(ageing.current), "1_30": _money(ageing.days_1_30), "31_60": _money(ageing.days_31_60),
                    "61_90": _money(ageing.days_61_90), "over_90": _money(ageing.over_90)},
     }

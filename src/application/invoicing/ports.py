@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from application.files.ports import FilesUnitOfWork
@@ -43,6 +44,10 @@ class ClientReader(Protocol):
     def get(self, client_id: str) -> ClientView | None: ...
 
     def get_many(self, client_ids: Sequence[str]) -> list[ClientView]: ...
+
+    def name(self, client_id: str) -> str | None:
+        """The client's name alone (one query, no contacts), ``None`` if it is not the tenant's."""
+        ...
 
     def find(self, search: str | None, *, first: int, after: ClientCursor | None) -> list[ClientView]:
         """Newest first, by (created_at, id); ``search`` is a case-insensitive part of name or RUC."""
@@ -119,6 +124,12 @@ class InvoiceReader(Protocol):
     ) -> tuple[list[StatementInvoice], list[StatementPayment]]:
         """The client's invoices in ``currency`` issued up to ``until`` (void ones flagged), and
         their payments dated up to ``until``."""
+        ...
+
+    def open_amounts(self, client_id: str, currency: Currency, *, on: date) -> list[tuple[date, Decimal]]:
+        """Each non-void invoice of the client in ``currency`` issued by ``on``: its due date and
+        what it still owed that day (its total less its payments and credit notes dated by then),
+        as the statement for a period ending ``on`` counts them; one query, summed in the database."""
         ...
 
 

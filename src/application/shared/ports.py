@@ -48,7 +48,12 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    def commit(self) -> None: ...
+    def commit(self, *, durable: bool = True) -> None:
+        """``durable=False``: the commit does not wait for the disk (PostgreSQL's asynchronous
+        commit; visible to others at once, lost if the server crashes in the next moment). Only for
+        work a job redoes when it is lost: the job's own durable completion, which follows, flushes
+        it to the disk first."""
+        ...
 
     def rollback(self) -> None: ...
 

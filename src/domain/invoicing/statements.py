@@ -111,6 +111,15 @@ def ageing_bucket(days_past_due: int) -> str:
     return "over_90"
 
 
+def age(open_amounts: Iterable[tuple[date, Decimal]], as_of: date) -> Ageing:
+    """What is open, by due date, in the ``Ageing`` buckets counted at ``as_of``."""
+    buckets: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for due_date, open_amount in open_amounts:
+        if open_amount != 0:
+            buckets[ageing_bucket((as_of - due_date).days)] += open_amount
+    return Ageing(**buckets)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Statement:
     client_id: str
@@ -201,11 +210,7 @@ def compute_statement(
         paid_by_invoice[payment.invoice_id] += payment.amount
     for note in credited:
         paid_by_invoice[note.invoice_id] += note.total
-    buckets: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for invoice in live.values():
-        open_amount = invoice.total - paid_by_invoice[invoice.invoice_id]
-        if open_amount != 0:
-            buckets[ageing_bucket((aged_at - invoice.due_date).days)] += open_amount
+    ageing = age(((i.due_date, i.total - paid_by_invoice[i.invoice_id]) for i in live.values()), aged_at)
 
     return Statement(
         client_id=client_id,
@@ -217,7 +222,7 @@ def compute_statement(
         total_debits=sum((e.debit for e in entries), ZERO),
         total_credits=sum((e.credit for e in entries), ZERO),
         closing_balance=balance,
-        ageing=Ageing(**buckets),
+        ageing=ageing,
         as_of=aged_at,
     )
 

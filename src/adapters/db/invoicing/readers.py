@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, and_, case, func, literal, or_, select
@@ -20,6 +21,7 @@ from sqlalchemy.types import Date
 from adapters.db.invoicing.tables import (
     client_contacts,
     clients,
+    credit_notes,
     invoice_lines,
     invoice_payments,
     invoices,
@@ -127,6 +129,11 @@ class SqlAlchemyClientReader:
         if not client_ids:
             return []
         return self._views(self._select().where(clients.c.id.in_(list(client_ids))))
+
+    def name(self, client_id: str) -> str | None:
+        return self._session.execute(
+            select(clients.c.name).where(clients.c.tenant_id == self._tenant_id, clients.c.id == client_id)
+        ).scalar_one_or_none()
 
     def find(self, search: str | None, *, first: int, after: ClientCursor | None) -> list[ClientView]:
         statement = self._select()
@@ -358,6 +365,36 @@ class SqlAlchemyInvoiceReader:
             )
         ]
         return found, paid
+
+    def open_amounts(self, client_id: str, currency: Currency, *, on: date) -> list[tuple[date, Decimal]]:
+        paid = (
+            select(func.coalesce(func.sum(invoice_payments.c.amount), 0))
+            .where(
+                invoice_payments.c.invoice_id == invoices.c.id,  # ix_invoice_payments_invoice_id
+                invoice_payments.c.tenant_id == self._tenant_id,
+                invoice_payments.c.paid_on <= on,
+            )
+            .scalar_subquery()
+        )
+        credited = (
+            select(func.coalesce(func.sum(credit_notes.c.total), 0))
+            .where(
+                credit_notes.c.tenant_id == self._tenant_id,  # ix_credit_notes_tenant_id_invoice_id
+                credit_notes.c.invoice_id == invoices.c.id,
+                credit_notes.c.issue_date <= on,
+            )
+            .scalar_subquery()
+        )
+        rows = self._session.execute(
+            select(invoices.c.due_date, invoices.c.total, paid.label("paid"), credited.label("credited")).where(
+                invoices.c.tenant_id == self._tenant_id,  # ix_invoices_tenant_id_client_id
+                invoices.c.client_id == client_id,
+                invoices.c.issue_date <= on,
+                invoices.c.currency == currency,
+                invoices.c.voided_at.is_(None),
+            )
+        )
+        return [(row.due_date, row.total - row.paid - row.credited) for row in rows]
 
 
 def _invoice_view(row: Row[Any], lines: list[LineView], payments: list[PaymentView]) -> InvoiceView:
