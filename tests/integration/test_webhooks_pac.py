@@ -21,7 +21,8 @@ from adapters.db.invoicing.tables import invoices, pac_settings
 from adapters.db.jobs.tables import jobs
 from application.invoicing.commands import CreateInvoice
 from application.webhooks.commands import ReplayWebhookEvent
-from application.invoicing.pac import ConfigurePac, SyncPacDocument, pac_actor
+from application.invoicing.pac import SyncPacDocument, pac_actor
+from application.invoicing.pac_settings import ConfigurePac
 from domain.invoicing.lines import LineInput
 from domain.tenancy.model import Actor, Role
 from tests.conftest import Service

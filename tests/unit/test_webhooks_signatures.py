@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from adapters.webhooks.standard import StandardWebhooksVerifier
 from adapters.webhooks.workos import WorkOsWebhookVerifier
-from application.invoicing.pac import signature_matches
+from application.invoicing.pac_settings import signature_matches
 from application.webhooks.ports import SignatureRejected
 from domain.invoicing.pac import SignatureMode
 from tests.webhook_signing import polar_headers, workos_headers

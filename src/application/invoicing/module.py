@@ -9,7 +9,7 @@ from application.files.keeping import FileKeeper
 from application.invoicing import commands as c
 from application.invoicing import handlers as h
 from application.invoicing import credit_notes as cn
-from application.invoicing import balances, pac, profiles
+from application.invoicing import balances, pac, pac_settings, profiles
 from application.jobs.schedules import Schedule
 from application.shared.modules import Dependencies, DomainModule, Registrations
 
@@ -56,9 +56,9 @@ def register_pac(deps: Dependencies) -> Registrations:
     keeper = FileKeeper(storage, deps.mime, clock, file_policy)
     return Registrations(
         handlers={
-            pac.ConfigurePac: pac.ConfigurePacHandler(clock, secrets),
-            pac.GetPacSettings: pac.GetPacSettingsHandler(),
-            pac.VerifyPacDelivery: pac.VerifyPacDeliveryHandler(secrets, policy),
+            pac_settings.ConfigurePac: pac_settings.ConfigurePacHandler(clock, secrets),
+            pac_settings.GetPacSettings: pac_settings.GetPacSettingsHandler(),
+            pac_settings.VerifyPacDelivery: pac_settings.VerifyPacDeliveryHandler(secrets, policy),
             pac.SyncPacDocument: pac.SyncPacDocumentHandler(
                 clock, secrets, deps.pac_client, keeper, storage, file_policy, policy
             ),

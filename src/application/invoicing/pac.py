@@ -1,6 +1,6 @@
-"""The PAC (Alanube) side of invoicing: settings, webhook verification, and keeping an invoice or a
-credit note in step with the PAC (legal status, CUFE, QR, authorisation protocol, the authorised
-PDF and XML).
+"""The PAC (Alanube) side of invoicing: keeping an invoice or a credit note in step with the PAC
+(legal status, CUFE, QR, authorisation protocol, the authorised PDF and XML). Its settings and the
+check of its webhooks' signatures are ``pac_settings``.
 
 Three ways lead to ``SyncPacDocument``: the PAC's webhook (``POST /webhooks/pac/{company_id}``,
 through the inbox), a retry or replay of it, and the polling fallback (``pac.poll`` finds invoices
@@ -13,8 +13,6 @@ whoever gets there first.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,24 +29,22 @@ from application.files.views import EntityRef
 from application.jobs.errors import PermanentJobError, TransientJobError
 from application.invoicing.ports import PacUnitOfWork
 from application.shared.bus import MessageBus
-from application.shared.messages import Command, Query
+from application.shared.messages import Command
 from application.shared.ports import Clock, UnitOfWorkFactory
 from application.shared.secrets import SecretBox, SecretUnreadable
 from application.webhooks.payloads import json_object, text
-from application.webhooks.ports import SignatureRejected, WebhookOutcome
+from application.webhooks.ports import WebhookOutcome
 from application.webhooks.views import WebhookEventView
 from domain.files.model import EntityType
 from domain.jobs.model import Job
 from domain.invoicing.credit_notes import CreditNote
 from domain.invoicing.invoices import Invoice, LegalStatus
-from domain.shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from domain.shared.errors import InvalidInput, PermissionDenied
 from domain.tenancy.model import Actor, Role
 from domain.invoicing.pac import (
     PacSettings,
     SignatureMode,
     api_key_context,
-    parse_company_id,
-    webhook_secret_context,
 )
 
 log = structlog.get_logger(__name__)
@@ -58,7 +54,6 @@ SYNC_JOB = "pac.sync"
 POLL_JOB = "pac.poll"
 SEND_JOB = "pac.send_authorized_invoice"
 AUTHORISED = frozenset({LegalStatus.PAC_AUTHORIZED, LegalStatus.DGI_AUTHORIZED})
-MAX_SECRET = 500
 
 
 def pac_actor(tenant_id: str, user: str | None = None) -> Actor:
@@ -134,47 +129,6 @@ class PacClient(Protocol):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConfigurePac(Command):
-    """The tenant's PAC company and how its webhooks are checked. ``None`` keeps a stored secret;
-    an empty string removes it."""
-
-    company_id: str
-    webhook_secret: str | None = None
-    api_key: str | None = None
-    signature_mode: str = "SECRET"
-    send_authorized_invoice: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GetPacSettings(Query):
-    pass
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PacSettingsView:
-    company_id: str
-    signature_mode: SignatureMode
-    has_webhook_secret: bool
-    has_api_key: bool
-    send_authorized_invoice: bool
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VerifyPacDelivery(Command):
-    """Check ``X-Pac-Signature`` for a company; the tenant it names (None: unknown company, accepted
-    under the instance's secret). Raises ``SignatureRejected``, or ``PacCompanyUnknown``."""
-
-    company_id: str
-    signature: str | None
-    body: bytes
-
-
-class PacCompanyUnknown(Exception):
-    """No tenant has this PAC company id and the instance has no secret to check the delivery with."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SyncPacDocument(Command):
     """Bring the tenant's invoice (or, failing one, credit note) with this PAC document id in step
     with the PAC (see the module)."""
@@ -204,88 +158,8 @@ class QueueStalePacDocuments(Command):
 # --- handlers ------------------------------------------------------------------------------------
 
 
-def _secret(value: str | None, *, field: str) -> str | None:
-    if value is None:
-        return None
-    text_value = value.strip()
-    if len(text_value) > MAX_SECRET:
-        raise InvalidInput(f"{field} has more than {MAX_SECRET} characters", field=field)
-    return text_value
-
-
-def pac_settings_view(settings: PacSettings) -> PacSettingsView:
-    return PacSettingsView(
-        company_id=settings.company_id,
-        signature_mode=SignatureMode(settings.signature_mode),
-        has_webhook_secret=settings.webhook_secret_sealed is not None,
-        has_api_key=settings.api_key_sealed is not None,
-        send_authorized_invoice=settings.send_authorized_invoice,
-        updated_at=settings.updated_at,
-    )
-
-
-def _admin(actor: Actor | None) -> Actor:
-    if actor is None:
-        raise PermissionDenied("the PAC settings belong to a tenant")
-    if not actor.is_admin:
-        raise PermissionDenied("only the tenant's owners and admins change its PAC settings")
-    return actor
-
-
-class ConfigurePacHandler:
-    def __init__(self, clock: Clock, secrets: SecretBox) -> None:
-        self._clock = clock
-        self._secrets = secrets
-
-    def __call__(self, cmd: ConfigurePac, uow: PacUnitOfWork) -> PacSettingsView:
-        actor = _admin(cmd.actor)
-        company_id = parse_company_id(cmd.company_id)
-        mode = SignatureMode.parse(cmd.signature_mode)
-        webhook_secret = _secret(cmd.webhook_secret, field="webhookSecret")
-        api_key = _secret(cmd.api_key, field="apiKey")
-        tenant_id = actor.tenant_id
-        now = self._clock.now()
-        with uow:
-            taken = uow.pac_settings.by_company(company_id)
-            if taken is not None and taken.tenant_id != tenant_id:
-                raise Conflict(f"PAC company {company_id} belongs to another tenant", field="companyId")
-            settings = uow.pac_settings.get(tenant_id)
-            if settings is None:
-                settings = PacSettings(
-                    tenant_id=tenant_id, company_id=company_id, webhook_secret_sealed=None, api_key_sealed=None,
-                    signature_mode=mode, send_authorized_invoice=cmd.send_authorized_invoice, updated_at=now,
-                )
-                uow.pac_settings.add(settings)
-            settings.company_id = company_id
-            settings.signature_mode = mode
-            settings.send_authorized_invoice = bool(cmd.send_authorized_invoice)
-            settings.updated_at = now
-            if webhook_secret is not None:
-                settings.webhook_secret_sealed = (
-                    self._secrets.seal(webhook_secret, context=webhook_secret_context(tenant_id)) if webhook_secret else None
-                )
-            if api_key is not None:
-                settings.api_key_sealed = (
-                    self._secrets.seal(api_key, context=api_key_context(tenant_id)) if api_key else None
-                )
-            if settings.signature_mode is SignatureMode.HMAC and settings.webhook_secret_sealed is None:
-                raise InvalidInput("HMAC mode needs a webhookSecret", field="webhookSecret")
-            uow.commit()
-            return pac_settings_view(settings)
-
-
-class GetPacSettingsHandler:
-    def __call__(self, query: GetPacSettings, uow: PacUnitOfWork) -> PacSettingsView:
-        actor = _admin(query.actor)
-        with uow:
-            settings = uow.pac_settings.get(actor.tenant_id)
-            if settings is None:
-                raise NotFound("the PAC is not configured for this tenant", field="companyId")
-            return pac_settings_view(settings)
-
-
 @dataclass(frozen=True, slots=True)
-class _PacConfig:
+class PacConfig:
     """What a handler keeps of a tenant's PAC settings once its unit of work is closed."""
 
     tenant_id: str
@@ -296,8 +170,8 @@ class _PacConfig:
     send_authorized_invoice: bool
 
 
-def _snapshot(settings: PacSettings) -> _PacConfig:
-    return _PacConfig(
+def pac_config(settings: PacSettings) -> PacConfig:
+    return PacConfig(
         tenant_id=settings.tenant_id,
         company_id=settings.company_id,
         webhook_secret_sealed=settings.webhook_secret_sealed,
@@ -305,50 +179,6 @@ def _snapshot(settings: PacSettings) -> _PacConfig:
         signature_mode=SignatureMode(settings.signature_mode),
         send_authorized_invoice=bool(settings.send_authorized_invoice),
     )
-
-
-def signature_matches(mode: SignatureMode, secret: str, signature: str, body: bytes) -> bool:
-    """Constant time: the shared secret itself, or the hex HMAC-SHA256 of the body (``sha256=`` optional)."""
-    given = signature.strip()
-    if mode is SignatureMode.HMAC:
-        given = given.removeprefix("sha256=").lower()
-        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(given.encode(), expected.encode())
-    return hmac.compare_digest(given.encode(), secret.encode())
-
-
-class VerifyPacDeliveryHandler:
-    def __init__(self, secrets: SecretBox, policy: PacPolicy) -> None:
-        self._secrets = secrets
-        self._policy = policy
-
-    def __call__(self, cmd: VerifyPacDelivery, uow: PacUnitOfWork) -> str | None:
-        try:
-            company_id = parse_company_id(cmd.company_id)
-        except InvalidInput:
-            raise PacCompanyUnknown from None
-        with uow:
-            found = uow.pac_settings.by_company(company_id)
-            settings = None if found is None else _snapshot(found)
-        tenant_id = settings.tenant_id if settings is not None else None
-        mode = settings.signature_mode if settings is not None else self._policy.signature_mode
-        if settings is not None and settings.webhook_secret_sealed is not None:
-            try:
-                secret = self._secrets.open(settings.webhook_secret_sealed, context=webhook_secret_context(settings.tenant_id))
-            except SecretUnreadable:
-                log.error("pac.secret_unreadable", tenant_id=settings.tenant_id)
-                raise SignatureRejected("the tenant's PAC secret cannot be read; set it again") from None
-        elif self._policy.webhook_secret:
-            secret = self._policy.webhook_secret
-        elif settings is None:
-            raise PacCompanyUnknown
-        else:
-            raise SignatureRejected("no PAC webhook secret is configured for this company")
-        if not cmd.signature or not cmd.signature.strip():
-            raise SignatureRejected("the X-Pac-Signature header is missing")
-        if not signature_matches(mode, secret, cmd.signature, cmd.body):
-            raise SignatureRejected("X-Pac-Signature does not match")
-        return tenant_id
 
 
 class SyncPacDocumentHandler:
@@ -379,7 +209,7 @@ class SyncPacDocumentHandler:
             raise InvalidInput("id must be the PAC document id (1-128 characters)", field="id")
         with uow:
             stored = uow.pac_settings.get(actor.tenant_id)
-            settings = None if stored is None else _snapshot(stored)
+            settings = None if stored is None else pac_config(stored)
             found = _certified(uow, document_id)
             if found is None:
                 return PacSynced(invoice_id=None, legal_status=None, file_id=None)
@@ -420,7 +250,7 @@ class SyncPacDocumentHandler:
         return _synced(kind, entity_id, status, pdf=pdf, xml=xml)
 
     def _queue_sending(
-        self, uow: PacUnitOfWork, settings: _PacConfig | None, found: _Certified, before: LegalStatus
+        self, uow: PacUnitOfWork, settings: PacConfig | None, found: _Certified, before: LegalStatus
     ) -> None:
         """Contract E: once, when an invoice first becomes authorised and the tenant asked for it."""
         if found.kind is not PacDocumentKind.INVOICE:
@@ -434,7 +264,7 @@ class SyncPacDocumentHandler:
         uow.jobs.enqueue(SEND_JOB, {"invoice_id": invoice.id}, idempotency_key=f"{SEND_JOB}:{invoice.id}",
                          run_at=self._clock.now() + timedelta(seconds=30))
 
-    def _fetch(self, settings: _PacConfig, document_id: str, kind: PacDocumentKind) -> PacDocument:
+    def _fetch(self, settings: PacConfig, document_id: str, kind: PacDocumentKind) -> PacDocument:
         api_key = self._api_key(settings)
         try:
             return self._client.document(
@@ -445,7 +275,7 @@ class SyncPacDocumentHandler:
         except PacRefused as error:
             raise PermanentJobError(f"PAC: {error.reason}") from None
 
-    def _api_key(self, settings: _PacConfig) -> str:
+    def _api_key(self, settings: PacConfig) -> str:
         if settings.api_key_sealed is not None:
             try:
                 return self._secrets.open(settings.api_key_sealed, context=api_key_context(settings.tenant_id))

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from application.invoicing.pac import COMPANY_HEADER, PacCompanyUnknown, VerifyPacDelivery, pac_event_id
+from application.invoicing.pac import COMPANY_HEADER, pac_event_id
+from application.invoicing.pac_settings import PacCompanyUnknown, VerifyPacDelivery
 from application.webhooks.ports import SignatureRejected
 from entrypoints.http.errors import json_error
 from entrypoints.http.services import services

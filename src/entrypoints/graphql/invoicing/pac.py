@@ -7,7 +7,7 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
-from application.invoicing.pac import ConfigurePac, GetPacSettings
+from application.invoicing.pac_settings import ConfigurePac, GetPacSettings
 from entrypoints.graphql.common import actor, bus, business_result
 
 query = QueryType()
