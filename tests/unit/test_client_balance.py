@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from application.invoicing.balances import GetClientBalance
+from application.invoicing.statements import GetClientBalance
 from application.invoicing.commands import GetClientStatement, VoidInvoice
 from application.invoicing.credit_notes import CreateCreditNote
 from application.invoicing.profiles import UpdateTenantProfile

@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from application.chats.ports import ToolSpec
 from application.emails.commands import FindEmailMessages
 from application.files.commands import FindFilesByEntities, FindFilesByName
-from application.invoicing.balances import GetClientBalance
+from application.invoicing.statements import GetClientBalance
 from application.invoicing.commands import (
     FindClients,
     FindInvoiceSummaries,

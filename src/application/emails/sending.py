@@ -18,7 +18,7 @@ from application.emails.ports import EmailsUnitOfWork
 from application.emails.templates import day, money
 from application.emails.views import EmailMessageView
 from application.files.views import FileView
-from application.invoicing.handlers import client_statement
+from application.invoicing.statements import client_statement
 from application.pdf.commands import RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf
 from domain.emails.model import EmailContent, EmailKind, EmailLocale, Recipients, parse_body
 from domain.files.model import EntityType

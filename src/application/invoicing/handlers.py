@@ -17,7 +17,6 @@ from application.invoicing.commands import (
     FindQuotes,
     GetClient,
     GetClients,
-    GetClientStatement,
     GetInvoice,
     GetInvoices,
     GetInvoiceTotals,
@@ -31,7 +30,6 @@ from application.invoicing.commands import (
 from application.invoicing.views import (
     ClientContactView,
     ClientCursor,
-    ClientStatementView,
     ClientView,
     InvoiceCursor,
     InvoiceSummaryView,
@@ -48,12 +46,12 @@ from application.shared.actors import tenant_actor
 from application.shared.messages import Page, page_size
 from application.shared.ports import Clock, DuplicateEntry
 from domain.invoicing.clients import BillTo, Client, ClientDetails, TaxpayerType
-from domain.invoicing.errors import DuplicateNumber, InvalidDateRange
+from domain.invoicing.errors import DuplicateNumber
 from domain.invoicing.issuer import default_currency
 from domain.invoicing.invoices import Invoice, LegalStatus, Payment, PaymentMethod, invoice_number
 from domain.invoicing.lines import DocumentLine
 from domain.invoicing.quotes import Quote, quote_number
-from domain.invoicing.statements import check_period, compute_statement
+from domain.invoicing.statements import check_period
 from domain.invoicing.values import Currency, business_date, parse_document_number
 from domain.shared.channels import DeliveryChannel
 from domain.shared.errors import InvalidInput, NotFound
@@ -520,55 +518,6 @@ class FindQuotesHandler:
         return Page.of(rows, first, lambda item: QuoteCursor.of(item).encode())
 
 
-# --- statements -------------------------------------------------------------------------------
-
-
-def statement_client(
-    uow: InvoicingUnitOfWork, client_id: str, period_from: date, period_to: date, currency: str | None
-) -> tuple[ClientView, Currency]:
-    """What a statement request names, checked (``uow`` open): the tenant's client, the currency
-    (none named: the tenant profile's) and the period."""
-    parsed_id = parse_id(client_id, field="clientId")
-    parsed_currency = _currency(currency)
-    check_period(period_from, period_to)
-    client = uow.client_views.get(parsed_id)
-    if client is None:
-        raise NotFound(f"client {parsed_id} not found", field="clientId")
-    return client, parsed_currency or default_currency(uow.tenant_profile.get())
-
-
-def client_statement(
-    uow: InvoicingUnitOfWork,
-    client_id: str,
-    period_from: date,
-    period_to: date,
-    currency: str | None,
-    as_of: date | None = None,
-    today: date | None = None,
-) -> ClientStatementView:
-    """The statement of the tenant's client for a period (``uow`` not yet open), its ageing
-    counted at ``as_of`` when asked (not before the period), else at ``today`` (Panama)."""
-    check_period(period_from, period_to)
-    if as_of is not None and as_of < period_from:
-        raise InvalidDateRange(f"asOf ({as_of}) must not be before from ({period_from})", field="asOf")
-    as_of = as_of or today
-    with uow:
-        client, parsed_currency = statement_client(uow, client_id, period_from, period_to, currency)
-        invoices, payments = uow.invoice_views.statement_facts(client.id, parsed_currency, until=period_to)
-        credits = uow.credit_note_views.statement_credits(client.id, parsed_currency, until=period_to)
-    statement = compute_statement(
-        client_id=client.id,
-        period_from=period_from,
-        period_to=period_to,
-        currency=parsed_currency,
-        invoices=invoices,
-        payments=payments,
-        credits=credits,
-        as_of=as_of,
-    )
-    return ClientStatementView(client=client, statement=statement)
-
-
 class GetInvoiceTotalsHandler:
     def __call__(self, query: GetInvoiceTotals, uow: InvoicingUnitOfWork) -> InvoiceTotalsView:
         check_period(query.period_from, query.period_to)
@@ -576,14 +525,3 @@ class GetInvoiceTotalsHandler:
         with uow:
             currency = currency or default_currency(uow.tenant_profile.get())
             return uow.invoice_views.totals(query.period_from, query.period_to, currency)
-
-
-class GetClientStatementHandler:
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-
-    def __call__(self, query: GetClientStatement, uow: InvoicingUnitOfWork) -> ClientStatementView:
-        return client_statement(
-            uow, query.client_id, query.period_from, query.period_to, query.currency,
-            as_of=query.as_of, today=business_date(self._clock.now()),
-        )

@@ -9,7 +9,7 @@ from application.files.keeping import FileKeeper
 from application.invoicing import commands as c
 from application.invoicing import handlers as h
 from application.invoicing import credit_notes as cn
-from application.invoicing import balances, pac, pac_settings, profiles
+from application.invoicing import pac, pac_settings, profiles, statements
 from application.jobs.schedules import Schedule
 from application.shared.modules import Dependencies, DomainModule, Registrations
 
@@ -35,8 +35,8 @@ def register(deps: Dependencies) -> Registrations:
             c.CreateQuote: h.CreateQuoteHandler(clock),
             c.GetQuote: h.GetQuoteHandler(clock),
             c.FindQuotes: h.FindQuotesHandler(clock, policy),
-            c.GetClientStatement: h.GetClientStatementHandler(clock),
-            balances.GetClientBalance: balances.GetClientBalanceHandler(clock),
+            c.GetClientStatement: statements.GetClientStatementHandler(clock),
+            statements.GetClientBalance: statements.GetClientBalanceHandler(clock),
             c.GetInvoiceTotals: h.GetInvoiceTotalsHandler(),
             profiles.UpdateTenantProfile: profiles.UpdateTenantProfileHandler(clock),
             profiles.GetTenantProfile: profiles.GetTenantProfileHandler(),

@@ -20,7 +20,7 @@ from application.files.keeping import FileKeeper, blob_key
 from application.files.ports import FileStorage
 from application.files.staging import stage_chunks
 from application.files.views import EntityRef, FileView
-from application.invoicing.handlers import client_statement
+from application.invoicing.statements import client_statement
 from application.pdf.commands import (
     PreviewPdfTemplate,
     RenderCreditNotePdf,

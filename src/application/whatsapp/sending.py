@@ -17,7 +17,7 @@ from typing import Any
 from application.deliveries import flows
 from application.shared.actors import tenant_actor
 from application.files.views import FileView
-from application.invoicing.handlers import statement_client
+from application.invoicing.statements import statement_client
 from application.pdf.commands import RenderInvoicePdf, RenderQuotePdf, RenderStatementPdf
 from application.shared.ports import Clock
 from application.whatsapp.commands import CheckPdfWhatsapp, SendPdfWhatsapp, SendStatementWhatsapp, SendWhatsapp
