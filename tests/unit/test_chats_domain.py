@@ -121,6 +121,31 @@ def test_the_token_estimate_of_each_kind_of_piece_at_its_edges() -> None:
     assert text_tokens("snake_case") == 2 + 1 + 2  # an underscore is a symbol
 
 
+def _tokens_piece_by_piece(text: str) -> int:
+    """The estimate's rule spelled out one piece at a time, as the tokenizers' pre-tokenizers cut."""
+    import re
+
+    tokens = 0
+    for match in re.finditer(r"(?P<letters>[^\W\d_]+)|(?P<digit>\d)|(?P<space>\s+)|(?P<other>[^\w\s]+|_+)", text):
+        kind, piece = match.lastgroup, match.group()
+        if kind == "letters":
+            tokens += (len(piece.encode()) + 2) // 3
+        elif kind == "digit":
+            tokens += 1
+        elif kind == "space":
+            tokens += 0 if piece == " " else (len(piece) + 7) // 8
+        else:
+            tokens += len(piece.encode())
+    return tokens
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
+       | st.text(alphabet=' _-"{}:,.0123456789abcñÑé²٣\n\t🙂', max_size=80))
+def test_the_estimate_is_the_piece_by_piece_rule_on_any_text(text: str) -> None:
+    assert text_tokens(text) == _tokens_piece_by_piece(text)
+
+
 def test_a_turns_estimate_counts_its_calls_results_reasoning_and_images() -> None:
     assert estimate_tokens(Turn(role="user", text="abc")) == PER_TURN + 1
     call = ToolCall("c1", "list_invoices", '{"limit":1}')
