@@ -79,14 +79,21 @@ class SqlAlchemyChatRepository:
         ))
 
     def conversation(self, message_id: str) -> tuple[Chat, list[ChatMessage]] | None:
-        """One query: the chat of the message, and its messages up to that one, by position."""
+        """One query: the chat of the message, and its messages up to that one, by position. The
+        message's chat and position are scalar subqueries, found once by its primary key, so the
+        messages are read through the (chat_id, position) index whatever the planner's statistics
+        say (as a join, a young table without statistics got a nested loop over all of the
+        tenant's messages)."""
         m = chat_messages.c
-        upto = select(m.chat_id, m.position).where(m.id == message_id, m.tenant_id == self._tenant_id).subquery()
+        mine = chat_messages.alias("mine")
+        # by the primary key alone: the rows read are then held to the tenant (another tenant's
+        # message id finds no row of this one)
+        chat_id = select(mine.c.chat_id).where(mine.c.id == message_id).scalar_subquery()
+        position = select(mine.c.position).where(mine.c.id == message_id).scalar_subquery()
         rows = self._session.execute(
             select(Chat, ChatMessage)
-            .join(upto, and_(m.chat_id == upto.c.chat_id, m.position <= upto.c.position))
             .join(chats, and_(chats.c.id == m.chat_id, chats.c.tenant_id == self._tenant_id))
-            .where(m.tenant_id == self._tenant_id)
+            .where(m.chat_id == chat_id, m.position <= position, m.tenant_id == self._tenant_id)
             .order_by(m.position)
             .execution_options(populate_existing=True)
         ).all()
@@ -100,8 +107,10 @@ class SqlAlchemyChatRepository:
         m = chat_messages.c
         statement = (
             select(Chat, ChatMessage)
+            # the message by its primary key alone (an index the planner cannot pass over), held to
+            # the tenant through its chat's row
             .join(chats, and_(chats.c.id == m.chat_id, chats.c.tenant_id == self._tenant_id))
-            .where(m.id == message_id, m.tenant_id == self._tenant_id)
+            .where(m.id == message_id)
             .execution_options(populate_existing=True)
         )
         if for_update and self._session.get_bind().dialect.name != "sqlite":
