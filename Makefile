@@ -96,7 +96,7 @@ bench: pdf-modules
 	$(BIN)/python -m bench
 
 # Mutation testing of the core (issue 20): mutmut over invoicing, files, deliveries, the webhook
-# verifiers, intake records, signatures, QuickBooks and chats, one area at a time in build/mutate/, printing each area's score and survivors. Not part
+# verifiers, intake records, signatures, QuickBooks, statements and chats, one area at a time in build/mutate/, printing each area's score and survivors. Not part
 # of `make test` (minutes per area on two cores). One area: make mutate AREAS=files; diffs: MUTATE_FLAGS=--diffs
 mutate: $(VENV)/.installed
 	$(BIN)/python tools/mutate.py $(MUTATE_FLAGS) $(AREAS)

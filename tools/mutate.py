@@ -83,8 +83,14 @@ AREAS = (
          "tests/unit/test_request_ids_and_attachment_limits.py"),
     ),
     Area(
+        "statements",
+        ("domain/invoicing/statements.py", "application/invoicing/statements.py"),
+        ("tests/unit/test_client_balance.py", "tests/unit/test_invoicing_handlers.py", "tests/unit/test_fiscal_credit_notes.py",
+         "tests/unit/test_fiscal_currency.py"),
+    ),
+    Area(
         "chats",
-        ("domain/chats/model.py", "domain/chats/attachments.py"),
+        ("domain/chats/model.py", "domain/chats/attachments.py", "application/chats/history.py"),
         ("tests/unit/test_chats_domain.py", "tests/unit/test_chats_handlers.py",
          "tests/unit/test_request_ids_and_attachment_limits.py"),
     ),
