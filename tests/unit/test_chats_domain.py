@@ -3,6 +3,8 @@ and title edges, trimming that never separates a tool call from its result, the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -193,3 +195,57 @@ def test_each_turn_is_estimated_once_per_turn_of_the_worker() -> None:
     cost = costs_once()
     assert [cost(t) for t in turns] == [estimate_tokens(t) for t in turns]
     assert trim(turns, 10**6, cost) == turns
+
+
+def _stored() -> tuple[Any, Any]:
+    from datetime import UTC, datetime
+
+    from domain.chats.model import Chat, ChatMessage, MessageRole, MessageStatus
+
+    now = datetime(2026, 11, 24, 15, tzinfo=UTC)
+    chat = Chat.start(tenant_id="t1", user_id="u1", session_id="s1", first_message="hola", now=now)
+
+    def said(role: MessageRole, **kw: Any) -> ChatMessage:
+        return ChatMessage.new(chat, role, now=now, **kw)
+
+    return said, (MessageRole, MessageStatus)
+
+
+def test_stored_messages_become_the_turns_the_model_gets() -> None:
+    from application.chats.history import calls_json, result_json, turns_of
+
+    said, (role, status) = _stored()
+    call, other = ToolCall("c1", "list_invoices", '{"limit":1}'), ToolCall("c2", "client_balance", "{}")
+    messages = [
+        said(role.USER, text="¿cuánto me deben?", attachments=["f1", "f2"]),
+        said(role.ASSISTANT, text="Busco.", tool_calls=calls_json([call, other])),
+        said(role.TOOL, tool_results=[result_json(call, '{"invoices":[]}', False), result_json(other, "no such client", True)]),
+        said(role.ASSISTANT, text="Nada pendiente."),
+        said(role.USER, text="gracias"),
+        said(role.ASSISTANT, text="", status=status.PENDING),  # still being answered: left out
+    ]
+    assert turns_of(messages) == [
+        Turn(role="user", text="¿cuánto me deben?\n\n[attached file ids: f1, f2]"),
+        Turn(role="assistant", text="Busco.", tool_calls=(call, other)),
+        Turn(role="tool", text='{"invoices":[]}', tool_call_id="c1", tool_error=False),
+        Turn(role="tool", text="no such client", tool_call_id="c2", tool_error=True),
+        Turn(role="assistant", text="Nada pendiente."),
+        Turn(role="user", text="gracias"),
+    ]
+
+
+def test_a_failed_answer_and_calls_left_half_answered_are_not_sent_again() -> None:
+    from application.chats.history import calls_json, result_json, turns_of
+
+    said, (role, status) = _stored()
+    call, other = ToolCall("c1", "list_invoices", "{}"), ToolCall("c2", "list_quotes", "{}")
+    failed = said(role.ASSISTANT, text="")
+    failed.fail("PROVIDER_ERROR", "refused")
+    messages = [
+        said(role.USER, text="uno"),
+        said(role.ASSISTANT, text="", tool_calls=calls_json([call, other])),
+        said(role.TOOL, tool_results=[result_json(call, "[]", False)]),  # c2 never answered
+        failed,
+        said(role.USER, text="dos"),
+    ]
+    assert turns_of(messages) == [Turn(role="user", text="uno"), Turn(role="user", text="dos")]
