@@ -74,7 +74,7 @@ def _seed(service: Any, tenant_id: str) -> str:
                 rows = []
         if rows:
             connection.execute(insert(invoices), rows)
-        connection.exec_driver_sql("ANALYZE invoices") if engine.dialect.name == "postgresql" else None
+        connection.exec_driver_sql("ANALYZE invoices, clients") if engine.dialect.name == "postgresql" else None
     return client_ids[0]
 
 
