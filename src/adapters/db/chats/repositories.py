@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from adapters.db.chats.tables import chat_messages, chats
 from application.chats.views import ChatCursor, ChatMessageView, ChatView, chat_view, message_view
 from domain.chats.model import Chat, ChatMessage, ChatProviderSettings, ChatStatus, MessageRole
 from domain.shared.model import Aggregate
+
+
+@cache
+def _conversation() -> Any:
+    """A message's chat and its messages up to that one. The message's chat and position are
+    scalar subqueries by primary key alone, so the messages are read through the (chat_id,
+    position) index whatever the planner's statistics say (as a join, a young table without
+    statistics got a nested loop over all of the tenant's messages); the rows read are held to the
+    tenant, so another tenant's message id finds nothing. Built once (on first use, once the
+    classes are mapped), its values bound on each run."""
+    m = chat_messages.c
+    mine = chat_messages.alias("mine")
+    message_id, tenant_id = bindparam("message_id"), bindparam("tenant_id")
+    chat_id = select(mine.c.chat_id).where(mine.c.id == message_id).scalar_subquery()
+    position = select(mine.c.position).where(mine.c.id == message_id).scalar_subquery()
+    return (
+        select(Chat, ChatMessage)
+        .join(chats, and_(chats.c.id == m.chat_id, chats.c.tenant_id == tenant_id))
+        .where(m.chat_id == chat_id, m.position <= position, m.tenant_id == tenant_id)
+        .order_by(m.position)
+        .execution_options(populate_existing=True)
+    )
 
 
 class SqlAlchemyChatRepository:
@@ -79,23 +102,10 @@ class SqlAlchemyChatRepository:
         ))
 
     def conversation(self, message_id: str) -> tuple[Chat, list[ChatMessage]] | None:
-        """One query: the chat of the message, and its messages up to that one, by position. The
-        message's chat and position are scalar subqueries, found once by its primary key, so the
-        messages are read through the (chat_id, position) index whatever the planner's statistics
-        say (as a join, a young table without statistics got a nested loop over all of the
-        tenant's messages)."""
-        m = chat_messages.c
-        mine = chat_messages.alias("mine")
-        # by the primary key alone: the rows read are then held to the tenant (another tenant's
-        # message id finds no row of this one)
-        chat_id = select(mine.c.chat_id).where(mine.c.id == message_id).scalar_subquery()
-        position = select(mine.c.position).where(mine.c.id == message_id).scalar_subquery()
+        """One query: the chat of the message, and its messages up to that one, by position (see
+        ``_conversation``)."""
         rows = self._session.execute(
-            select(Chat, ChatMessage)
-            .join(chats, and_(chats.c.id == m.chat_id, chats.c.tenant_id == self._tenant_id))
-            .where(m.chat_id == chat_id, m.position <= position, m.tenant_id == self._tenant_id)
-            .order_by(m.position)
-            .execution_options(populate_existing=True)
+            _conversation(), {"message_id": message_id, "tenant_id": self._tenant_id}
         ).all()
         if not rows:
             return None
