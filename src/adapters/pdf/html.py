@@ -32,8 +32,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from adapters.pdf import digests, formatting
-from adapters.pdf import typeset
-from adapters.pdf.columns import chunks
+from adapters.pdf import tables
 from adapters.pdf.sandbox import DocumentSandbox, render_bounded
 from application.pdf.documents import (
     ASSET_MIMES,
@@ -391,11 +390,11 @@ class HtmlComposer:
                 else []
             )
             context["reason"] = getattr(document, "reason", None)
-            totals_pt = content_pt * _TOTALS_SHARE - _ROW_PADDING_PT / 2
+            totals_pt = content_pt * _TOTALS_SHARE - tables.ROW_PADDING_PT / 2
             amounts = [value for _label, value in context["totals_before"] + context["totals_after"]]
-            context["totals_before_rows"] = _pairs(context["totals_before"], amounts, totals_pt)
-            context["totals_after_rows"] = _pairs(context["totals_after"], amounts, totals_pt)
-            header, blocks = _line_blocks(document, labels, content_pt)
+            context["totals_before_rows"] = tables.pairs(context["totals_before"], amounts, totals_pt)
+            context["totals_after_rows"] = tables.pairs(context["totals_after"], amounts, totals_pt)
+            header, blocks = tables.line_blocks(document, labels, content_pt)
             context["lines_header"], context["line_blocks"] = header, blocks
             title = f"{heading} {document.number}"
             created = document.issue_date
@@ -411,7 +410,7 @@ class HtmlComposer:
             charges = sum((e.debit for e in document.entries), Decimal("0.00"))
             payments = sum((e.credit for e in document.entries), Decimal("0.00"))
             context["charges"], context["payments"] = charges, payments
-            context["balances_table"] = _summary_table(
+            context["balances_table"] = tables.summary_table(
                 [labels["opening_balance"], labels["charges"], labels["payments"], labels["closing_balance"]],
                 [
                     money(document.opening_balance, currency),
@@ -424,7 +423,7 @@ class HtmlComposer:
             ageing = document.ageing
             total = ageing.current + ageing.d1_30 + ageing.d31_60 + ageing.d61_90 + ageing.over_90
             context["ageing_total"] = total
-            context["ageing_table"] = _summary_table(
+            context["ageing_table"] = tables.summary_table(
                 [labels[k] for k in ("current", "d1_30", "d31_60", "d61_90", "over_90", "total")],
                 [
                     money(v, currency)
@@ -432,9 +431,9 @@ class HtmlComposer:
                 ],
                 content_pt,
             )
-            context["entries_header"], pages = _entry_blocks(document, labels, locale, content_pt, layout.paper_size)
+            context["entries_header"], pages = tables.entry_blocks(document, labels, locale, content_pt, layout.paper_size)
             context["entry_blocks"] = ["\n".join(page) for page in pages]  # a page of rows (tenant templates)
-            context["entry_parts"] = [_parts(page) for page in pages]  # the same, in text boxes of 8 rows
+            context["entry_parts"] = [tables.parts(page) for page in pages]  # the same, in text boxes of 8 rows
             title = f"{heading} {document.client.name} {period}"
             created = document.period_to
         else:
@@ -443,7 +442,7 @@ class HtmlComposer:
             if document.generated_on:
                 parts.append(f"{labels['generated_on']} {fmt_date(document.generated_on, locale)}")
             context["subtitle"] = " · ".join(parts)
-            header, blocks, totals = _report_blocks(document, content_pt, layout.paper_size)
+            header, blocks, totals = tables.report_blocks(document, content_pt, layout.paper_size)
             context["rows_header"], context["row_blocks"], context["totals_row"] = header, blocks, totals
             title = document.title
             created = document.generated_on or date(2000, 1, 1)
@@ -462,17 +461,10 @@ class HtmlComposer:
         return uri
 
 
-# --- rows of proportional text (see typeset.py) ---------------------------------------------
+# --- page geometry (the tables' rows: tables.py) ---------------------------------------------
 
-ROW_PT = 8.0  # size of table rows (base.css .mono)
 _CONTENT_WIDTH_PT = {PaperSize.A4: (210 - 28) / 25.4 * 72, PaperSize.LETTER: (215.9 - 28) / 25.4 * 72}
-_LINES_PER_BLOCK = 32
 _TOTALS_SHARE = 0.42  # width of the totals column (base.css .totals)
-_ROW_PADDING_PT = 2 * 72 / 25.4  # 1 mm each side of a row (base.css .lines, and right of .totals)
-_EDGE = 64  # font units kept free at the end of a row: a blank may be 32 units too wide
-# Rows of entries per page-sized block: first page (under the heading), then following pages.
-# Rows are 11 pt; a block that still overflows splits and carries on, which is only cosmetic.
-_ROWS_PER_PAGE = {PaperSize.A4: (38, 62), PaperSize.LETTER: (34, 57)}
 
 
 def _missing(party: Any, labels: Mapping[str, str]) -> str:
@@ -501,135 +493,6 @@ def _taxes_of(document: InvoiceDocument | QuoteDocument) -> list[tuple[Decimal, 
         base, tax = rates.get(line.tax_rate, (Decimal("0.00"), Decimal("0.00")))
         rates[line.tax_rate] = (base + line.subtotal, tax + line.tax)
     return [(rate, base, tax) for rate, (base, tax) in sorted(rates.items())]
-
-
-def _pairs(pairs: list[tuple[str, str]], amounts: list[str], width_pt: float) -> str:
-    """Label and amount pairs, amounts flush right and aligned on their last digit (one text box
-    for all of them)."""
-    amount_units = max((typeset.width(a) for a in amounts), default=0)
-    text_units = typeset.units_of(width_pt, ROW_PT) - _EDGE - amount_units - typeset.GAP
-    columns = [typeset.Column(text_units), typeset.Column(amount_units, True)]
-    return "\n".join(typeset.row([label, value], columns) for label, value in pairs)
-
-
-def _summary_table(labels: list[str], amounts: list[str], content_pt: float) -> str:
-    """Two rows (labels, then amounts) across the full width, each column right-aligned (inside
-    the 1 mm padding and 0.5 pt borders of base.css .boxed.mono)."""
-    usable = typeset.units_of(content_pt - _ROW_PADDING_PT - 1, ROW_PT) - _EDGE
-    each = (usable - typeset.GAP * (len(labels) - 1)) // len(labels)
-    columns = [typeset.Column(each, right=True)] * len(labels)
-    return "\n".join((typeset.row(labels, columns), typeset.row(amounts, columns)))
-
-
-def _numbers(header: list[str], cells: list[list[str]]) -> tuple[list[typeset.Column], int]:
-    columns = [typeset.Column(units, True) for units in typeset.widths(header, cells)]
-    return columns, sum(c.units for c in columns) + typeset.GAP * (len(columns) - 1)
-
-
-def _line_blocks(
-    document: InvoiceDocument | QuoteDocument, labels: Mapping[str, str], content_pt: float
-) -> tuple[str, list[str]]:
-    """Every line as one row: the description (wrapped to the width the amounts leave, continued
-    on rows of its own), then the amounts right-aligned in their columns. One text box per block
-    of rows."""
-    header = [labels[k] for k in ("quantity", "unit_price", "discount", "tax_rate", "tax", "total")]
-    cells = [
-        [
-            formatting.quantity(line.quantity),
-            formatting.number(line.unit_price),
-            formatting.number(line.discount) if line.discount else "",
-            formatting.percent(line.tax_rate),
-            formatting.number(line.tax),
-            formatting.number(line.total),
-        ]
-        for line in document.lines
-    ]
-    numbers, numbers_units = _numbers(header, cells)
-    usable = typeset.units_of(content_pt - _ROW_PADDING_PT, ROW_PT) - _EDGE
-    columns = [typeset.Column(max(usable // 4, usable - numbers_units - typeset.GAP)), *numbers]
-    blocks: list[str] = []
-    rows: list[str] = []
-    for line, values in zip(document.lines, cells, strict=True):
-        texts = typeset.wrap(line.description, columns[0].units)
-        if rows and len(rows) + len(texts) > _LINES_PER_BLOCK:
-            blocks.append("\n".join(rows))
-            rows = []
-        rows.append(typeset.row([texts[0], *values], columns))
-        rows.extend(texts[1:])
-    blocks.append("\n".join(rows))
-    return typeset.row([labels["description"], *header], columns), blocks
-
-
-def _entry_blocks(
-    document: StatementDocument, labels: Mapping[str, str], locale: str, content_pt: float, paper: PaperSize
-) -> tuple[str, list[list[str]]]:
-    """Entries as rows across the full width: date, type, reference and description, then debit,
-    credit and balance right-aligned; in page-sized blocks."""
-    number = formatting.number
-    fmt_date = formatting.format_date
-    kinds = {k: labels[f"kind_{k}"] for k in ("INVOICE", "PAYMENT", "CREDIT_NOTE")}
-    header = [labels[k] for k in ("date", "kind", "reference", "description", "debit", "credit", "balance")]
-    opening = [fmt_date(document.period_from, locale), "", "", labels["opening_balance"], "", "", number(document.opening_balance)]
-    cells = [opening] + [
-        [
-            fmt_date(e.date, locale),
-            kinds.get(str(e.kind), str(e.kind)),
-            e.reference,
-            e.description,
-            number(e.debit) if e.debit else "",
-            number(e.credit) if e.credit else "",
-            number(e.balance),
-        ]
-        for e in document.entries
-    ]
-    numbers, numbers_units = _numbers(header[4:], [c[4:] for c in cells])
-    usable = typeset.units_of(content_pt - _ROW_PADDING_PT, ROW_PT) - _EDGE
-    text_units = max(usable // 3, usable - numbers_units - typeset.GAP)
-    fixed = [min(units, text_units // 5) for units in typeset.widths(header[:3], [c[:3] for c in cells])]
-    description = max(typeset.FIGURE * 4, text_units - sum(fixed) - 3 * typeset.GAP)
-    columns = [*(typeset.Column(units) for units in (*fixed, description)), *numbers]
-    lines = [typeset.row(values, columns) for values in cells]
-    first, rest = _ROWS_PER_PAGE[paper]
-    return typeset.row(header, columns), chunks(lines, first, rest)  # type: ignore[return-value]
-
-
-_PART_ROWS = 8  # even: the zebra's two-row stripes keep their phase from one box to the next
-
-
-def _parts(rows: list[str]) -> list[str]:
-    """A page of rows as text boxes of 8 rows: WeasyPrint re-encodes the rest of a box's text
-    for each line it lays out, so a box's cost grows with the square of its length once the text
-    is not ASCII (figure and fine spaces, accents), while each box costs its own layout: 8 rows
-    a box measured best (a 600-row statement, callgrind: 16 rows or 4 rows a box each cost ~2 %
-    more instructions)."""
-    return ["\n".join(rows[i : i + _PART_ROWS]) for i in range(0, len(rows), _PART_ROWS)] or [""]
-
-
-def _report_blocks(
-    document: ReportDocument, content_pt: float, paper: PaperSize
-) -> tuple[str, list[str], str | None]:
-    """Report rows: columns as wide as their content (numeric ones right-aligned), the widest
-    text column shrunk until the row fits the width."""
-    usable = typeset.units_of(content_pt - _ROW_PADDING_PT, ROW_PT) - _EDGE
-    rows_and_totals = [*document.rows, *([document.totals] if document.totals else [])]
-    numeric = set(document.numeric_columns)
-    found = typeset.widths(document.columns, rows_and_totals)
-    budget = usable - typeset.GAP * (len(found) - 1)
-    while sum(found) > budget:
-        widest = max((i for i in range(len(found)) if i not in numeric), key=lambda i: found[i], default=None)
-        if widest is None or found[widest] <= typeset.FIGURE * 3:
-            break
-        found[widest] -= typeset.FIGURE
-    if sum(found) < budget:  # the last text column takes what is left: amounts end at the right
-        texts = [i for i in range(len(found)) if i not in numeric]
-        if texts:
-            found[texts[-1]] += budget - sum(found)
-    columns = [typeset.Column(units, index in numeric) for index, units in enumerate(found)]
-    lines = [typeset.row(list(cells), columns) for cells in document.rows]
-    first, rest = _ROWS_PER_PAGE[paper]
-    blocks = ["\n".join(block) for block in chunks(lines, first + 8, rest)]  # type: ignore[arg-type]
-    totals = typeset.row(list(document.totals), columns) if document.totals else None
-    return typeset.row(list(document.columns), columns), blocks, totals
 
 
 def compile_template(env: DocumentSandbox, source: str, *, field: str = "customBodyTemplate") -> Template:
