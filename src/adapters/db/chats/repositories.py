@@ -37,6 +37,30 @@ def _conversation() -> Any:
     )
 
 
+@cache
+def _with_chat(locked: bool) -> Any:
+    """A message and its chat; the message by its primary key alone (an index the planner cannot
+    pass over), held to the tenant through its chat's row, which ``locked`` locks."""
+    m = chat_messages.c
+    statement = (
+        select(Chat, ChatMessage)
+        .join(chats, and_(chats.c.id == m.chat_id, chats.c.tenant_id == bindparam("tenant_id")))
+        .where(m.id == bindparam("message_id"))
+        .execution_options(populate_existing=True)
+    )
+    return statement.with_for_update(of=chats) if locked else statement
+
+
+@cache
+def _tokens_since() -> Any:
+    m = chat_messages.c
+    return select(func.coalesce(func.sum(m.tokens_in + m.tokens_out), 0)).where(
+        m.tenant_id == bindparam("tenant_id"),
+        m.created_at >= bindparam("since", type_=m.created_at.type),
+        m.role == MessageRole.ASSISTANT,
+    )
+
+
 class SqlAlchemyChatRepository:
     def __init__(self, session: Session, tenant_id: str, seen: list[Aggregate]) -> None:
         self._session = session
@@ -114,30 +138,16 @@ class SqlAlchemyChatRepository:
         return chat, [row[1] for row in rows]
 
     def with_chat(self, message_id: str, *, for_update: bool = False) -> tuple[Chat, ChatMessage] | None:
-        m = chat_messages.c
-        statement = (
-            select(Chat, ChatMessage)
-            # the message by its primary key alone (an index the planner cannot pass over), held to
-            # the tenant through its chat's row
-            .join(chats, and_(chats.c.id == m.chat_id, chats.c.tenant_id == self._tenant_id))
-            .where(m.id == message_id)
-            .execution_options(populate_existing=True)
-        )
-        if for_update and self._session.get_bind().dialect.name != "sqlite":
-            statement = statement.with_for_update(of=chats)
-        row = self._session.execute(statement).one_or_none()
+        locked = for_update and self._session.get_bind().dialect.name != "sqlite"
+        statement = _with_chat(locked)
+        row = self._session.execute(statement, {"message_id": message_id, "tenant_id": self._tenant_id}).one_or_none()
         if row is None:
             return None
         self._seen.append(row[0])
         return row[0], row[1]
 
     def tokens_since(self, since: datetime) -> int:
-        m = chat_messages.c
-        total = self._session.execute(
-            select(func.coalesce(func.sum(m.tokens_in + m.tokens_out), 0)).where(
-                m.tenant_id == self._tenant_id, m.created_at >= since, m.role == MessageRole.ASSISTANT
-            )
-        ).scalar_one()
+        total = self._session.execute(_tokens_since(), {"tenant_id": self._tenant_id, "since": since}).scalar_one()
         return int(total)
 
 
