@@ -22,7 +22,16 @@ from domain.chats.attachments import (
     is_valid_file_for_chat,
 )
 from domain.chats.errors import AttachmentRefused
-from domain.chats.model import MAX_MESSAGE_CHARS, Provider, parse_message, parse_model_name, parse_title, title_from
+from domain.chats.model import (
+    MAX_MESSAGE_CHARS,
+    MessageRole,
+    MessageStatus,
+    Provider,
+    parse_message,
+    parse_model_name,
+    parse_title,
+    title_from,
+)
 from domain.shared.errors import InvalidInput
 from domain.tenancy.model import Actor, Role
 
@@ -197,32 +206,29 @@ def test_each_turn_is_estimated_once_per_turn_of_the_worker() -> None:
     assert trim(turns, 10**6, cost) == turns
 
 
-def _stored() -> tuple[Any, Any]:
+def _said() -> Any:
+    """A new chat's ``said(role, **message)``: a message added to it."""
     from datetime import UTC, datetime
 
-    from domain.chats.model import Chat, ChatMessage, MessageRole, MessageStatus
+    from domain.chats.model import Chat, ChatMessage
 
     now = datetime(2026, 11, 24, 15, tzinfo=UTC)
     chat = Chat.start(tenant_id="t1", user_id="u1", session_id="s1", first_message="hola", now=now)
-
-    def said(role: MessageRole, **kw: Any) -> ChatMessage:
-        return ChatMessage.new(chat, role, now=now, **kw)
-
-    return said, (MessageRole, MessageStatus)
+    return lambda role, **kw: ChatMessage.new(chat, role, now=now, **kw)
 
 
 def test_stored_messages_become_the_turns_the_model_gets() -> None:
     from application.chats.history import calls_json, result_json, turns_of
 
-    said, (role, status) = _stored()
+    said = _said()
     call, other = ToolCall("c1", "list_invoices", '{"limit":1}'), ToolCall("c2", "client_balance", "{}")
     messages = [
-        said(role.USER, text="¿cuánto me deben?", attachments=["f1", "f2"]),
-        said(role.ASSISTANT, text="Busco.", tool_calls=calls_json([call, other])),
-        said(role.TOOL, tool_results=[result_json(call, '{"invoices":[]}', False), result_json(other, "no such client", True)]),
-        said(role.ASSISTANT, text="Nada pendiente."),
-        said(role.USER, text="gracias"),
-        said(role.ASSISTANT, text="", status=status.PENDING),  # still being answered: left out
+        said(MessageRole.USER, text="¿cuánto me deben?", attachments=["f1", "f2"]),
+        said(MessageRole.ASSISTANT, text="Busco.", tool_calls=calls_json([call, other])),
+        said(MessageRole.TOOL, tool_results=[result_json(call, '{"invoices":[]}', False), result_json(other, "no such client", True)]),
+        said(MessageRole.ASSISTANT, text="Nada pendiente."),
+        said(MessageRole.USER, text="gracias"),
+        said(MessageRole.ASSISTANT, text="", status=MessageStatus.PENDING),  # still being answered: left out
     ]
     assert turns_of(messages) == [
         Turn(role="user", text="¿cuánto me deben?\n\n[attached file ids: f1, f2]"),
@@ -237,15 +243,15 @@ def test_stored_messages_become_the_turns_the_model_gets() -> None:
 def test_a_failed_answer_and_calls_left_half_answered_are_not_sent_again() -> None:
     from application.chats.history import calls_json, result_json, turns_of
 
-    said, (role, status) = _stored()
+    said = _said()
     call, other = ToolCall("c1", "list_invoices", "{}"), ToolCall("c2", "list_quotes", "{}")
-    failed = said(role.ASSISTANT, text="")
+    failed = said(MessageRole.ASSISTANT, text="")
     failed.fail("PROVIDER_ERROR", "refused")
     messages = [
-        said(role.USER, text="uno"),
-        said(role.ASSISTANT, text="", tool_calls=calls_json([call, other])),
-        said(role.TOOL, tool_results=[result_json(call, "[]", False)]),  # c2 never answered
+        said(MessageRole.USER, text="uno"),
+        said(MessageRole.ASSISTANT, text="", tool_calls=calls_json([call, other])),
+        said(MessageRole.TOOL, tool_results=[result_json(call, "[]", False)]),  # c2 never answered
         failed,
-        said(role.USER, text="dos"),
+        said(MessageRole.USER, text="dos"),
     ]
     assert turns_of(messages) == [Turn(role="user", text="uno"), Turn(role="user", text="dos")]

@@ -5,17 +5,16 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.db.jobs.queue import SqlAlchemyJobOutbox
 from adapters.db.modules import REPOSITORIES
 from adapters.db.registry import Refused, Scope
+from adapters.db.repository import no_wait_for_disk
 from application.shared.bus import react
 from application.shared.ports import Clock, DuplicateEntry, Reactions
 from domain.shared.model import Aggregate, DomainEvent
-
 
 _REFUSED = Refused()
 
@@ -111,8 +110,8 @@ class SqlAlchemyUnitOfWork:
         session = self.session
         try:
             events = react(self, self._reactions, self._pull_events)
-            if not durable and session.get_bind().dialect.name == "postgresql":
-                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            if not durable:
+                no_wait_for_disk(session)
             session.commit()
         except IntegrityError as error:
             self.rollback()

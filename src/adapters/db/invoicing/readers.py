@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from decimal import Decimal
 from typing import Any
 
@@ -209,10 +209,11 @@ def _filtered(
     return statement.order_by(*order)
 
 
+@cache
 def _open_amounts() -> Select[Any]:
     """Each live invoice of a client in a currency issued by ``on``, its due date, total, and its
     payments and credit notes dated by then (summed by index probes: ix_invoice_payments_invoice_id,
-    ix_credit_notes_tenant_id_invoice_id); built once, its values bound on each run."""
+    ix_credit_notes_tenant_id_invoice_id); built once, on first use, its values bound on each run."""
     tenant_id, on = bindparam("tenant_id"), bindparam("on", type_=Date)
     paid = (
         select(func.coalesce(func.sum(invoice_payments.c.amount), 0))
@@ -239,9 +240,6 @@ def _open_amounts() -> Select[Any]:
         invoices.c.currency == bindparam("currency"),
         invoices.c.voided_at.is_(None),
     )
-
-
-_OPEN_AMOUNTS = _open_amounts()
 
 
 class SqlAlchemyInvoiceReader:
@@ -406,7 +404,7 @@ class SqlAlchemyInvoiceReader:
 
     def open_amounts(self, client_id: str, currency: Currency, *, on: date) -> list[tuple[date, Decimal]]:
         rows = self._session.execute(
-            _OPEN_AMOUNTS, {"tenant_id": self._tenant_id, "client_id": client_id, "currency": currency, "on": on}
+            _open_amounts(), {"tenant_id": self._tenant_id, "client_id": client_id, "currency": currency, "on": on}
         )
         return [(row.due_date, row.total - row.paid - row.credited) for row in rows]
 

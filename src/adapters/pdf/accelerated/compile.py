@@ -25,12 +25,12 @@ clean``) copies it instead of compiling (~50 s on two cores); anything else comp
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import shutil
 import sys
 import sysconfig
-import hashlib
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor

@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.db.integrations.quickbooks.tables import qbo_rate_minutes, qbo_rate_slots
+from adapters.db.repository import no_wait_for_disk
 from application.integrations.quickbooks.ports import QboUnavailable
 from application.shared.ports import Clock
 
@@ -42,13 +43,6 @@ class SqlRateGate:
         self._sessions, self._clock = session_factory, clock
         self.per_minute, self.concurrency, self._lease, self._wait, self._sleep = per_minute, concurrency, lease, wait, sleep
         self._seeded: set[str] = set()
-
-    @staticmethod
-    def _no_wait_for_disk(session: Session) -> None:
-        """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk. A count
-        or a slot lost in a crash only loosens the budget for a moment; each request saves two waits."""
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     def _insert(self, session: Session) -> object:
         return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -75,7 +69,7 @@ class SqlRateGate:
         minute = now.replace(second=0, microsecond=0)
         holder = secrets.token_hex(8)
         with self._sessions() as session:  # closed uncommitted: rolled back
-            self._no_wait_for_disk(session)
+            no_wait_for_disk(session)  # a count or slot lost in a crash only loosens the budget a moment
             insert = self._insert(session)
             counted = insert(qbo_rate_minutes).values(realm_id=realm_id, minute=minute, requests=requests)  # type: ignore[operator]
             counted = counted.on_conflict_do_update(
@@ -127,7 +121,7 @@ class SqlRateGate:
     def release(self, realm_id: str, slot: str, *, unused: int = 0) -> None:
         number, holder, counted_in = (slot.split(":") + ["", ""])[:3]
         with self._sessions() as session, session.begin():
-            self._no_wait_for_disk(session)
+            no_wait_for_disk(session)  # a count or slot lost in a crash only loosens the budget a moment
             minute = self._clock.now().replace(second=0, microsecond=0)
             if unused > 0 and counted_in == str(int(minute.timestamp())):  # still the minute they were counted in
                 session.execute(
